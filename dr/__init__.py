@@ -1,0 +1,1 @@
+"""Disaster recovery: the production platform composed a second time in the DR region."""

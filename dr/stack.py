@@ -1,0 +1,26 @@
+"""The dr workspace's stack: the same modules as its source workspace, secondary role.
+
+It never forks module code: it only flips the role flag (recorded on every resource as the
+`PlatformRole` tag) and publishes where its source runs. Replication, failover records and
+drills build on this in later steps.
+"""
+
+from __future__ import annotations
+
+from cdktf import TerraformOutput
+from constructs import Construct
+
+from modules.roles import PlatformRole
+from surgepress.config import Workspace
+from surgepress.stacks import WorkspaceStack
+from surgepress.targets import Paths, Target
+
+
+class DrStack(WorkspaceStack):
+    role = PlatformRole.SECONDARY
+
+    def __init__(self, scope: Construct, workspace: Workspace, *, source: Workspace, target: Target,
+                 paths: Paths) -> None:
+        super().__init__(scope, workspace, target=target, paths=paths)
+        TerraformOutput(self, "source_workspace", value=source.name)
+        TerraformOutput(self, "source_region", value=source.region)

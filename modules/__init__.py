@@ -1,0 +1,1 @@
+"""Reusable constructs, one package per concern. Each takes `(scope, id, *, props)`."""

@@ -1,0 +1,290 @@
+"""`python main.py …`: the operator's CLI over synth, Terraform and the embedded AWS.
+
+Every command validates all of `environments/` first; a mistake there (or in the command
+line) prints one line and exits 2 before anything is synthesized or deployed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from surgepress.config import Settings, Workspace, load_settings
+from surgepress.emulator.control import Emulator, EmulatorError
+from surgepress.errors import USAGE_EXIT_CODE, UserError
+from surgepress.runner import PLAN_CHANGES, TerraformError, WorkspaceRunner, write_cli_config
+from surgepress.targets import Paths, Target
+
+PROG = "python main.py"
+
+
+@dataclass
+class Session:
+    """What one CLI invocation works with: settings, target, paths and the Terraform env."""
+
+    settings: Settings
+    target: Target
+    paths: Paths
+    out: TextIO = sys.stdout
+    env: dict[str, str] = field(default_factory=dict)
+
+    def say(self, message: str) -> None:
+        print(message, file=self.out, flush=True)
+
+    def connect(self, *, start_emulator: bool = True) -> None:
+        """Prepare the Terraform environment; on local, reuse or start the emulator."""
+        self.env = {"TF_CLI_CONFIG_FILE": str(write_cli_config(self.paths.terraform_dir))}
+        if self.target is not Target.LOCAL:
+            return
+        emulator = Emulator(self.paths)
+        if start_emulator:
+            info, _ = emulator.up(self._operator_account(), say=self.say)
+            self.env.update(info.environment())
+            return
+        status = emulator.status()
+        if status.state == "dead":
+            reset = emulator.reset_local_states()
+            self.say(f"emulator: it died ({status.detail}); its resources are gone"
+                     + (f"; reset local state of {', '.join(reset)}" if reset else ""))
+        elif status.state == "running":
+            self.env.update(status.info.environment())
+
+    def _operator_account(self) -> str:
+        # The un-assumed identity lives where the state does: the management account.
+        return next(iter(self.settings.workspaces.values())).state.account_id
+
+    def synth(self, workspaces: list[Workspace]) -> None:
+        from surgepress.synth import synthesize
+
+        started = time.monotonic()
+        self.say(f"synth: {', '.join(ws.name for ws in workspaces)} ({self.target.value}) ...")
+        synthesize(self.settings, workspaces, target=self.target, paths=self.paths)
+        self.say(f"synth: done in {time.monotonic() - started:.1f}s -> {self.paths.synth_dir(self.target)}")
+
+    def runner(self, ws: Workspace) -> WorkspaceRunner:
+        return WorkspaceRunner(ws.name, self.paths.stack_dir(self.target, ws.name), self.env, out=self.out)
+
+    def step(self, index: int, total: int, ws: Workspace, action: str) -> None:
+        self.say(f"\n==> [{index}/{total}] {action} {ws.name} "
+                 f"(account {ws.account_id}, {ws.region}, target {self.target.value})")
+
+
+# --- commands ---------------------------------------------------------------------------
+
+
+def cmd_list(s: Session, args) -> int:
+    s.say(f"{'workspace':<12} {'account':<13} {'region':<14} {'role':<10} {'network':<15} depends on")
+    for ws in s.settings.workspaces.values():
+        role = "secondary" if ws.replica_of else "primary"
+        network = ws.network.cidr if ws.network else "-"
+        s.say(f"{ws.name:<12} {ws.account_id:<13} {ws.region:<14} {role:<10} {network:<15} "
+              f"{', '.join(ws.depends_on) or '-'}")
+    return 0
+
+
+def _selected(s: Session, args) -> list[Workspace]:
+    names = getattr(args, "workspaces", None) or []
+    if getattr(args, "all", False):
+        if names:
+            raise UserError("give workspace names or --all, not both")
+        return list(s.settings.workspaces.values())
+    if not names:
+        raise UserError("name at least one workspace (or --all); see `python main.py list`")
+    return s.settings.select(names)
+
+
+def cmd_synth(s: Session, args) -> int:
+    workspaces = s.settings.select(args.workspaces) if args.workspaces else list(s.settings.workspaces.values())
+    s.synth(workspaces)
+    return 0
+
+
+def cmd_plan(s: Session, args) -> int:
+    workspaces = _selected(s, args)
+    s.connect()
+    s.synth(workspaces)
+    worst = 0
+    for i, ws in enumerate(workspaces, 1):
+        s.step(i, len(workspaces), ws, "plan")
+        runner = s.runner(ws)
+        runner.init()
+        code = runner.plan()
+        s.say(f"plan {ws.name}: {'changes pending' if code == PLAN_CHANGES else 'no changes'}")
+        worst = max(worst, code)
+    return worst
+
+
+def cmd_deploy(s: Session, args) -> int:
+    workspaces = _selected(s, args)
+    s.connect()
+    s.synth(workspaces)
+    started = time.monotonic()
+    for i, ws in enumerate(workspaces, 1):
+        s.step(i, len(workspaces), ws, "deploy")
+        step_started = time.monotonic()
+        runner = s.runner(ws)
+        runner.init()
+        runner.apply()
+        s.say(f"deploy {ws.name}: done in {time.monotonic() - step_started:.1f}s, "
+              f"{len(runner.resources())} resources in state")
+    s.say(f"\ndeployed {len(workspaces)} workspace(s) in {time.monotonic() - started:.1f}s")
+    for ws in workspaces:
+        _print_outputs(s, ws, s.runner(ws).outputs())
+    return 0
+
+
+def _confirm_destroy(s: Session, ws: Workspace, approved: set[str], stdin: TextIO) -> None:
+    if not ws.protected or ws.name in approved:
+        return
+    if not stdin.isatty():
+        raise UserError(f"refusing to destroy protected workspace {ws.name!r} without a terminal; "
+                        f"pass --yes-destroy {ws.name}")
+    s.out.write(f"{ws.name} is protected. Type its name to destroy it: ")
+    s.out.flush()
+    if stdin.readline().strip() != ws.name:
+        raise UserError(f"destroy of {ws.name!r} not confirmed; nothing was destroyed")
+
+
+def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
+    workspaces = list(reversed(_selected(s, args)))
+    approved = set(args.yes_destroy or [])
+    if args.yes_destroy_production:
+        approved.add("production")
+    for ws in workspaces:
+        _confirm_destroy(s, ws, approved, stdin)
+    s.connect()
+    s.synth(workspaces)
+    for i, ws in enumerate(workspaces, 1):
+        s.step(i, len(workspaces), ws, "destroy")
+        runner = s.runner(ws)
+        runner.init()
+        runner.destroy()
+        s.say(f"destroy {ws.name}: done, {len(runner.resources())} resources left in state")
+    return 0
+
+
+def _print_outputs(s: Session, ws: Workspace, outputs: dict[str, dict]) -> None:
+    s.say(f"\n{ws.name} outputs ({s.target.value}):")
+    if not outputs:
+        s.say("  (none: not deployed)")
+    for name, item in sorted(outputs.items()):
+        value = "(sensitive)" if item.get("sensitive") else json.dumps(item["value"])
+        s.say(f"  {name} = {value}")
+
+
+def cmd_output(s: Session, args) -> int:
+    workspaces = _selected(s, args)
+    s.connect(start_emulator=False)
+    missing = [ws for ws in workspaces if not (s.paths.stack_dir(s.target, ws.name) / "cdk.tf.json").is_file()]
+    if missing:
+        s.synth(missing)
+    collected = {}
+    for ws in workspaces:
+        runner = s.runner(ws)
+        runner.init()
+        collected[ws.name] = runner.outputs()
+    if args.json:
+        # Sensitive values stay out of JSON output too; read them with terraform directly.
+        print(json.dumps({name: {k: (None if v.get("sensitive") else v["value"]) for k, v in outs.items()}
+                          for name, outs in collected.items()}, indent=2, sort_keys=True), file=s.out)
+    else:
+        for ws in workspaces:
+            _print_outputs(s, ws, collected[ws.name])
+    return 0
+
+
+def cmd_emulator(s: Session, args) -> int:
+    if s.target is not Target.LOCAL:
+        raise UserError("emulator: only the local target has an emulator (got --target aws)")
+    emulator = Emulator(s.paths)
+    if args.action == "up":
+        info, started = emulator.up(s._operator_account(), say=s.say)
+        if not started:
+            s.say(f"emulator: already running on {info.endpoint} (pid {info.pid})")
+        return 0
+    if args.action == "down":
+        status = emulator.down()
+        s.say("emulator: stopped; local states reset" if status.info else "emulator: was not running")
+        return 0
+    status = emulator.status()
+    if status.state == "running":
+        s.say(f"emulator: running on {status.info.endpoint} (pid {status.info.pid}, "
+              f"up {time.time() - status.info.started_at:.0f}s, log {emulator.log_file})")
+        return 0
+    s.say(f"emulator: {status.state}" + (f" ({status.detail})" if status.detail else ""))
+    return 3
+
+
+def cmd_env(s: Session, args) -> int:
+    """Print `export` lines so cdktf-cli (`npx cdktf deploy <ws>`) uses the same setup."""
+    s.connect()
+    exports = {**s.env, "SURGEPRESS_TARGET": s.target.value}
+    for key, value in sorted(exports.items()):
+        print(f"unset {key}" if value == "" else f"export {key}='{value}'", file=s.out)
+    return 0
+
+
+# --- parser -----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="surgepress: deploy the WordPress news platform's workspaces to AWS or the embedded local AWS.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="command", required=True)
+
+    def add(name: str, handler: Callable, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--target", choices=[t.value for t in Target], default=None,
+                       help="local (embedded AWS emulator, default; or $SURGEPRESS_TARGET) or aws")
+        p.set_defaults(handler=handler)
+        return p
+
+    add("list", cmd_list, "list workspaces in dependency order")
+    p = add("synth", cmd_synth, "synthesize Terraform JSON for the workspaces (all by default), in one process")
+    p.add_argument("workspaces", nargs="*", metavar="workspace")
+    p = add("plan", cmd_plan, "plan workspaces; exit 0 = no changes, 2 = changes, 1 = error")
+    p.add_argument("workspaces", nargs="+", metavar="workspace")
+    for name, handler, help in (("deploy", cmd_deploy, "deploy workspaces in dependency order and print their outputs"),
+                                ("destroy", cmd_destroy, "destroy workspaces in reverse dependency order"),
+                                ("output", cmd_output, "print the outputs of deployed workspaces")):
+        p = add(name, handler, help)
+        p.add_argument("workspaces", nargs="*", metavar="workspace")
+        p.add_argument("--all", action="store_true", help="every workspace")
+        if name == "output":
+            p.add_argument("--json", action="store_true", help="machine-readable output")
+        if name == "destroy":
+            p.add_argument("--yes-destroy", action="append", metavar="WORKSPACE",
+                           help="approve destroying this protected workspace without a prompt (repeatable)")
+            p.add_argument("--yes-destroy-production", action="store_true",
+                           help="same as --yes-destroy production")
+    p = add("emulator", cmd_emulator, "start, stop or inspect the embedded local AWS")
+    p.add_argument("action", choices=["up", "down", "status"])
+    add("env", cmd_env, "print shell exports for running `npx cdktf synth|diff|deploy|destroy <workspace>`")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        session = Session(settings=load_settings(), target=Target.parse(args.target), paths=Paths.default())
+        return args.handler(session, args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return USAGE_EXIT_CODE
+    except TerraformError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code if exc.code not in (0, USAGE_EXIT_CODE) else 1
+    except EmulatorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,391 @@
+"""Environment settings: `environments/<workspace>.yaml` merged over `defaults.yaml`.
+
+Everything is validated here, at load time, before anything is synthesized or deployed.
+A bad value raises `ConfigError`, which names the file, the field and the value received.
+The result is one frozen, typed `Settings` object; code reads settings, never branches on a
+workspace's name.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from surgepress.errors import ConfigError, UserError
+from surgepress.regions import AZ_COUNT_BY_REGION
+
+ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "environments"
+DEFAULTS_FILE = "defaults.yaml"
+
+NAT_MODES = ("single", "per_az")
+# Subnet slots reserved per tier; a VPC can grow to this many AZs without renumbering.
+SUBNET_SLOTS_PER_TIER = 4
+TIERS = ("public", "app", "data")
+MIN_AZ_COUNT = 2
+# The values CloudWatch Logs accepts for retentionInDays.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+                      1827, 2192, 2557, 2922, 3288, 3653)
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    cidr: str
+    az_count: int
+    nat_gateways: str
+    subnet_newbits: int
+    flow_log_retention_days: int
+
+
+@dataclass(frozen=True)
+class StateSettings:
+    bucket: str
+    region: str
+    account_id: str
+
+
+@dataclass(frozen=True)
+class Workspace:
+    name: str
+    file: str
+    project: str
+    account_id: str
+    region: str
+    dr_region: str
+    role_name: str
+    depends_on: tuple[str, ...]
+    protected: bool
+    owns_account_settings: bool
+    replica_of: str | None
+    tags: Mapping[str, str]
+    state: StateSettings
+    network: NetworkSettings | None
+
+    @property
+    def role_arn(self) -> str:
+        return f"arn:aws:iam::{self.account_id}:role/{self.role_name}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All workspaces, in dependency order (a workspace comes after those it depends on)."""
+
+    workspaces: Mapping[str, Workspace] = field(default_factory=dict)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.workspaces)
+
+    def get(self, name: str) -> Workspace:
+        try:
+            return self.workspaces[name]
+        except KeyError:
+            raise UserError(
+                f"unknown workspace {name!r}: no environments/{name}.yaml "
+                f"(known: {', '.join(self.names)})"
+            ) from None
+
+    def select(self, names: list[str] | tuple[str, ...]) -> list[Workspace]:
+        """The named workspaces in dependency order (unknown names are a user error)."""
+        wanted = {self.get(n).name for n in names}
+        return [ws for ws in self.workspaces.values() if ws.name in wanted]
+
+
+# --- schema -------------------------------------------------------------------------------
+
+Check = Callable[[str, str, Any], Any]  # (file, field, value) -> normalized value
+
+
+def _str(file: str, name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(file, name, "expected a non-empty string", value)
+    return value
+
+
+def _bool(file: str, name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(file, name, "expected true or false", value)
+    return value
+
+
+def _int_between(low: int, high: int) -> Check:
+    def check(file: str, name: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(file, name, f"expected a whole number from {low} to {high}", value)
+        return value
+    return check
+
+
+def _one_of(choices: tuple) -> Check:
+    def check(file: str, name: str, value: Any) -> Any:
+        if value not in choices:
+            raise ConfigError(file, name, f"expected one of {', '.join(map(str, choices))}", value)
+        return value
+    return check
+
+
+def _account_id(file: str, name: str, value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{12}", value):
+        raise ConfigError(file, name, "expected a quoted 12-digit AWS account id", value)
+    return value
+
+
+def _region(file: str, name: str, value: Any) -> str:
+    if value not in AZ_COUNT_BY_REGION:
+        raise ConfigError(file, name, "unknown AWS region", value)
+    return value
+
+
+def _cidr(file: str, name: str, value: Any) -> str:
+    try:
+        net = ipaddress.IPv4Network(value, strict=True)
+    except (ipaddress.AddressValueError, ipaddress.NetmaskValueError, ValueError, TypeError):
+        raise ConfigError(file, name, "expected an IPv4 network such as 10.20.0.0/16", value) from None
+    if not 16 <= net.prefixlen <= 24:
+        raise ConfigError(file, name, "expected a VPC prefix from /16 to /24", value)
+    return str(net)
+
+
+def _names(file: str, name: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(file, name, "expected a list of workspace names", value)
+    return tuple(value)
+
+
+def _tags(file: str, name: str, value: Any) -> Mapping[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ConfigError(file, name, "expected a mapping of string keys to string values", value)
+    return MappingProxyType(dict(value))
+
+
+def _optional(check: Check) -> Check:
+    def inner(file: str, name: str, value: Any) -> Any:
+        return None if value is None else check(file, name, value)
+    return inner
+
+
+NETWORK_SCHEMA: dict[str, Check] = {
+    "cidr": _cidr,
+    "az_count": _int_between(MIN_AZ_COUNT, SUBNET_SLOTS_PER_TIER),
+    "nat_gateways": _one_of(NAT_MODES),
+    "subnet_newbits": _int_between(4, 8),
+    "flow_log_retention_days": _one_of(LOG_RETENTION_DAYS),
+}
+STATE_SCHEMA: dict[str, Check] = {"bucket": _str, "region": _region, "account_id": _account_id}
+WORKSPACE_SCHEMA: dict[str, Check] = {
+    "project": _str,
+    "account_id": _account_id,
+    "region": _region,
+    "dr_region": _region,
+    "role_name": _str,
+    "depends_on": _names,
+    "protected": _bool,
+    "owns_account_settings": _bool,
+    "replica_of": _optional(_str),
+    "tags": _tags,
+}
+# Sections: nested mappings with their own schema. Optional sections exist in a workspace
+# only when its own file declares them; the defaults then fill in the rest.
+SECTIONS: dict[str, tuple[dict[str, Check], bool]] = {
+    "state": (STATE_SCHEMA, False),
+    "network": (NETWORK_SCHEMA, True),
+}
+OPTIONAL_KEYS = {"replica_of"}
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path, display: str) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise UserError(f"{display}: cannot read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UserError(f"{display}: malformed YAML{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(display, "(top level)", "expected a mapping of settings", data)
+    return data
+
+
+def _check_keys(file: str, prefix: str, data: Mapping[str, Any], allowed: Mapping[str, Any]) -> None:
+    for key in data:
+        if key not in allowed:
+            raise ConfigError(file, f"{prefix}{key}", f"unknown key (known: {', '.join(sorted(allowed))})",
+                              show_received=False)
+
+
+def _merge_section(
+    ws_file: str, defaults_file: str, name: str, own: Any, default: Any, schema: dict[str, Check]
+) -> dict[str, Any]:
+    """Validate one section key by key, reporting each value against the file it came from."""
+    for file, data in ((defaults_file, default), (ws_file, own)):
+        if data is not None and not isinstance(data, dict):
+            raise ConfigError(file, name or "(top level)", "expected a mapping", data)
+        _check_keys(file, f"{name}." if name else "", data or {}, schema)
+    result: dict[str, Any] = {}
+    for key, check in schema.items():
+        label = f"{name}.{key}" if name else key
+        if own and key in own:
+            result[key] = check(ws_file, label, own[key])
+        elif default and key in default:
+            result[key] = check(defaults_file, label, default[key])
+        elif key in OPTIONAL_KEYS:
+            result[key] = None
+        else:
+            raise ConfigError(ws_file, label, "missing (set it here or in defaults.yaml)", show_received=False)
+    return result
+
+
+def _build_workspace(name: str, ws_file: str, own: dict, defaults_file: str, defaults: dict) -> Workspace:
+    allowed = {**WORKSPACE_SCHEMA, **SECTIONS}
+    _check_keys(defaults_file, "", defaults, allowed)
+    _check_keys(ws_file, "", own, allowed)
+    flat_own = {k: v for k, v in own.items() if k not in SECTIONS}
+    flat_defaults = {k: v for k, v in defaults.items() if k not in SECTIONS}
+    values = _merge_section(ws_file, defaults_file, "", flat_own, flat_defaults, WORKSPACE_SCHEMA)
+
+    sections: dict[str, Any] = {}
+    for section, (schema, optional) in SECTIONS.items():
+        if optional and section not in own:
+            sections[section] = None
+            continue
+        sections[section] = _merge_section(
+            ws_file, defaults_file, section, own.get(section), defaults.get(section), schema
+        )
+    network = NetworkSettings(**sections["network"]) if sections["network"] else None
+    return Workspace(
+        name=name,
+        file=ws_file,
+        state=StateSettings(**sections["state"]),
+        network=network,
+        **values,
+    )
+
+
+def _validate_network(ws: Workspace) -> None:
+    net = ws.network
+    if net is None:
+        return
+    available = AZ_COUNT_BY_REGION[ws.region]
+    if net.az_count > available:
+        raise ConfigError(ws.file, "network.az_count", f"{ws.region} has only {available} availability zones",
+                          net.az_count)
+    prefix = ipaddress.IPv4Network(net.cidr).prefixlen
+    if prefix + net.subnet_newbits > 28:
+        raise ConfigError(ws.file, "network.subnet_newbits",
+                          f"{net.cidr} split by {net.subnet_newbits} bits gives subnets smaller than /28",
+                          net.subnet_newbits)
+    if 2 ** net.subnet_newbits < SUBNET_SLOTS_PER_TIER * len(TIERS):
+        raise ConfigError(ws.file, "network.subnet_newbits",
+                          f"need at least {SUBNET_SLOTS_PER_TIER * len(TIERS)} subnets per VPC "
+                          f"({len(TIERS)} tiers x {SUBNET_SLOTS_PER_TIER} AZ slots)", net.subnet_newbits)
+
+
+def _validate_across(workspaces: dict[str, Workspace]) -> None:
+    for ws in workspaces.values():
+        for dep in ws.depends_on:
+            if dep not in workspaces:
+                raise ConfigError(ws.file, "depends_on", f"unknown workspace {dep!r}", list(ws.depends_on))
+            if dep == ws.name:
+                raise ConfigError(ws.file, "depends_on", "a workspace cannot depend on itself",
+                                  list(ws.depends_on))
+        if ws.replica_of is None:
+            if ws.dr_region == ws.region:
+                raise ConfigError(ws.file, "dr_region", f"must differ from region ({ws.region})", ws.dr_region)
+        else:
+            source = workspaces.get(ws.replica_of)
+            if source is None:
+                raise ConfigError(ws.file, "replica_of", "unknown workspace", ws.replica_of)
+            if source.replica_of is not None:
+                raise ConfigError(ws.file, "replica_of", "the source is itself a replica", ws.replica_of)
+            if ws.region != source.dr_region:
+                raise ConfigError(ws.file, "region",
+                                  f"a replica of {source.name} must sit in its dr_region ({source.dr_region})",
+                                  ws.region)
+            if ws.replica_of not in ws.depends_on:
+                raise ConfigError(ws.file, "depends_on", f"a replica must depend on its source {ws.replica_of!r}",
+                                  list(ws.depends_on))
+
+    owners: dict[str, Workspace] = {}
+    for ws in workspaces.values():
+        if not ws.owns_account_settings:
+            continue
+        other = owners.setdefault(ws.account_id, ws)
+        if other is not ws:
+            raise ConfigError(ws.file, "owns_account_settings",
+                              f"account {ws.account_id} is already managed by {other.name} ({other.file}); "
+                              "set false in one of them", True)
+
+    networks = [ws for ws in workspaces.values() if ws.network]
+    for i, a in enumerate(networks):
+        for b in networks[i + 1:]:
+            net_a = ipaddress.IPv4Network(a.network.cidr)
+            net_b = ipaddress.IPv4Network(b.network.cidr)
+            if net_a.overlaps(net_b):
+                raise ConfigError(b.file, "network.cidr",
+                                  f"overlaps {a.name}'s {a.network.cidr} ({a.file})", b.network.cidr)
+
+
+def _dependency_order(workspaces: dict[str, Workspace]) -> list[str]:
+    ordered: list[str] = []
+    visiting: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in ordered:
+            return
+        if name in visiting:
+            cycle = " -> ".join(visiting[visiting.index(name):] + [name])
+            ws = workspaces[name]
+            raise ConfigError(ws.file, "depends_on", f"dependency cycle {cycle}", list(ws.depends_on))
+        visiting.append(name)
+        for dep in workspaces[name].depends_on:
+            visit(dep)
+        visiting.pop()
+        ordered.append(name)
+
+    for name in sorted(workspaces):
+        visit(name)
+    return ordered
+
+
+def load_settings(directory: Path | None = None) -> Settings:
+    """Load and validate every workspace under `directory` (default: ./environments)."""
+    directory = Path(directory) if directory else ENVIRONMENTS_DIR
+    label = directory.name
+    defaults_path = directory / DEFAULTS_FILE
+    defaults_file = f"{label}/{DEFAULTS_FILE}"
+    if not defaults_path.is_file():
+        raise UserError(f"{defaults_file}: missing (shared defaults are required)")
+    defaults = _read_yaml(defaults_path, defaults_file)
+
+    workspaces: dict[str, Workspace] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name == DEFAULTS_FILE:
+            continue
+        name = path.stem
+        ws_file = f"{label}/{path.name}"
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,30}", name):
+            raise UserError(f"{ws_file}: workspace name {name!r} must be lower-case letters, digits and dashes")
+        ws = _build_workspace(name, ws_file, _read_yaml(path, ws_file), defaults_file, defaults)
+        _validate_network(ws)
+        workspaces[name] = ws
+    if not workspaces:
+        raise UserError(f"{label}/: no workspace files (<workspace>.yaml) found")
+
+    _validate_across(workspaces)
+    order = _dependency_order(workspaces)
+    return Settings(workspaces=MappingProxyType({name: workspaces[name] for name in order}))

@@ -1,0 +1,204 @@
+"""Start, find, check and stop the emulator process.
+
+The emulator runs in the background between CLI commands: its pid, port and a boot id
+live in `<build>/emulator/emulator.json`, its log in `emulator.log`. A fresh emulator
+holds no resources, so starting one resets every local Terraform state (which would
+otherwise point at resources that no longer exist) and says which.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from surgepress.targets import REPO_ROOT, Paths
+
+STARTUP_TIMEOUT_S = 60.0
+SHUTDOWN_TIMEOUT_S = 10.0
+POLL_INTERVAL_S = 0.2
+HEALTH_PATH = "/moto-api/"
+HEALTH_TIMEOUT_S = 2.0
+SERVER_MODULE = "surgepress.emulator.server"
+
+# Credentials of the operator identity on the emulator; the provider then assumes each
+# workspace's role through the emulated STS, exactly as on AWS.
+LOCAL_ACCESS_KEY_ID = "AKIASURGEPRESSLOCAL0"
+LOCAL_SECRET_ACCESS_KEY = "surgepress-local-emulator-not-a-secret"
+
+
+class EmulatorError(Exception):
+    """The emulator could not be started or reached (a machine problem, not user input)."""
+
+
+@dataclass(frozen=True)
+class EmulatorInfo:
+    pid: int
+    port: int
+    boot_id: str
+    account_id: str
+    started_at: float
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        """Environment for Terraform and boto3 to talk to this emulator, and only to it."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_ACCESS_KEY,
+            "AWS_SESSION_TOKEN": "",
+            "AWS_PROFILE": "",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            # Some APIs prefix the host (S3 Control: `<account>.<endpoint>`), which no
+            # resolver maps to loopback. Such hosts are sent to the emulator as a proxy (it
+            # accepts absolute-form requests); loopback itself is never proxied.
+            "HTTP_PROXY": self.endpoint,
+            "http_proxy": self.endpoint,
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        }
+
+
+@dataclass(frozen=True)
+class Status:
+    state: str  # "running" | "stopped" | "dead"
+    info: EmulatorInfo | None
+    detail: str = ""
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _process_is_emulator(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True  # no /proc (macOS): the pid is alive; trust it
+    return SERVER_MODULE in cmdline
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{HEALTH_PATH}", timeout=HEALTH_TIMEOUT_S) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class Emulator:
+    def __init__(self, paths: Paths) -> None:
+        self.paths = paths
+        self.info_file = paths.emulator_dir / "emulator.json"
+        self.log_file = paths.emulator_dir / "emulator.log"
+
+    def _read_info(self) -> EmulatorInfo | None:
+        try:
+            return EmulatorInfo(**json.loads(self.info_file.read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def status(self) -> Status:
+        info = self._read_info()
+        if info is None:
+            return Status("stopped", None)
+        if not _process_is_emulator(info.pid):
+            return Status("dead", info, f"process {info.pid} is gone")
+        if not _answers(info.port):
+            return Status("dead", info, f"process {info.pid} does not answer on port {info.port}")
+        return Status("running", info)
+
+    def up(self, account_id: str, say=print) -> tuple[EmulatorInfo, bool]:
+        """Reuse the running emulator or start one; returns (info, started_now)."""
+        status = self.status()
+        if status.state == "running":
+            return status.info, False
+        if status.state == "dead":
+            say(f"emulator: the emulator that was on port {status.info.port} died ({status.detail}); "
+                "its resources are gone")
+            self._kill(status.info.pid)
+        reset = self.reset_local_states()
+        if reset:
+            say(f"emulator: reset local state of {', '.join(reset)} (it described the previous emulator)")
+        return self._start(account_id, say), True
+
+    def _start(self, account_id: str, say) -> EmulatorInfo:
+        self.paths.emulator_dir.mkdir(parents=True, exist_ok=True)
+        port = _free_port()
+        say(f"emulator: starting on 127.0.0.1:{port} ...")
+        started = time.monotonic()
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+        with open(self.log_file, "ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", SERVER_MODULE, "--port", str(port), "--account-id", account_id],
+                cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        deadline = started + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise EmulatorError(f"emulator exited with code {proc.returncode} while starting; "
+                                    f"see {self.log_file}")
+            if _answers(port):
+                info = EmulatorInfo(pid=proc.pid, port=port, boot_id=uuid.uuid4().hex,
+                                    account_id=account_id, started_at=time.time())
+                self.info_file.write_text(json.dumps(asdict(info)))
+                say(f"emulator: ready on {info.endpoint} in {time.monotonic() - started:.1f}s (pid {proc.pid})")
+                return info
+            time.sleep(POLL_INTERVAL_S)
+        proc.kill()
+        raise EmulatorError(f"emulator did not answer on port {port} within {STARTUP_TIMEOUT_S:.0f}s; "
+                            f"see {self.log_file}")
+
+    def down(self) -> Status:
+        status = self.status()
+        if status.info is not None:
+            self._kill(status.info.pid)
+            self.info_file.unlink(missing_ok=True)
+        self.reset_local_states()
+        return status
+
+    def _kill(self, pid: int) -> None:
+        if not _process_is_emulator(pid):
+            return
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except OSError:
+            return
+        deadline = time.monotonic() + SHUTDOWN_TIMEOUT_S
+        while time.monotonic() < deadline and _process_is_emulator(pid):
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            time.sleep(POLL_INTERVAL_S)
+        if _process_is_emulator(pid):
+            os.killpg(pid, signal.SIGKILL)
+
+    def reset_local_states(self) -> list[str]:
+        """Remove local state files (they only describe the emulator that held them)."""
+        removed = []
+        for state in sorted(self.paths.local_state_dir.glob("*.tfstate")):
+            removed.append(state.stem)
+            state.unlink()
+        for leftover in self.paths.local_state_dir.glob("*.tfstate.*"):
+            leftover.unlink()
+        return removed

@@ -1,0 +1,20 @@
+"""Shims: where moto lacks an API the platform needs, or answers unlike AWS.
+
+Each shim is a module with an `install()` that patches moto in this process only (the
+emulator server). Every shim has a test in `tests/unit/test_emulator_shims.py` that shows
+the gap it closes through a real boto3 call.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+SHIMS: tuple[str, ...] = (
+    "operator_account",
+)
+
+
+def install() -> list[str]:
+    for name in SHIMS:
+        importlib.import_module(f"{__name__}.{name}").install()
+    return list(SHIMS)

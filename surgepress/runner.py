@@ -1,0 +1,237 @@
+"""Drives Terraform for one workspace through python-terraform.
+
+python-terraform builds the command lines and runs them; this module adds what it lacks
+for Terraform 1.x: live streaming of output while keeping a tail for error messages, a
+project-owned CLI config (provider mirror, plugin cache), `-detailed-exitcode` plan
+results, `destroy` without the removed `-force` flag, and JSON outputs and state listing.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from python_terraform import IsFlagged, IsNotFlagged, Terraform
+
+PROVIDER_SOURCE = "registry.terraform.io/hashicorp/aws"
+MIRROR_ENV = "SURGEPRESS_PROVIDER_MIRROR"
+# Where Terraform itself looks for implied local mirrors, plus where this machine keeps one.
+MIRROR_CANDIDATES = (
+    "/opt/tf-plugins",
+    "~/.terraform.d/plugins",
+    "~/.local/share/terraform/plugins",
+    "/usr/local/share/terraform/plugins",
+    "/usr/share/terraform/plugins",
+)
+ERROR_TAIL_LINES = 30
+
+PLAN_NO_CHANGES, PLAN_ERROR, PLAN_CHANGES = 0, 1, 2
+
+
+class TerraformError(Exception):
+    """A Terraform command failed; carries its exit code and the last lines it printed."""
+
+    def __init__(self, workspace: str, command: str, code: int, tail: list[str]):
+        self.code = code
+        self.tail = tail
+        super().__init__(f"terraform {command} for {workspace} failed with exit code {code}")
+
+
+def find_terraform() -> str:
+    binary = shutil.which("terraform")
+    if binary is None:
+        raise TerraformError("(any)", "lookup", 127, ["terraform is not on PATH; install Terraform >= 1.10"])
+    return binary
+
+
+def find_provider_mirror() -> Path | None:
+    """The filesystem mirror holding hashicorp/aws, from $SURGEPRESS_PROVIDER_MIRROR or a known place."""
+    configured = os.environ.get(MIRROR_ENV)
+    candidates = [configured] if configured else list(MIRROR_CANDIDATES)
+    for candidate in candidates:
+        root = Path(candidate).expanduser()
+        if glob.glob(str(root / PROVIDER_SOURCE / "*" / "*")) or glob.glob(str(root / PROVIDER_SOURCE / "*.zip")):
+            return root
+    return None
+
+
+def write_cli_config(terraform_dir: Path) -> Path:
+    """Write the CLI config Terraform gets through TF_CLI_CONFIG_FILE (never the machine's)."""
+    terraform_dir.mkdir(parents=True, exist_ok=True)
+    cache = terraform_dir / "plugin-cache"
+    cache.mkdir(exist_ok=True)
+    lines = [f'plugin_cache_dir = "{cache}"', ""]
+    mirror = find_provider_mirror()
+    if mirror is not None:
+        lines += [
+            "provider_installation {",
+            "  filesystem_mirror {",
+            f'    path    = "{mirror}"',
+            f'    include = ["{PROVIDER_SOURCE}"]',
+            "  }",
+            "  direct {",
+            f'    exclude = ["{PROVIDER_SOURCE}"]',
+            "  }",
+            "}",
+        ]
+    path = terraform_dir / "terraformrc"
+    text = "\n".join(lines) + "\n"
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
+@contextmanager
+def _environment(overrides: Mapping[str, str]) -> Iterator[None]:
+    """python-terraform passes os.environ to Terraform; set ours for the call only."""
+    saved = {key: os.environ.get(key) for key in overrides}
+    try:
+        for key, value in overrides.items():
+            if value == "":
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@dataclass
+class WorkspaceRunner:
+    """Terraform for one synthesized workspace directory."""
+
+    workspace: str
+    directory: Path
+    env: Mapping[str, str]
+    out: object = sys.stdout
+
+    def __post_init__(self) -> None:
+        self._tf = Terraform(working_dir=str(self.directory), terraform_bin_path=find_terraform())
+
+    @property
+    def _color(self):
+        isatty = getattr(self.out, "isatty", lambda: False)
+        return IsNotFlagged if isatty() else IsFlagged
+
+    def _stream(self, command: str, *args: str, **options) -> tuple[int, list[str]]:
+        """Run a Terraform command, echoing each line as it comes and keeping a tail.
+
+        python-terraform's own `synchronous=False` leaks into the command line as
+        `-synchronous`, so its command builder is used with our own process handling.
+        """
+        tail: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
+        argv = self._tf.generate_cmd_string(command, *args, **options)
+        with _environment({**self.env, "TF_IN_AUTOMATION": "1"}):
+            env = dict(os.environ)
+        proc = subprocess.Popen(argv, cwd=self.directory, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Terraform writes diagnostics to stderr; fold it into the same live stream.
+        for line in _merged_lines(proc):
+            print(line, file=self.out, flush=True)
+            tail.append(line)
+        return proc.wait(), list(tail)
+
+    def _capture(self, command: str, *args: str, **options) -> tuple[int, str, str]:
+        with _environment({**self.env, "TF_IN_AUTOMATION": "1"}):
+            return self._tf.cmd(command, *args, capture_output=True, **options)
+
+    def _check(self, command: str, code: int, tail: list[str], ok: tuple[int, ...] = (0,)) -> int:
+        if code not in ok:
+            raise TerraformError(self.workspace, command, code, tail)
+        return code
+
+    # --- commands -------------------------------------------------------------------------
+
+    def init(self) -> bool:
+        """`terraform init`, skipped when the terraform block is unchanged since the last one."""
+        fingerprint = self._terraform_block_fingerprint()
+        marker = self.directory / ".terraform" / "surgepress-init"
+        if marker.is_file() and marker.read_text() == fingerprint and (self.directory / ".terraform.lock.hcl").is_file():
+            return False
+        code, tail = self._stream("init", input=False, no_color=self._color, reconfigure=IsFlagged)
+        self._check("init", code, tail)
+        marker.write_text(fingerprint)
+        return True
+
+    def plan(self, *, destroy: bool = False) -> int:
+        """0: no changes, 2: changes, 1 raises. Uses -detailed-exitcode."""
+        options = {"input": False, "no_color": self._color, "detailed_exitcode": IsFlagged, "lock_timeout": "30s"}
+        if destroy:
+            options["destroy"] = IsFlagged
+        code, tail = self._stream("plan", **options)
+        return self._check("plan", code, tail, ok=(PLAN_NO_CHANGES, PLAN_CHANGES))
+
+    def apply(self) -> None:
+        code, tail = self._stream("apply", input=False, no_color=self._color, auto_approve=IsFlagged,
+                                  lock_timeout="30s")
+        self._check("apply", code, tail)
+
+    def destroy(self) -> None:
+        # python-terraform's destroy() adds -force, which Terraform 1.x no longer accepts.
+        code, tail = self._stream("destroy", input=False, no_color=self._color, auto_approve=IsFlagged,
+                                  lock_timeout="30s")
+        self._check("destroy", code, tail)
+
+    def outputs(self) -> dict[str, dict]:
+        """`terraform output -json`: {name: {"value", "type", "sensitive"}}; {} without state."""
+        code, out, err = self._capture("output", json=IsFlagged, no_color=IsFlagged)
+        if code != 0:
+            raise TerraformError(self.workspace, "output", code, err.splitlines()[-ERROR_TAIL_LINES:])
+        return json.loads(out or "{}")
+
+    def resources(self) -> list[str]:
+        """Addresses of managed resources in state (data sources excluded)."""
+        code, out, err = self._capture("state list", no_color=IsFlagged)
+        if code != 0:
+            if "No state file was found" in err:
+                return []
+            raise TerraformError(self.workspace, "state list", code, err.splitlines()[-ERROR_TAIL_LINES:])
+        return [line for line in out.splitlines() if line and ".data." not in f".{line}" and not line.startswith("data.")]
+
+    def _terraform_block_fingerprint(self) -> str:
+        document = json.loads((self.directory / "cdk.tf.json").read_text())
+        block = json.dumps(document.get("terraform", {}), sort_keys=True)
+        env = json.dumps({k: self.env.get(k) for k in ("TF_CLI_CONFIG_FILE",)}, sort_keys=True)
+        return hashlib.sha256((block + env).encode()).hexdigest()
+
+
+def _merged_lines(proc) -> Iterator[str]:
+    """Lines from a process's stdout and stderr, in arrival order, as they arrive."""
+    import selectors
+
+    selector = selectors.DefaultSelector()
+    buffers = {}
+    for stream in (proc.stdout, proc.stderr):
+        os.set_blocking(stream.fileno(), False)
+        selector.register(stream, selectors.EVENT_READ)
+        buffers[stream] = b""
+    open_streams = 2
+    while open_streams:
+        for key, _ in selector.select():
+            stream = key.fileobj
+            chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
+            if not chunk:
+                selector.unregister(stream)
+                open_streams -= 1
+                if buffers[stream]:
+                    yield buffers[stream].decode(errors="replace")
+                continue
+            buffers[stream] += chunk
+            *lines, buffers[stream] = buffers[stream].split(b"\n")
+            for line in lines:
+                yield line.decode(errors="replace")
+    selector.close()
