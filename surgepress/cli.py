@@ -198,6 +198,18 @@ def cmd_output(s: Session, args) -> int:
     return 0
 
 
+def cmd_policy(s: Session, args) -> int:
+    from surgepress.policy import scan
+
+    workspaces = s.settings.select(args.workspaces) if args.workspaces else list(s.settings.workspaces.values())
+    s.synth(workspaces)
+    report = scan({ws.name: s.paths.stack_dir(s.target, ws.name) for ws in workspaces})
+    for finding in report.skipped + report.failed:
+        s.say(("SKIP " if finding.reason else "FAIL ") + finding.line())
+    s.say(report.summary())
+    return 0 if report.ok else 1
+
+
 def cmd_emulator(s: Session, args) -> int:
     if s.target is not Target.LOCAL:
         raise UserError("emulator: only the local target has an emulator (got --target aws)")
@@ -264,6 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="approve destroying this protected workspace without a prompt (repeatable)")
             p.add_argument("--yes-destroy-production", action="store_true",
                            help="same as --yes-destroy production")
+    p = add("policy", cmd_policy, "run Checkov over the synthesized workspaces (all by default)")
+    p.add_argument("workspaces", nargs="*", metavar="workspace")
     p = add("emulator", cmd_emulator, "start, stop or inspect the embedded local AWS")
     p.add_argument("action", choices=["up", "down", "status"])
     add("env", cmd_env, "print shell exports for running `npx cdktf synth|diff|deploy|destroy <workspace>`")

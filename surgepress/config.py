@@ -9,6 +9,7 @@ workspace's name.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,9 +20,10 @@ from typing import Any
 import yaml
 
 from surgepress.errors import ConfigError, UserError
-from surgepress.regions import AZ_COUNT_BY_REGION
+from surgepress.regions import ZONE_LETTERS_BY_REGION, zone_names
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "environments"
+ENVIRONMENTS_ENV = "SURGEPRESS_ENVIRONMENTS"  # another directory of environment files
 DEFAULTS_FILE = "defaults.yaml"
 
 NAT_MODES = ("single", "per_az")
@@ -38,6 +40,7 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 class NetworkSettings:
     cidr: str
     az_count: int
+    availability_zones: tuple[str, ...]
     nat_gateways: str
     subnet_newbits: int
     flow_log_retention_days: int
@@ -137,7 +140,7 @@ def _account_id(file: str, name: str, value: Any) -> str:
 
 
 def _region(file: str, name: str, value: Any) -> str:
-    if value not in AZ_COUNT_BY_REGION:
+    if value not in ZONE_LETTERS_BY_REGION:
         raise ConfigError(file, name, "unknown AWS region", value)
     return value
 
@@ -158,6 +161,12 @@ def _names(file: str, name: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _zone_list(file: str, name: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value) or len(set(value)) != len(value):
+        raise ConfigError(file, name, "expected a list of distinct Availability Zone names", value)
+    return tuple(value)
+
+
 def _tags(file: str, name: str, value: Any) -> Mapping[str, str]:
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise ConfigError(file, name, "expected a mapping of string keys to string values", value)
@@ -173,6 +182,7 @@ def _optional(check: Check) -> Check:
 NETWORK_SCHEMA: dict[str, Check] = {
     "cidr": _cidr,
     "az_count": _int_between(MIN_AZ_COUNT, SUBNET_SLOTS_PER_TIER),
+    "availability_zones": _optional(_zone_list),
     "nat_gateways": _one_of(NAT_MODES),
     "subnet_newbits": _int_between(4, 8),
     "flow_log_retention_days": _one_of(LOG_RETENTION_DAYS),
@@ -196,7 +206,7 @@ SECTIONS: dict[str, tuple[dict[str, Check], bool]] = {
     "state": (STATE_SCHEMA, False),
     "network": (NETWORK_SCHEMA, True),
 }
-OPTIONAL_KEYS = {"replica_of"}
+OPTIONAL_KEYS = {"replica_of", "availability_zones"}
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -266,7 +276,10 @@ def _build_workspace(name: str, ws_file: str, own: dict, defaults_file: str, def
         sections[section] = _merge_section(
             ws_file, defaults_file, section, own.get(section), defaults.get(section), schema
         )
-    network = NetworkSettings(**sections["network"]) if sections["network"] else None
+    network = None
+    if sections["network"]:
+        net = sections["network"]
+        network = NetworkSettings(**{**net, "availability_zones": _zones_for(ws_file, values["region"], net)})
     return Workspace(
         name=name,
         file=ws_file,
@@ -276,14 +289,28 @@ def _build_workspace(name: str, ws_file: str, own: dict, defaults_file: str, def
     )
 
 
+def _zones_for(file: str, region: str, net: dict[str, Any]) -> tuple[str, ...]:
+    """The AZs a network uses: named in the file, or the region's first `az_count`."""
+    known = zone_names(region)
+    named = net["availability_zones"]
+    if named is None:
+        if net["az_count"] > len(known):
+            raise ConfigError(file, "network.az_count", f"{region} has only {len(known)} availability zones",
+                              net["az_count"])
+        return tuple(known[: net["az_count"]])
+    for zone in named:
+        if not zone.startswith(region) or len(zone) != len(region) + 1:
+            raise ConfigError(file, "network.availability_zones", f"{zone!r} is not a zone of {region}", list(named))
+    if len(named) != net["az_count"]:
+        raise ConfigError(file, "network.availability_zones", f"expected {net['az_count']} zones (az_count)",
+                          list(named))
+    return named
+
+
 def _validate_network(ws: Workspace) -> None:
     net = ws.network
     if net is None:
         return
-    available = AZ_COUNT_BY_REGION[ws.region]
-    if net.az_count > available:
-        raise ConfigError(ws.file, "network.az_count", f"{ws.region} has only {available} availability zones",
-                          net.az_count)
     prefix = ipaddress.IPv4Network(net.cidr).prefixlen
     if prefix + net.subnet_newbits > 28:
         raise ConfigError(ws.file, "network.subnet_newbits",
@@ -364,7 +391,7 @@ def _dependency_order(workspaces: dict[str, Workspace]) -> list[str]:
 
 def load_settings(directory: Path | None = None) -> Settings:
     """Load and validate every workspace under `directory` (default: ./environments)."""
-    directory = Path(directory) if directory else ENVIRONMENTS_DIR
+    directory = Path(directory or os.environ.get(ENVIRONMENTS_ENV) or ENVIRONMENTS_DIR)
     label = directory.name
     defaults_path = directory / DEFAULTS_FILE
     defaults_file = f"{label}/{DEFAULTS_FILE}"

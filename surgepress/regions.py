@@ -1,40 +1,47 @@
-"""Commercial AWS regions and how many Availability Zones each offers.
+"""Commercial AWS regions and the suffixes of their Availability Zone names.
 
-Config validation runs before any AWS call (and with no credentials at all), so the
-table is static. `tests/unit/test_regions.py` compares it with the emulator's own region
-table so the two cannot drift apart silently.
+Config validation and subnet placement run before any AWS call (and with no credentials
+at all), so the table is static. Zone names are per-account aliases: the letters here are
+the ones most accounts see; an account that sees others names its zones in
+`network.availability_zones`. `tests/unit/test_regions.py` compares the table with the
+emulator's own, so the two cannot drift apart silently.
 """
 
 from __future__ import annotations
 
-AZ_COUNT_BY_REGION: dict[str, int] = {
-    "af-south-1": 3,
-    "ap-east-1": 3,
-    "ap-northeast-1": 3,
-    "ap-northeast-2": 4,
-    "ap-northeast-3": 3,
-    "ap-south-1": 3,
-    "ap-south-2": 3,
-    "ap-southeast-1": 3,
-    "ap-southeast-2": 3,
-    "ap-southeast-3": 3,
-    "ap-southeast-4": 3,
-    "ca-central-1": 3,
-    "ca-west-1": 3,
-    "eu-central-1": 3,
-    "eu-central-2": 3,
-    "eu-north-1": 3,
-    "eu-south-1": 3,
-    "eu-south-2": 3,
-    "eu-west-1": 3,
-    "eu-west-2": 3,
-    "eu-west-3": 3,
-    "il-central-1": 3,
-    "me-central-1": 3,
-    "me-south-1": 3,
-    "sa-east-1": 3,
-    "us-east-1": 6,
-    "us-east-2": 3,
-    "us-west-1": 2,
-    "us-west-2": 4,
+ZONE_LETTERS_BY_REGION: dict[str, str] = {
+    "af-south-1": "abc",
+    "ap-east-1": "abc",
+    "ap-northeast-1": "acd",
+    "ap-northeast-2": "abcd",
+    "ap-northeast-3": "abc",
+    "ap-south-1": "abc",
+    "ap-south-2": "abc",
+    "ap-southeast-1": "abc",
+    "ap-southeast-2": "abc",
+    "ap-southeast-3": "abc",
+    "ap-southeast-4": "abc",
+    "ca-central-1": "abd",
+    "ca-west-1": "abc",
+    "eu-central-1": "abc",
+    "eu-central-2": "abc",
+    "eu-north-1": "abc",
+    "eu-south-1": "abc",
+    "eu-south-2": "abc",
+    "eu-west-1": "abc",
+    "eu-west-2": "abc",
+    "eu-west-3": "abc",
+    "il-central-1": "abc",
+    "me-central-1": "abc",
+    "me-south-1": "abc",
+    "sa-east-1": "abc",
+    "us-east-1": "abcdef",
+    "us-east-2": "abc",
+    "us-west-1": "ab",
+    "us-west-2": "abcd",
 }
+
+
+def zone_names(region: str) -> list[str]:
+    """The region's Availability Zone names, in order (e.g. eu-west-1a, eu-west-1b, …)."""
+    return [f"{region}{letter}" for letter in ZONE_LETTERS_BY_REGION[region]]

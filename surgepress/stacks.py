@@ -90,7 +90,7 @@ class WorkspaceStack(TerraformStack):
             account_id=ws.account_id,
             region=ws.region,
             cidr=net.cidr,
-            az_count=net.az_count,
+            availability_zones=net.availability_zones,
             nat_gateways=net.nat_gateways,
             subnet_newbits=net.subnet_newbits,
             flow_log_retention_days=net.flow_log_retention_days,

@@ -10,8 +10,9 @@ What it creates
 Assumptions
     Subnet CIDRs are computed here, in Python, from the VPC CIDR: tier `t`, AZ `i` takes
     slot `t * SUBNET_SLOTS_PER_TIER + i` of the VPC split by `subnet_newbits`. Addresses
-    therefore never move when `az_count` grows (up to the slot count). AZ *names* come from
-    the region at plan time (`aws_availability_zones`), so the same code fits any account.
+    therefore never move when AZs are added (up to the slot count). AZs are named
+    explicitly, not looked up at plan time, so an AZ that AWS adds, or one impaired
+    during a plan, can never shift subnets between zones and replace them.
 
 Defaults and why
     - Data subnets have no route to the internet at all (isolated), only the S3 endpoint.
@@ -26,11 +27,11 @@ Defaults and why
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import dataclass, field
 
-from cdktf import Fn, TerraformOutput
+from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -69,8 +70,8 @@ class NetworkProps:
     """Region of the VPC; used for the S3 endpoint service name and the logs principal."""
     cidr: str
     """IPv4 CIDR of the VPC (/16 to /24)."""
-    az_count: int = 2
-    """Number of AZs to spread over; the first `az_count` available AZs are used."""
+    availability_zones: tuple[str, ...]
+    """AZ names to spread over (2 to 4), one subnet per tier in each, in this order."""
     nat_gateways: str = "single"
     """`per_az`: a NAT gateway in every AZ (AZ-independent egress). `single`: one shared NAT."""
     subnet_newbits: int = 4
@@ -97,12 +98,13 @@ class Network(Construct):
         super().__init__(scope, id)
         if props.nat_gateways not in ("single", "per_az"):
             raise ValueError(f"NetworkProps.nat_gateways: expected 'single' or 'per_az', got {props.nat_gateways!r}")
-        if not 2 <= props.az_count <= SUBNET_SLOTS_PER_TIER:
-            raise ValueError(f"NetworkProps.az_count: expected 2..{SUBNET_SLOTS_PER_TIER}, got {props.az_count!r}")
+        if not 2 <= len(props.availability_zones) <= SUBNET_SLOTS_PER_TIER:
+            raise ValueError(f"NetworkProps.availability_zones: expected 2 to {SUBNET_SLOTS_PER_TIER} zones, "
+                             f"got {props.availability_zones!r}")
         self._props = props
         name = props.name
 
-        zones = DataAwsAvailabilityZones(self, "zones", state="available")
+        az_count = len(props.availability_zones)
         self.vpc = Vpc(
             self, "vpc",
             cidr_block=props.cidr,
@@ -121,20 +123,20 @@ class Network(Construct):
                     self, f"{tier}-{i}",
                     vpc_id=self.vpc.id,
                     cidr_block=cidr,
-                    availability_zone=Fn.element(zones.names, i),
+                    availability_zone=props.availability_zones[i],
                     map_public_ip_on_launch=False,
                     tags={**self._tags(f"{name}-{tier}-{i}"), "Tier": tier},
                 )
-                for i, cidr in enumerate(subnet_cidrs(props.cidr, props.subnet_newbits, tier, props.az_count))
+                for i, cidr in enumerate(subnet_cidrs(props.cidr, props.subnet_newbits, tier, az_count))
             ]
 
         igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags=self._tags(name))
         public_rt = RouteTable(self, "public-rt", vpc_id=self.vpc.id, tags=self._tags(f"{name}-public"))
         Route(self, "public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",
               gateway_id=igw.id)
-        self._associate("public", [public_rt] * props.az_count)
+        self._associate("public", [public_rt] * az_count)
 
-        nat_count = props.az_count if props.nat_gateways == "per_az" else 1
+        nat_count = az_count if props.nat_gateways == "per_az" else 1
         self.nat_gateways: list[NatGateway] = []
         for i in range(nat_count):
             eip = Eip(self, f"nat-eip-{i}", domain="vpc", tags=self._tags(f"{name}-nat-{i}"))
@@ -147,7 +149,7 @@ class Network(Construct):
             ))
 
         app_rts = []
-        for i in range(props.az_count):
+        for i in range(az_count):
             rt = RouteTable(self, f"app-rt-{i}", vpc_id=self.vpc.id, tags=self._tags(f"{name}-app-{i}"))
             Route(self, f"app-default-{i}", route_table_id=rt.id, destination_cidr_block="0.0.0.0/0",
                   nat_gateway_id=self.nat_gateways[i % nat_count].id)
@@ -155,7 +157,7 @@ class Network(Construct):
         self._associate("app", app_rts)
 
         data_rt = RouteTable(self, "data-rt", vpc_id=self.vpc.id, tags=self._tags(f"{name}-data"))
-        self._associate("data", [data_rt] * props.az_count)
+        self._associate("data", [data_rt] * az_count)
 
         VpcEndpoint(
             self, "s3-endpoint",
@@ -182,29 +184,35 @@ class Network(Construct):
         props = self._props
         account_root = f"arn:aws:iam::{props.account_id}:root"
         log_group_arn = f"arn:aws:logs:{props.region}:{props.account_id}:log-group:/vpc/{props.name}/flow-logs"
-        key_policy = DataAwsIamPolicyDocument(self, "flow-log-key-policy", statement=[
-            DataAwsIamPolicyDocumentStatement(
-                sid="AccountAdministers",
-                actions=["kms:*"],
-                resources=["*"],
-                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[account_root])],
-            ),
-            DataAwsIamPolicyDocumentStatement(
-                sid="CloudWatchLogsUsesKeyForThisGroupOnly",
-                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                resources=["*"],
-                principals=[DataAwsIamPolicyDocumentStatementPrincipals(
-                    type="Service", identifiers=[f"logs.{props.region}.amazonaws.com"])],
-                condition=[DataAwsIamPolicyDocumentStatementCondition(
-                    test="ArnEquals", variable="kms:EncryptionContext:aws:logs:arn", values=[log_group_arn])],
-            ),
-        ])
+        # A key policy, not an IAM policy: "Resource": "*" in it means this key and nothing
+        # else, and the account-root statement is the AWS default that lets IAM delegate.
+        key_policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministers",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": account_root},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchLogsUsesKeyForThisGroupOnly",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{props.region}.amazonaws.com"},
+                    "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                               "kms:Describe*"],
+                    "Resource": "*",
+                    "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
+                },
+            ],
+        }
         key = KmsKey(
             self, "flow-log-key",
             description=f"{props.name} VPC flow logs",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=key_policy.json,
+            policy=json.dumps(key_policy),
             tags=self._tags(f"{props.name}-flow-logs"),
         )
         group = CloudwatchLogGroup(
