@@ -249,13 +249,13 @@ def _merge_section(
     result: dict[str, Any] = {}
     for key, check in schema.items():
         label = f"{name}.{key}" if name else key
+        if default and key in default:  # checked even where overridden: a bad default is a bug
+            result[key] = check(defaults_file, label, default[key])
         if own and key in own:
             result[key] = check(ws_file, label, own[key])
-        elif default and key in default:
-            result[key] = check(defaults_file, label, default[key])
         elif key in OPTIONAL_KEYS:
-            result[key] = None
-        else:
+            result.setdefault(key, None)
+        elif key not in result:
             raise ConfigError(ws_file, label, "missing (set it here or in defaults.yaml)", show_received=False)
     return result
 
@@ -330,10 +330,11 @@ def _validate_across(workspaces: dict[str, Workspace]) -> None:
             if dep == ws.name:
                 raise ConfigError(ws.file, "depends_on", "a workspace cannot depend on itself",
                                   list(ws.depends_on))
-        if ws.replica_of is None:
-            if ws.dr_region == ws.region:
-                raise ConfigError(ws.file, "dr_region", f"must differ from region ({ws.region})", ws.dr_region)
-        else:
+    for ws in workspaces.values():  # primaries before replicas, whose checks read their source
+        if ws.replica_of is None and ws.dr_region == ws.region:
+            raise ConfigError(ws.file, "dr_region", f"must differ from region ({ws.region})", ws.dr_region)
+    for ws in workspaces.values():
+        if ws.replica_of is not None:
             source = workspaces.get(ws.replica_of)
             if source is None:
                 raise ConfigError(ws.file, "replica_of", "unknown workspace", ws.replica_of)

@@ -1,0 +1,103 @@
+"""Shared fixtures: one synth per session, isolated build directories, a private emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+from surgepress.config import ENVIRONMENTS_DIR, Settings, load_settings
+from surgepress.emulator.control import Emulator, EmulatorInfo
+from surgepress.targets import Paths, Target
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def synth_paths(tmp_path_factory) -> Paths:
+    return Paths(tmp_path_factory.mktemp("build"))
+
+
+def _synth(settings: Settings, paths: Paths, target: Target) -> dict[str, dict]:
+    from surgepress.synth import synthesize
+
+    dirs = synthesize(settings, list(settings.workspaces.values()), target=target, paths=paths)
+    return {name: json.loads((d / "cdk.tf.json").read_text()) for name, d in dirs.items()}
+
+
+@pytest.fixture(scope="session")
+def local_stacks(settings, synth_paths) -> dict[str, dict]:
+    """Every workspace synthesized once for the local target: {workspace: cdk.tf.json}."""
+    return _synth(settings, synth_paths, Target.LOCAL)
+
+
+@pytest.fixture(scope="session")
+def aws_stacks(settings, synth_paths) -> dict[str, dict]:
+    return _synth(settings, synth_paths, Target.AWS)
+
+
+def resources(stack: dict, rtype: str) -> dict[str, dict]:
+    return stack.get("resource", {}).get(rtype, {})
+
+
+@pytest.fixture
+def env_dir(tmp_path) -> Path:
+    """A writable copy of environments/ to break on purpose."""
+    target = tmp_path / "environments"
+    shutil.copytree(ENVIRONMENTS_DIR, target)
+    return target
+
+
+def edit_yaml(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text()) or {}
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def run_cli(*args: str, build: Path, environments: Path | None = None, timeout: float = 1800,
+            stdin=subprocess.DEVNULL) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SURGEPRESS_BUILD_DIR": str(build)}
+    if environments is not None:
+        env["SURGEPRESS_ENVIRONMENTS"] = str(environments)
+    return subprocess.run([sys.executable, str(REPO / "main.py"), *args], cwd=REPO, env=env, text=True,
+                          capture_output=True, timeout=timeout, stdin=stdin)
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory, settings) -> EmulatorInfo:
+    """A private emulator for this test session (never the developer's running one)."""
+    paths = Paths(tmp_path_factory.mktemp("emulator-build"))
+    control = Emulator(paths)
+    operator = next(iter(settings.workspaces.values())).state.account_id
+    info, _ = control.up(operator, say=lambda _msg: None)
+    yield info
+    control.down()
+
+
+def session_in(info: EmulatorInfo, account_id: str | None, region: str, role_name: str = "surgepress-deployer"):
+    """A boto3 session on the emulator: the operator identity, or assumed into `account_id`."""
+    env = info.environment()
+    base = boto3.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name=region)
+    if account_id is None:
+        return base
+    creds = base.client("sts", endpoint_url=info.endpoint).assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="surgepress-tests")["Credentials"]
+    return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                         aws_session_token=creds["SessionToken"], region_name=region)
+
+
+def client(info: EmulatorInfo, session, service: str):
+    return session.client(service, endpoint_url=info.endpoint)

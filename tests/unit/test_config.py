@@ -1,0 +1,181 @@
+"""Environment loading: merging over defaults, the typed result, and every bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from surgepress.config import load_settings
+from surgepress.errors import ConfigError, UserError
+from tests.conftest import edit_yaml, run_cli
+
+pytestmark = pytest.mark.unit
+
+
+def test_all_five_workspaces_load_in_dependency_order(settings):
+    names = settings.names
+    assert set(names) == {"management", "security", "staging", "production", "dr"}
+    for ws in settings.workspaces.values():
+        for dep in ws.depends_on:
+            assert names.index(dep) < names.index(ws.name), f"{ws.name} before its dependency {dep}"
+
+
+def test_workspace_values_override_defaults_and_defaults_fill_the_rest(settings):
+    production = settings.get("production")
+    assert production.network.az_count == 3  # from production.yaml
+    assert production.network.nat_gateways == "per_az"  # from production.yaml
+    assert production.network.subnet_newbits == 4  # from defaults.yaml
+    assert production.role_name == "surgepress-deployer"  # from defaults.yaml
+    assert production.role_arn == "arn:aws:iam::100000000004:role/surgepress-deployer"
+
+
+def test_network_section_only_where_a_workspace_declares_one(settings):
+    assert settings.get("management").network is None
+    assert settings.get("security").network is None
+    assert settings.get("staging").network.cidr == "10.20.0.0/16"
+
+
+def test_availability_zones_default_to_the_regions_first_zones(settings):
+    assert settings.get("production").network.availability_zones == ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+    assert settings.get("dr").network.availability_zones == ("eu-central-1a", "eu-central-1b")
+
+
+def test_settings_are_frozen(settings):
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.get("staging").region = "us-east-1"
+    with pytest.raises(TypeError):
+        settings.get("staging").tags["Project"] = "other"
+
+
+def test_replica_sits_in_its_sources_dr_region(settings):
+    dr, production = settings.get("dr"), settings.get("production")
+    assert dr.replica_of == "production"
+    assert dr.region == production.dr_region != production.region
+
+
+def test_unknown_workspace_is_a_user_error(settings):
+    with pytest.raises(UserError, match=r"unknown workspace 'qa': no environments/qa.yaml \(known: "):
+        settings.get("qa")
+
+
+# (file to edit, edit, expected one-line message)
+BAD_INPUTS = {
+    "account id not 12 digits": (
+        "staging.yaml", lambda d: d.update(account_id="12345"),
+        "environments/staging.yaml: account_id: expected a quoted 12-digit AWS account id, got '12345'"),
+    "account id unquoted": (
+        "staging.yaml", lambda d: d.update(account_id=100000000003),
+        "environments/staging.yaml: account_id: expected a quoted 12-digit AWS account id, got 100000000003"),
+    "unknown region": (
+        "staging.yaml", lambda d: d.update(region="eu-west-9"),
+        "environments/staging.yaml: region: unknown AWS region, got 'eu-west-9'"),
+    "unknown key": (
+        "staging.yaml", lambda d: d.update(netwrk={}),
+        "environments/staging.yaml: netwrk: unknown key (known: "),
+    "unknown nested key": (
+        "production.yaml", lambda d: d["network"].update(nat="per_az"),
+        "environments/production.yaml: network.nat: unknown key (known: "),
+    "missing key": (
+        "defaults.yaml", lambda d: d.pop("role_name"),
+        "environments/dr.yaml: role_name: missing (set it here or in defaults.yaml)"),
+    "missing nested key": (
+        "staging.yaml", lambda d: d["network"].pop("cidr"),
+        "environments/staging.yaml: network.cidr: missing (set it here or in defaults.yaml)"),
+    "bad value in defaults names defaults": (
+        "defaults.yaml", lambda d: d["network"].update(nat_gateways="two"),
+        "environments/defaults.yaml: network.nat_gateways: expected one of single, per_az, got 'two'"),
+    "az count larger than the region has": (
+        "dr.yaml", lambda d: d["network"].update(az_count=4),
+        "environments/dr.yaml: network.az_count: eu-central-1 has only 3 availability zones, got 4"),
+    "zone of another region": (
+        "staging.yaml", lambda d: d["network"].update(availability_zones=["eu-west-1a", "us-east-1b"]),
+        "environments/staging.yaml: network.availability_zones: 'us-east-1b' is not a zone of eu-west-1, "
+        "got ['eu-west-1a', 'us-east-1b']"),
+    "cidr overlap": (
+        "staging.yaml", lambda d: d["network"].update(cidr="10.30.128.0/17"),
+        "environments/staging.yaml: network.cidr: overlaps production's 10.30.0.0/16 (environments/production.yaml), "
+        "got '10.30.128.0/17'"),
+    "cidr overlap across regions": (
+        "dr.yaml", lambda d: d["network"].update(cidr="10.20.0.0/16"),
+        "network.cidr: overlaps "),
+    "not a cidr": (
+        "staging.yaml", lambda d: d["network"].update(cidr="10.20.0.0/33"),
+        "environments/staging.yaml: network.cidr: expected an IPv4 network such as 10.20.0.0/16, got '10.20.0.0/33'"),
+    "dr region equal to primary": (
+        "production.yaml", lambda d: d.update(dr_region="eu-west-1"),
+        "environments/production.yaml: dr_region: must differ from region (eu-west-1), got 'eu-west-1'"),
+    "replica outside its source's dr region": (
+        "dr.yaml", lambda d: d.update(region="eu-west-2"),
+        "environments/dr.yaml: region: a replica of production must sit in its dr_region (eu-central-1), got 'eu-west-2'"),
+    "unknown dependency": (
+        "staging.yaml", lambda d: d.update(depends_on=["managment"]),
+        "environments/staging.yaml: depends_on: unknown workspace 'managment', got ['managment']"),
+    "dependency cycle": (
+        "management.yaml", lambda d: d.update(depends_on=["security"]),
+        "depends_on: dependency cycle "),
+    "two owners of one account": (
+        "dr.yaml", lambda d: d.update(owns_account_settings=True),
+        "owns_account_settings: account 100000000004 is already managed by "),
+    "wrong type": (
+        "production.yaml", lambda d: d.update(protected="yes"),
+        "environments/production.yaml: protected: expected true or false, got 'yes'"),
+    "retention CloudWatch does not offer": (
+        "staging.yaml", lambda d: d["network"].update(flow_log_retention_days=100),
+        "environments/staging.yaml: network.flow_log_retention_days: expected one of 1, 3, "),
+}
+
+
+def _break(env_dir, case):
+    file, change, _ = BAD_INPUTS[case]
+    edit_yaml(env_dir / file, change)
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_bad_input_raises_one_line_naming_file_field_and_value(env_dir, case):
+    _break(env_dir, case)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env_dir)
+    message = str(caught.value)
+    assert BAD_INPUTS[case][2] in message
+    assert "\n" not in message
+
+
+def test_malformed_yaml_names_file_and_line(env_dir):
+    (env_dir / "staging.yaml").write_text("account_id: '100000000003'\nnetwork: [unclosed\n")
+    with pytest.raises(UserError, match=r"^environments/staging.yaml: malformed YAML at line 3, column 1: "):
+        load_settings(env_dir)
+
+
+def test_a_file_that_is_not_a_mapping_is_refused(env_dir):
+    (env_dir / "staging.yaml").write_text("- just\n- a list\n")
+    with pytest.raises(ConfigError, match=r"environments/staging.yaml: \(top level\): expected a mapping"):
+        load_settings(env_dir)
+
+
+@pytest.mark.parametrize("case", ["account id not 12 digits", "cidr overlap", "dr region equal to primary",
+                                  "unknown key", "az count larger than the region has"])
+def test_cli_exits_2_with_one_line_and_synthesizes_nothing(env_dir, tmp_path, case):
+    _break(env_dir, case)
+    build = tmp_path / "build"
+    result = run_cli("deploy", "--all", build=build, environments=env_dir)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"error: {result.stderr.strip()[7:]}"]
+    assert BAD_INPUTS[case][2] in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not build.exists(), "nothing may be synthesized, started or deployed on bad input"
+
+
+def test_cli_malformed_yaml_exits_2(env_dir, tmp_path):
+    (env_dir / "dr.yaml").write_text("region: [\n")
+    result = run_cli("synth", build=tmp_path / "build", environments=env_dir)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: environments/dr.yaml: malformed YAML at line 2")
+    assert not (tmp_path / "build").exists()
+
+
+def test_cli_unknown_workspace_exits_2(tmp_path):
+    result = run_cli("plan", "qa", build=tmp_path / "build")
+    assert result.returncode == 2
+    assert "unknown workspace 'qa'" in result.stderr
+    assert not (tmp_path / "build").exists()

@@ -1,0 +1,162 @@
+"""Synthesized JSON per workspace: provider, backend, composition and the network module."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+
+import pytest
+
+from modules.network import subnet_cidrs
+from tests.conftest import resources
+
+pytestmark = pytest.mark.unit
+
+NETWORK_WORKSPACES = ("staging", "production", "dr")
+
+
+def test_provider_pin_is_relaxed_to_any_5x_from_5_99(local_stacks):
+    for name, stack in local_stacks.items():
+        assert stack["terraform"]["required_providers"]["aws"]["version"] == "~> 5.99", name
+
+
+def test_provider_assumes_the_workspace_role_and_allows_only_its_account(local_stacks, settings):
+    for name, stack in local_stacks.items():
+        ws = settings.get(name)
+        provider = stack["provider"]["aws"][0]
+        assert provider["region"] == ws.region
+        assert provider["allowed_account_ids"] == [ws.account_id]
+        assert provider["assume_role"][0]["role_arn"] == ws.role_arn
+        assert provider["default_tags"][0]["tags"]["Workspace"] == name
+
+
+def test_local_target_differs_only_in_retries_path_style_and_backend(local_stacks, aws_stacks):
+    for name in local_stacks:
+        local, aws = local_stacks[name], aws_stacks[name]
+        assert local["resource"] == aws["resource"], name
+        assert local["provider"]["aws"][0]["max_retries"] == 2
+        assert "max_retries" not in aws["provider"]["aws"][0]
+        assert "local" in local["terraform"]["backend"]
+        assert json.dumps(local).count("127.0.0.1") == 0, "the emulator port must not be synthesized"
+
+
+def test_aws_target_keeps_state_in_s3_with_native_locking_one_key_per_workspace(aws_stacks, settings):
+    keys = set()
+    for name, stack in aws_stacks.items():
+        backend = stack["terraform"]["backend"]["s3"]
+        assert backend["encrypt"] is True
+        assert backend["use_lockfile"] is True
+        assert "dynamodb_table" not in backend
+        assert backend["bucket"] == settings.get(name).state.bucket
+        keys.add(backend["key"])
+    assert len(keys) == len(aws_stacks)
+
+
+def test_only_workspaces_with_a_network_section_get_a_vpc(local_stacks):
+    for name, stack in local_stacks.items():
+        assert bool(resources(stack, "aws_vpc")) == (name in NETWORK_WORKSPACES), name
+
+
+@pytest.mark.parametrize("name", NETWORK_WORKSPACES)
+def test_three_tiers_of_subnets_one_per_az_without_public_ips(local_stacks, settings, name):
+    net = settings.get(name).network
+    subnets = resources(local_stacks[name], "aws_subnet").values()
+    assert len(subnets) == 3 * net.az_count
+    for tier in ("public", "app", "data"):
+        tier_subnets = [s for s in subnets if s["tags"]["Tier"] == tier]
+        assert sorted(s["availability_zone"] for s in tier_subnets) == list(net.availability_zones)
+    assert all(s["map_public_ip_on_launch"] is False for s in subnets)
+    cidrs = [ipaddress.IPv4Network(s["cidr_block"]) for s in subnets]
+    vpc = ipaddress.IPv4Network(net.cidr)
+    assert all(c.subnet_of(vpc) for c in cidrs)
+    assert not any(a.overlaps(b) for i, a in enumerate(cidrs) for b in cidrs[i + 1:])
+
+
+def test_nat_per_az_in_production_and_single_in_staging(local_stacks):
+    assert len(resources(local_stacks["production"], "aws_nat_gateway")) == 3
+    assert len(resources(local_stacks["production"], "aws_eip")) == 3
+    assert len(resources(local_stacks["staging"], "aws_nat_gateway")) == 1
+    assert len(resources(local_stacks["staging"], "aws_eip")) == 1
+
+
+def _route_targets(stack: dict) -> dict[str, list[str]]:
+    """{route table logical id: [what its default route points at]}"""
+    found: dict[str, list[str]] = {}
+    for route in resources(stack, "aws_route").values():
+        table = route["route_table_id"].split(".")[1]
+        target = route.get("gateway_id") or route.get("nat_gateway_id")
+        found.setdefault(table, []).append(target.split(".")[0].removeprefix("${"))
+    return found
+
+
+def test_data_tier_is_isolated_and_app_tier_egresses_through_nat(local_stacks):
+    stack = local_stacks["production"]
+    tables = resources(stack, "aws_route_table")
+    targets = _route_targets(stack)
+    data_tables = [k for k, t in tables.items() if t["tags"]["Name"].endswith("-data")]
+    app_tables = [k for k, t in tables.items() if "-app-" in t["tags"]["Name"]]
+    assert len(data_tables) == 1 and data_tables[0] not in targets, "data subnets must have no internet route"
+    assert len(app_tables) == 3
+    assert all(targets[t] == ["aws_nat_gateway"] for t in app_tables)
+    public = [k for k, t in tables.items() if t["tags"]["Name"].endswith("-public")]
+    assert targets[public[0]] == ["aws_internet_gateway"]
+
+
+def test_s3_gateway_endpoint_serves_app_and_data_tiers(local_stacks):
+    endpoint = next(iter(resources(local_stacks["production"], "aws_vpc_endpoint").values()))
+    assert endpoint["service_name"] == "com.amazonaws.eu-west-1.s3"
+    assert endpoint["vpc_endpoint_type"] == "Gateway"
+    assert len(endpoint["route_table_ids"]) == 3 + 1
+
+
+def test_flow_logs_capture_all_traffic_into_a_kms_encrypted_group(local_stacks, settings):
+    stack = local_stacks["staging"]
+    flow_log = next(iter(resources(stack, "aws_flow_log").values()))
+    group = next(iter(resources(stack, "aws_cloudwatch_log_group").values()))
+    key = next(iter(resources(stack, "aws_kms_key").values()))
+    assert flow_log["traffic_type"] == "ALL"
+    assert flow_log["log_destination"].startswith("${aws_cloudwatch_log_group.")
+    assert group["kms_key_id"].startswith("${aws_kms_key.")
+    assert group["retention_in_days"] == settings.get("staging").network.flow_log_retention_days
+    assert key["enable_key_rotation"] is True
+    policy = json.loads(key["policy"])
+    logs = next(s for s in policy["Statement"] if s["Principal"].get("Service"))
+    assert logs["Principal"]["Service"] == "logs.eu-west-1.amazonaws.com"
+    assert logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"].endswith(
+        ":log-group:/vpc/surgepress-staging/flow-logs")
+
+
+def test_default_security_group_is_stripped_of_rules(local_stacks):
+    for name in NETWORK_WORKSPACES:
+        sg = next(iter(resources(local_stacks[name], "aws_default_security_group").values()))
+        assert "ingress" not in sg and "egress" not in sg
+
+
+def test_dr_is_the_same_modules_with_the_secondary_role(local_stacks):
+    dr, production = local_stacks["dr"], local_stacks["production"]
+    account_wide = {"aws_s3_account_public_access_block", "aws_iam_account_password_policy"}
+    assert set(dr["resource"]) == set(production["resource"]) - account_wide  # production owns the account's
+    assert {v["tags"]["PlatformRole"] for v in resources(dr, "aws_subnet").values()} == {"secondary"}
+    assert {v["tags"]["PlatformRole"] for v in resources(production, "aws_subnet").values()} == {"primary"}
+    assert dr["output"]["source_region"]["value"] == "eu-west-1"
+
+
+def test_account_wide_controls_exactly_once_per_account(local_stacks, settings):
+    per_account: dict[str, int] = {}
+    for name, stack in local_stacks.items():
+        assert resources(stack, "aws_ebs_encryption_by_default"), f"{name}: regional control missing"
+        owned = len(resources(stack, "aws_s3_account_public_access_block"))
+        per_account[settings.get(name).account_id] = per_account.get(settings.get(name).account_id, 0) + owned
+    assert set(per_account.values()) == {1}
+
+
+def test_outputs_are_named_resource_attribute(local_stacks):
+    outputs = set(local_stacks["production"]["output"])
+    assert {"vpc_id", "vpc_cidr_block", "public_subnet_ids", "app_subnet_ids", "data_subnet_ids",
+            "nat_gateway_public_ips", "flow_log_group_name", "account_id", "region"} <= outputs
+
+
+def test_subnet_addresses_stay_put_when_an_az_is_added():
+    two = subnet_cidrs("10.20.0.0/16", 4, "app", 2)
+    three = subnet_cidrs("10.20.0.0/16", 4, "app", 3)
+    assert three[:2] == two == ["10.20.64.0/20", "10.20.80.0/20"]
