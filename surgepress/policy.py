@@ -59,15 +59,20 @@ def checkov_binary() -> str:
 
 
 def _skips(document: dict) -> dict[str, dict[str, str]]:
-    """{"<type>.<name>": {check_id: reason}} from each resource's `//` metadata."""
+    """{resource address: {check_id: reason}} from each resource's `//` metadata.
+
+    Checkov names a resource two ways in Terraform JSON: graph checks say
+    `<type>.<name>` (`data.<type>.<name>`), attribute checks `<block>.<name>`; cdktf's
+    logical names are unique within a stack, so both forms are indexed.
+    """
     found: dict[str, dict[str, str]] = {}
     for block in ("resource", "data"):
         for rtype, items in document.get(block, {}).items():
             for name, body in items.items():
                 reasons = body.get("//", {}).get(SKIP_KEY)
                 if reasons:
-                    prefix = "data." if block == "data" else ""
-                    found[f"{prefix}{rtype}.{name}"] = reasons
+                    typed = f"{rtype}.{name}" if block == "resource" else f"data.{rtype}.{name}"
+                    found[typed] = found[f"{block}.{name}"] = reasons
     return found
 
 
@@ -75,29 +80,51 @@ def _resource_count(document: dict) -> int:
     return sum(len(items) for block in ("resource", "data") for items in document.get(block, {}).values())
 
 
+def _json_documents(text: str) -> list[dict]:
+    """Checkov prints one JSON document per `-d` directory, back to back (or a list)."""
+    decoder, documents, position = json.JSONDecoder(), [], 0
+    while position < len(text):
+        if text[position].isspace():
+            position += 1
+            continue
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError:
+            break
+        documents += value if isinstance(value, list) else [value]
+    return [d for d in documents if isinstance(d, dict)]
+
+
 def scan(stack_dirs: dict[str, Path]) -> PolicyReport:
-    """Run Checkov once per workspace directory and classify every result."""
+    """Run Checkov once over every workspace directory and classify every result."""
     report = PolicyReport()
-    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
+    skips: dict[Path, dict[str, dict[str, str]]] = {}
+    workspace_of: dict[Path, str] = {}
     for workspace, directory in stack_dirs.items():
         document = json.loads((directory / "cdk.tf.json").read_text())
-        skips = _skips(document)
+        skips[directory.resolve()] = _skips(document)
+        workspace_of[directory.resolve()] = workspace
         report.resources_scanned += _resource_count(document)
-        proc = subprocess.run(
-            [checkov_binary(), "-d", str(directory), "--framework", "terraform_json", "--skip-download",
-             "-o", "json"],
-            capture_output=True, text=True, env=env, timeout=CHECKOV_TIMEOUT_S,
-        )
-        try:
-            output = json.loads(proc.stdout)
-        except json.JSONDecodeError:
-            raise RuntimeError(f"checkov gave no JSON for {workspace} (exit {proc.returncode}): "
-                               f"{proc.stderr.strip()[-500:]}") from None
-        results = output.get("results", {}) if isinstance(output, dict) else {}
-        report.passed += len(results.get("passed_checks", []))
-        for item in results.get("failed_checks", []):
-            resource = item["resource"]
-            reason = skips.get(resource, {}).get(item["check_id"], "")
-            finding = Finding(workspace, item["check_id"], item["check_name"], resource, reason)
-            (report.skipped if reason else report.failed).append(finding)
+    directories = [arg for d in stack_dirs.values() for arg in ("-d", str(d))]
+    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}
+    proc = subprocess.run(
+        [checkov_binary(), *directories, "--framework", "terraform_json", "--skip-download", "-o", "json"],
+        capture_output=True, text=True, env=env, timeout=CHECKOV_TIMEOUT_S,
+    )
+    documents = _json_documents(proc.stdout)
+    if not documents:
+        raise RuntimeError(f"checkov gave no JSON (exit {proc.returncode}): {proc.stderr.strip()[-500:]}")
+    # Graph checks can repeat across the per-directory documents: count each result once.
+    seen: dict[str, dict[tuple, dict]] = {"passed_checks": {}, "failed_checks": {}}
+    for document in documents:
+        for kind, unique in seen.items():
+            for item in document.get("results", {}).get(kind, []):
+                unique[(item["check_id"], item["file_abs_path"], item["resource"])] = item
+    report.passed += len(seen["passed_checks"])
+    failed = list(seen["failed_checks"].values())
+    for item in failed:
+        directory = Path(item["file_abs_path"]).resolve().parent
+        reason = skips[directory].get(item["resource"], {}).get(item["check_id"], "")
+        finding = Finding(workspace_of[directory], item["check_id"], item["check_name"], item["resource"], reason)
+        (report.skipped if reason else report.failed).append(finding)
     return report

@@ -1,0 +1,52 @@
+"""The CLI surface: help for every command, listing, and refusing what it must refuse."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.unit
+
+COMMANDS = ("list", "synth", "plan", "deploy", "destroy", "output", "policy", "emulator", "env")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_a_target_option(command, tmp_path):
+    result = run_cli(command, "--help", build=tmp_path / "b")
+    assert result.returncode == 0
+    assert "--target {local,aws}" in result.stdout
+
+
+def test_list_shows_workspaces_in_dependency_order(tmp_path):
+    result = run_cli("list", build=tmp_path / "b")
+    assert result.returncode == 0
+    names = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    assert names.index("management") < names.index("production") < names.index("dr")
+    assert "secondary" in next(line for line in result.stdout.splitlines() if line.startswith("dr "))
+
+
+@pytest.mark.parametrize("workspace", ["production", "dr"])
+def test_destroying_a_protected_workspace_without_a_terminal_is_refused(workspace, tmp_path):
+    build = tmp_path / "b"
+    result = run_cli("destroy", workspace, build=build)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (f"error: refusing to destroy protected workspace '{workspace}' without a "
+                                     f"terminal; pass --yes-destroy {workspace}")
+    assert not build.exists(), "nothing may start or synthesize before the refusal"
+
+
+def test_bad_target_is_refused_by_the_parser(tmp_path):
+    result = run_cli("plan", "staging", "--target", "gcp", build=tmp_path / "b")
+    assert result.returncode == 2
+    assert "invalid choice: 'gcp'" in result.stderr
+
+
+def test_names_and_all_together_are_refused(tmp_path):
+    result = run_cli("deploy", "staging", "--all", build=tmp_path / "b")
+    assert (result.returncode, result.stderr.strip()) == (2, "error: give workspace names or --all, not both")
+
+
+def test_emulator_status_reports_stopped_with_its_own_exit_code(tmp_path):
+    result = run_cli("emulator", "status", build=tmp_path / "b")
+    assert (result.returncode, result.stdout.strip()) == (3, "emulator: stopped")

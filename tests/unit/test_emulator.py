@@ -1,0 +1,97 @@
+"""The embedded AWS: lifecycle, multi-account through STS, and each shim's gap, via boto3."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from surgepress.emulator.control import Emulator
+from surgepress.regions import ZONE_LETTERS_BY_REGION
+from surgepress.targets import Paths
+from tests.conftest import client, session_in
+
+pytestmark = pytest.mark.unit
+
+OPERATOR = "100000000001"
+
+
+def test_operator_identity_lives_in_the_management_account(emulator):
+    # operator_account shim: moto would otherwise answer 123456789012 for the static key.
+    identity = client(emulator, session_in(emulator, None, "eu-west-1"), "sts").get_caller_identity()
+    assert identity["Account"] == OPERATOR
+
+
+def test_assumed_role_credentials_act_in_the_roles_account(emulator):
+    staging = session_in(emulator, "100000000003", "eu-west-1")
+    assert client(emulator, staging, "sts").get_caller_identity()["Account"] == "100000000003"
+    vpc = client(emulator, staging, "ec2").create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]
+    assert vpc["OwnerId"] == "100000000003"
+    operator_ec2 = client(emulator, session_in(emulator, None, "eu-west-1"), "ec2")
+    assert vpc["VpcId"] not in [v["VpcId"] for v in operator_ec2.describe_vpcs()["Vpcs"]]
+
+
+def test_host_prefixed_apis_reach_the_emulator_through_its_proxy(emulator):
+    # S3 Control prefixes the host with the account id, which no resolver maps to loopback.
+    session = session_in(emulator, "100000000003", "eu-west-1")
+    s3control = session.client("s3control", endpoint_url=emulator.endpoint,
+                               config=Config(proxies={"http": emulator.environment()["HTTP_PROXY"]}))
+    config = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+              "RestrictPublicBuckets": True}
+    s3control.put_public_access_block(AccountId="100000000003", PublicAccessBlockConfiguration=config)
+    got = s3control.get_public_access_block(AccountId="100000000003")["PublicAccessBlockConfiguration"]
+    assert got == config
+
+
+def test_region_table_matches_the_emulators_zones():
+    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+
+    for region, letters in ZONE_LETTERS_BY_REGION.items():
+        moto_letters = "".join(z.name[len(region):] for z in RegionsAndZonesBackend.zones[region])
+        assert moto_letters == letters, region
+
+
+def test_up_reuses_down_stops_and_a_dead_emulator_resets_local_state(tmp_path):
+    paths = Paths(tmp_path)
+    control = Emulator(paths)
+    said: list[str] = []
+    try:
+        info, started = control.up(OPERATOR, say=said.append)
+        assert started and control.status().state == "running"
+        again, started_again = control.up(OPERATOR, say=said.append)
+        assert (again, started_again) == (info, False)
+
+        paths.local_state_dir.mkdir(parents=True)
+        paths.local_state_file("staging").write_text("{}")
+        os.killpg(info.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while control.status().state != "dead" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        status = control.status()
+        assert status.state == "dead" and str(info.pid) in status.detail
+
+        said.clear()
+        fresh, started = control.up(OPERATOR, say=said.append)
+        assert started and fresh.port != 0 and fresh.boot_id != info.boot_id
+        assert any("died" in line for line in said)
+        assert any("reset local state of staging" in line for line in said)
+        assert not paths.local_state_file("staging").exists()
+    finally:
+        control.down()
+    assert control.status().state == "stopped"
+
+
+def test_the_real_aws_endpoint_is_never_reached_from_the_local_environment(emulator):
+    env = emulator.environment()
+    assert env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+    assert env["AWS_EC2_METADATA_DISABLED"] == "true"
+    assert "127.0.0.1" in env["NO_PROXY"]
+    # boto3 built from exactly this environment talks to the emulator.
+    session = boto3.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name="eu-central-1")
+    zones = session.client("ec2", endpoint_url=env["AWS_ENDPOINT_URL"]).describe_availability_zones()
+    assert [z["ZoneName"] for z in zones["AvailabilityZones"]][:2] == ["eu-central-1a", "eu-central-1b"]

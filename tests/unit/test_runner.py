@@ -1,0 +1,58 @@
+"""The Terraform runner: its own CLI config, streaming, and a real `terraform validate`."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+
+from surgepress.runner import (
+    MIRROR_ENV,
+    PROVIDER_SOURCE,
+    WorkspaceRunner,
+    _merged_lines,
+    find_provider_mirror,
+    write_cli_config,
+)
+from surgepress.targets import Target
+
+pytestmark = pytest.mark.unit
+
+
+def test_cli_config_uses_a_found_mirror_for_aws_only(tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    (mirror / PROVIDER_SOURCE / "5.100.0" / "linux_amd64").mkdir(parents=True)
+    monkeypatch.setenv(MIRROR_ENV, str(mirror))
+    text = write_cli_config(tmp_path / "tf").read_text()
+    assert f'path    = "{mirror}"' in text
+    assert f'exclude = ["{PROVIDER_SOURCE}"]' in text
+    assert "plugin_cache_dir" in text
+
+
+def test_cli_config_falls_back_to_the_registry_without_a_mirror(tmp_path, monkeypatch):
+    monkeypatch.setenv(MIRROR_ENV, str(tmp_path / "empty"))
+    assert find_provider_mirror() is None
+    assert "provider_installation" not in write_cli_config(tmp_path / "tf").read_text()
+
+
+def test_merged_lines_stream_stdout_and_stderr_in_order_of_arrival():
+    script = "import sys,time\nprint('one',flush=True)\ntime.sleep(0.2)\nprint('two',file=sys.stderr,flush=True)\n" \
+             "time.sleep(0.2)\nprint('three',end='',flush=True)"
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert list(_merged_lines(proc)) == ["one", "two", "three"]
+    assert proc.wait() == 0
+
+
+def test_every_workspace_is_valid_terraform(local_stacks, synth_paths, settings):
+    """`terraform init` + `terraform validate` against the provider mirror, per workspace."""
+    env = {"TF_CLI_CONFIG_FILE": str(write_cli_config(synth_paths.terraform_dir))}
+    for name in local_stacks:
+        out = io.StringIO()
+        runner = WorkspaceRunner(name, synth_paths.stack_dir(Target.LOCAL, name), env, out=out)
+        assert runner.init() is True
+        assert runner.init() is False, "an unchanged terraform block must not be initialised again"
+        code, tail = runner._stream("validate")
+        assert code == 0, f"{name}: {tail}"
+        assert any("The configuration is valid" in line for line in tail)
