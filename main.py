@@ -24,9 +24,13 @@ def cdktf_app() -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USAGE_EXIT_CODE
+    from surgepress.runner import seed_lock_file
+
     outdir = Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out"))
     build_app(settings, list(settings.workspaces.values()), target=target, paths=Paths.default(),
               outdir=outdir).synth()
+    for name in settings.workspaces:
+        seed_lock_file(outdir / "stacks" / name)
     return 0
 
 

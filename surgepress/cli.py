@@ -38,7 +38,8 @@ class Session:
 
     def connect(self, *, start_emulator: bool = True) -> None:
         """Prepare the Terraform environment; on local, reuse or start the emulator."""
-        self.env = {"TF_CLI_CONFIG_FILE": str(write_cli_config(self.paths.terraform_dir))}
+        # CHECKPOINT_DISABLE: no version/telemetry calls home from terraform or cdktf-cli.
+        self.env = {"TF_CLI_CONFIG_FILE": str(write_cli_config(self.paths.terraform_dir)), "CHECKPOINT_DISABLE": "1"}
         if self.target is not Target.LOCAL:
             return
         emulator = Emulator(self.paths)

@@ -91,6 +91,24 @@ def write_cli_config(terraform_dir: Path) -> Path:
     return path
 
 
+def seed_lock_file(directory: Path) -> bool:
+    """Write a stack's `.terraform.lock.hcl` from the local mirror if it has none.
+
+    cdktf-cli runs `terraform providers lock` after a first init, which asks the registry
+    whatever the CLI config says; with a lock file already present it skips that step.
+    Without a mirror there is nothing to do: the registry answers as usual.
+    """
+    mirror = find_provider_mirror()
+    if mirror is None or (directory / ".terraform.lock.hcl").exists():
+        return False
+    platforms = sorted({p.name for p in mirror.glob(f"{PROVIDER_SOURCE}/*/*") if p.is_dir()})
+    argv = [find_terraform(), "providers", "lock", f"-fs-mirror={mirror}", *(f"-platform={p}" for p in platforms)]
+    proc = subprocess.run(argv, cwd=directory, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise TerraformError(directory.name, "providers lock", proc.returncode, proc.stderr.splitlines()[-ERROR_TAIL_LINES:])
+    return True
+
+
 @contextmanager
 def _environment(overrides: Mapping[str, str]) -> Iterator[None]:
     """python-terraform passes os.environ to Terraform; set ours for the call only."""

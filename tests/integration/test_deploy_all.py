@@ -1,0 +1,120 @@
+"""Every workspace to the embedded AWS with real terraform: deploy, a clean second plan,
+outputs that match what AWS holds, and a destroy that leaves nothing behind.
+
+Runs in its own build directory with its own emulator, so it never touches a developer's
+deployment. Teardown is registered before the deploy starts.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from surgepress.emulator.control import Emulator
+from surgepress.targets import Paths
+from tests.conftest import client, run_cli, session_in
+
+pytestmark = pytest.mark.integration
+
+DEPLOY_TIMEOUT_S = 1500
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory, settings):
+    build = tmp_path_factory.mktemp("integration-build")
+    yield build
+    # Registered before anything is deployed: destroy whatever exists, then stop the emulator.
+    approvals = [arg for ws in settings.workspaces.values() if ws.protected for arg in ("--yes-destroy", ws.name)]
+    run_cli("destroy", "--all", *approvals, build=build, timeout=DEPLOY_TIMEOUT_S)
+    Emulator(Paths(build)).down()
+
+
+@pytest.fixture(scope="module")
+def deployed(build):
+    result = run_cli("deploy", "--all", build=build, timeout=DEPLOY_TIMEOUT_S)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def emulator_info(build, deployed):
+    status = Emulator(Paths(build)).status()
+    assert status.state == "running"
+    return status.info
+
+
+@pytest.fixture(scope="module")
+def outputs(build, deployed):
+    result = run_cli("output", "--all", "--json", build=build)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_deploy_prints_every_workspaces_outputs(deployed, settings):
+    for name in settings.names:
+        assert f"\n{name} outputs (local):" in deployed.stdout
+    assert f"deployed {len(settings.names)} workspace(s)" in deployed.stdout
+
+
+def test_workspaces_deploy_in_dependency_order(deployed, settings):
+    headers = [line.split()[3] for line in deployed.stdout.splitlines() if line.startswith("==> [")]
+    assert headers == list(settings.names)
+
+
+def test_second_plan_shows_no_changes_in_any_workspace(build, deployed, settings):
+    result = run_cli("plan", *settings.names, build=build)  # one synth for all five plans
+    assert result.returncode == 0, f"drift:\n{result.stdout[-4000:]}"
+    for name in settings.names:
+        assert f"plan {name}: no changes" in result.stdout
+
+
+def test_vpcs_exist_in_each_workspaces_own_account_and_region(emulator_info, outputs, settings):
+    for name in ("staging", "production", "dr"):
+        ws = settings.get(name)
+        ec2 = client(emulator_info, session_in(emulator_info, ws.account_id, ws.region), "ec2")
+        vpc = ec2.describe_vpcs(VpcIds=[outputs[name]["vpc_id"]])["Vpcs"][0]
+        assert vpc["CidrBlock"] == ws.network.cidr
+        assert vpc["OwnerId"] == ws.account_id
+        subnets = ec2.describe_subnets(SubnetIds=outputs[name]["app_subnet_ids"])["Subnets"]
+        assert sorted(s["AvailabilityZone"] for s in subnets) == list(ws.network.availability_zones)
+        flow_logs = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc["VpcId"]]}])["FlowLogs"]
+        assert [f["TrafficType"] for f in flow_logs] == ["ALL"]
+
+
+def test_nat_gateways_match_each_environments_setting(emulator_info, outputs, settings):
+    for name in ("staging", "production"):
+        ws = settings.get(name)
+        expected = ws.network.az_count if ws.network.nat_gateways == "per_az" else 1
+        assert len(outputs[name]["nat_gateway_public_ips"]) == expected
+        ec2 = client(emulator_info, session_in(emulator_info, ws.account_id, ws.region), "ec2")
+        gateways = ec2.describe_nat_gateways(
+            Filters=[{"Name": "vpc-id", "Values": [outputs[name]["vpc_id"]]}])["NatGateways"]
+        assert len([g for g in gateways if g["State"] == "available"]) == expected
+
+
+def test_flow_log_group_is_encrypted_with_retention(emulator_info, outputs, settings):
+    ws = settings.get("production")
+    logs = client(emulator_info, session_in(emulator_info, ws.account_id, ws.region), "logs")
+    group = logs.describe_log_groups(logGroupNamePrefix=outputs["production"]["flow_log_group_name"])["logGroups"][0]
+    assert group["retentionInDays"] == ws.network.flow_log_retention_days
+    assert ":kms:eu-west-1:100000000004:key/" in group["kmsKeyId"]
+
+
+def test_destroy_leaves_nothing_behind(build, deployed, emulator_info, settings, outputs):
+    approvals = [arg for ws in settings.workspaces.values() if ws.protected for arg in ("--yes-destroy", ws.name)]
+    result = run_cli("destroy", "--all", *approvals, build=build, timeout=DEPLOY_TIMEOUT_S)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.stdout.count("0 resources left in state") == len(settings.names)
+    for ws in settings.workspaces.values():
+        session = session_in(emulator_info, ws.account_id, ws.region)
+        ec2, kms, logs, iam = (client(emulator_info, session, s) for s in ("ec2", "kms", "logs", "iam"))
+        assert [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]] == [], ws.name
+        assert ec2.describe_addresses()["Addresses"] == [], ws.name
+        assert {g["State"] for g in ec2.describe_nat_gateways()["NatGateways"]} <= {"deleted"}, ws.name
+        assert ec2.describe_flow_logs()["FlowLogs"] == [], ws.name
+        assert ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"] is False, ws.name
+        states = {kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] for k in kms.list_keys()["Keys"]}
+        assert states <= {"PendingDeletion"}, ws.name
+        assert logs.describe_log_groups()["logGroups"] == [], ws.name
+        assert [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("surgepress-")] == []
