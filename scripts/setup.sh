@@ -35,4 +35,4 @@ if [ ! -x node_modules/.bin/cdktf ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
-say "ready ($(terraform version | head -1), $(.venv/bin/python --version), cdktf-cli $(node -p "require('./node_modules/cdktf-cli/package.json').version"))"
+say "ready ($(TF_CLI_CONFIG_FILE=/dev/null terraform version 2>/dev/null | head -1), $(.venv/bin/python --version), cdktf-cli $(node -p "require('./node_modules/cdktf-cli/package.json').version"))"
