@@ -75,6 +75,12 @@ def run_cli(*args: str, build: Path, environments: Path | None = None, timeout: 
                           capture_output=True, timeout=timeout, stdin=stdin)
 
 
+def destroy_all_args(settings: Settings) -> list[str]:
+    """`destroy --all` with every protected workspace approved (non-interactive)."""
+    approvals = [arg for ws in settings.workspaces.values() if ws.protected for arg in ("--yes-destroy", ws.name)]
+    return ["destroy", "--all", *approvals]
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory, settings) -> EmulatorInfo:
     """A private emulator for this test session (never the developer's running one)."""

@@ -13,7 +13,7 @@ import pytest
 
 from surgepress.emulator.control import Emulator
 from surgepress.targets import Paths
-from tests.conftest import client, run_cli, session_in
+from tests.conftest import client, destroy_all_args, run_cli, session_in
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +25,7 @@ def build(tmp_path_factory, settings):
     build = tmp_path_factory.mktemp("integration-build")
     yield build
     # Registered before anything is deployed: destroy whatever exists, then stop the emulator.
-    approvals = [arg for ws in settings.workspaces.values() if ws.protected for arg in ("--yes-destroy", ws.name)]
-    run_cli("destroy", "--all", *approvals, build=build, timeout=DEPLOY_TIMEOUT_S)
+    run_cli(*destroy_all_args(settings), build=build, timeout=DEPLOY_TIMEOUT_S)
     Emulator(Paths(build)).down()
 
 
@@ -102,8 +101,7 @@ def test_flow_log_group_is_encrypted_with_retention(emulator_info, outputs, sett
 
 
 def test_destroy_leaves_nothing_behind(build, deployed, emulator_info, settings, outputs):
-    approvals = [arg for ws in settings.workspaces.values() if ws.protected for arg in ("--yes-destroy", ws.name)]
-    result = run_cli("destroy", "--all", *approvals, build=build, timeout=DEPLOY_TIMEOUT_S)
+    result = run_cli(*destroy_all_args(settings), build=build, timeout=DEPLOY_TIMEOUT_S)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert result.stdout.count("0 resources left in state") == len(settings.names)
     for ws in settings.workspaces.values():

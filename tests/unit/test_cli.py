@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 
+from surgepress.cli import Session, _confirm_destroy
+from surgepress.errors import UserError
+from surgepress.targets import Paths, Target
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.unit
@@ -50,3 +56,23 @@ def test_names_and_all_together_are_refused(tmp_path):
 def test_emulator_status_reports_stopped_with_its_own_exit_code(tmp_path):
     result = run_cli("emulator", "status", build=tmp_path / "b")
     assert (result.returncode, result.stdout.strip()) == (3, "emulator: stopped")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _session(settings):
+    return Session(settings=settings, target=Target.LOCAL, paths=Paths(Path("/nonexistent")), out=io.StringIO())
+
+
+def test_a_protected_workspace_is_destroyed_only_when_its_name_is_typed_back(settings):
+    production = settings.get("production")
+    _confirm_destroy(_session(settings), production, set(), _Terminal("production\n"))  # confirmed: no error
+    with pytest.raises(UserError, match="destroy of 'production' not confirmed; nothing was destroyed"):
+        _confirm_destroy(_session(settings), production, set(), _Terminal("yes\n"))
+
+
+def test_an_unprotected_workspace_needs_no_confirmation(settings):
+    _confirm_destroy(_session(settings), settings.get("staging"), set(), io.StringIO(""))
