@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from modules.subnet_layout import SUBNET_SLOTS_PER_TIER, TIERS
 from surgepress.errors import ConfigError, UserError
 from surgepress.regions import ZONE_LETTERS_BY_REGION, zone_names
 
@@ -27,9 +28,6 @@ ENVIRONMENTS_ENV = "SURGEPRESS_ENVIRONMENTS"  # another directory of environment
 DEFAULTS_FILE = "defaults.yaml"
 
 NAT_MODES = ("single", "per_az")
-# Subnet slots reserved per tier; a VPC can grow to this many AZs without renumbering.
-SUBNET_SLOTS_PER_TIER = 4
-TIERS = ("public", "app", "data")
 MIN_AZ_COUNT = 2
 # The values CloudWatch Logs accepts for retentionInDays.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,

@@ -109,23 +109,23 @@ def seed_lock_file(directory: Path) -> bool:
     return True
 
 
+def _process_env(overrides: Mapping[str, str]) -> dict[str, str]:
+    """os.environ with `overrides` applied; an empty override removes the variable."""
+    env = {**os.environ, **overrides}
+    return {key: value for key, value in env.items() if value != ""}
+
+
 @contextmanager
 def _environment(overrides: Mapping[str, str]) -> Iterator[None]:
     """python-terraform passes os.environ to Terraform; set ours for the call only."""
-    saved = {key: os.environ.get(key) for key in overrides}
+    saved = dict(os.environ)
     try:
-        for key, value in overrides.items():
-            if value == "":
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        os.environ.clear()
+        os.environ.update(_process_env(overrides))
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @dataclass
@@ -153,9 +153,7 @@ class WorkspaceRunner:
         """
         tail: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
         argv = self._tf.generate_cmd_string(command, *args, **options)
-        with _environment({**self.env, "TF_IN_AUTOMATION": "1"}):
-            env = dict(os.environ)
-        proc = subprocess.Popen(argv, cwd=self.directory, env=env, stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(argv, cwd=self.directory, env=_process_env({**self.env, "TF_IN_AUTOMATION": "1"}), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         # Terraform writes diagnostics to stderr; fold it into the same live stream.
         for line in _merged_lines(proc):

@@ -26,7 +26,6 @@ Defaults and why
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from dataclasses import dataclass, field
 
@@ -55,10 +54,7 @@ from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
 from modules.roles import PlatformRole
-
-SUBNET_SLOTS_PER_TIER = 4
-TIERS = ("public", "app", "data")
-
+from modules.subnet_layout import SUBNET_SLOTS_PER_TIER, TIERS, subnet_cidrs
 
 @dataclass(frozen=True)
 class NetworkProps:
@@ -82,13 +78,6 @@ class NetworkProps:
     """Primary or secondary (DR) copy; recorded as the `PlatformRole` tag on every resource."""
     extra_tags: dict[str, str] = field(default_factory=dict)
     """Tags added to the Name/role tags of every resource (provider default tags still apply)."""
-
-
-def subnet_cidrs(cidr: str, newbits: int, tier: str, az_count: int) -> list[str]:
-    """The CIDRs of one tier's subnets, one per AZ, in AZ order."""
-    subnets = list(ipaddress.IPv4Network(cidr).subnets(prefixlen_diff=newbits))
-    first = TIERS.index(tier) * SUBNET_SLOTS_PER_TIER
-    return [str(subnets[first + i]) for i in range(az_count)]
 
 
 class Network(Construct):

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from modules.network import subnet_cidrs
+from modules.subnet_layout import subnet_cidrs
 from tests.conftest import resources
 
 pytestmark = pytest.mark.unit
