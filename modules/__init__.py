@@ -1,5 +1,3 @@
 """Reusable constructs, one package per concern. Each takes `(scope, id, *, props)`."""
 
-from surgepress.jsii_env import quiet_jsii
-
-quiet_jsii()  # before anything imports cdktf, whichever entry point comes first
+import surgepress  # noqa: F401  (quiets jsii's Node banner before any module imports cdktf)

@@ -38,26 +38,20 @@ class Session:
 
     def connect(self, *, start_emulator: bool = True) -> None:
         """Prepare the Terraform environment; on local, reuse or start the emulator."""
-        # CHECKPOINT_DISABLE: no version/telemetry calls home from terraform or cdktf-cli.
-        self.env = {"TF_CLI_CONFIG_FILE": str(write_cli_config(self.paths.terraform_dir)), "CHECKPOINT_DISABLE": "1"}
+        self.env = {
+            "TF_CLI_CONFIG_FILE": str(write_cli_config(self.paths.terraform_dir)),
+            "CHECKPOINT_DISABLE": "1",  # no version/telemetry calls home from terraform or cdktf-cli
+        }
         if self.target is not Target.LOCAL:
             return
         emulator = Emulator(self.paths)
         if start_emulator:
-            info, _ = emulator.up(self._operator_account(), say=self.say)
+            info, _ = emulator.up(self.settings.operator_account_id, say=self.say)
             self.env.update(info.environment())
             return
-        status = emulator.status()
-        if status.state == "dead":
-            reset = emulator.reset_local_states()
-            self.say(f"emulator: it died ({status.detail}); its resources are gone"
-                     + (f"; reset local state of {', '.join(reset)}" if reset else ""))
-        elif status.state == "running":
+        status = emulator.recover(say=self.say)
+        if status.state == "running":
             self.env.update(status.info.environment())
-
-    def _operator_account(self) -> str:
-        # The un-assumed identity lives where the state does: the management account.
-        return next(iter(self.settings.workspaces.values())).state.account_id
 
     def synth(self, workspaces: list[Workspace]) -> None:
         from surgepress.synth import synthesize
@@ -216,7 +210,7 @@ def cmd_emulator(s: Session, args) -> int:
         raise UserError("emulator: only the local target has an emulator (got --target aws)")
     emulator = Emulator(s.paths)
     if args.action == "up":
-        info, started = emulator.up(s._operator_account(), say=s.say)
+        info, started = emulator.up(s.settings.operator_account_id, say=s.say)
         if not started:
             s.say(f"emulator: already running on {info.endpoint} (pid {info.pid})")
         return 0

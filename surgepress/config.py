@@ -83,6 +83,11 @@ class Settings:
     def names(self) -> tuple[str, ...]:
         return tuple(self.workspaces)
 
+    @property
+    def operator_account_id(self) -> str:
+        """Account of the un-assumed (operator) identity: where the state lives."""
+        return next(iter(self.workspaces.values())).state.account_id
+
     def get(self, name: str) -> Workspace:
         try:
             return self.workspaces[name]

@@ -12,6 +12,7 @@ import glob
 import hashlib
 import json
 import os
+import selectors
 import shutil
 import subprocess
 import sys
@@ -105,7 +106,8 @@ def seed_lock_file(directory: Path) -> bool:
     argv = [find_terraform(), "providers", "lock", f"-fs-mirror={mirror}", *(f"-platform={p}" for p in platforms)]
     proc = subprocess.run(argv, cwd=directory, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise TerraformError(directory.name, "providers lock", proc.returncode, proc.stderr.splitlines()[-ERROR_TAIL_LINES:])
+        raise TerraformError(directory.name, "providers lock", proc.returncode,
+                             proc.stderr.splitlines()[-ERROR_TAIL_LINES:])
     return True
 
 
@@ -153,7 +155,8 @@ class WorkspaceRunner:
         """
         tail: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
         argv = self._tf.generate_cmd_string(command, *args, **options)
-        proc = subprocess.Popen(argv, cwd=self.directory, env=_process_env({**self.env, "TF_IN_AUTOMATION": "1"}), stdin=subprocess.DEVNULL,
+        env = _process_env({**self.env, "TF_IN_AUTOMATION": "1"})
+        proc = subprocess.Popen(argv, cwd=self.directory, env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         # Terraform writes diagnostics to stderr; fold it into the same live stream.
         for line in _merged_lines(proc):
@@ -183,12 +186,10 @@ class WorkspaceRunner:
         marker.write_text(fingerprint)
         return True
 
-    def plan(self, *, destroy: bool = False) -> int:
+    def plan(self) -> int:
         """0: no changes, 2: changes, 1 raises. Uses -detailed-exitcode."""
-        options = {"input": False, "no_color": self._color, "detailed_exitcode": IsFlagged, "lock_timeout": "30s"}
-        if destroy:
-            options["destroy"] = IsFlagged
-        code, tail = self._stream("plan", **options)
+        code, tail = self._stream("plan", input=False, no_color=self._color, detailed_exitcode=IsFlagged,
+                                  lock_timeout="30s")
         return self._check("plan", code, tail, ok=(PLAN_NO_CHANGES, PLAN_CHANGES))
 
     def apply(self) -> None:
@@ -216,7 +217,7 @@ class WorkspaceRunner:
             if "No state file was found" in err:
                 return []
             raise TerraformError(self.workspace, "state list", code, err.splitlines()[-ERROR_TAIL_LINES:])
-        return [line for line in out.splitlines() if line and ".data." not in f".{line}" and not line.startswith("data.")]
+        return [line for line in out.splitlines() if line and not _is_data_source(line)]
 
     def _terraform_block_fingerprint(self) -> str:
         document = json.loads((self.directory / "cdk.tf.json").read_text())
@@ -225,10 +226,13 @@ class WorkspaceRunner:
         return hashlib.sha256((block + env).encode()).hexdigest()
 
 
+def _is_data_source(address: str) -> bool:
+    """`data.x.y` or `module.m.data.x.y`."""
+    return address.startswith("data.") or ".data." in address
+
+
 def _merged_lines(proc) -> Iterator[str]:
     """Lines from a process's stdout and stderr, in arrival order, as they arrive."""
-    import selectors
-
     selector = selectors.DefaultSelector()
     buffers = {}
     for stream in (proc.stdout, proc.stderr):

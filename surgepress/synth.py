@@ -9,15 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from surgepress.config import Settings, Workspace
-from surgepress.jsii_env import quiet_jsii
 from surgepress.targets import Paths, Target
 
 
 def build_app(settings: Settings, workspaces: list[Workspace], *, target: Target, paths: Paths,
               outdir: Path | None = None):
     """An App holding one stack per workspace (not yet synthesized)."""
-    quiet_jsii()
-    from cdktf import App
+    from cdktf import App  # jsii is quieted by importing the surgepress package
 
     from dr.stack import DrStack
     from surgepress.stacks import WorkspaceStack

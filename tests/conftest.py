@@ -86,8 +86,7 @@ def emulator(tmp_path_factory, settings) -> EmulatorInfo:
     """A private emulator for this test session (never the developer's running one)."""
     paths = Paths(tmp_path_factory.mktemp("emulator-build"))
     control = Emulator(paths)
-    operator = next(iter(settings.workspaces.values())).state.account_id
-    info, _ = control.up(operator, say=lambda _msg: None)
+    info, _ = control.up(settings.operator_account_id, say=lambda _msg: None)
     yield info
     control.down()
 

@@ -126,19 +126,30 @@ class Emulator:
             return Status("dead", info, f"process {info.pid} does not answer on port {info.port}")
         return Status("running", info)
 
+    def recover(self, say=print) -> Status:
+        """The current status; a dead emulator is forgotten and its local states reset, saying so."""
+        status = self.status()
+        if status.state != "dead":
+            return status
+        say(f"emulator: the emulator that was on port {status.info.port} died ({status.detail}); "
+            "its resources are gone")
+        self._kill(status.info.pid)
+        self.info_file.unlink(missing_ok=True)
+        self._reset_and_say(say)
+        return Status("stopped", None)
+
     def up(self, account_id: str, say=print) -> tuple[EmulatorInfo, bool]:
         """Reuse the running emulator or start one; returns (info, started_now)."""
-        status = self.status()
+        status = self.recover(say)
         if status.state == "running":
             return status.info, False
-        if status.state == "dead":
-            say(f"emulator: the emulator that was on port {status.info.port} died ({status.detail}); "
-                "its resources are gone")
-            self._kill(status.info.pid)
+        self._reset_and_say(say)  # states left from an emulator stopped some other way
+        return self._start(account_id, say), True
+
+    def _reset_and_say(self, say) -> None:
         reset = self.reset_local_states()
         if reset:
             say(f"emulator: reset local state of {', '.join(reset)} (it described the previous emulator)")
-        return self._start(account_id, say), True
 
     def _start(self, account_id: str, say) -> EmulatorInfo:
         self.paths.emulator_dir.mkdir(parents=True, exist_ok=True)

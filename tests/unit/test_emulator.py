@@ -95,3 +95,24 @@ def test_the_real_aws_endpoint_is_never_reached_from_the_local_environment(emula
                             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name="eu-central-1")
     zones = session.client("ec2", endpoint_url=env["AWS_ENDPOINT_URL"]).describe_availability_zones()
     assert [z["ZoneName"] for z in zones["AvailabilityZones"]][:2] == ["eu-central-1a", "eu-central-1b"]
+
+
+def test_recover_forgets_a_dead_emulator_once_without_starting_another(tmp_path):
+    paths = Paths(tmp_path)
+    control = Emulator(paths)
+    info, _ = control.up(OPERATOR, say=lambda _m: None)
+    try:
+        paths.local_state_dir.mkdir(parents=True)
+        paths.local_state_file("production").write_text("{}")
+        os.killpg(info.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while control.status().state != "dead" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        said: list[str] = []
+        assert control.recover(say=said.append).state == "stopped"
+        assert any("died" in line for line in said) and any("production" in line for line in said)
+        assert not paths.local_state_file("production").exists()
+        said.clear()
+        assert control.recover(say=said.append).state == "stopped" and said == []
+    finally:
+        control.down()
