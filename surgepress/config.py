@@ -45,6 +45,11 @@ class NetworkSettings:
 
 
 @dataclass(frozen=True)
+class SecretsSettings:
+    generation: int
+
+
+@dataclass(frozen=True)
 class StateSettings:
     bucket: str
     region: str
@@ -67,6 +72,7 @@ class Workspace:
     tags: Mapping[str, str]
     state: StateSettings
     network: NetworkSettings | None
+    secrets: SecretsSettings | None
 
     @property
     def role_arn(self) -> str:
@@ -190,6 +196,7 @@ NETWORK_SCHEMA: dict[str, Check] = {
     "subnet_newbits": _int_between(4, 8),
     "flow_log_retention_days": _one_of(LOG_RETENTION_DAYS),
 }
+SECRETS_SCHEMA: dict[str, Check] = {"generation": _int_between(1, 1_000_000)}
 STATE_SCHEMA: dict[str, Check] = {"bucket": _str, "region": _region, "account_id": _account_id}
 WORKSPACE_SCHEMA: dict[str, Check] = {
     "project": _str,
@@ -208,6 +215,7 @@ WORKSPACE_SCHEMA: dict[str, Check] = {
 SECTIONS: dict[str, tuple[dict[str, Check], bool]] = {
     "state": (STATE_SCHEMA, False),
     "network": (NETWORK_SCHEMA, True),
+    "secrets": (SECRETS_SCHEMA, True),
 }
 OPTIONAL_KEYS = {"replica_of", "availability_zones"}
 
@@ -288,6 +296,7 @@ def _build_workspace(name: str, ws_file: str, own: dict, defaults_file: str, def
         file=ws_file,
         state=StateSettings(**sections["state"]),
         network=network,
+        secrets=SecretsSettings(**sections["secrets"]) if sections["secrets"] else None,
         **values,
     )
 

@@ -14,6 +14,7 @@ from constructs import Construct
 from modules.baseline import Baseline, BaselineProps
 from modules.network import Network, NetworkProps
 from modules.roles import PlatformRole
+from modules.secrets import Secrets, SecretsProps
 from surgepress.config import Workspace
 from surgepress.targets import LOCAL_MAX_RETRIES, Paths, Target
 
@@ -39,6 +40,7 @@ class WorkspaceStack(TerraformStack):
             enable_account_wide_controls=workspace.owns_account_settings,
         ))
         self.network = self._network()
+        self.secrets = self._secrets()
         for key, value in {"account_id": workspace.account_id, "region": workspace.region,
                            "platform_role": self.role.value}.items():
             TerraformOutput(self, key, value=value)
@@ -80,6 +82,18 @@ class WorkspaceStack(TerraformStack):
             assume_role=S3BackendAssumeRoleConfig(role_arn=f"arn:aws:iam::{ws.state.account_id}:role/{ws.role_name}"),
         )
         self.add_override("terraform.backend.s3.use_lockfile", True)
+
+    def _secrets(self) -> Secrets | None:
+        ws = self.workspace
+        if ws.secrets is None:
+            return None
+        return Secrets(self, "secrets", props=SecretsProps(
+            name=self.resource_prefix,
+            parameter_prefix=f"/{ws.project}/{ws.name}",
+            account_id=ws.account_id,
+            generation=ws.secrets.generation,
+            role=self.role,
+        ))
 
     def _network(self) -> Network | None:
         ws, net = self.workspace, self.workspace.network

@@ -100,6 +100,25 @@ def test_flow_log_group_is_encrypted_with_retention(emulator_info, outputs, sett
     assert ":kms:eu-west-1:100000000004:key/" in group["kmsKeyId"]
 
 
+@pytest.mark.parametrize("workspace", ["staging", "production"])
+def test_secrets_are_generated_into_ssm_and_nowhere_else(build, emulator_info, outputs, settings, workspace):
+    ws = settings.get(workspace)
+    ssm = client(emulator_info, session_in(emulator_info, ws.account_id, ws.region), "ssm")
+    names = outputs[workspace]["secret_parameter_names"]
+    values = {}
+    for key, name in names.items():
+        param = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+        assert param["Type"] == "SecureString"
+        assert len(param["Value"]) >= 40 and param["Value"].isalnum(), key
+        values[key] = param["Value"]
+    assert len(set(values.values())) == len(values), "every secret is generated independently"
+    written = [build / "state" / "local" / f"{workspace}.tfstate",
+               build / "synth" / "local" / "stacks" / workspace / "cdk.tf.json"]
+    for path in written:
+        text = path.read_text()
+        assert not any(value in text for value in values.values()), f"a secret leaked into {path}"
+
+
 def test_destroy_leaves_nothing_behind(build, deployed, emulator_info, settings, outputs):
     result = run_cli(*destroy_all_args(settings), build=build, timeout=DEPLOY_TIMEOUT_S)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -115,4 +134,5 @@ def test_destroy_leaves_nothing_behind(build, deployed, emulator_info, settings,
         states = {kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] for k in kms.list_keys()["Keys"]}
         assert states <= {"PendingDeletion"}, ws.name
         assert logs.describe_log_groups()["logGroups"] == [], ws.name
+        assert client(emulator_info, session, "ssm").describe_parameters()["Parameters"] == [], ws.name
         assert [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("surgepress-")] == []
