@@ -45,6 +45,13 @@ class NetworkSettings:
 
 
 @dataclass(frozen=True)
+class StorageSettings:
+    noncurrent_version_expiration_days: int
+    log_retention_days: int
+    enable_force_destroy: bool
+
+
+@dataclass(frozen=True)
 class SecretsSettings:
     generation: int
 
@@ -73,6 +80,7 @@ class Workspace:
     state: StateSettings
     network: NetworkSettings | None
     secrets: SecretsSettings | None
+    storage: StorageSettings | None
 
     @property
     def role_arn(self) -> str:
@@ -196,6 +204,11 @@ NETWORK_SCHEMA: dict[str, Check] = {
     "subnet_newbits": _int_between(4, 8),
     "flow_log_retention_days": _one_of(LOG_RETENTION_DAYS),
 }
+STORAGE_SCHEMA: dict[str, Check] = {
+    "noncurrent_version_expiration_days": _int_between(1, 3650),
+    "log_retention_days": _int_between(1, 3650),
+    "enable_force_destroy": _bool,
+}
 SECRETS_SCHEMA: dict[str, Check] = {"generation": _int_between(1, 1_000_000)}
 STATE_SCHEMA: dict[str, Check] = {"bucket": _str, "region": _region, "account_id": _account_id}
 WORKSPACE_SCHEMA: dict[str, Check] = {
@@ -216,6 +229,7 @@ SECTIONS: dict[str, tuple[dict[str, Check], bool]] = {
     "state": (STATE_SCHEMA, False),
     "network": (NETWORK_SCHEMA, True),
     "secrets": (SECRETS_SCHEMA, True),
+    "storage": (STORAGE_SCHEMA, True),
 }
 OPTIONAL_KEYS = {"replica_of", "availability_zones"}
 
@@ -297,6 +311,7 @@ def _build_workspace(name: str, ws_file: str, own: dict, defaults_file: str, def
         state=StateSettings(**sections["state"]),
         network=network,
         secrets=SecretsSettings(**sections["secrets"]) if sections["secrets"] else None,
+        storage=StorageSettings(**sections["storage"]) if sections["storage"] else None,
         **values,
     )
 

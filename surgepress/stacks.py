@@ -15,6 +15,7 @@ from modules.baseline import Baseline, BaselineProps
 from modules.network import Network, NetworkProps
 from modules.roles import PlatformRole
 from modules.secrets import Secrets, SecretsProps
+from modules.storage import Storage, StorageProps
 from surgepress.config import Workspace
 from surgepress.targets import LOCAL_MAX_RETRIES, Paths, Target
 
@@ -41,6 +42,7 @@ class WorkspaceStack(TerraformStack):
         ))
         self.network = self._network()
         self.secrets = self._secrets()
+        self.storage = self._storage()
         for key, value in {"account_id": workspace.account_id, "region": workspace.region,
                            "platform_role": self.role.value}.items():
             TerraformOutput(self, key, value=value)
@@ -82,6 +84,20 @@ class WorkspaceStack(TerraformStack):
             assume_role=S3BackendAssumeRoleConfig(role_arn=f"arn:aws:iam::{ws.state.account_id}:role/{ws.role_name}"),
         )
         self.add_override("terraform.backend.s3.use_lockfile", True)
+
+    def _storage(self) -> Storage | None:
+        ws = self.workspace
+        if ws.storage is None:
+            return None
+        return Storage(self, "storage", props=StorageProps(
+            name=self.resource_prefix,
+            account_id=ws.account_id,
+            region=ws.region,
+            noncurrent_version_expiration_days=ws.storage.noncurrent_version_expiration_days,
+            log_retention_days=ws.storage.log_retention_days,
+            enable_force_destroy=ws.storage.enable_force_destroy,
+            role=self.role,
+        ))
 
     def _secrets(self) -> Secrets | None:
         ws = self.workspace

@@ -8,12 +8,14 @@ deployment. Teardown is registered before the deploy starts.
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
+from surgepress.config import ENVIRONMENTS_DIR
 from surgepress.emulator.control import Emulator
 from surgepress.targets import Paths
-from tests.conftest import client, destroy_all_args, run_cli, session_in
+from tests.conftest import client, destroy_all_args, edit_yaml, run_cli, session_in
 
 pytestmark = pytest.mark.integration
 
@@ -21,17 +23,47 @@ DEPLOY_TIMEOUT_S = 1500
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory, settings):
-    build = tmp_path_factory.mktemp("integration-build")
-    yield build
-    # Registered before anything is deployed: destroy whatever exists, then stop the emulator.
-    run_cli(*destroy_all_args(settings), build=build, timeout=DEPLOY_TIMEOUT_S)
-    Emulator(Paths(build)).down()
+def environments(tmp_path_factory):
+    """The real environments, with buckets deletable even when they hold objects.
+
+    Deployed buckets fill up (the emulator, like S3, writes server access logs), and a
+    test deployment must tear down completely. Production's real setting keeps its
+    buckets (enable_force_destroy: false; asserted in the unit tests).
+    """
+    directory = tmp_path_factory.mktemp("environments") / "environments"
+    shutil.copytree(ENVIRONMENTS_DIR, directory)
+    def force_destroy(data: dict) -> None:
+        if data.get("storage") is not None:
+            data["storage"] = {**data["storage"], "enable_force_destroy": True}
+
+    for path in directory.glob("*.yaml"):
+        edit_yaml(path, force_destroy)
+    return directory
 
 
 @pytest.fixture(scope="module")
-def deployed(build):
-    result = run_cli("deploy", "--all", build=build, timeout=DEPLOY_TIMEOUT_S)
+def cli(tmp_path_factory, environments):
+    """Runs the CLI against this module's own build directory and environments."""
+    build = tmp_path_factory.mktemp("integration-build")
+
+    def run(*args: str, timeout: float = DEPLOY_TIMEOUT_S):
+        return run_cli(*args, build=build, environments=environments, timeout=timeout)
+
+    run.build = build
+    return run
+
+
+@pytest.fixture(scope="module")
+def build(cli, settings):
+    yield cli.build
+    # Registered before anything is deployed: destroy whatever exists, then stop the emulator.
+    cli(*destroy_all_args(settings))
+    Emulator(Paths(cli.build)).down()
+
+
+@pytest.fixture(scope="module")
+def deployed(build, cli):
+    result = cli("deploy", "--all")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
@@ -44,8 +76,8 @@ def emulator_info(build, deployed):
 
 
 @pytest.fixture(scope="module")
-def outputs(build, deployed):
-    result = run_cli("output", "--all", "--json", build=build)
+def outputs(cli, deployed):
+    result = cli("output", "--all", "--json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -61,8 +93,8 @@ def test_workspaces_deploy_in_dependency_order(deployed, settings):
     assert headers == list(settings.names)
 
 
-def test_second_plan_shows_no_changes_in_any_workspace(build, deployed, settings):
-    result = run_cli("plan", *settings.names, build=build)  # one synth for all five plans
+def test_second_plan_shows_no_changes_in_any_workspace(cli, deployed, settings):
+    result = cli("plan", *settings.names)  # one synth for all five plans
     assert result.returncode == 0, f"drift:\n{result.stdout[-4000:]}"
     for name in settings.names:
         assert f"plan {name}: no changes" in result.stdout
@@ -119,8 +151,27 @@ def test_secrets_are_generated_into_ssm_and_nowhere_else(build, emulator_info, o
         assert not any(value in text for value in values.values()), f"a secret leaked into {path}"
 
 
-def test_destroy_leaves_nothing_behind(build, deployed, emulator_info, settings, outputs):
-    result = run_cli(*destroy_all_args(settings), build=build, timeout=DEPLOY_TIMEOUT_S)
+@pytest.mark.parametrize("workspace", ["staging", "production"])
+def test_buckets_are_private_versioned_encrypted_and_tls_only(emulator_info, outputs, settings, workspace):
+    ws = settings.get(workspace)
+    s3 = client(emulator_info, session_in(emulator_info, ws.account_id, ws.region), "s3")
+    for purpose, algorithm in (("media", "aws:kms"), ("misc", "aws:kms"), ("logs", "AES256")):
+        name = outputs[workspace][f"{purpose}_bucket_name"]
+        assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+        block = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+        assert all(block.values()) and len(block) == 4
+        rule = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"][0]
+        assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == algorithm, name
+        policy = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
+        deny = next(st for st in policy["Statement"] if st["Effect"] == "Deny")
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        if purpose != "logs":
+            logging = s3.get_bucket_logging(Bucket=name)["LoggingEnabled"]
+            assert logging["TargetBucket"] == outputs[workspace]["logs_bucket_name"]
+
+
+def test_destroy_leaves_nothing_behind(cli, deployed, emulator_info, settings, outputs):
+    result = cli(*destroy_all_args(settings))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert result.stdout.count("0 resources left in state") == len(settings.names)
     for ws in settings.workspaces.values():
@@ -135,4 +186,5 @@ def test_destroy_leaves_nothing_behind(build, deployed, emulator_info, settings,
         assert states <= {"PendingDeletion"}, ws.name
         assert logs.describe_log_groups()["logGroups"] == [], ws.name
         assert client(emulator_info, session, "ssm").describe_parameters()["Parameters"] == [], ws.name
+        assert client(emulator_info, session, "s3").list_buckets()["Buckets"] == [], ws.name
         assert [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("surgepress-")] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -116,3 +117,36 @@ def test_recover_forgets_a_dead_emulator_once_without_starting_another(tmp_path)
         assert control.recover(say=said.append).state == "stopped" and said == []
     finally:
         control.down()
+
+
+def test_log_delivery_grant_is_read_like_iam():
+    from surgepress.emulator.shims.s3_logging_policy import grants_log_delivery
+
+    def policy(*statements):
+        return json.dumps({"Statement": list(statements)})
+
+    tls_deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::logs/*"}
+    allow = {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+             "Resource": "arn:aws:s3:::logs/s3/*"}
+    assert grants_log_delivery(policy(tls_deny, allow), "aws", "logs", "s3/media/")
+    assert grants_log_delivery(policy({**allow, "Resource": ["arn:aws:s3:::other/*", "arn:aws:s3:::logs/*"]}),
+                               "aws", "logs", None)
+    assert not grants_log_delivery(policy(tls_deny, allow), "aws", "logs", "elsewhere/")
+    assert not grants_log_delivery(policy({**allow, "Effect": "Deny"}), "aws", "logs", "s3/")
+    assert not grants_log_delivery(policy({**allow, "Principal": "*"}), "aws", "logs", "s3/")
+
+
+def test_bucket_logging_into_a_policy_protected_bucket_works_on_the_emulator(emulator):
+    session = session_in(emulator, "100000000003", "eu-west-1")
+    s3 = client(emulator, session, "s3")
+    config = {"LocationConstraint": "eu-west-1"}
+    s3.create_bucket(Bucket="shim-logs", CreateBucketConfiguration=config)
+    s3.create_bucket(Bucket="shim-data", CreateBucketConfiguration=config)
+    s3.put_bucket_policy(Bucket="shim-logs", Policy=json.dumps({"Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::shim-logs/*",
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+         "Resource": "arn:aws:s3:::shim-logs/s3/*"}]}))
+    s3.put_bucket_logging(Bucket="shim-data", BucketLoggingStatus={
+        "LoggingEnabled": {"TargetBucket": "shim-logs", "TargetPrefix": "s3/data/"}})
+    assert s3.get_bucket_logging(Bucket="shim-data")["LoggingEnabled"]["TargetPrefix"] == "s3/data/"

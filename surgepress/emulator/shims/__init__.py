@@ -11,6 +11,7 @@ import importlib
 
 SHIMS: tuple[str, ...] = (
     "operator_account",
+    "s3_logging_policy",
 )
 
 

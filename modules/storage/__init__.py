@@ -1,0 +1,191 @@
+"""Storage: the platform's S3 buckets — media, misc and logs.
+
+What it creates
+    Three buckets named `<name>-<purpose>-<account>-<region>` (globally unique without a
+    random suffix, so names are stable and predictable), each versioned, with all four
+    public-access blocks, bucket-owner ownership, a TLS-only bucket policy and lifecycle
+    rules; a customer-managed KMS key for the data buckets. `media` (WordPress uploads,
+    served later through CloudFront) and `misc` (backups, exports) write server access
+    logs into `logs`.
+
+Defaults and why
+    - media and misc use SSE-KMS with the module's rotating key and S3 Bucket Keys (one KMS
+      call per object burst instead of per request, which matters under a news surge).
+    - logs uses SSE-S3: S3 server access logging (and, later, ALB access logs) can only
+      deliver into SSE-S3 buckets. It is never served, only retained.
+    - Non-current versions expire after `noncurrent_version_expiration_days` (deleted or
+      overwritten media stays recoverable for that long); logs expire after
+      `log_retention_days`; incomplete multipart uploads are aborted after 7 days.
+    - `enable_force_destroy` is off: Terraform cannot delete a bucket that holds objects.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from cdktf import TerraformOutput
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
+from constructs import Construct
+
+from modules.policy import skip_check
+from modules.roles import PlatformRole
+
+DATA_BUCKETS = ("media", "misc")
+LOGS_BUCKET = "logs"
+ABORT_MULTIPART_AFTER_DAYS = 7
+
+
+@dataclass(frozen=True)
+class StorageProps:
+    name: str
+    """Bucket name prefix, e.g. `surgepress-staging`."""
+    account_id: str
+    """Owner account: part of each bucket name, and the only source allowed to log here."""
+    region: str
+    """Region of the buckets: part of each bucket name."""
+    noncurrent_version_expiration_days: int = 90
+    """How long overwritten or deleted objects stay recoverable in media and misc."""
+    log_retention_days: int = 365
+    """How long access logs are kept in the logs bucket."""
+    enable_force_destroy: bool = False
+    """Let Terraform delete buckets that still hold objects (never in production)."""
+    role: PlatformRole = PlatformRole.PRIMARY
+    """Primary or secondary (DR) copy; recorded as the `PlatformRole` tag."""
+
+
+def tls_only_statement(bucket_arn: str) -> dict:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+class Storage(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: StorageProps) -> None:
+        super().__init__(scope, id)
+        for field_name in ("noncurrent_version_expiration_days", "log_retention_days"):
+            if getattr(props, field_name) < 1:
+                raise ValueError(f"StorageProps.{field_name}: expected 1 or more, got {getattr(props, field_name)!r}")
+        self._props = props
+        self.key = KmsKey(
+            self, "key",
+            description=f"{props.name} bucket data",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+                "Sid": "AccountAdministers", "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{props.account_id}:root"},
+                "Action": "kms:*", "Resource": "*"}]}),
+            tags=self._tags(f"{props.name}-buckets"),
+        )
+        self.buckets: dict[str, S3Bucket] = {}
+        logs = self._bucket(LOGS_BUCKET, kms=False)
+        skip_check(logs, {
+            "CKV_AWS_145": "S3 server access logs and ALB access logs can only be delivered to SSE-S3 buckets",
+            "CKV_AWS_144": "access logs are not replicated; cross-region replication of data buckets comes with DR",
+            "CKV2_AWS_62": "nothing consumes events from the log archive bucket",
+        })
+        log_delivery = self._policy(LOGS_BUCKET, [{
+            "Sid": "S3ServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{logs.arn}/s3/*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": props.account_id}},
+        }])
+        self._lifecycle(LOGS_BUCKET, expire_current_days=props.log_retention_days,
+                        noncurrent_days=props.noncurrent_version_expiration_days)
+
+        for purpose in DATA_BUCKETS:
+            bucket = self._bucket(purpose, kms=True)
+            skip_check(bucket, {
+                "CKV_AWS_144": "replication into a DR region is set up by the dr workspace where one exists "
+                               "(production); an environment without a replica (staging) needs none",
+                "CKV2_AWS_62": "no consumer of object events exists yet; WordPress writes and reads directly",
+            })
+            # S3 refuses a logging target whose policy does not yet admit log delivery.
+            S3BucketLoggingA(self, f"{purpose}-logging", bucket=bucket.id, target_bucket=logs.id,
+                             target_prefix=f"s3/{purpose}/", depends_on=[log_delivery])
+            self._policy(purpose, [])
+            self._lifecycle(purpose, expire_current_days=None, noncurrent_days=props.noncurrent_version_expiration_days)
+        self._outputs()
+
+    def _tags(self, name: str) -> dict[str, str]:
+        return {"Name": name, "PlatformRole": self._props.role.value}
+
+    def _bucket(self, purpose: str, *, kms: bool) -> S3Bucket:
+        props = self._props
+        name = f"{props.name}-{purpose}-{props.account_id}-{props.region}"
+        bucket = S3Bucket(self, purpose, bucket=name, force_destroy=props.enable_force_destroy,
+                          tags={**self._tags(name), "Purpose": purpose})
+        S3BucketPublicAccessBlock(self, f"{purpose}-public-access-block", bucket=bucket.id,
+                                  block_public_acls=True, block_public_policy=True,
+                                  ignore_public_acls=True, restrict_public_buckets=True)
+        S3BucketOwnershipControls(self, f"{purpose}-ownership", bucket=bucket.id,
+                                  rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"))
+        S3BucketVersioningA(self, f"{purpose}-versioning", bucket=bucket.id,
+                            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"))
+        default = (S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+            sse_algorithm="aws:kms", kms_master_key_id=self.key.arn) if kms else
+            S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(sse_algorithm="AES256"))
+        S3BucketServerSideEncryptionConfigurationA(self, f"{purpose}-encryption", bucket=bucket.id, rule=[
+            S3BucketServerSideEncryptionConfigurationRuleA(apply_server_side_encryption_by_default=default,
+                                                          bucket_key_enabled=kms)])
+        self.buckets[purpose] = bucket
+        return bucket
+
+    def _policy(self, purpose: str, statements: list[dict]) -> S3BucketPolicy:
+        bucket = self.buckets[purpose]
+        document = {"Version": "2012-10-17", "Statement": [tls_only_statement(bucket.arn), *statements]}
+        return S3BucketPolicy(self, f"{purpose}-policy", bucket=bucket.id, policy=json.dumps(document))
+
+    def _lifecycle(self, purpose: str, *, expire_current_days: int | None, noncurrent_days: int) -> None:
+        rule = S3BucketLifecycleConfigurationRule(
+            id="retention",
+            status="Enabled",
+            filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+            abort_incomplete_multipart_upload=[S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                days_after_initiation=ABORT_MULTIPART_AFTER_DAYS)],
+            noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                noncurrent_days=noncurrent_days)],
+            expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=expire_current_days)]
+            if expire_current_days else None,
+        )
+        S3BucketLifecycleConfiguration(self, f"{purpose}-lifecycle", bucket=self.buckets[purpose].id, rule=[rule])
+
+    def _outputs(self) -> None:
+        for purpose, bucket in self.buckets.items():
+            for attribute, value in (("name", bucket.bucket), ("arn", bucket.arn)):
+                key = f"{purpose}_bucket_{attribute}"
+                TerraformOutput(self, key, value=value).override_logical_id(key)
+        TerraformOutput(self, "buckets_kms_key_arn", value=self.key.arn).override_logical_id("buckets_kms_key_arn")
