@@ -26,7 +26,6 @@ Defaults and why
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from cdktf import TerraformOutput
@@ -43,7 +42,6 @@ from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
 from cdktf_cdktf_provider_aws.route import Route
 from cdktf_cdktf_provider_aws.route_table import RouteTable
@@ -53,6 +51,7 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
+from modules.kms import customer_key
 from modules.roles import PlatformRole
 from modules.subnet_layout import SUBNET_SLOTS_PER_TIER, TIERS, subnet_cidrs
 
@@ -171,38 +170,20 @@ class Network(Construct):
 
     def _flow_logs(self) -> CloudwatchLogGroup:
         props = self._props
-        account_root = f"arn:aws:iam::{props.account_id}:root"
         log_group_arn = f"arn:aws:logs:{props.region}:{props.account_id}:log-group:/vpc/{props.name}/flow-logs"
-        # A key policy, not an IAM policy: "Resource": "*" in it means this key and nothing
-        # else, and the account-root statement is the AWS default that lets IAM delegate.
-        key_policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AccountAdministers",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": account_root},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "CloudWatchLogsUsesKeyForThisGroupOnly",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{props.region}.amazonaws.com"},
-                    "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-                               "kms:Describe*"],
-                    "Resource": "*",
-                    "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
-                },
-            ],
-        }
-        key = KmsKey(
+        key = customer_key(
             self, "flow-log-key",
             description=f"{props.name} VPC flow logs",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=json.dumps(key_policy),
+            account_id=props.account_id,
             tags=self._tags(f"{props.name}-flow-logs"),
+            statements=({
+                "Sid": "CloudWatchLogsUsesKeyForThisGroupOnly",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{props.region}.amazonaws.com"},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
+            },),
         )
         group = CloudwatchLogGroup(
             self, "flow-log-group",

@@ -22,15 +22,14 @@ Defaults and why
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from cdktf import TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
+from modules.kms import customer_key
 from modules.roles import PlatformRole
 
 WORDPRESS_KEYS = ("auth-key", "secure-auth-key", "logged-in-key", "nonce-key",
@@ -67,24 +66,8 @@ class Secrets(Construct):
         if props.generation < 1:
             raise ValueError(f"SecretsProps.generation: expected 1 or more, got {props.generation!r}")
         tags = {"Name": props.name, "PlatformRole": props.role.value}
-        self.key = KmsKey(
-            self, "key",
-            description=f"{props.name} secrets and environment data",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    # The AWS default: IAM policies in this account decide who may use the key.
-                    "Sid": "AccountAdministers",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{props.account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                }],
-            }),
-            tags=tags,
-        )
+        self.key = customer_key(self, "key", description=f"{props.name} secrets and environment data",
+                                account_id=props.account_id, tags=tags)
         KmsAlias(self, "alias", name=f"alias/{props.name}", target_key_id=self.key.key_id)
 
         stack = TerraformStack.of(self)

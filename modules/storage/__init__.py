@@ -25,7 +25,6 @@ import json
 from dataclasses import dataclass
 
 from cdktf import TerraformOutput
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -53,6 +52,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 from constructs import Construct
 
+from modules.kms import customer_key
 from modules.policy import skip_check
 from modules.roles import PlatformRole
 
@@ -97,17 +97,8 @@ class Storage(Construct):
             if getattr(props, field_name) < 1:
                 raise ValueError(f"StorageProps.{field_name}: expected 1 or more, got {getattr(props, field_name)!r}")
         self._props = props
-        self.key = KmsKey(
-            self, "key",
-            description=f"{props.name} bucket data",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Sid": "AccountAdministers", "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{props.account_id}:root"},
-                "Action": "kms:*", "Resource": "*"}]}),
-            tags=self._tags(f"{props.name}-buckets"),
-        )
+        self.key = customer_key(self, "key", description=f"{props.name} bucket data",
+                                account_id=props.account_id, tags=self._tags(f"{props.name}-buckets"))
         self.buckets: dict[str, S3Bucket] = {}
         logs = self._bucket(LOGS_BUCKET, kms=False)
         skip_check(logs, {

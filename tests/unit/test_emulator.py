@@ -56,6 +56,19 @@ def test_region_table_matches_the_emulators_zones():
         assert moto_letters == letters, region
 
 
+KILL_NOTICED_WITHIN_S = 10
+
+
+def _kill_leaving_state(control: Emulator, info, workspace: str) -> None:
+    """Leave a local state behind, kill the emulator hard and wait until it reads as dead."""
+    control.paths.local_state_dir.mkdir(parents=True, exist_ok=True)
+    control.paths.local_state_file(workspace).write_text("{}")
+    os.killpg(info.pid, signal.SIGKILL)
+    deadline = time.monotonic() + KILL_NOTICED_WITHIN_S
+    while control.status().state != "dead" and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def test_up_reuses_down_stops_and_a_dead_emulator_resets_local_state(tmp_path):
     paths = Paths(tmp_path)
     control = Emulator(paths)
@@ -66,12 +79,7 @@ def test_up_reuses_down_stops_and_a_dead_emulator_resets_local_state(tmp_path):
         again, started_again = control.up(OPERATOR, say=said.append)
         assert (again, started_again) == (info, False)
 
-        paths.local_state_dir.mkdir(parents=True)
-        paths.local_state_file("staging").write_text("{}")
-        os.killpg(info.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while control.status().state != "dead" and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _kill_leaving_state(control, info, "staging")
         status = control.status()
         assert status.state == "dead" and str(info.pid) in status.detail
 
@@ -103,12 +111,7 @@ def test_recover_forgets_a_dead_emulator_once_without_starting_another(tmp_path)
     control = Emulator(paths)
     info, _ = control.up(OPERATOR, say=lambda _m: None)
     try:
-        paths.local_state_dir.mkdir(parents=True)
-        paths.local_state_file("production").write_text("{}")
-        os.killpg(info.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while control.status().state != "dead" and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _kill_leaving_state(control, info, "production")
         said: list[str] = []
         assert control.recover(say=said.append).state == "stopped"
         assert any("died" in line for line in said) and any("production" in line for line in said)
