@@ -45,6 +45,18 @@ class NetworkSettings:
 
 
 @dataclass(frozen=True)
+class DatabaseSettings:
+    engine_version: str
+    capacity: str
+    instance_class: str
+    serverless_min_acu: float
+    serverless_max_acu: float
+    reader_count: int
+    backup_retention_days: int
+    enable_deletion_protection: bool
+
+
+@dataclass(frozen=True)
 class StorageSettings:
     noncurrent_version_expiration_days: int
     log_retention_days: int
@@ -81,6 +93,7 @@ class Workspace:
     network: NetworkSettings | None
     secrets: SecretsSettings | None
     storage: StorageSettings | None
+    database: DatabaseSettings | None
 
     @property
     def role_arn(self) -> str:
@@ -204,6 +217,23 @@ NETWORK_SCHEMA: dict[str, Check] = {
     "subnet_newbits": _int_between(4, 8),
     "flow_log_retention_days": _one_of(LOG_RETENTION_DAYS),
 }
+def _acu(file: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.5 <= value <= 256 \
+            or (value * 2) != int(value * 2):
+        raise ConfigError(file, name, "expected Aurora capacity units from 0.5 to 256 in steps of 0.5", value)
+    return float(value)
+
+
+DATABASE_SCHEMA: dict[str, Check] = {
+    "engine_version": _str,
+    "capacity": _one_of(("provisioned", "serverless_v2")),
+    "instance_class": _str,
+    "serverless_min_acu": _acu,
+    "serverless_max_acu": _acu,
+    "reader_count": _int_between(0, 15),
+    "backup_retention_days": _int_between(1, 35),
+    "enable_deletion_protection": _bool,
+}
 STORAGE_SCHEMA: dict[str, Check] = {
     "noncurrent_version_expiration_days": _int_between(1, 3650),
     "log_retention_days": _int_between(1, 3650),
@@ -230,6 +260,7 @@ SECTIONS: dict[str, tuple[dict[str, Check], bool]] = {
     "network": (NETWORK_SCHEMA, True),
     "secrets": (SECRETS_SCHEMA, True),
     "storage": (STORAGE_SCHEMA, True),
+    "database": (DATABASE_SCHEMA, True),
 }
 OPTIONAL_KEYS = {"replica_of", "availability_zones"}
 
@@ -312,6 +343,7 @@ def _build_workspace(name: str, ws_file: str, own: dict, defaults_file: str, def
         network=network,
         secrets=SecretsSettings(**sections["secrets"]) if sections["secrets"] else None,
         storage=StorageSettings(**sections["storage"]) if sections["storage"] else None,
+        database=DatabaseSettings(**sections["database"]) if sections["database"] else None,
         **values,
     )
 
@@ -347,6 +379,19 @@ def _validate_network(ws: Workspace) -> None:
         raise ConfigError(ws.file, "network.subnet_newbits",
                           f"need at least {SUBNET_SLOTS_PER_TIER * len(TIERS)} subnets per VPC "
                           f"({len(TIERS)} tiers x {SUBNET_SLOTS_PER_TIER} AZ slots)", net.subnet_newbits)
+
+
+def _validate_database(ws: Workspace) -> None:
+    db = ws.database
+    if db is None:
+        return
+    for needed in ("network", "secrets"):
+        if getattr(ws, needed) is None:
+            raise ConfigError(ws.file, "database", f"needs a `{needed}:` section in the same workspace",
+                              show_received=False)
+    if db.serverless_min_acu > db.serverless_max_acu:
+        raise ConfigError(ws.file, "database.serverless_min_acu", f"exceeds serverless_max_acu ({db.serverless_max_acu})",
+                          db.serverless_min_acu)
 
 
 def _validate_across(workspaces: dict[str, Workspace]) -> None:
@@ -437,6 +482,7 @@ def load_settings(directory: Path | None = None) -> Settings:
             raise UserError(f"{ws_file}: workspace name {name!r} must be lower-case letters, digits and dashes")
         ws = _build_workspace(name, ws_file, _read_yaml(path, ws_file), defaults_file, defaults)
         _validate_network(ws)
+        _validate_database(ws)
         workspaces[name] = ws
     if not workspaces:
         raise UserError(f"{label}/: no workspace files (<workspace>.yaml) found")

@@ -12,6 +12,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole
 from constructs import Construct
 
 from modules.baseline import Baseline, BaselineProps
+from modules.database import Database, DatabaseProps
 from modules.network import Network, NetworkProps
 from modules.roles import PlatformRole
 from modules.secrets import Secrets, SecretsProps
@@ -43,6 +44,7 @@ class WorkspaceStack(TerraformStack):
         self.network = self._network()
         self.secrets = self._secrets()
         self.storage = self._storage()
+        self.database = self._database()
         for key, value in {"account_id": workspace.account_id, "region": workspace.region,
                            "platform_role": self.role.value}.items():
             TerraformOutput(self, key, value=value)
@@ -84,6 +86,29 @@ class WorkspaceStack(TerraformStack):
             assume_role=S3BackendAssumeRoleConfig(role_arn=f"arn:aws:iam::{ws.state.account_id}:role/{ws.role_name}"),
         )
         self.add_override("terraform.backend.s3.use_lockfile", True)
+
+    def _database(self) -> Database | None:
+        ws, db = self.workspace, self.workspace.database
+        if db is None:
+            return None
+        return Database(self, "database", props=DatabaseProps(
+            name=self.resource_prefix,
+            account_id=ws.account_id,
+            vpc_id=self.network.vpc.id,
+            subnet_ids=[s.id for s in self.network.subnets["data"]],
+            availability_zones=ws.network.availability_zones,
+            master_password_parameter_arn=self.secrets.parameters["db_master_password"].arn,
+            password_generation=ws.secrets.generation,
+            engine_version=db.engine_version,
+            capacity=db.capacity,
+            instance_class=db.instance_class,
+            serverless_min_acu=db.serverless_min_acu,
+            serverless_max_acu=db.serverless_max_acu,
+            reader_count=db.reader_count,
+            backup_retention_days=db.backup_retention_days,
+            enable_deletion_protection=db.enable_deletion_protection,
+            role=self.role,
+        ))
 
     def _storage(self) -> Storage | None:
         ws = self.workspace

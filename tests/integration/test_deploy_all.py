@@ -24,21 +24,24 @@ DEPLOY_TIMEOUT_S = 1500
 
 @pytest.fixture(scope="module")
 def environments(tmp_path_factory):
-    """The real environments, with buckets deletable even when they hold objects.
-
-    Deployed buckets fill up (the emulator, like S3, writes server access logs), and a
-    test deployment must tear down completely. Production's real setting keeps its
-    buckets (enable_force_destroy: false; asserted in the unit tests).
-    """
+    """A copy of the real environments, so teardown can release protection as an operator would."""
     directory = tmp_path_factory.mktemp("environments") / "environments"
     shutil.copytree(ENVIRONMENTS_DIR, directory)
-    def force_destroy(data: dict) -> None:
+    return directory
+
+
+def release_protection(directory) -> None:
+    """What an operator does before tearing an environment down for good: allow Terraform to
+    delete buckets that hold objects (the emulator, like S3, writes access logs into them)
+    and clusters that are deletion-protected."""
+    def release(data: dict) -> None:
         if data.get("storage") is not None:
             data["storage"] = {**data["storage"], "enable_force_destroy": True}
+        if data.get("database") is not None:
+            data["database"] = {**data["database"], "enable_deletion_protection": False}
 
     for path in directory.glob("*.yaml"):
-        edit_yaml(path, force_destroy)
-    return directory
+        edit_yaml(path, release)
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +53,16 @@ def cli(tmp_path_factory, environments):
         return run_cli(*args, build=build, environments=environments, timeout=timeout)
 
     run.build = build
+    run.environments = environments
     return run
 
 
 @pytest.fixture(scope="module")
 def build(cli, settings):
     yield cli.build
-    # Registered before anything is deployed: destroy whatever exists, then stop the emulator.
+    # Registered before anything is deployed: destroy whatever exists, then stop the emulator
+    # (which on the local target also discards anything a failed destroy left behind).
+    release_protection(cli.environments)
     cli(*destroy_all_args(settings))
     Emulator(Paths(cli.build)).down()
 
@@ -170,7 +176,27 @@ def test_buckets_are_private_versioned_encrypted_and_tls_only(emulator_info, out
             assert logging["TargetBucket"] == outputs[workspace]["logs_bucket_name"]
 
 
+@pytest.mark.parametrize("workspace", ["staging", "production"])
+def test_aurora_cluster_is_encrypted_spread_and_protected_as_configured(emulator_info, outputs, settings, workspace):
+    ws = settings.get(workspace)
+    rds = client(emulator_info, session_in(emulator_info, ws.account_id, ws.region), "rds")
+    cluster = rds.describe_db_clusters(DBClusterIdentifier=outputs[workspace]["cluster_identifier"])["DBClusters"][0]
+    assert cluster["Endpoint"] == outputs[workspace]["cluster_endpoint"]
+    assert cluster["StorageEncrypted"] is True and ":kms:" in cluster["KmsKeyId"]
+    assert cluster["DeletionProtection"] is ws.database.enable_deletion_protection
+    assert cluster["BackupRetentionPeriod"] == ws.database.backup_retention_days
+    assert sorted(cluster["EnabledCloudwatchLogsExports"]) == ["audit", "error", "slowquery"]
+    instances = rds.describe_db_instances(
+        Filters=[{"Name": "db-cluster-id", "Values": [cluster["DBClusterIdentifier"]]}])["DBInstances"]
+    assert len(instances) == 1 + ws.database.reader_count
+    assert len({i["AvailabilityZone"] for i in instances}) == len(instances), "one instance per AZ"
+    assert all(i["PubliclyAccessible"] is False and i["PerformanceInsightsEnabled"] for i in instances)
+
+
 def test_destroy_leaves_nothing_behind(cli, deployed, emulator_info, settings, outputs):
+    release_protection(cli.environments)
+    released = cli("deploy", "--all")  # the operator's step before destroying for good
+    assert released.returncode == 0, released.stdout[-3000:] + released.stderr[-3000:]
     result = cli(*destroy_all_args(settings))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert result.stdout.count("0 resources left in state") == len(settings.names)
@@ -187,4 +213,9 @@ def test_destroy_leaves_nothing_behind(cli, deployed, emulator_info, settings, o
         assert logs.describe_log_groups()["logGroups"] == [], ws.name
         assert client(emulator_info, session, "ssm").describe_parameters()["Parameters"] == [], ws.name
         assert client(emulator_info, session, "s3").list_buckets()["Buckets"] == [], ws.name
+        rds = client(emulator_info, session, "rds")
+        assert rds.describe_db_clusters()["DBClusters"] == [], ws.name
+        if ws.database is not None:
+            snapshots = rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
+            assert [s["DBClusterSnapshotIdentifier"] for s in snapshots] == [f"surgepress-{ws.name}-final"]
         assert [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("surgepress-")] == []

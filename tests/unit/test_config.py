@@ -120,6 +120,16 @@ BAD_INPUTS = {
     "wrong type": (
         "production.yaml", lambda d: d.update(protected="yes"),
         "environments/production.yaml: protected: expected true or false, got 'yes'"),
+    "database without secrets": (
+        "production.yaml", lambda d: d.pop("secrets"),
+        "environments/production.yaml: database: needs a `secrets:` section in the same workspace"),
+    "serverless range upside down": (
+        "staging.yaml", lambda d: d["database"].update(serverless_min_acu=8),
+        "environments/staging.yaml: database.serverless_min_acu: exceeds serverless_max_acu (4.0), got 8.0"),
+    "capacity units off the half-step grid": (
+        "staging.yaml", lambda d: d["database"].update(serverless_max_acu=3.3),
+        "environments/staging.yaml: database.serverless_max_acu: expected Aurora capacity units from 0.5 to 256 "
+        "in steps of 0.5, got 3.3"),
     "retention CloudWatch does not offer": (
         "staging.yaml", lambda d: d["network"].update(flow_log_retention_days=100),
         "environments/staging.yaml: network.flow_log_retention_days: expected one of 1, 3, "),

@@ -113,7 +113,7 @@ def test_flow_logs_capture_all_traffic_into_a_kms_encrypted_group(local_stacks, 
     stack = local_stacks["staging"]
     flow_log = next(iter(resources(stack, "aws_flow_log").values()))
     group = next(iter(resources(stack, "aws_cloudwatch_log_group").values()))
-    key = next(iter(resources(stack, "aws_kms_key").values()))
+    key = next(k for k_id, k in resources(stack, "aws_kms_key").items() if k_id.startswith("network_flow-log-key"))
     assert flow_log["traffic_type"] == "ALL"
     assert flow_log["log_destination"].startswith("${aws_cloudwatch_log_group.")
     assert group["kms_key_id"].startswith("${aws_kms_key.")

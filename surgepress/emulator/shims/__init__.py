@@ -12,6 +12,7 @@ import importlib
 SHIMS: tuple[str, ...] = (
     "operator_account",
     "s3_logging_policy",
+    "rds_answers",
 )
 
 
