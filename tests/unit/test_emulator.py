@@ -153,3 +153,23 @@ def test_bucket_logging_into_a_policy_protected_bucket_works_on_the_emulator(emu
     s3.put_bucket_logging(Bucket="shim-data", BucketLoggingStatus={
         "LoggingEnabled": {"TargetBucket": "shim-logs", "TargetPrefix": "s3/data/"}})
     assert s3.get_bucket_logging(Bucket="shim-data")["LoggingEnabled"]["TargetPrefix"] == "s3/data/"
+
+
+def test_rds_answers_keep_performance_insights_and_omit_v1_scaling(emulator):
+    rds = client(emulator, session_in(emulator, "100000000003", "eu-west-1"), "rds")
+    cluster = rds.create_db_cluster(DBClusterIdentifier="shim-aurora", Engine="aurora-mysql",
+                                    MasterUsername="admin", MasterUserPassword="not-a-real-secret-1")["DBCluster"]
+    assert "ScalingConfigurationInfo" not in cluster
+    rds.create_db_instance(DBInstanceIdentifier="shim-aurora-0", DBClusterIdentifier="shim-aurora",
+                           Engine="aurora-mysql", DBInstanceClass="db.r6g.large",
+                           EnablePerformanceInsights=True, PerformanceInsightsKMSKeyId="arn:aws:kms:eu-west-1:1:key/k")
+    described = rds.describe_db_instances(DBInstanceIdentifier="shim-aurora-0")["DBInstances"][0]
+    assert described["PerformanceInsightsEnabled"] is True
+    assert described["PerformanceInsightsKMSKeyId"] == "arn:aws:kms:eu-west-1:1:key/k"
+    assert described["PerformanceInsightsRetentionPeriod"] == 7
+    rds.modify_db_instance(DBInstanceIdentifier="shim-aurora-0", EnablePerformanceInsights=False,
+                           ApplyImmediately=True)
+    assert rds.describe_db_instances(
+        DBInstanceIdentifier="shim-aurora-0")["DBInstances"][0]["PerformanceInsightsEnabled"] is False
+    assert "ScalingConfigurationInfo" not in rds.describe_db_clusters(
+        DBClusterIdentifier="shim-aurora")["DBClusters"][0]
