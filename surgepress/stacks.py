@@ -3,9 +3,14 @@
 Composition reads settings only (a `network:` section means a network); it never branches
 on the workspace's name. The DR workspace uses the subclass in `dr/`, chosen by its
 `replica_of` setting.
+
+Each module's settings section carries exactly its props' names, so a section is handed
+over whole (`**asdict(section)`) next to what the stack itself knows (names, account, role).
 """
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 from cdktf import LocalBackend, S3Backend, S3BackendAssumeRoleConfig, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
@@ -88,8 +93,8 @@ class WorkspaceStack(TerraformStack):
         self.add_override("terraform.backend.s3.use_lockfile", True)
 
     def _database(self) -> Database | None:
-        ws, db = self.workspace, self.workspace.database
-        if db is None:
+        ws = self.workspace
+        if ws.database is None:
             return None
         return Database(self, "database", props=DatabaseProps(
             name=self.resource_prefix,
@@ -99,15 +104,8 @@ class WorkspaceStack(TerraformStack):
             availability_zones=ws.network.availability_zones,
             master_password_parameter_arn=self.secrets.parameters["db_master_password"].arn,
             password_generation=ws.secrets.generation,
-            engine_version=db.engine_version,
-            capacity=db.capacity,
-            instance_class=db.instance_class,
-            serverless_min_acu=db.serverless_min_acu,
-            serverless_max_acu=db.serverless_max_acu,
-            reader_count=db.reader_count,
-            backup_retention_days=db.backup_retention_days,
-            enable_deletion_protection=db.enable_deletion_protection,
             role=self.role,
+            **asdict(ws.database),
         ))
 
     def _storage(self) -> Storage | None:
@@ -115,13 +113,8 @@ class WorkspaceStack(TerraformStack):
         if ws.storage is None:
             return None
         return Storage(self, "storage", props=StorageProps(
-            name=self.resource_prefix,
-            account_id=ws.account_id,
-            region=ws.region,
-            noncurrent_version_expiration_days=ws.storage.noncurrent_version_expiration_days,
-            log_retention_days=ws.storage.log_retention_days,
-            enable_force_destroy=ws.storage.enable_force_destroy,
-            role=self.role,
+            name=self.resource_prefix, account_id=ws.account_id, region=ws.region, role=self.role,
+            **asdict(ws.storage),
         ))
 
     def _secrets(self) -> Secrets | None:
@@ -129,11 +122,8 @@ class WorkspaceStack(TerraformStack):
         if ws.secrets is None:
             return None
         return Secrets(self, "secrets", props=SecretsProps(
-            name=self.resource_prefix,
-            parameter_prefix=f"/{ws.project}/{ws.name}",
-            account_id=ws.account_id,
-            generation=ws.secrets.generation,
-            role=self.role,
+            name=self.resource_prefix, parameter_prefix=f"/{ws.project}/{ws.name}", account_id=ws.account_id,
+            role=self.role, **asdict(ws.secrets),
         ))
 
     def _network(self) -> Network | None:
