@@ -64,6 +64,15 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class CacheSettings:
+    engine_version: str
+    node_type: str
+    node_count: int
+    snapshot_retention_days: int
+    log_retention_days: int
+
+
+@dataclass(frozen=True)
 class SecretsSettings:
     generation: int
 
@@ -94,6 +103,7 @@ class Workspace:
     secrets: SecretsSettings | None
     storage: StorageSettings | None
     database: DatabaseSettings | None
+    cache: CacheSettings | None
 
     @property
     def role_arn(self) -> str:
@@ -239,6 +249,13 @@ STORAGE_SCHEMA: dict[str, Check] = {
     "log_retention_days": _int_between(1, 3650),
     "enable_force_destroy": _bool,
 }
+CACHE_SCHEMA: dict[str, Check] = {
+    "engine_version": _str,
+    "node_type": _str,
+    "node_count": _int_between(2, 6),
+    "snapshot_retention_days": _int_between(1, 35),
+    "log_retention_days": _one_of(LOG_RETENTION_DAYS),
+}
 SECRETS_SCHEMA: dict[str, Check] = {"generation": _int_between(1, 1_000_000)}
 STATE_SCHEMA: dict[str, Check] = {"bucket": _str, "region": _region, "account_id": _account_id}
 WORKSPACE_SCHEMA: dict[str, Check] = {
@@ -261,6 +278,19 @@ SECTIONS: dict[str, tuple[dict[str, Check], bool]] = {
     "secrets": (SECRETS_SCHEMA, True),
     "storage": (STORAGE_SCHEMA, True),
     "database": (DATABASE_SCHEMA, True),
+    "cache": (CACHE_SCHEMA, True),
+}
+# Settings type of each optional section but network (whose zones are resolved first).
+SECTION_TYPES: dict[str, type] = {
+    "secrets": SecretsSettings,
+    "storage": StorageSettings,
+    "database": DatabaseSettings,
+    "cache": CacheSettings,
+}
+# Sections that build on others in the same workspace.
+SECTION_NEEDS: dict[str, tuple[str, ...]] = {
+    "database": ("network", "secrets"),
+    "cache": ("network", "secrets"),
 }
 OPTIONAL_KEYS = {"replica_of", "availability_zones"}
 
@@ -341,9 +371,8 @@ def _build_workspace(name: str, ws_file: str, own: dict, defaults_file: str, def
         file=ws_file,
         state=StateSettings(**sections["state"]),
         network=network,
-        secrets=SecretsSettings(**sections["secrets"]) if sections["secrets"] else None,
-        storage=StorageSettings(**sections["storage"]) if sections["storage"] else None,
-        database=DatabaseSettings(**sections["database"]) if sections["database"] else None,
+        **{section: kind(**sections[section]) if sections[section] else None
+           for section, kind in SECTION_TYPES.items()},
         **values,
     )
 
@@ -381,14 +410,20 @@ def _validate_network(ws: Workspace) -> None:
                           f"({len(TIERS)} tiers x {SUBNET_SLOTS_PER_TIER} AZ slots)", net.subnet_newbits)
 
 
+def _validate_needs(ws: Workspace) -> None:
+    for section, needs in SECTION_NEEDS.items():
+        if getattr(ws, section) is None:
+            continue
+        for needed in needs:
+            if getattr(ws, needed) is None:
+                raise ConfigError(ws.file, section, f"needs a `{needed}:` section in the same workspace",
+                                  show_received=False)
+
+
 def _validate_database(ws: Workspace) -> None:
     db = ws.database
     if db is None:
         return
-    for needed in ("network", "secrets"):
-        if getattr(ws, needed) is None:
-            raise ConfigError(ws.file, "database", f"needs a `{needed}:` section in the same workspace",
-                              show_received=False)
     if db.serverless_min_acu > db.serverless_max_acu:
         raise ConfigError(ws.file, "database.serverless_min_acu", f"exceeds serverless_max_acu ({db.serverless_max_acu})",
                           db.serverless_min_acu)
@@ -482,6 +517,7 @@ def load_settings(directory: Path | None = None) -> Settings:
             raise UserError(f"{ws_file}: workspace name {name!r} must be lower-case letters, digits and dashes")
         ws = _build_workspace(name, ws_file, _read_yaml(path, ws_file), defaults_file, defaults)
         _validate_network(ws)
+        _validate_needs(ws)
         _validate_database(ws)
         workspaces[name] = ws
     if not workspaces:

@@ -17,6 +17,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole
 from constructs import Construct
 
 from modules.baseline import Baseline, BaselineProps
+from modules.cache import Cache, CacheProps
 from modules.database import Database, DatabaseProps
 from modules.network import Network, NetworkProps
 from modules.roles import PlatformRole
@@ -50,6 +51,7 @@ class WorkspaceStack(TerraformStack):
         self.secrets = self._secrets()
         self.storage = self._storage()
         self.database = self._database()
+        self.cache = self._cache()
         for key, value in {"account_id": workspace.account_id, "region": workspace.region,
                            "platform_role": self.role.value}.items():
             TerraformOutput(self, key, value=value)
@@ -106,6 +108,22 @@ class WorkspaceStack(TerraformStack):
             password_generation=ws.secrets.generation,
             role=self.role,
             **asdict(ws.database),
+        ))
+
+    def _cache(self) -> Cache | None:
+        ws = self.workspace
+        if ws.cache is None:
+            return None
+        return Cache(self, "cache", props=CacheProps(
+            name=self.resource_prefix,
+            account_id=ws.account_id,
+            region=ws.region,
+            vpc_id=self.network.vpc.id,
+            subnet_ids=[s.id for s in self.network.subnets["data"]],
+            availability_zones=ws.network.availability_zones,
+            auth_token_parameter_name=self.secrets.parameters["redis_auth_token"].name,
+            role=self.role,
+            **asdict(ws.cache),
         ))
 
     def _storage(self) -> Storage | None:

@@ -42,12 +42,12 @@ from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
     RdsClusterParameterGroupParameter,
 )
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
 from modules.kms import customer_key
 from modules.policy import skip_check
 from modules.roles import PlatformRole
+from modules.security_groups import allow_tcp_from
 
 MYSQL_PORT = 3306
 CAPACITY_MODES = ("provisioned", "serverless_v2")
@@ -122,9 +122,7 @@ class Database(Construct):
             self, "sg", name=f"{props.name}-database", vpc_id=props.vpc_id,
             description="Aurora MySQL: 3306 from the WordPress service only", tags=tags)
         for i, client in enumerate(props.client_security_group_ids):
-            VpcSecurityGroupIngressRule(self, f"from-client-{i}", security_group_id=self.security_group.id,
-                                        referenced_security_group_id=client, ip_protocol="tcp",
-                                        from_port=MYSQL_PORT, to_port=MYSQL_PORT, description="MySQL from service")
+            self.allow_from(f"client-{i}", client)
         parameters = RdsClusterParameterGroup(
             self, "parameters", name=f"{props.name}-aurora-mysql8", family="aurora-mysql8.0",
             description="utf8mb4, TLS only, audit and slow-query logs",
@@ -214,3 +212,8 @@ class Database(Construct):
         }
         for key, value in outputs.items():
             TerraformOutput(self, key, value=value).override_logical_id(key)
+
+    def allow_from(self, id: str, security_group_id: str) -> None:
+        """Admit MySQL connections from one more client security group."""
+        allow_tcp_from(self, id, security_group_id=self.security_group.id, client_security_group_id=security_group_id,
+                       port=MYSQL_PORT, description=f"MySQL from {id}")

@@ -51,7 +51,7 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
-from modules.kms import customer_key
+from modules.logs import encrypted_log_group, log_group_arn
 from modules.roles import PlatformRole
 from modules.subnet_layout import SUBNET_SLOTS_PER_TIER, TIERS, subnet_cidrs
 
@@ -170,28 +170,12 @@ class Network(Construct):
 
     def _flow_logs(self) -> CloudwatchLogGroup:
         props = self._props
-        log_group_arn = f"arn:aws:logs:{props.region}:{props.account_id}:log-group:/vpc/{props.name}/flow-logs"
-        key = customer_key(
-            self, "flow-log-key",
-            description=f"{props.name} VPC flow logs",
-            account_id=props.account_id,
-            tags=self._tags(f"{props.name}-flow-logs"),
-            statements=({
-                "Sid": "CloudWatchLogsUsesKeyForThisGroupOnly",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{props.region}.amazonaws.com"},
-                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                "Resource": "*",
-                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
-            },),
-        )
-        group = CloudwatchLogGroup(
-            self, "flow-log-group",
-            name=f"/vpc/{props.name}/flow-logs",
-            retention_in_days=props.flow_log_retention_days,
-            kms_key_id=key.arn,
-            tags=self._tags(f"{props.name}-flow-logs"),
-        )
+        name = f"/vpc/{props.name}/flow-logs"
+        arn = log_group_arn(region=props.region, account_id=props.account_id, name=name)
+        group, _ = encrypted_log_group(
+            self, key_id="flow-log-key", group_id="flow-log-group", name=name, region=props.region,
+            account_id=props.account_id, retention_days=props.flow_log_retention_days,
+            description=f"{props.name} VPC flow logs", tags=self._tags(f"{props.name}-flow-logs"))
         trust = DataAwsIamPolicyDocument(self, "flow-log-trust", statement=[
             DataAwsIamPolicyDocumentStatement(
                 actions=["sts:AssumeRole"],
@@ -206,7 +190,7 @@ class Network(Construct):
         write = DataAwsIamPolicyDocument(self, "flow-log-write", statement=[
             DataAwsIamPolicyDocumentStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                resources=[f"{log_group_arn}:*"],
+                resources=[f"{arn}:*"],
             ),
         ])
         IamRolePolicy(self, "flow-log-write-policy", name="write-flow-logs", role=role.id, policy=write.json)

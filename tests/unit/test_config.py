@@ -123,6 +123,12 @@ BAD_INPUTS = {
     "database without secrets": (
         "production.yaml", lambda d: d.pop("secrets"),
         "environments/production.yaml: database: needs a `secrets:` section in the same workspace"),
+    "cache without failover": (
+        "production.yaml", lambda d: d["cache"].update(node_count=1),
+        "environments/production.yaml: cache.node_count: expected a whole number from 2 to 6, got 1"),
+    "cache without network": (
+        "staging.yaml", lambda d: (d.pop("network"), d.pop("database")),
+        "environments/staging.yaml: cache: needs a `network:` section in the same workspace"),
     "serverless range upside down": (
         "staging.yaml", lambda d: d["database"].update(serverless_min_acu=8),
         "environments/staging.yaml: database.serverless_min_acu: exceeds serverless_max_acu (4.0), got 8.0"),

@@ -61,13 +61,18 @@ def test_serverless_v2_in_staging_provisioned_in_production(local_stacks, settin
     assert "serverlessv2_scaling_configuration" not in _cluster(local_stacks["production"])
 
 
-def test_cluster_lives_in_the_data_subnets_behind_a_closed_security_group(local_stacks):
+def test_cluster_lives_in_the_data_subnets_reachable_from_the_service_only(local_stacks):
     stack = local_stacks["production"]
     (group,) = resources(stack, "aws_db_subnet_group").values()
     assert all("network_data-" in subnet for subnet in group["subnet_ids"])
-    (sg,) = resources(stack, "aws_security_group").values()
+    sg = next(sg for sg_id, sg in resources(stack, "aws_security_group").items() if sg_id.startswith("database_sg"))
     assert "ingress" not in sg and "egress" not in sg
-    assert resources(stack, "aws_vpc_security_group_ingress_rule") == {}, "no clients exist yet"
+    rules = [r for r in resources(stack, "aws_vpc_security_group_ingress_rule").values()
+             if r["security_group_id"].startswith("${aws_security_group.database_sg")]
+    assert rules, "the database must admit its client"
+    for rule in rules:
+        assert "referenced_security_group_id" in rule and "cidr_ipv4" not in rule
+        assert rule["from_port"] == rule["to_port"] == 3306
 
 
 def test_parameter_group_enforces_utf8mb4_and_tls(local_stacks):

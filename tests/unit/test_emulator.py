@@ -173,3 +173,36 @@ def test_rds_answers_keep_performance_insights_and_omit_v1_scaling(emulator):
         DBInstanceIdentifier="shim-aurora-0")["DBInstances"][0]["PerformanceInsightsEnabled"] is False
     assert "ScalingConfigurationInfo" not in rds.describe_db_clusters(
         DBClusterIdentifier="shim-aurora")["DBClusters"][0]
+
+
+def test_elasticache_replication_groups_have_their_member_clusters_and_go_away(emulator):
+    session = session_in(emulator, "100000000003", "eu-west-1")
+    ec2, cache = client(emulator, session, "ec2"), client(emulator, session, "elasticache")
+    vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.99.{i}.0/24", AvailabilityZone=f"eu-west-1{z}")
+               ["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
+    cache.create_cache_subnet_group(CacheSubnetGroupName="shim-cache", CacheSubnetGroupDescription="d",
+                                    SubnetIds=subnets)
+    group = cache.create_replication_group(
+        ReplicationGroupId="shim-redis", ReplicationGroupDescription="d", Engine="redis", EngineVersion="7.1",
+        CacheNodeType="cache.t4g.small", NumCacheClusters=3, PreferredCacheClusterAZs=["eu-west-1a", "eu-west-1b",
+                                                                                    "eu-west-1a"],
+        CacheSubnetGroupName="shim-cache", SecurityGroupIds=["sg-1"], AutomaticFailoverEnabled=True,
+        MultiAZEnabled=True, TransitEncryptionEnabled=True, AuthToken="a" * 32)["ReplicationGroup"]
+    assert group["MemberClusters"] == ["shim-redis-001", "shim-redis-002", "shim-redis-003"]
+    member = cache.describe_cache_clusters(CacheClusterId="shim-redis-002")["CacheClusters"][0]
+    assert member["ReplicationGroupId"] == "shim-redis" and member["PreferredAvailabilityZone"] == "eu-west-1b"
+    assert member["CacheSubnetGroupName"] == "shim-cache"
+    assert member["SecurityGroups"] == [{"SecurityGroupId": "sg-1", "Status": "active"}]
+    assert member["CacheParameterGroup"]["CacheParameterGroupName"] == "default.redis7"
+    with pytest.raises(cache.exceptions.ClientError, match="CacheSubnetGroupInUse"):
+        cache.delete_cache_subnet_group(CacheSubnetGroupName="shim-cache")
+
+    cache.delete_replication_group(ReplicationGroupId="shim-redis")
+    with pytest.raises(cache.exceptions.ReplicationGroupNotFoundFault):
+        cache.describe_replication_groups(ReplicationGroupId="shim-redis")
+    with pytest.raises(cache.exceptions.CacheClusterNotFoundFault):
+        cache.describe_cache_clusters(CacheClusterId="shim-redis-001")
+    cache.delete_cache_subnet_group(CacheSubnetGroupName="shim-cache")
+    with pytest.raises(cache.exceptions.CacheSubnetGroupNotFoundFault):
+        cache.describe_cache_subnet_groups(CacheSubnetGroupName="shim-cache")

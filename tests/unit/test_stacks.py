@@ -112,7 +112,8 @@ def test_s3_gateway_endpoint_serves_app_and_data_tiers(local_stacks):
 def test_flow_logs_capture_all_traffic_into_a_kms_encrypted_group(local_stacks, settings):
     stack = local_stacks["staging"]
     flow_log = next(iter(resources(stack, "aws_flow_log").values()))
-    group = next(iter(resources(stack, "aws_cloudwatch_log_group").values()))
+    group = next(g for g_id, g in resources(stack, "aws_cloudwatch_log_group").items()
+                 if g_id.startswith("network_flow-log-group"))
     key = next(k for k_id, k in resources(stack, "aws_kms_key").items() if k_id.startswith("network_flow-log-key"))
     assert flow_log["traffic_type"] == "ALL"
     assert flow_log["log_destination"].startswith("${aws_cloudwatch_log_group.")

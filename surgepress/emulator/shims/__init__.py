@@ -13,6 +13,7 @@ SHIMS: tuple[str, ...] = (
     "operator_account",
     "s3_logging_policy",
     "rds_answers",
+    "elasticache_replication",
 )
 
 
