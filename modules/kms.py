@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 
+from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
 
-def customer_key(scope: Construct, id: str, *, description: str, account_id: str, tags: dict[str, str],
-                 statements: tuple[dict, ...] = ()) -> KmsKey:
+def key_policy(account_id: str, statements: tuple[dict, ...] = ()) -> str:
     # A key policy, not an IAM policy: "Resource": "*" in it means this key and nothing else.
     policy = {
         "Version": "2012-10-17",
@@ -27,5 +27,10 @@ def customer_key(scope: Construct, id: str, *, description: str, account_id: str
             *statements,
         ],
     }
+    return json.dumps(policy)
+
+
+def customer_key(scope: Construct, id: str, *, description: str, account_id: str, tags: dict[str, str],
+                 statements: tuple[dict, ...] = (), provider: TerraformProvider | None = None) -> KmsKey:
     return KmsKey(scope, id, description=description, enable_key_rotation=True, deletion_window_in_days=30,
-                  policy=json.dumps(policy), tags=tags)
+                  policy=key_policy(account_id, statements), tags=tags, provider=provider)

@@ -4,6 +4,7 @@ their own, whose policy lets CloudWatch Logs use it for that one group only.
 
 from __future__ import annotations
 
+from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
@@ -16,9 +17,11 @@ def log_group_arn(*, region: str, account_id: str, name: str) -> str:
 
 
 def encrypted_log_group(scope: Construct, *, key_id: str, group_id: str, name: str, region: str, account_id: str,
-                        retention_days: int, description: str, tags: dict[str, str]) -> tuple[CloudwatchLogGroup, KmsKey]:
+                        retention_days: int, description: str, tags: dict[str, str],
+                        provider: TerraformProvider | None = None) -> tuple[CloudwatchLogGroup, KmsKey]:
+    """`provider` places both in another region (it must be `region`'s provider)."""
     key = customer_key(
-        scope, key_id, description=description, account_id=account_id, tags=tags,
+        scope, key_id, description=description, account_id=account_id, tags=tags, provider=provider,
         statements=({
             "Sid": "CloudWatchLogsUsesKeyForThisGroupOnly",
             "Effect": "Allow",
@@ -30,5 +33,5 @@ def encrypted_log_group(scope: Construct, *, key_id: str, group_id: str, name: s
         },),
     )
     group = CloudwatchLogGroup(scope, group_id, name=name, retention_in_days=retention_days, kms_key_id=key.arn,
-                               tags=tags)
+                               tags=tags, provider=provider)
     return group, key

@@ -73,6 +73,67 @@ class CacheSettings:
 
 
 @dataclass(frozen=True)
+class DnsSettings:
+    zone_name: str
+    site_host: str
+    origin_host: str
+
+
+@dataclass(frozen=True)
+class ComputeSettings:
+    image_tag: str
+    capacity: str
+    instance_type: str
+    min_hosts: int
+    max_hosts: int
+    capacity_target_percent: int
+    instance_warmup_s: int
+    min_scaling_step: int
+    max_scaling_step: int
+    task_cpu_units: int
+    task_memory_mib: int
+    min_tasks: int
+    max_tasks: int
+    requests_per_target: int
+    cpu_target_percent: int
+    scale_out_cooldown_s: int
+    scale_in_cooldown_s: int
+    surge_requests_per_minute: int
+    health_check_path: str
+    health_check_grace_s: int
+    deregistration_delay_s: int
+    log_retention_days: int
+    ecr_keep_images: int
+    enable_deletion_protection: bool
+
+
+@dataclass(frozen=True)
+class CdnSettings:
+    price_class: str
+    page_default_ttl_s: int
+    asset_default_ttl_s: int
+    error_caching_s: int
+    enable_waf: bool
+    enable_origin_shield: bool
+    log_retention_days: int
+
+
+@dataclass(frozen=True)
+class AlarmSettings:
+    target_5xx_per_minute: int
+    elb_5xx_per_minute: int
+    response_time_p95_s: float
+    ecs_cpu_percent: int
+    ecs_memory_percent: int
+    db_cpu_percent: int
+    db_connections: int
+    db_replica_lag_ms: int
+    cache_cpu_percent: int
+    cache_evictions_per_5min: int
+    evaluation_minutes: int
+
+
+@dataclass(frozen=True)
 class SecretsSettings:
     generation: int
 
@@ -104,6 +165,10 @@ class Workspace:
     storage: StorageSettings | None
     database: DatabaseSettings | None
     cache: CacheSettings | None
+    dns: DnsSettings | None
+    compute: ComputeSettings | None
+    cdn: CdnSettings | None
+    alarms: AlarmSettings | None
 
     @property
     def role_arn(self) -> str:
@@ -256,6 +321,74 @@ CACHE_SCHEMA: dict[str, Check] = {
     "snapshot_retention_days": _int_between(1, 35),
     "log_retention_days": _one_of(LOG_RETENTION_DAYS),
 }
+def _host_name(file: str, name: str, value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*", value):
+        raise ConfigError(file, name, "expected a lower-case DNS name without a trailing dot", value)
+    return value
+
+
+def _url_path(file: str, name: str, value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"/[A-Za-z0-9._~/-]*", value):
+        raise ConfigError(file, name, "expected a URL path starting with /", value)
+    return value
+
+
+DNS_SCHEMA: dict[str, Check] = {"zone_name": _host_name, "site_host": _host_name, "origin_host": _host_name}
+FARGATE_CPU_UNITS = (256, 512, 1024, 2048, 4096, 8192, 16384)
+COMPUTE_SCHEMA: dict[str, Check] = {
+    "image_tag": _str,
+    "capacity": _one_of(("ec2", "fargate", "fargate_spot")),
+    "instance_type": _str,
+    "min_hosts": _int_between(0, 1000),
+    "max_hosts": _int_between(1, 1000),
+    "capacity_target_percent": _int_between(1, 100),
+    "instance_warmup_s": _int_between(0, 3600),
+    "min_scaling_step": _int_between(1, 10000),
+    "max_scaling_step": _int_between(1, 10000),
+    "task_cpu_units": _one_of(FARGATE_CPU_UNITS),
+    "task_memory_mib": _int_between(512, 122880),
+    "min_tasks": _int_between(1, 5000),
+    "max_tasks": _int_between(1, 5000),
+    "requests_per_target": _int_between(1, 100000),
+    "cpu_target_percent": _int_between(10, 90),
+    "scale_out_cooldown_s": _int_between(0, 60),
+    "scale_in_cooldown_s": _int_between(300, 3600),
+    "surge_requests_per_minute": _int_between(1, 100_000_000),
+    "health_check_path": _url_path,
+    "health_check_grace_s": _int_between(0, 2_147_483),
+    "deregistration_delay_s": _int_between(0, 3600),
+    "log_retention_days": _one_of(LOG_RETENTION_DAYS),
+    "ecr_keep_images": _int_between(1, 1000),
+    "enable_deletion_protection": _bool,
+}
+CDN_SCHEMA: dict[str, Check] = {
+    "price_class": _one_of(("PriceClass_100", "PriceClass_200", "PriceClass_All")),
+    "page_default_ttl_s": _int_between(0, 86400),
+    "asset_default_ttl_s": _int_between(0, 31_536_000),
+    "error_caching_s": _int_between(0, 300),
+    "enable_waf": _bool,
+    "enable_origin_shield": _bool,
+    "log_retention_days": _one_of(LOG_RETENTION_DAYS),
+}
+def _seconds(file: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 60:
+        raise ConfigError(file, name, "expected seconds above 0 and up to 60", value)
+    return float(value)
+
+
+ALARMS_SCHEMA: dict[str, Check] = {
+    "target_5xx_per_minute": _int_between(1, 1_000_000),
+    "elb_5xx_per_minute": _int_between(1, 1_000_000),
+    "response_time_p95_s": _seconds,
+    "ecs_cpu_percent": _int_between(1, 100),
+    "ecs_memory_percent": _int_between(1, 100),
+    "db_cpu_percent": _int_between(1, 100),
+    "db_connections": _int_between(1, 100_000),
+    "db_replica_lag_ms": _int_between(1, 3_600_000),
+    "cache_cpu_percent": _int_between(1, 100),
+    "cache_evictions_per_5min": _int_between(0, 100_000_000),
+    "evaluation_minutes": _int_between(1, 60),
+}
 SECRETS_SCHEMA: dict[str, Check] = {"generation": _int_between(1, 1_000_000)}
 STATE_SCHEMA: dict[str, Check] = {"bucket": _str, "region": _region, "account_id": _account_id}
 WORKSPACE_SCHEMA: dict[str, Check] = {
@@ -279,6 +412,10 @@ SECTIONS: dict[str, tuple[dict[str, Check], bool]] = {
     "storage": (STORAGE_SCHEMA, True),
     "database": (DATABASE_SCHEMA, True),
     "cache": (CACHE_SCHEMA, True),
+    "dns": (DNS_SCHEMA, True),
+    "compute": (COMPUTE_SCHEMA, True),
+    "cdn": (CDN_SCHEMA, True),
+    "alarms": (ALARMS_SCHEMA, True),
 }
 # Settings type of each optional section but network (whose zones are resolved first).
 SECTION_TYPES: dict[str, type] = {
@@ -286,11 +423,18 @@ SECTION_TYPES: dict[str, type] = {
     "storage": StorageSettings,
     "database": DatabaseSettings,
     "cache": CacheSettings,
+    "dns": DnsSettings,
+    "compute": ComputeSettings,
+    "cdn": CdnSettings,
+    "alarms": AlarmSettings,
 }
 # Sections that build on others in the same workspace.
 SECTION_NEEDS: dict[str, tuple[str, ...]] = {
     "database": ("network", "secrets"),
     "cache": ("network", "secrets"),
+    "compute": ("network", "secrets", "storage", "database", "cache", "dns", "cdn"),
+    "cdn": ("compute", "storage", "dns", "secrets"),
+    "alarms": ("compute", "database", "cache"),
 }
 OPTIONAL_KEYS = {"replica_of", "availability_zones"}
 
@@ -420,6 +564,18 @@ def _validate_needs(ws: Workspace) -> None:
                                   show_received=False)
 
 
+def _validate_ranges(ws: Workspace) -> None:
+    """Pairs of settings that bound each other: the lower must not exceed the upper."""
+    pairs = [("compute", "min_tasks", "max_tasks"), ("compute", "min_hosts", "max_hosts"),
+             ("compute", "min_scaling_step", "max_scaling_step"),
+             ("cdn", "page_default_ttl_s", "asset_default_ttl_s")]
+    for section, low, high in pairs:
+        values = getattr(ws, section)
+        if values is not None and getattr(values, low) > getattr(values, high):
+            raise ConfigError(ws.file, f"{section}.{low}", f"exceeds {high} ({getattr(values, high)})",
+                              getattr(values, low))
+
+
 def _validate_database(ws: Workspace) -> None:
     db = ws.database
     if db is None:
@@ -518,6 +674,7 @@ def load_settings(directory: Path | None = None) -> Settings:
         ws = _build_workspace(name, ws_file, _read_yaml(path, ws_file), defaults_file, defaults)
         _validate_network(ws)
         _validate_needs(ws)
+        _validate_ranges(ws)
         _validate_database(ws)
         workspaces[name] = ws
     if not workspaces:

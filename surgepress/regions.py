@@ -45,3 +45,24 @@ ZONE_LETTERS_BY_REGION: dict[str, str] = {
 def zone_names(region: str) -> list[str]:
     """The region's Availability Zone names, in order (e.g. eu-west-1a, eu-west-1b, …)."""
     return [f"{region}{letter}" for letter in ZONE_LETTERS_BY_REGION[region]]
+
+
+# Elastic Load Balancing writes access logs as this account in regions that opened before
+# August 2022; newer regions use the log-delivery service principal instead.
+ELB_LOG_ACCOUNT_BY_REGION: dict[str, str] = {
+    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
+    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
+    "ap-southeast-3": "589379963580", "ap-south-1": "718504428378", "ap-northeast-3": "383597477331",
+    "ap-northeast-2": "600734575887", "ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266",
+    "ap-northeast-1": "582318560864", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806", "eu-west-2": "652711504416", "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667", "eu-north-1": "897822967062", "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+}
+ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
+
+
+def elb_log_principal(region: str) -> dict[str, str]:
+    """The principal that delivers ALB access logs in `region`, as a bucket policy names it."""
+    account = ELB_LOG_ACCOUNT_BY_REGION.get(region)
+    return {"AWS": f"arn:aws:iam::{account}:root"} if account else {"Service": ELB_LOG_DELIVERY_SERVICE}

@@ -12,17 +12,22 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from cdktf import LocalBackend, S3Backend, S3BackendAssumeRoleConfig, TerraformOutput, TerraformStack
+from cdktf import LocalBackend, S3Backend, S3BackendAssumeRoleConfig, TerraformOutput, TerraformStack, Token
+from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 from constructs import Construct
 
 from modules.baseline import Baseline, BaselineProps
 from modules.cache import Cache, CacheProps
+from modules.cdn import CLOUDFRONT_REGION, Cdn, CdnProps
+from modules.compute import Compute, ComputeProps
 from modules.database import Database, DatabaseProps
+from modules.dns import Dns, DnsProps
 from modules.network import Network, NetworkProps
+from modules.observability import Observability, ObservabilityProps
 from modules.roles import PlatformRole
 from modules.secrets import Secrets, SecretsProps
-from modules.storage import Storage, StorageProps
+from modules.storage import ALB_LOG_PREFIX, Storage, StorageProps
 from surgepress.config import Workspace
 from surgepress.targets import LOCAL_MAX_RETRIES, Paths, Target
 
@@ -39,7 +44,9 @@ class WorkspaceStack(TerraformStack):
     def __init__(self, scope: Construct, workspace: Workspace, *, target: Target, paths: Paths) -> None:
         super().__init__(scope, workspace.name)
         self.workspace = workspace
-        self._provider(target)
+        self.provider = self._provider(target, workspace.region)
+        # CloudFront's certificates, WAF and log delivery live in us-east-1.
+        self.global_provider = self._provider(target, CLOUDFRONT_REGION, alias="us_east_1") if workspace.cdn else None
         self._backend(target, paths)
         self.add_override("terraform.required_providers.aws.version", AWS_PROVIDER_CONSTRAINT)
 
@@ -52,6 +59,9 @@ class WorkspaceStack(TerraformStack):
         self.storage = self._storage()
         self.database = self._database()
         self.cache = self._cache()
+        self.dns = Dns(self, "dns", props=DnsProps(zone_name=workspace.dns.zone_name, role=self.role)) \
+            if workspace.dns else None
+        self._web_platform()
         for key, value in {"account_id": workspace.account_id, "region": workspace.region,
                            "platform_role": self.role.value}.items():
             TerraformOutput(self, key, value=value)
@@ -60,10 +70,10 @@ class WorkspaceStack(TerraformStack):
     def resource_prefix(self) -> str:
         return f"{self.workspace.project}-{self.workspace.name}"
 
-    def _provider(self, target: Target) -> None:
+    def _provider(self, target: Target, region: str, alias: str | None = None) -> AwsProvider:
         ws = self.workspace
         settings: dict = {
-            "region": ws.region,
+            "region": region,
             "allowed_account_ids": [ws.account_id],
             "assume_role": [AwsProviderAssumeRole(role_arn=ws.role_arn, session_name=f"{ws.project}-{ws.name}")],
             "default_tags": [AwsProviderDefaultTags(tags={**ws.tags, "Workspace": ws.name})],
@@ -76,7 +86,9 @@ class WorkspaceStack(TerraformStack):
                 s3_use_path_style=True,
                 skip_metadata_api_check="true",
             )
-        AwsProvider(self, "aws", **settings)
+        if alias:
+            return AwsProvider(self, f"aws_{alias}", alias=alias, **settings)
+        return AwsProvider(self, "aws", **settings)
 
     def _backend(self, target: Target, paths: Paths) -> None:
         ws = self.workspace
@@ -109,6 +121,90 @@ class WorkspaceStack(TerraformStack):
             role=self.role,
             **asdict(ws.database),
         ))
+
+    def _web_platform(self) -> None:
+        """CloudFront, then the WordPress service behind it, then what joins them to the rest."""
+        ws = self.workspace
+        if ws.compute is None:
+            return
+        dns, storage, secrets = self.dns, self.storage, self.secrets
+        site_domain, origin_domain = dns.fqdn(ws.dns.site_host), dns.fqdn(ws.dns.origin_host)
+        # Read at apply into the state (ALB rule and CloudFront header need the value); never in JSON.
+        origin_secret = DataAwsSsmParameter(self, "origin-secret", name=secrets.parameters["origin_secret"].name,
+                                            with_decryption=True).value
+        self.cdn = Cdn(self, "cdn", props=CdnProps(
+            name=self.resource_prefix,
+            account_id=ws.account_id,
+            site_domain=site_domain,
+            certificate_arn=dns.certificate("site", ws.dns.site_host, provider=self.global_provider),
+            origin_domain=origin_domain,
+            origin_secret=origin_secret,
+            media_bucket_domain=storage.buckets["media"].bucket_regional_domain_name,
+            log_bucket_arn=storage.buckets["logs"].arn,
+            provider=self.global_provider,
+            origin_shield_region=ws.region,
+            role=self.role,
+            **asdict(ws.cdn),
+        ))
+        database, cache = self.database, self.cache
+        wordpress_secrets = {"WORDPRESS_DB_PASSWORD": "db_master_password", "WP_REDIS_PASSWORD": "redis_auth_token",
+                             **{key.upper(): key for key in secrets.parameters if key.startswith("wordpress_")}}
+        self.compute = Compute(self, "compute", props=ComputeProps(
+            name=self.resource_prefix,
+            account_id=ws.account_id,
+            region=ws.region,
+            vpc_id=self.network.vpc.id,
+            public_subnet_ids=[s.id for s in self.network.subnets["public"]],
+            app_subnet_ids=[s.id for s in self.network.subnets["app"]],
+            certificate_arn=dns.certificate("origin", ws.dns.origin_host),
+            origin_secret=origin_secret,
+            access_log_bucket=storage.buckets["logs"].bucket,
+            access_log_prefix=ALB_LOG_PREFIX,
+            media_bucket_arn=storage.buckets["media"].arn,
+            media_key_arn=storage.key.arn,
+            secrets_key_arn=secrets.key.arn,
+            environment={
+                "WORDPRESS_DB_HOST": database.cluster.endpoint,
+                "WORDPRESS_DB_READER_HOST": database.cluster.reader_endpoint,
+                "WORDPRESS_DB_NAME": database.cluster.database_name,
+                "WORDPRESS_DB_USER": database.cluster.master_username,
+                "WP_REDIS_HOST": cache.replication_group.primary_endpoint_address,
+                "WP_REDIS_READER_HOST": cache.replication_group.reader_endpoint_address,
+                "WP_REDIS_PORT": Token.as_string(cache.replication_group.port),
+                "WP_REDIS_SCHEME": "tls",
+                "WP_HOME": f"https://{site_domain}",
+                "WP_SITEURL": f"https://{site_domain}",
+                "CDN_DOMAIN": self.cdn.distribution.domain_name,
+                "S3_UPLOADS_BUCKET": f"{storage.buckets['media'].bucket}/wp-content",
+                "S3_UPLOADS_BUCKET_URL": f"https://{site_domain}/wp-content",
+                "S3_UPLOADS_REGION": ws.region,
+            },
+            secrets={env: secrets.parameters[key].arn for env, key in wordpress_secrets.items()},
+            client_of={"database": (database.security_group.id, 3306), "cache": (cache.security_group.id, 6379)},
+            role=self.role,
+            **asdict(ws.compute),
+        ))
+        service_sg = self.compute.service_security_group.id
+        database.allow_from("service", service_sg)
+        cache.allow_from("service", service_sg)
+        storage.grant_distribution_read(self.cdn.distribution.arn)
+        dns.alias("origin-alias", ws.dns.origin_host, target_dns_name=self.compute.load_balancer.dns_name,
+                  target_zone_id=self.compute.load_balancer.zone_id)
+        dns.alias("site-alias", ws.dns.site_host, target_dns_name=self.cdn.distribution.domain_name,
+                  target_zone_id=self.cdn.distribution.hosted_zone_id)
+        if ws.alarms:
+            Observability(self, "observability", props=ObservabilityProps(
+                name=self.resource_prefix,
+                account_id=ws.account_id,
+                alb_arn_suffix=self.compute.load_balancer.arn_suffix,
+                cluster_name=self.compute.cluster.name,
+                service_name=self.compute.service.name,
+                db_cluster_identifier=database.cluster.cluster_identifier,
+                db_reader_count=ws.database.reader_count,
+                cache_member_ids=cache.member_ids,
+                role=self.role,
+                **asdict(ws.alarms),
+            ))
 
     def _cache(self) -> Cache | None:
         ws = self.workspace

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.elasticache_replication_group import (
     ElasticacheReplicationGroup,
@@ -40,6 +39,7 @@ from constructs import Construct
 
 from modules.kms import customer_key
 from modules.logs import encrypted_log_group
+from modules.outputs import export
 from modules.roles import PlatformRole
 from modules.security_groups import allow_tcp_from
 
@@ -132,14 +132,15 @@ class Cache(Construct):
                 log_type="slow-log")],
             tags=tags,
         )
+        # ElastiCache names the nodes of a cluster-mode-disabled group <group>-001, -002, …
+        self.member_ids = tuple(f"{props.name}-{i + 1:03d}" for i in range(props.node_count))
         outputs = {
             "cache_primary_endpoint_address": self.replication_group.primary_endpoint_address,
             "cache_reader_endpoint_address": self.replication_group.reader_endpoint_address,
             "cache_port": self.replication_group.port,
             "cache_security_group_id": self.security_group.id,
         }
-        for key, value in outputs.items():
-            TerraformOutput(self, key, value=value).override_logical_id(key)
+        export(self, outputs)
 
     def allow_from(self, id: str, security_group_id: str) -> None:
         """Admit Redis connections from one more client security group."""

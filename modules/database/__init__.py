@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cdktf import TerraformOutput, TerraformStack
+from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -45,6 +45,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
 from modules.kms import customer_key
+from modules.outputs import export
 from modules.policy import skip_check
 from modules.roles import PlatformRole
 from modules.security_groups import allow_tcp_from
@@ -210,8 +211,7 @@ class Database(Construct):
             "cluster_master_username": self.cluster.master_username,
             "database_security_group_id": self.security_group.id,
         }
-        for key, value in outputs.items():
-            TerraformOutput(self, key, value=value).override_logical_id(key)
+        export(self, outputs)
 
     def allow_from(self, id: str, security_group_id: str) -> None:
         """Admit MySQL connections from one more client security group."""

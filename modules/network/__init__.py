@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -52,6 +51,7 @@ from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
 from modules.logs import encrypted_log_group, log_group_arn
+from modules.outputs import export
 from modules.roles import PlatformRole
 from modules.subnet_layout import SUBNET_SLOTS_PER_TIER, TIERS, subnet_cidrs
 
@@ -216,6 +216,4 @@ class Network(Construct):
             "nat_gateway_public_ips": [n.public_ip for n in self.nat_gateways],
             "flow_log_group_name": self.flow_log_group.name,
         }
-        for key, value in outputs.items():
-            # Output names are the contract users script against: no construct-path hash.
-            TerraformOutput(self, key, value=value).override_logical_id(key)
+        export(self, outputs)

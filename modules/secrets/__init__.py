@@ -24,12 +24,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import TerraformOutput, TerraformStack
+from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
 from modules.kms import customer_key
+from modules.outputs import export
 from modules.roles import PlatformRole
 
 WORDPRESS_KEYS = ("auth-key", "secure-auth-key", "logged-in-key", "nonce-key",
@@ -90,7 +91,5 @@ class Secrets(Construct):
                 tags=tags,
             )
 
-        TerraformOutput(self, "secrets_kms_key_arn", value=self.key.arn).override_logical_id("secrets_kms_key_arn")
-        TerraformOutput(self, "secret_parameter_names",
-                        value={k: p.name for k, p in self.parameters.items()}).override_logical_id(
-            "secret_parameter_names")
+        export(self, {"secrets_kms_key_arn": self.key.arn,
+                      "secret_parameter_names": {k: p.name for k, p in self.parameters.items()}})

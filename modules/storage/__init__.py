@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -52,12 +51,15 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 from constructs import Construct
 
-from modules.kms import customer_key
+from modules.kms import customer_key, key_policy
+from modules.outputs import export
 from modules.policy import skip_check
 from modules.roles import PlatformRole
+from surgepress.regions import elb_log_principal
 
 DATA_BUCKETS = ("media", "misc")
 LOGS_BUCKET = "logs"
+ALB_LOG_PREFIX = "alb"   # load balancer access logs land under logs/alb/AWSLogs/<account>/
 ABORT_MULTIPART_AFTER_DAYS = 7
 
 
@@ -100,20 +102,39 @@ class Storage(Construct):
         self.key = customer_key(self, "key", description=f"{props.name} bucket data",
                                 account_id=props.account_id, tags=self._tags(f"{props.name}-buckets"))
         self.buckets: dict[str, S3Bucket] = {}
+        self.policies: dict[str, S3BucketPolicy] = {}
         logs = self._bucket(LOGS_BUCKET, kms=False)
         skip_check(logs, {
             "CKV_AWS_145": "S3 server access logs and ALB access logs can only be delivered to SSE-S3 buckets",
             "CKV_AWS_144": "access logs are not replicated; cross-region replication of data buckets comes with DR",
             "CKV2_AWS_62": "nothing consumes events from the log archive bucket",
         })
-        log_delivery = self._policy(LOGS_BUCKET, [{
-            "Sid": "S3ServerAccessLogDelivery",
-            "Effect": "Allow",
-            "Principal": {"Service": "logging.s3.amazonaws.com"},
-            "Action": "s3:PutObject",
-            "Resource": f"{logs.arn}/s3/*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": props.account_id}},
-        }])
+        log_delivery = self._policy(LOGS_BUCKET, [
+            {
+                "Sid": "S3ServerAccessLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{logs.arn}/s3/*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": props.account_id}},
+            },
+            {
+                "Sid": "LoadBalancerAccessLogDelivery",
+                "Effect": "Allow",
+                "Principal": elb_log_principal(props.region),
+                "Action": "s3:PutObject",
+                "Resource": f"{logs.arn}/{ALB_LOG_PREFIX}/AWSLogs/{props.account_id}/*",
+            },
+            {
+                "Sid": "CloudFrontAccessLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{logs.arn}/AWSLogs/{props.account_id}/CloudFront/*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": props.account_id,
+                                               "s3:x-amz-acl": "bucket-owner-full-control"}},
+            },
+        ])
         self._lifecycle(LOGS_BUCKET, expire_current_days=props.log_retention_days,
                         noncurrent_days=props.noncurrent_version_expiration_days)
 
@@ -127,9 +148,30 @@ class Storage(Construct):
             # S3 refuses a logging target whose policy does not yet admit log delivery.
             S3BucketLoggingA(self, f"{purpose}-logging", bucket=bucket.id, target_bucket=logs.id,
                              target_prefix=f"s3/{purpose}/", depends_on=[log_delivery])
-            self._policy(purpose, [])
+            self.policies[purpose] = self._policy(purpose, [])
             self._lifecycle(purpose, expire_current_days=None, noncurrent_days=props.noncurrent_version_expiration_days)
         self._outputs()
+
+    def grant_distribution_read(self, distribution_arn: str, purpose: str = "media") -> None:
+        """Let one CloudFront distribution (through origin access control) read a data bucket."""
+        bucket = self.buckets[purpose]
+        source = {"StringEquals": {"AWS:SourceArn": distribution_arn}}
+        self.policies[purpose].policy = self._document(purpose, [{
+            "Sid": "CloudFrontOriginAccessControlReads",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": f"{bucket.arn}/*",
+            "Condition": source,
+        }])
+        self.key.policy = key_policy(self._props.account_id, ({
+            "Sid": "CloudFrontDecryptsForOneDistribution",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": source,
+        },))
 
     def _tags(self, name: str) -> dict[str, str]:
         return {"Name": name, "PlatformRole": self._props.role.value}
@@ -155,10 +197,13 @@ class Storage(Construct):
         self.buckets[purpose] = bucket
         return bucket
 
-    def _policy(self, purpose: str, statements: list[dict]) -> S3BucketPolicy:
+    def _document(self, purpose: str, statements: list[dict]) -> str:
         bucket = self.buckets[purpose]
-        document = {"Version": "2012-10-17", "Statement": [tls_only_statement(bucket.arn), *statements]}
-        return S3BucketPolicy(self, f"{purpose}-policy", bucket=bucket.id, policy=json.dumps(document))
+        return json.dumps({"Version": "2012-10-17", "Statement": [tls_only_statement(bucket.arn), *statements]})
+
+    def _policy(self, purpose: str, statements: list[dict]) -> S3BucketPolicy:
+        return S3BucketPolicy(self, f"{purpose}-policy", bucket=self.buckets[purpose].id,
+                              policy=self._document(purpose, statements))
 
     def _lifecycle(self, purpose: str, *, expire_current_days: int | None, noncurrent_days: int) -> None:
         rule = S3BucketLifecycleConfigurationRule(
@@ -175,8 +220,6 @@ class Storage(Construct):
         S3BucketLifecycleConfiguration(self, f"{purpose}-lifecycle", bucket=self.buckets[purpose].id, rule=[rule])
 
     def _outputs(self) -> None:
-        for purpose, bucket in self.buckets.items():
-            for attribute, value in (("name", bucket.bucket), ("arn", bucket.arn)):
-                key = f"{purpose}_bucket_{attribute}"
-                TerraformOutput(self, key, value=value).override_logical_id(key)
-        TerraformOutput(self, "buckets_kms_key_arn", value=self.key.arn).override_logical_id("buckets_kms_key_arn")
+        export(self, {f"{purpose}_bucket_{attribute}": value for purpose, bucket in self.buckets.items()
+                      for attribute, value in (("name", bucket.bucket), ("arn", bucket.arn))})
+        export(self, {"buckets_kms_key_arn": self.key.arn})

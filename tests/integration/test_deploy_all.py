@@ -32,13 +32,14 @@ def environments(tmp_path_factory):
 
 def release_protection(directory) -> None:
     """What an operator does before tearing an environment down for good: allow Terraform to
-    delete buckets that hold objects (the emulator, like S3, writes access logs into them)
-    and clusters that are deletion-protected."""
+    delete buckets that hold objects (the emulator, like S3, writes access logs into them),
+    clusters and load balancers that are deletion-protected."""
     def release(data: dict) -> None:
         if data.get("storage") is not None:
             data["storage"] = {**data["storage"], "enable_force_destroy": True}
-        if data.get("database") is not None:
-            data["database"] = {**data["database"], "enable_deletion_protection": False}
+        for section in ("database", "compute"):
+            if data.get(section) is not None:
+                data[section] = {**data[section], "enable_deletion_protection": False}
 
     for path in directory.glob("*.yaml"):
         edit_yaml(path, release)
@@ -193,6 +194,58 @@ def test_aurora_cluster_is_encrypted_spread_and_protected_as_configured(emulator
     assert all(i["PubliclyAccessible"] is False and i["PerformanceInsightsEnabled"] for i in instances)
 
 
+@pytest.mark.parametrize("workspace", ["staging", "production"])
+def test_redis_fails_over_across_azs_encrypted_both_ways(emulator_info, outputs, settings, workspace):
+    ws = settings.get(workspace)
+    cache = client(emulator_info, session_in(emulator_info, ws.account_id, ws.region), "elasticache")
+    (group,) = cache.describe_replication_groups(ReplicationGroupId=f"surgepress-{workspace}")["ReplicationGroups"]
+    assert group["NodeGroups"][0]["PrimaryEndpoint"]["Address"] == outputs[workspace]["cache_primary_endpoint_address"]
+    assert group["AutomaticFailover"] == "enabled" and group["MultiAZ"] == "enabled"
+    assert group["AtRestEncryptionEnabled"] and group["TransitEncryptionEnabled"] and group["AuthTokenEnabled"]
+    assert len(group["MemberClusters"]) == ws.cache.node_count
+    zones = {cache.describe_cache_clusters(CacheClusterId=m)["CacheClusters"][0]["PreferredAvailabilityZone"]
+             for m in group["MemberClusters"]}
+    assert len(zones) == min(ws.cache.node_count, ws.network.az_count)
+
+
+@pytest.mark.parametrize("workspace", ["staging", "production"])
+def test_wordpress_runs_behind_an_https_alb_that_only_cloudfront_can_use(emulator_info, outputs, settings, workspace):
+    ws = settings.get(workspace)
+    session = session_in(emulator_info, ws.account_id, ws.region)
+    elb, ecs = client(emulator_info, session, "elbv2"), client(emulator_info, session, "ecs")
+    (alb,) = [lb for lb in elb.describe_load_balancers()["LoadBalancers"] if lb["DNSName"] == outputs[workspace][
+        "alb_dns_name"]]
+    attributes = {a["Key"]: a["Value"] for a in elb.describe_load_balancer_attributes(
+        LoadBalancerArn=alb["LoadBalancerArn"])["Attributes"]}
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert attributes["deletion_protection.enabled"] == str(ws.compute.enable_deletion_protection).lower()
+    listeners = {l["Port"]: l for l in elb.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]}
+    assert listeners[443]["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert listeners[443]["DefaultActions"][0]["FixedResponseConfig"]["StatusCode"] == "403"
+    assert listeners[80]["DefaultActions"][0]["RedirectConfig"]["Protocol"] == "HTTPS"
+    (service,) = ecs.describe_services(cluster=outputs[workspace]["cluster_name"],
+                                       services=[outputs[workspace]["service_name"]])["services"]
+    assert service["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert service["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
+    scaling = client(emulator_info, session, "application-autoscaling")
+    (target,) = scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (ws.compute.min_tasks, ws.compute.max_tasks)
+
+
+@pytest.mark.parametrize("workspace", ["staging", "production"])
+def test_cloudfront_serves_the_site_with_modern_tls(emulator_info, outputs, settings, workspace):
+    ws = settings.get(workspace)
+    cloudfront = client(emulator_info, session_in(emulator_info, ws.account_id, "us-east-1"), "cloudfront")
+    distribution = cloudfront.get_distribution(Id=outputs[workspace]["distribution_id"])["Distribution"]
+    config = distribution["DistributionConfig"]
+    assert distribution["Status"] == "Deployed"
+    assert config["Aliases"]["Items"] == [outputs[workspace]["site_url"].removeprefix("https://")]
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert bool(config["WebACLId"]) is ws.cdn.enable_waf
+    patterns = [b["PathPattern"] for b in config["CacheBehaviors"]["Items"]]
+    assert patterns[:2] == ["wp-admin/*", "wp-login.php"]
+
+
 def test_destroy_leaves_nothing_behind(cli, deployed, emulator_info, settings, outputs):
     release_protection(cli.environments)
     released = cli("deploy", "--all")  # the operator's step before destroying for good
@@ -219,3 +272,11 @@ def test_destroy_leaves_nothing_behind(cli, deployed, emulator_info, settings, o
             snapshots = rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
             assert [s["DBClusterSnapshotIdentifier"] for s in snapshots] == [f"surgepress-{ws.name}-final"]
         assert [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("surgepress-")] == []
+        assert client(emulator_info, session, "elasticache").describe_replication_groups()["ReplicationGroups"] == []
+        assert client(emulator_info, session, "elbv2").describe_load_balancers()["LoadBalancers"] == [], ws.name
+        assert client(emulator_info, session, "ecs").list_clusters()["clusterArns"] == [], ws.name
+        assert client(emulator_info, session, "ecr").describe_repositories()["repositories"] == [], ws.name
+        assert client(emulator_info, session, "route53").list_hosted_zones()["HostedZones"] == [], ws.name
+        edge = session_in(emulator_info, ws.account_id, "us-east-1")
+        assert client(emulator_info, edge, "cloudfront").list_distributions()["DistributionList"].get(
+            "Items", []) == [], ws.name

@@ -34,7 +34,8 @@ def test_encrypted_at_rest_with_the_modules_key_and_in_transit(local_stacks):
 def test_auth_token_comes_from_its_ssm_parameter_not_from_the_json(local_stacks):
     stack = local_stacks["production"]
     group = _group(stack)
-    (reader_id, reader), = stack["data"]["aws_ssm_parameter"].items()
+    reader_id = group["auth_token"].removeprefix("${data.aws_ssm_parameter.").removesuffix(".value}")
+    reader = stack["data"]["aws_ssm_parameter"][reader_id]
     assert group["auth_token"] == f"${{data.aws_ssm_parameter.{reader_id}.value}}"
     assert reader["with_decryption"] is True
     assert reader["name"].startswith("${aws_ssm_parameter.secrets_redis_auth_token")

@@ -190,6 +190,7 @@ def test_elasticache_replication_groups_have_their_member_clusters_and_go_away(e
         CacheSubnetGroupName="shim-cache", SecurityGroupIds=["sg-1"], AutomaticFailoverEnabled=True,
         MultiAZEnabled=True, TransitEncryptionEnabled=True, AuthToken="a" * 32)["ReplicationGroup"]
     assert group["MemberClusters"] == ["shim-redis-001", "shim-redis-002", "shim-redis-003"]
+    assert group["NodeGroups"][0]["ReaderEndpoint"]["Address"].startswith("replica.shim-redis.")
     member = cache.describe_cache_clusters(CacheClusterId="shim-redis-002")["CacheClusters"][0]
     assert member["ReplicationGroupId"] == "shim-redis" and member["PreferredAvailabilityZone"] == "eu-west-1b"
     assert member["CacheSubnetGroupName"] == "shim-cache"
@@ -206,3 +207,149 @@ def test_elasticache_replication_groups_have_their_member_clusters_and_go_away(e
     cache.delete_cache_subnet_group(CacheSubnetGroupName="shim-cache")
     with pytest.raises(cache.exceptions.CacheSubnetGroupNotFoundFault):
         cache.describe_cache_subnet_groups(CacheSubnetGroupName="shim-cache")
+
+
+def _distribution_config(origin_id: str, **behavior: str) -> dict:
+    return {
+        "CallerReference": f"shim-{origin_id}", "Comment": "shim", "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [{
+            "Id": origin_id, "DomainName": "origin.example.org",
+            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"},
+            "OriginShield": {"Enabled": True, "OriginShieldRegion": "eu-west-1"},
+        }]},
+        "DefaultCacheBehavior": {"TargetOriginId": origin_id, "ViewerProtocolPolicy": "redirect-to-https",
+                                 **behavior},
+        "Logging": {"Enabled": False, "IncludeCookies": False, "Bucket": "", "Prefix": ""},
+        "HttpVersion": "http2and3",
+    }
+
+
+def test_cloudfront_policies_exist_with_etags_and_cannot_be_deleted_in_use(emulator):
+    cloudfront = client(emulator, session_in(emulator, "100000000003", "us-east-1"), "cloudfront")
+    created = cloudfront.create_cache_policy(CachePolicyConfig={
+        "Name": "shim-pages", "MinTTL": 0, "DefaultTTL": 60, "MaxTTL": 3600,
+        "ParametersInCacheKeyAndForwardedToOrigin": {
+            "EnableAcceptEncodingGzip": True, "HeadersConfig": {"HeaderBehavior": "none"},
+            "CookiesConfig": {"CookieBehavior": "whitelist", "Cookies": {"Quantity": 1, "Items": ["wp_x"]}},
+            "QueryStringsConfig": {"QueryStringBehavior": "all"}}})
+    policy_id, etag = created["CachePolicy"]["Id"], created["ETag"]
+    read = cloudfront.get_cache_policy(Id=policy_id)
+    assert read["ETag"] == etag
+    cookies = read["CachePolicy"]["CachePolicyConfig"]["ParametersInCacheKeyAndForwardedToOrigin"]["CookiesConfig"]
+    assert cookies["Cookies"]["Items"] == ["wp_x"]
+    headers = cloudfront.create_response_headers_policy(ResponseHeadersPolicyConfig={
+        "Name": "shim-headers", "SecurityHeadersConfig": {"ContentTypeOptions": {"Override": True}}})
+    assert cloudfront.get_response_headers_policy_config(Id=headers["ResponseHeadersPolicy"]["Id"])[
+        "ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentTypeOptions"] == {"Override": True}
+    request = cloudfront.create_origin_request_policy(OriginRequestPolicyConfig={
+        "Name": "shim-request", "HeadersConfig": {"HeaderBehavior": "none"},
+        "CookiesConfig": {"CookieBehavior": "all"}, "QueryStringsConfig": {"QueryStringBehavior": "all"}})
+    assert request["OriginRequestPolicy"]["OriginRequestPolicyConfig"]["CookiesConfig"]["CookieBehavior"] == "all"
+
+    distribution = cloudfront.create_distribution(DistributionConfig=_distribution_config(
+        "alb", CachePolicyId=policy_id))["Distribution"]
+    with pytest.raises(cloudfront.exceptions.ClientError, match="CachePolicyInUse"):
+        cloudfront.delete_cache_policy(Id=policy_id, IfMatch=etag)
+    config = cloudfront.get_distribution_config(Id=distribution["Id"])
+    cloudfront.update_distribution(Id=distribution["Id"], IfMatch=config["ETag"], DistributionConfig={
+        **config["DistributionConfig"], "DefaultCacheBehavior": {
+            **config["DistributionConfig"]["DefaultCacheBehavior"], "CachePolicyId": ""}})
+    with pytest.raises(cloudfront.exceptions.ClientError, match="InvalidIfMatchVersion"):
+        cloudfront.delete_cache_policy(Id=policy_id, IfMatch="stale")
+    cloudfront.delete_cache_policy(Id=policy_id, IfMatch=etag)
+    with pytest.raises(cloudfront.exceptions.ClientError, match="NoSuchCachePolicy"):
+        cloudfront.get_cache_policy(Id=policy_id)
+
+
+def test_cloudfront_distribution_config_reads_back_as_written(emulator):
+    cloudfront = client(emulator, session_in(emulator, "100000000003", "us-east-1"), "cloudfront")
+    written = _distribution_config("written", ResponseHeadersPolicyId="rhp-1")
+    created = cloudfront.create_distribution(DistributionConfig=written)["Distribution"]
+    read = cloudfront.get_distribution(Id=created["Id"])["Distribution"]["DistributionConfig"]
+    origin = read["Origins"]["Items"][0]
+    assert origin["OriginShield"] == {"Enabled": True, "OriginShieldRegion": "eu-west-1"}
+    assert read["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == "rhp-1"
+    assert read["HttpVersion"] == "http2and3" and read["Logging"]["Enabled"] is False
+    assert read["OriginGroups"] == {"Quantity": 0}, "AWS answers the collections a client left out"
+
+
+def test_scalable_target_tags_are_kept_and_listed(emulator):
+    session = session_in(emulator, "100000000003", "eu-west-1")
+    ecs, scaling = client(emulator, session, "ecs"), client(emulator, session, "application-autoscaling")
+    ecs.create_cluster(clusterName="shim-cluster")
+    ecs.create_service(cluster="shim-cluster", serviceName="shim-service", desiredCount=1)
+    arn = scaling.register_scalable_target(
+        ServiceNamespace="ecs", ResourceId="service/shim-cluster/shim-service",
+        ScalableDimension="ecs:service:DesiredCount", MinCapacity=1, MaxCapacity=4,
+        Tags={"Team": "platform"})["ScalableTargetARN"]
+    assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Team": "platform"}
+    scaling.tag_resource(ResourceARN=arn, Tags={"Env": "shim"})
+    scaling.untag_resource(ResourceARN=arn, TagKeys=["Team"])
+    assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Env": "shim"}
+
+
+def test_ecs_service_answers_with_its_strategy_and_grace_period(emulator):
+    ecs = client(emulator, session_in(emulator, "100000000003", "eu-west-1"), "ecs")
+    ecs.create_cluster(clusterName="shim-strategy")
+    service = ecs.create_service(
+        cluster="shim-strategy", serviceName="wordpress", desiredCount=1, healthCheckGracePeriodSeconds=60,
+        enableECSManagedTags=True,
+        capacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 0, "base": 1},
+                                  {"capacityProvider": "FARGATE_SPOT", "weight": 1}])["service"]
+    described = ecs.describe_services(cluster="shim-strategy", services=["wordpress"])["services"][0]
+    for answer in (service, described):
+        assert answer["capacityProviderStrategy"][0] == {"capacityProvider": "FARGATE", "weight": 0, "base": 1}
+        assert answer["healthCheckGracePeriodSeconds"] == 60 and answer["enableECSManagedTags"] is True
+        assert "launchType" not in answer
+
+
+def test_rules_from_groups_and_prefix_lists_keep_their_descriptions(emulator):
+    ec2 = client(emulator, session_in(emulator, "100000000003", "eu-west-1"), "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
+    group, peer = (ec2.create_security_group(GroupName=n, Description=n, VpcId=vpc)["GroupId"] for n in ("a", "b"))
+    prefix_list = ec2.describe_managed_prefix_lists()["PrefixLists"][0]["PrefixListId"]
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+         "PrefixListIds": [{"PrefixListId": prefix_list, "Description": "from the edge"}]},
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+         "UserIdGroupPairs": [{"GroupId": peer, "Description": "from the peer"}]}])
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
+    assert {r["Description"] for r in rules if not r["IsEgress"]} == {"from the edge", "from the peer"}
+
+
+def test_launch_template_tags_stay_off_its_data_and_asg_warmup_is_kept(emulator):
+    session = session_in(emulator, "100000000003", "eu-west-1")
+    ec2, autoscaling = client(emulator, session, "ec2"), client(emulator, session, "autoscaling")
+    template = ec2.create_launch_template(
+        LaunchTemplateName="shim-template",
+        LaunchTemplateData={"ImageId": "ami-0b902854788f84e0e", "InstanceType": "t3.micro",
+                            "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "a", "Value": "1"}]}]},
+        TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "own", "Value": "tag"}]}],
+    )["LaunchTemplate"]
+    data = ec2.describe_launch_template_versions(LaunchTemplateId=template["LaunchTemplateId"])[
+        "LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    assert [s["ResourceType"] for s in data["TagSpecifications"]] == ["instance"]
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="shim-hosts", MinSize=0, MaxSize=2, DefaultInstanceWarmup=60,
+        LaunchTemplate={"LaunchTemplateId": template["LaunchTemplateId"]}, VPCZoneIdentifier=subnet)
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["shim-hosts"])["AutoScalingGroups"][0]
+    assert group["DefaultInstanceWarmup"] == 60
+
+
+def test_parallel_writes_and_listings_never_fail(emulator):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ssm = client(emulator, session_in(emulator, "100000000003", "eu-west-1"), "ssm")
+
+    def write(i: int) -> None:
+        ssm.put_parameter(Name=f"/shim/parallel/{i}", Value="v", Type="String")
+
+    def read(_: int) -> int:
+        return len(ssm.describe_parameters(MaxResults=50)["Parameters"])
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        futures = [pool.submit(write if i % 2 else read, i) for i in range(200)]
+        for future in futures:
+            future.result()  # a 500 from a race raises here
+    assert len(ssm.get_parameters_by_path(Path="/shim/parallel", MaxResults=10)["Parameters"]) == 10

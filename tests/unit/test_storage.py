@@ -61,12 +61,21 @@ def test_every_bucket_policy_denies_insecure_transport(local_stacks):
         assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_only_s3_log_delivery_from_this_account_may_write_logs(local_stacks):
+def test_only_the_three_log_deliveries_may_write_logs_each_under_its_prefix(local_stacks):
     policy = json.loads(_by_bucket(local_stacks["production"], "aws_s3_bucket_policy")["logs"]["policy"])
-    allow = [st for st in policy["Statement"] if st["Effect"] == "Allow"]
-    assert len(allow) == 1
-    assert allow[0]["Principal"] == {"Service": "logging.s3.amazonaws.com"}
-    assert allow[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": "100000000004"}}
+    allow = {st["Sid"]: st for st in policy["Statement"] if st["Effect"] == "Allow"}
+    assert set(allow) == {"S3ServerAccessLogDelivery", "LoadBalancerAccessLogDelivery", "CloudFrontAccessLogDelivery"}
+    assert all(st["Action"] == "s3:PutObject" for st in allow.values())
+    s3 = allow["S3ServerAccessLogDelivery"]
+    assert s3["Principal"] == {"Service": "logging.s3.amazonaws.com"} and s3["Resource"].endswith("/s3/*")
+    assert s3["Condition"] == {"StringEquals": {"aws:SourceAccount": "100000000004"}}
+    # eu-west-1 opened before 2022: its ELB log-delivery account, not the service principal.
+    alb = allow["LoadBalancerAccessLogDelivery"]
+    assert alb["Principal"] == {"AWS": "arn:aws:iam::156460612806:root"}
+    assert alb["Resource"].endswith("/alb/AWSLogs/100000000004/*")
+    cdn = allow["CloudFrontAccessLogDelivery"]
+    assert cdn["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
+    assert cdn["Condition"]["StringEquals"]["aws:SourceAccount"] == "100000000004"
 
 
 def test_data_buckets_log_after_the_log_policy_exists(local_stacks):

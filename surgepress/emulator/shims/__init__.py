@@ -14,6 +14,13 @@ SHIMS: tuple[str, ...] = (
     "s3_logging_policy",
     "rds_answers",
     "elasticache_replication",
+    "cloudfront_configs",
+    "autoscaling_target_tags",
+    "security_group_rule_descriptions",
+    "ecs_service_fields",
+    "launch_template_tags",
+    "autoscaling_group_warmup",
+    "ssm_consistent_listing",
 )
 
 

@@ -8,6 +8,7 @@
   AWS removes it, its member clusters with it.
 - `DeleteCacheSubnetGroup` is missing from moto; AWS refuses it while a cluster uses the
   group (`CacheSubnetGroupInUse`).
+- The reader endpoint of a cluster-mode-disabled group is missing from moto's answer.
 - The default parameter group of the engine family is named on every cluster, as AWS does.
 """
 
@@ -29,6 +30,8 @@ def _register_members(backend: Any, group: Any, kwargs: dict[str, Any]) -> None:
     parameter_group = _parameter_group_name(kwargs.get("engine_version"), kwargs.get("cache_parameter_group_name"))
     group.cache_parameter_group_name = parameter_group
     for node_group in group.node_groups:
+        if "reader_endpoint_address" in node_group:  # moto computes it but never answers it
+            node_group["reader_endpoint"] = {"address": node_group["reader_endpoint_address"], "port": group.port}
         for member in node_group["node_group_members"]:
             cluster = CacheCluster(
                 account_id=backend.account_id, region_name=backend.region_name,

@@ -1,0 +1,82 @@
+"""DNS: the environment's public hosted zone and its DNS-validated ACM certificates.
+
+What it creates
+    A Route 53 public zone for `zone_name` (a subdomain delegated from the apex zone the
+    management workspace holds), and on request an ACM certificate per host name —
+    validated through a record in this zone, so issuance needs no human — and alias records
+    to load balancers and distributions.
+
+Assumptions
+    The delegation (NS records in the parent zone) is made where the parent zone lives; until
+    then a real certificate stays pending. Certificates for CloudFront must live in
+    us-east-1: the caller passes that region's provider.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf import TerraformProvider
+from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate, AcmCertificateOptions
+from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
+from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
+from cdktf_cdktf_provider_aws.route53_zone import Route53Zone
+from constructs import Construct
+
+from modules.outputs import export
+from modules.policy import skip_check
+from modules.roles import PlatformRole
+
+VALIDATION_RECORD_TTL_S = 300
+
+
+@dataclass(frozen=True)
+class DnsProps:
+    zone_name: str
+    """Public zone of the environment, e.g. `staging.surgepress.example`."""
+    role: PlatformRole = PlatformRole.PRIMARY
+    """Primary or secondary (DR) copy; recorded as the `PlatformRole` tag."""
+
+
+class Dns(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: DnsProps) -> None:
+        super().__init__(scope, id)
+        if props.zone_name.endswith(".") or "." not in props.zone_name:
+            raise ValueError(f"DnsProps.zone_name: expected a domain such as staging.example.com, got "
+                             f"{props.zone_name!r}")
+        self._props = props
+        self._tags = {"Name": props.zone_name, "PlatformRole": props.role.value}
+        self.zone = Route53Zone(self, "zone", name=props.zone_name, comment="surgepress environment zone",
+                                tags=self._tags)
+        skip_check(self.zone, {
+            "CKV2_AWS_38": "DNSSEC signing needs a DS record in the parent zone, which the management workspace "
+                           "holds; it is enabled with the delegation (accounts issue)",
+            "CKV2_AWS_39": "query logs go to the management account's log archive with the delegation "
+                           "(accounts issue); resolver traffic here is public DNS only",
+        })
+        export(self, {"zone_id": self.zone.zone_id, "zone_name_servers": self.zone.name_servers})
+
+    def fqdn(self, host: str) -> str:
+        return f"{host}.{self._props.zone_name}"
+
+    def certificate(self, id: str, host: str, *, provider: TerraformProvider | None = None) -> str:
+        """A DNS-validated certificate for `host` in this zone; returns its ARN once issued."""
+        cert = AcmCertificate(self, f"{id}-certificate", domain_name=self.fqdn(host), validation_method="DNS",
+                              key_algorithm="RSA_2048",
+                              options=AcmCertificateOptions(certificate_transparency_logging_preference="ENABLED"),
+                              lifecycle={"create_before_destroy": True}, provider=provider,
+                              tags={**self._tags, "Name": self.fqdn(host)})
+        option = cert.domain_validation_options.get(0)
+        record = Route53Record(self, f"{id}-validation", zone_id=self.zone.zone_id,
+                               name=option.resource_record_name, type=option.resource_record_type,
+                               records=[option.resource_record_value], ttl=VALIDATION_RECORD_TTL_S,
+                               allow_overwrite=True)
+        validation = AcmCertificateValidation(self, f"{id}-issued", certificate_arn=cert.arn,
+                                              validation_record_fqdns=[record.fqdn], provider=provider)
+        return validation.certificate_arn
+
+    def alias(self, id: str, host: str, *, target_dns_name: str, target_zone_id: str) -> Route53Record:
+        """`host` in this zone, as an alias (A record) of a load balancer or distribution."""
+        return Route53Record(self, id, zone_id=self.zone.zone_id, name=self.fqdn(host), type="A",
+                             alias=Route53RecordAlias(name=target_dns_name, zone_id=target_zone_id,
+                                                      evaluate_target_health=True))
