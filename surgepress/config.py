@@ -54,6 +54,7 @@ class DatabaseSettings:
     reader_count: int
     backup_retention_days: int
     enable_deletion_protection: bool
+    global_cluster: str
 
 
 @dataclass(frozen=True)
@@ -308,6 +309,8 @@ DATABASE_SCHEMA: dict[str, Check] = {
     "reader_count": _int_between(0, 15),
     "backup_retention_days": _int_between(1, 35),
     "enable_deletion_protection": _bool,
+    # A secondary joins another workspace's global cluster: the DR workspace does that itself.
+    "global_cluster": _one_of(("none", "primary")),
 }
 STORAGE_SCHEMA: dict[str, Check] = {
     "noncurrent_version_expiration_days": _int_between(1, 3650),

@@ -370,6 +370,9 @@ class Compute(Construct):
             launch_template=AutoscalingGroupLaunchTemplate(id=template.id, version=Token.as_string(template.latest_version)),
             # Managed termination protection: ECS decides which hosts are empty enough to go.
             protect_from_scale_in=True,
+            # Hosts are cattle: on delete, terminate them instead of waiting for scale-in that
+            # termination protection would refuse (the service is gone by then).
+            force_delete=True,
             default_instance_warmup=props.instance_warmup_s,
             health_check_type="EC2",
             tag=[AutoscalingGroupTag(key="AmazonECSManaged", value="true", propagate_at_launch=True),

@@ -37,6 +37,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster, RdsClusterServerlessv2ScalingConfiguration
 from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
+from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
 from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
     RdsClusterParameterGroup,
     RdsClusterParameterGroupParameter,
@@ -52,6 +53,7 @@ from modules.security_groups import allow_tcp_from
 
 MYSQL_PORT = 3306
 CAPACITY_MODES = ("provisioned", "serverless_v2")
+GLOBAL_CLUSTER_ROLES = ("none", "primary", "secondary")
 CLUSTER_PARAMETERS = {
     "character_set_server": "utf8mb4",
     "collation_server": "utf8mb4_unicode_ci",
@@ -103,6 +105,11 @@ class DatabaseProps:
     """Schema created with the cluster."""
     master_username: str = "wpadmin"
     """Master user name (not a secret)."""
+    global_cluster: str = "none"
+    """Aurora Global Database: `none`; `primary` creates `<name>-global` around this cluster;
+    `secondary` joins `global_cluster_identifier` as a read-only cluster (the DR role)."""
+    global_cluster_identifier: str | None = None
+    """The global cluster a `secondary` joins (the primary workspace's output)."""
     role: PlatformRole = PlatformRole.PRIMARY
     """Primary or secondary (DR) copy; recorded as the `PlatformRole` tag."""
 
@@ -112,6 +119,12 @@ class Database(Construct):
         super().__init__(scope, id)
         if props.capacity not in CAPACITY_MODES:
             raise ValueError(f"DatabaseProps.capacity: expected one of {CAPACITY_MODES}, got {props.capacity!r}")
+        if props.global_cluster not in GLOBAL_CLUSTER_ROLES:
+            raise ValueError(f"DatabaseProps.global_cluster: expected one of {GLOBAL_CLUSTER_ROLES}, got "
+                             f"{props.global_cluster!r}")
+        if (props.global_cluster == "secondary") != bool(props.global_cluster_identifier):
+            raise ValueError("DatabaseProps.global_cluster_identifier: needed exactly when global_cluster is "
+                             f"'secondary', got {props.global_cluster_identifier!r}")
         if props.reader_count < 0 or props.backup_retention_days < 1:
             raise ValueError(f"DatabaseProps: reader_count >= 0 and backup_retention_days >= 1, got "
                              f"{props.reader_count!r} and {props.backup_retention_days!r}")
@@ -131,22 +144,20 @@ class Database(Construct):
                        for k, v in CLUSTER_PARAMETERS.items()],
             tags=tags)
 
-        password = f"{id}_master_password".replace("-", "_")
-        # cdktf 0.20 has no ephemeral-resource class; the block is written as-is.
-        TerraformStack.of(self).add_override(f"ephemeral.aws_ssm_parameter.{password}", {
-            "arn": props.master_password_parameter_arn,
-            "with_decryption": True,
-        })
         serverless = props.capacity == "serverless_v2"
+        self.global_cluster = None
+        if props.global_cluster == "primary":
+            self.global_cluster = RdsGlobalCluster(
+                self, "global", global_cluster_identifier=f"{props.name}-global", engine="aurora-mysql",
+                engine_version=props.engine_version, storage_encrypted=True,
+                deletion_protection=props.enable_deletion_protection)
         self.cluster = RdsCluster(
             self, "cluster",
             cluster_identifier=props.name,
             engine="aurora-mysql",
             engine_version=props.engine_version,
-            database_name=props.database_name,
-            master_username=props.master_username,
-            master_password_wo=f"${{ephemeral.aws_ssm_parameter.{password}.value}}",
-            master_password_wo_version=props.password_generation,
+            global_cluster_identifier=self.global_cluster.id if self.global_cluster else props.global_cluster_identifier,
+            **self._credentials(id, props),  # type: ignore[arg-type]
             db_subnet_group_name=subnets.name,
             vpc_security_group_ids=[self.security_group.id],
             db_cluster_parameter_group_name=parameters.name,
@@ -174,6 +185,26 @@ class Database(Construct):
             skip_check(self.cluster, {"CKV_AWS_139": "deletion protection is off by this environment's setting "
                                                      "(disposable data, switched off at night)"})
 
+        self._monitoring_and_instances(props, tags, serverless)
+
+    def _credentials(self, id: str, props: DatabaseProps) -> dict:
+        """Schema, user and password on a primary; a secondary inherits them from the global cluster."""
+        if props.global_cluster == "secondary":
+            return {}
+        password = f"{id}_master_password".replace("-", "_")
+        # cdktf 0.20 has no ephemeral-resource class; the block is written as-is.
+        TerraformStack.of(self).add_override(f"ephemeral.aws_ssm_parameter.{password}", {
+            "arn": props.master_password_parameter_arn,
+            "with_decryption": True,
+        })
+        return {
+            "database_name": props.database_name,
+            "master_username": props.master_username,
+            "master_password_wo": f"${{ephemeral.aws_ssm_parameter.{password}.value}}",
+            "master_password_wo_version": props.password_generation,
+        }
+
+    def _monitoring_and_instances(self, props: DatabaseProps, tags: dict, serverless: bool) -> None:
         trust = DataAwsIamPolicyDocument(self, "monitoring-trust", statement=[DataAwsIamPolicyDocumentStatement(
             actions=["sts:AssumeRole"],
             principals=[DataAwsIamPolicyDocumentStatementPrincipals(
@@ -211,6 +242,8 @@ class Database(Construct):
             "cluster_master_username": self.cluster.master_username,
             "database_security_group_id": self.security_group.id,
         }
+        if self.global_cluster:
+            outputs["global_cluster_identifier"] = self.global_cluster.id
         export(self, outputs)
 
     def allow_from(self, id: str, security_group_id: str) -> None:

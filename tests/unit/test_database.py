@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from cdktf import App, TerraformStack
 
 from modules.database import CLUSTER_PARAMETERS, Database, DatabaseProps
 from tests.conftest import resources
@@ -101,3 +104,38 @@ def test_an_unknown_capacity_mode_is_refused():
         Database(TerraformStack(App(), "s"), "database", props=DatabaseProps(
             name="x", account_id="100000000003", vpc_id="v", subnet_ids=[], availability_zones=("a",),
             master_password_parameter_arn="arn", capacity="aurora-v1"))
+
+
+def test_production_leads_a_global_cluster_staging_stands_alone(local_stacks):
+    (global_cluster,) = resources(local_stacks["production"], "aws_rds_global_cluster").values()
+    assert global_cluster["global_cluster_identifier"] == "surgepress-production-global"
+    assert global_cluster["storage_encrypted"] is True and global_cluster["deletion_protection"] is True
+    assert _cluster(local_stacks["production"])["global_cluster_identifier"].startswith("${aws_rds_global_cluster.")
+    assert resources(local_stacks["staging"], "aws_rds_global_cluster") == {}
+    assert "global_cluster_identifier" not in _cluster(local_stacks["staging"])
+
+
+def test_a_secondary_joins_the_global_cluster_without_credentials_of_its_own():
+    from cdktf import App, Testing
+
+    stack = TerraformStack(App(), "dr")
+    Database(stack, "database", props=DatabaseProps(
+        name="surgepress-dr", account_id="100000000004", vpc_id="vpc-1", subnet_ids=["a", "b"],
+        availability_zones=("eu-central-1a", "eu-central-1b"), master_password_parameter_arn="arn:p",
+        global_cluster="secondary", global_cluster_identifier="surgepress-production-global"))
+    synthesized = json.loads(Testing.synth(stack))
+    (cluster,) = synthesized["resource"]["aws_rds_cluster"].values()
+    assert cluster["global_cluster_identifier"] == "surgepress-production-global"
+    assert not {"master_username", "master_password_wo", "database_name"} & set(cluster)
+    assert "ephemeral" not in synthesized
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"global_cluster": "secondary"}, "global_cluster_identifier: needed exactly when"),
+    ({"global_cluster": "tertiary"}, "global_cluster: expected one of"),
+])
+def test_global_cluster_roles_are_checked(change, message):
+    with pytest.raises(ValueError, match=message):
+        Database(TerraformStack(App(), "s"), "database", props=DatabaseProps(
+            name="t", account_id="100000000004", vpc_id="vpc-1", subnet_ids=["a"], availability_zones=("z",),
+            master_password_parameter_arn="arn:p", **change))

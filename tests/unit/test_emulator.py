@@ -353,3 +353,33 @@ def test_parallel_writes_and_listings_never_fail(emulator):
         for future in futures:
             future.result()  # a 500 from a race raises here
     assert len(ssm.get_parameters_by_path(Path="/shim/parallel", MaxResults=10)["Parameters"]) == 10
+
+
+def test_global_clusters_can_be_tagged(emulator):
+    rds = client(emulator, session_in(emulator, "100000000004", "eu-west-1"), "rds")
+    arn = rds.create_global_cluster(GlobalClusterIdentifier="shim-global", Engine="aurora-mysql",
+                                    Tags=[{"Key": "Made", "Value": "with-tags"}])["GlobalCluster"]["GlobalClusterArn"]
+    assert rds.list_tags_for_resource(ResourceName=arn)["TagList"] == [{"Key": "Made", "Value": "with-tags"}]
+    rds.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "Team", "Value": "platform"}])
+    assert rds.list_tags_for_resource(ResourceName=arn)["TagList"] == [{"Key": "Made", "Value": "with-tags"},
+                                                                       {"Key": "Team", "Value": "platform"}]
+
+
+def test_a_retried_call_is_answered_from_its_first_attempt_not_executed_again(emulator):
+    import botocore
+
+    iam = client(emulator, session_in(emulator, "100000000003", "eu-west-1"), "iam")
+    attempts = []
+
+    def same_invocation(request, **_):  # what an SDK sends when it retries a call
+        request.headers["amz-sdk-invocation-id"] = "shim-retry-1"
+        attempts.append(request)
+
+    iam.meta.events.register("before-send.iam.CreateRole", same_invocation)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    first = iam.create_role(RoleName="shim-retried", AssumeRolePolicyDocument=trust)["Role"]
+    again = iam.create_role(RoleName="shim-retried", AssumeRolePolicyDocument=trust)["Role"]
+    assert again["RoleId"] == first["RoleId"] and len(attempts) == 2
+    iam.meta.events.unregister("before-send.iam.CreateRole", same_invocation)
+    with pytest.raises(botocore.exceptions.ClientError, match="EntityAlreadyExists"):
+        iam.create_role(RoleName="shim-retried", AssumeRolePolicyDocument=trust)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 
 SHIMS: tuple[str, ...] = (
+    "retries_replay",
     "operator_account",
     "s3_logging_policy",
     "rds_answers",

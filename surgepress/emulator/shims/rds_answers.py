@@ -3,12 +3,16 @@
 - Performance Insights: moto drops `EnablePerformanceInsights` and its KMS key and
   retention, so every read says "disabled" and each plan wants to turn it on again.
   AWS keeps them, with a 7-day retention by default.
+- Global clusters can be tagged: moto's ARN check for tagging omits `global-cluster`
+  (whose ARN has no region), so every tag call on one is "Invalid resource name", and
+  `CreateGlobalCluster` drops its `Tags`.
 - Serverless v1 scaling: moto returns `ScalingConfigurationInfo` for every cluster; AWS
   returns it only for `engine_mode = serverless` (v1). The empty block reads as drift.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 DEFAULT_PI_RETENTION_DAYS = 7
@@ -28,7 +32,41 @@ def _record_performance_insights(instance: Any, kwargs: dict[str, Any]) -> None:
 
 
 def install() -> None:
-    from moto.rds.models import DBCluster, DBInstance
+    from moto.rds.models import DBCluster, DBInstance, RDSBackend
+
+    original_backend_init = RDSBackend.__init__
+
+    def backend_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_backend_init(self, *args, **kwargs)
+        self.arn_regex = re.compile(self.arn_regex.pattern.replace("(db|cluster|", "(db|cluster|global-cluster|"))
+
+    RDSBackend.__init__ = backend_init
+    original_find = RDSBackend._find_resource
+
+    def find_resource(self: Any, resource_type: str, resource_name: str) -> Any:
+        found = original_find(self, resource_type, resource_name)
+        if found is None and resource_type == "global-cluster":  # moto keeps them in one regional backend
+            from moto.rds.models import rds_backends
+
+            for backend in list(rds_backends[self.account_id].values()):
+                if resource_name in backend.global_clusters:
+                    return backend.global_clusters[resource_name]
+        return found
+
+    RDSBackend._find_resource = find_resource
+
+    from moto.rds.responses import RDSResponse
+
+    original_create_global = RDSResponse.create_global_cluster
+
+    def create_global_cluster(self: Any) -> Any:
+        result = original_create_global(self)
+        tags = self.params.get("Tags")
+        if tags:
+            result.result["GlobalCluster"].add_tags(tags)
+        return result
+
+    RDSResponse.create_global_cluster = create_global_cluster
 
     original_init, original_update = DBInstance.__init__, DBInstance.update
 
