@@ -31,6 +31,20 @@ from modules.storage import ALB_LOG_PREFIX, Storage, StorageProps
 from surgepress.config import Workspace
 from surgepress.targets import LOCAL_MAX_RETRIES, Paths, Target
 
+# wp-config.php additions (the official image's WORDPRESS_CONFIG_EXTRA): everything the task
+# environment carries that WordPress itself does not read. Aurora requires TLS
+# (require_secure_transport), and TLS ends at the ALB, which says so in X-Forwarded-Proto.
+WORDPRESS_CONFIG_EXTRA = "\n".join([
+    "define('MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL);",
+    "define('WP_HOME', getenv('WP_HOME')); define('WP_SITEURL', getenv('WP_SITEURL'));",
+    "define('WP_REDIS_HOST', getenv('WP_REDIS_HOST')); define('WP_REDIS_PORT', (int) getenv('WP_REDIS_PORT'));",
+    "define('WP_REDIS_SCHEME', getenv('WP_REDIS_SCHEME')); define('WP_REDIS_PASSWORD', getenv('WP_REDIS_PASSWORD'));",
+    "define('S3_UPLOADS_BUCKET', getenv('S3_UPLOADS_BUCKET'));",
+    "define('S3_UPLOADS_BUCKET_URL', getenv('S3_UPLOADS_BUCKET_URL'));",
+    "define('S3_UPLOADS_REGION', getenv('S3_UPLOADS_REGION')); define('S3_UPLOADS_USE_INSTANCE_PROFILE', true);",
+    "if (($_SERVER['HTTP_X_FORWARDED_PROTO'] ?? '') === 'https') { $_SERVER['HTTPS'] = 'on'; }",
+])
+
 # cdktf-cdktf-provider-aws 19.65.1 pins exactly the 5.99.1 it was generated from; any 5.x
 # from 5.99 on has the same schema for what we use, and lets real users take fixes.
 AWS_PROVIDER_CONSTRAINT = "~> 5.99"
@@ -178,6 +192,7 @@ class WorkspaceStack(TerraformStack):
                 "S3_UPLOADS_BUCKET": f"{storage.buckets['media'].bucket}/wp-content",
                 "S3_UPLOADS_BUCKET_URL": f"https://{site_domain}/wp-content",
                 "S3_UPLOADS_REGION": ws.region,
+                "WORDPRESS_CONFIG_EXTRA": WORDPRESS_CONFIG_EXTRA,
             },
             secrets={env: secrets.parameters[key].arn for env, key in wordpress_secrets.items()},
             client_of={"database": (database.security_group.id, 3306), "cache": (cache.security_group.id, 6379)},

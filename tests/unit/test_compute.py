@@ -100,6 +100,9 @@ def test_task_takes_secrets_from_ssm_and_runs_read_only_unprivileged(local_stack
     assert environment["WP_REDIS_HOST"].startswith("${aws_elasticache_replication_group.")
     assert environment["CDN_DOMAIN"].startswith("${aws_cloudfront_distribution.")
     assert environment["S3_UPLOADS_BUCKET"].startswith("${aws_s3_bucket.storage_media")
+    extra = environment["WORDPRESS_CONFIG_EXTRA"]
+    assert "MYSQLI_CLIENT_SSL" in extra, "Aurora requires TLS (require_secure_transport)"
+    assert all(f"getenv('{name}')" in extra for name in ("WP_REDIS_HOST", "WP_REDIS_PASSWORD", "S3_UPLOADS_BUCKET"))
     assert container["readonlyRootFilesystem"] is True and container["privileged"] is False
     assert {m["containerPath"] for m in container["mountPoints"]} == set(WRITABLE_PATHS.values())
     assert container["logConfiguration"]["logDriver"] == "awslogs"

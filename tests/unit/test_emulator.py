@@ -355,7 +355,7 @@ def test_parallel_writes_and_listings_never_fail(emulator):
     assert len(ssm.get_parameters_by_path(Path="/shim/parallel", MaxResults=10)["Parameters"]) == 10
 
 
-def test_global_clusters_can_be_tagged(emulator):
+def test_global_clusters_can_be_tagged_and_modified(emulator):
     rds = client(emulator, session_in(emulator, "100000000004", "eu-west-1"), "rds")
     arn = rds.create_global_cluster(GlobalClusterIdentifier="shim-global", Engine="aurora-mysql",
                                     Tags=[{"Key": "Made", "Value": "with-tags"}])["GlobalCluster"]["GlobalClusterArn"]
@@ -363,6 +363,9 @@ def test_global_clusters_can_be_tagged(emulator):
     rds.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "Team", "Value": "platform"}])
     assert rds.list_tags_for_resource(ResourceName=arn)["TagList"] == [{"Key": "Made", "Value": "with-tags"},
                                                                        {"Key": "Team", "Value": "platform"}]
+    rds.modify_global_cluster(GlobalClusterIdentifier="shim-global", DeletionProtection=True)
+    (described,) = rds.describe_global_clusters(GlobalClusterIdentifier="shim-global")["GlobalClusters"]
+    assert described["DeletionProtection"] is True
 
 
 def test_a_retried_call_is_answered_from_its_first_attempt_not_executed_again(emulator):

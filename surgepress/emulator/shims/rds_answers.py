@@ -5,7 +5,8 @@
   AWS keeps them, with a 7-day retention by default.
 - Global clusters can be tagged: moto's ARN check for tagging omits `global-cluster`
   (whose ARN has no region), so every tag call on one is "Invalid resource name", and
-  `CreateGlobalCluster` drops its `Tags`.
+  `CreateGlobalCluster` drops its `Tags`. `ModifyGlobalCluster` (how deletion protection is
+  released before a teardown) is missing.
 - Serverless v1 scaling: moto returns `ScalingConfigurationInfo` for every cluster; AWS
   returns it only for `engine_mode = serverless` (v1). The empty block reads as drift.
 """
@@ -67,6 +68,23 @@ def install() -> None:
         return result
 
     RDSResponse.create_global_cluster = create_global_cluster
+
+    def modify_global_cluster(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+        from moto.rds.exceptions import RDSClientError
+
+        params = self.params
+        identifier = params["GlobalClusterIdentifier"]
+        cluster = self.global_backend.global_clusters.get(identifier)
+        if cluster is None:
+            raise RDSClientError("GlobalClusterNotFoundFault", f"Global cluster {identifier} not found.")
+        if params.get("DeletionProtection") is not None:
+            cluster.deletion_protection = params["DeletionProtection"]
+        if params.get("EngineVersion"):
+            cluster.engine_version = params["EngineVersion"]
+        return ActionResult({"GlobalCluster": cluster})
+
+    RDSResponse.modify_global_cluster = modify_global_cluster
 
     original_init, original_update = DBInstance.__init__, DBInstance.update
 
