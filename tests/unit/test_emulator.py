@@ -355,7 +355,7 @@ def test_parallel_writes_and_listings_never_fail(emulator):
     assert len(ssm.get_parameters_by_path(Path="/shim/parallel", MaxResults=10)["Parameters"]) == 10
 
 
-def test_global_clusters_can_be_tagged_and_modified(emulator):
+def test_global_clusters_can_be_tagged_modified_and_emptied(emulator):
     rds = client(emulator, session_in(emulator, "100000000004", "eu-west-1"), "rds")
     arn = rds.create_global_cluster(GlobalClusterIdentifier="shim-global", Engine="aurora-mysql",
                                     Tags=[{"Key": "Made", "Value": "with-tags"}])["GlobalCluster"]["GlobalClusterArn"]
@@ -366,6 +366,15 @@ def test_global_clusters_can_be_tagged_and_modified(emulator):
     rds.modify_global_cluster(GlobalClusterIdentifier="shim-global", DeletionProtection=True)
     (described,) = rds.describe_global_clusters(GlobalClusterIdentifier="shim-global")["GlobalClusters"]
     assert described["DeletionProtection"] is True
+    rds.modify_global_cluster(GlobalClusterIdentifier="shim-global", DeletionProtection=False)
+
+    rds.create_db_cluster(DBClusterIdentifier="shim-member", Engine="aurora-mysql", MasterUsername="admin",
+                          MasterUserPassword="not-a-real-secret-1", GlobalClusterIdentifier="shim-global")
+    (described,) = rds.describe_global_clusters(GlobalClusterIdentifier="shim-global")["GlobalClusters"]
+    assert len(described["GlobalClusterMembers"]) == 1
+    rds.delete_db_cluster(DBClusterIdentifier="shim-member", SkipFinalSnapshot=True)
+    rds.delete_global_cluster(GlobalClusterIdentifier="shim-global")  # a member left behind refuses this
+    assert rds.describe_global_clusters()["GlobalClusters"] == []
 
 
 def test_a_retried_call_is_answered_from_its_first_attempt_not_executed_again(emulator):

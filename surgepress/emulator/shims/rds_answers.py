@@ -6,7 +6,9 @@
 - Global clusters can be tagged: moto's ARN check for tagging omits `global-cluster`
   (whose ARN has no region), so every tag call on one is "Invalid resource name", and
   `CreateGlobalCluster` drops its `Tags`. `ModifyGlobalCluster` (how deletion protection is
-  released before a teardown) is missing.
+  released before a teardown) is missing. A deleted member cluster stays a member (moto
+  keeps global clusters in us-east-1 and looks for them in the cluster's own region), so
+  the global cluster can never be deleted.
 - Serverless v1 scaling: moto returns `ScalingConfigurationInfo` for every cluster; AWS
   returns it only for `engine_mode = serverless` (v1). The empty block reads as drift.
 """
@@ -55,6 +57,18 @@ def install() -> None:
         return found
 
     RDSBackend._find_resource = find_resource
+    original_delete_cluster = RDSBackend.delete_db_cluster
+
+    def delete_db_cluster(self: Any, cluster_identifier: str, *args: Any, **kwargs: Any) -> Any:
+        deleted = original_delete_cluster(self, cluster_identifier, *args, **kwargs)
+        from moto.rds.models import rds_backends
+
+        for backend in list(rds_backends[self.account_id].values()):
+            for global_cluster in backend.global_clusters.values():
+                global_cluster.members = [m for m in global_cluster.members if m is not deleted]
+        return deleted
+
+    RDSBackend.delete_db_cluster = delete_db_cluster
 
     from moto.rds.responses import RDSResponse
 
