@@ -262,7 +262,11 @@ def test_destroy_leaves_nothing_behind(cli, deployed, emulator_info, settings, o
         assert {g["State"] for g in ec2.describe_nat_gateways()["NatGateways"]} <= {"deleted"}, ws.name
         assert ec2.describe_flow_logs()["FlowLogs"] == [], ws.name
         assert ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"] is False, ws.name
-        states = {kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] for k in kms.list_keys()["Keys"]}
+        # AWS-managed keys (alias/aws/*: the default EBS key of the hosts' encrypted volumes) are
+        # the account's, not the platform's; every key the platform made must be going away.
+        managed = {a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith("alias/aws/")}
+        states = {kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] for k in kms.list_keys()["Keys"]
+                  if k["KeyId"] not in managed}
         assert states <= {"PendingDeletion"}, ws.name
         assert logs.describe_log_groups()["logGroups"] == [], ws.name
         assert client(emulator_info, session, "ssm").describe_parameters()["Parameters"] == [], ws.name
