@@ -355,6 +355,14 @@ def test_parallel_writes_and_listings_never_fail(emulator):
     assert len(ssm.get_parameters_by_path(Path="/shim/parallel", MaxResults=10)["Parameters"]) == 10
 
 
+def test_public_parameters_are_readable_but_not_listed_as_the_accounts_own(emulator):
+    ssm = client(emulator, session_in(emulator, "100000000002", "eu-west-1"), "ssm")
+    ami = ssm.get_parameter(Name="/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id")
+    assert ami["Parameter"]["Value"].startswith("ami-")
+    ssm.put_parameter(Name="/shim/own", Value="v", Type="String")
+    assert [p["Name"] for p in ssm.describe_parameters()["Parameters"]] == ["/shim/own"]
+
+
 def test_global_clusters_can_be_tagged_modified_and_emptied(emulator):
     rds = client(emulator, session_in(emulator, "100000000004", "eu-west-1"), "rds")
     arn = rds.create_global_cluster(GlobalClusterIdentifier="shim-global", Engine="aurora-mysql",
