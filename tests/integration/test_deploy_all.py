@@ -279,7 +279,10 @@ def test_destroy_leaves_nothing_behind(cli, deployed, emulator_info, settings, o
         assert [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("surgepress-")] == []
         assert client(emulator_info, session, "elasticache").describe_replication_groups()["ReplicationGroups"] == []
         assert client(emulator_info, session, "elbv2").describe_load_balancers()["LoadBalancers"] == [], ws.name
-        assert client(emulator_info, session, "ecs").list_clusters()["clusterArns"] == [], ws.name
+        ecs = client(emulator_info, session, "ecs")
+        clusters = ecs.list_clusters()["clusterArns"]  # a deleted cluster stays visible as INACTIVE a while
+        assert not clusters or {c["status"] for c in ecs.describe_clusters(clusters=clusters)["clusters"]} == {
+            "INACTIVE"}, ws.name
         assert client(emulator_info, session, "ecr").describe_repositories()["repositories"] == [], ws.name
         assert client(emulator_info, session, "route53").list_hosted_zones()["HostedZones"] == [], ws.name
         edge = session_in(emulator_info, ws.account_id, "us-east-1")
