@@ -569,7 +569,8 @@ def _validate_needs(ws: Workspace) -> None:
 
 def _validate_ranges(ws: Workspace) -> None:
     """Pairs of settings that bound each other: the lower must not exceed the upper."""
-    pairs = [("compute", "min_tasks", "max_tasks"), ("compute", "min_hosts", "max_hosts"),
+    pairs = [("database", "serverless_min_acu", "serverless_max_acu"),
+             ("compute", "min_tasks", "max_tasks"), ("compute", "min_hosts", "max_hosts"),
              ("compute", "min_scaling_step", "max_scaling_step"),
              ("cdn", "page_default_ttl_s", "asset_default_ttl_s")]
     for section, low, high in pairs:
@@ -577,15 +578,6 @@ def _validate_ranges(ws: Workspace) -> None:
         if values is not None and getattr(values, low) > getattr(values, high):
             raise ConfigError(ws.file, f"{section}.{low}", f"exceeds {high} ({getattr(values, high)})",
                               getattr(values, low))
-
-
-def _validate_database(ws: Workspace) -> None:
-    db = ws.database
-    if db is None:
-        return
-    if db.serverless_min_acu > db.serverless_max_acu:
-        raise ConfigError(ws.file, "database.serverless_min_acu", f"exceeds serverless_max_acu ({db.serverless_max_acu})",
-                          db.serverless_min_acu)
 
 
 def _validate_across(workspaces: dict[str, Workspace]) -> None:
@@ -678,7 +670,6 @@ def load_settings(directory: Path | None = None) -> Settings:
         _validate_network(ws)
         _validate_needs(ws)
         _validate_ranges(ws)
-        _validate_database(ws)
         workspaces[name] = ws
     if not workspaces:
         raise UserError(f"{label}/: no workspace files (<workspace>.yaml) found")

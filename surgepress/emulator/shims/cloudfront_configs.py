@@ -35,10 +35,6 @@ BEHAVIOR_REFERENCE = {"CachePolicy": "CachePolicyId", "OriginRequestPolicy": "Or
                       "ResponseHeadersPolicy": "ResponseHeadersPolicyId"}
 
 
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
-
-
 def _policies(backend: Any, kind: str) -> dict[str, dict[str, Any]]:
     store = backend.__dict__.setdefault("surgepress_policies", {})
     return store.setdefault(kind, {})
@@ -55,6 +51,7 @@ def install() -> None:
     from moto.cloudfront.exceptions import CloudFrontException, InvalidIfMatchVersion
     from moto.cloudfront.responses import CloudFrontResponse
     from moto.core.responses import ActionResult, EmptyResult
+    from moto.core.utils import camelcase_to_underscores
 
     validate = models.DistributionConfig
 
@@ -133,7 +130,7 @@ def install() -> None:
             return ActionResult({f"{kind}List": {"MaxItems": 100, "Quantity": len(summaries),
                                                   "Items": summaries or None}})
 
-        stem = _snake(kind)
+        stem = camelcase_to_underscores(kind)
         return {f"create_{stem}": create, f"get_{stem}": get, f"get_{stem}_config": get_config,
                 f"update_{stem}": update, f"delete_{stem}": delete, f"list_{stem.replace('policy', 'policies')}": list_}
 

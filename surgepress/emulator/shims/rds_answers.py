@@ -34,6 +34,13 @@ def _record_performance_insights(instance: Any, kwargs: dict[str, Any]) -> None:
             or getattr(instance, "performance_insights_retention_period", None) or DEFAULT_PI_RETENTION_DAYS)
 
 
+def _global_clusters(account_id: str) -> Any:
+    """moto keeps every global cluster of an account in its us-east-1 backend (RDSResponse.global_backend)."""
+    from moto.rds.models import rds_backends
+
+    return rds_backends[account_id]["us-east-1"].global_clusters
+
+
 def install() -> None:
     from moto.rds.models import DBCluster, DBInstance, RDSBackend
 
@@ -48,12 +55,8 @@ def install() -> None:
 
     def find_resource(self: Any, resource_type: str, resource_name: str) -> Any:
         found = original_find(self, resource_type, resource_name)
-        if found is None and resource_type == "global-cluster":  # moto keeps them in one regional backend
-            from moto.rds.models import rds_backends
-
-            for backend in list(rds_backends[self.account_id].values()):
-                if resource_name in backend.global_clusters:
-                    return backend.global_clusters[resource_name]
+        if found is None and resource_type == "global-cluster":
+            return _global_clusters(self.account_id).get(resource_name)
         return found
 
     RDSBackend._find_resource = find_resource
@@ -61,11 +64,8 @@ def install() -> None:
 
     def delete_db_cluster(self: Any, cluster_identifier: str, *args: Any, **kwargs: Any) -> Any:
         deleted = original_delete_cluster(self, cluster_identifier, *args, **kwargs)
-        from moto.rds.models import rds_backends
-
-        for backend in list(rds_backends[self.account_id].values()):
-            for global_cluster in backend.global_clusters.values():
-                global_cluster.members = [m for m in global_cluster.members if m is not deleted]
+        for global_cluster in _global_clusters(self.account_id).values():
+            global_cluster.members = [m for m in global_cluster.members if m is not deleted]
         return deleted
 
     RDSBackend.delete_db_cluster = delete_db_cluster
