@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever is missing for surgepress, and nothing that is already there:
-# pipenv, the locked Python packages (.venv in the project), cdktf-cli from npm.
+# pipenv, the locked Python packages (.venv in the project), cdktf-cli from npm, and the
+# Debian packages of the local data plane (as root, or through sudo).
 # Checks (but cannot install) Terraform and Node. Idempotent; fast when warm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,4 +36,17 @@ if [ ! -x node_modules/.bin/cdktf ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
+# The local data plane's programs (surgepress/dataplane/packages.py names the same list).
+DATAPLANE_PACKAGES="mariadb-server mariadb-client redis-server php-fpm php-cli php-mysql php-redis nginx openssl wordpress wordpress-theme-twentytwentythree"
+missing=$(dpkg-query -W -f='${Package} ${Status}\n' $DATAPLANE_PACKAGES 2>/dev/null | awk '$4 == "installed" {print $1}' \
+  | sort | comm -13 - <(printf '%s\n' $DATAPLANE_PACKAGES | sort) | tr '\n' ' ')
+if [ -n "${missing// /}" ]; then
+  command -v apt-get >/dev/null || fail "the data plane needs Debian packages: $missing (no apt-get here)"
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
+    fail "the data plane needs Debian packages; as root run: apt-get install -y --no-install-recommends $missing"; fi
+  say "installing Debian packages for the local data plane: $missing"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
 say "ready ($(TF_CLI_CONFIG_FILE=/dev/null terraform version 2>/dev/null | head -1), $(.venv/bin/python --version), cdktf-cli $(node -p "require('./node_modules/cdktf-cli/package.json').version"))"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from surgepress.config import Settings, Workspace, load_settings
+from surgepress.dataplane import DataPlane, DataPlaneError, dataplane_workspaces
 from surgepress.emulator.control import Emulator, EmulatorError
 from surgepress.errors import USAGE_EXIT_CODE, UserError
 from surgepress.runner import PLAN_CHANGES, TerraformError, WorkspaceRunner, write_cli_config
@@ -63,6 +64,18 @@ class Session:
 
     def runner(self, ws: Workspace) -> WorkspaceRunner:
         return WorkspaceRunner(ws.name, self.paths.stack_dir(self.target, ws.name), self.env, out=self.out)
+
+    def dataplane(self, ws: Workspace) -> DataPlane:
+        status = Emulator(self.paths).status()
+        boot_id = status.info.boot_id if status.info else ""
+        return DataPlane(self.paths, ws, self.env, boot_id=boot_id, say=self.say)
+
+    def start_dataplanes(self, workspaces: list[Workspace], *, object_cache: bool = True) -> None:
+        for ws in dataplane_workspaces(workspaces):
+            outputs = self.runner(ws).outputs()
+            if not outputs:
+                raise UserError(f"dataplane: {ws.name} is not deployed; run `python main.py deploy {ws.name}` first")
+            self.dataplane(ws).up(outputs, object_cache=object_cache)
 
     def step(self, index: int, total: int, ws: Workspace, action: str) -> None:
         self.say(f"\n==> [{index}/{total}] {action} {ws.name} "
@@ -130,6 +143,9 @@ def cmd_deploy(s: Session, args) -> int:
     s.say(f"\ndeployed {len(workspaces)} workspace(s) in {time.monotonic() - started:.1f}s")
     for ws in workspaces:
         _print_outputs(s, ws, s.runner(ws).outputs())
+    if s.target is Target.LOCAL and not args.no_dataplane and dataplane_workspaces(workspaces):
+        s.say("")
+        s.start_dataplanes(workspaces)
     return 0
 
 
@@ -156,6 +172,8 @@ def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
     s.synth(workspaces)
     for i, ws in enumerate(workspaces, 1):
         s.step(i, len(workspaces), ws, "destroy")
+        if s.target is Target.LOCAL:
+            s.dataplane(ws).down(quiet=not dataplane_workspaces([ws]))
         runner = s.runner(ws)
         runner.init()
         runner.destroy()
@@ -215,6 +233,8 @@ def cmd_emulator(s: Session, args) -> int:
             s.say(f"emulator: already running on {info.endpoint} (pid {info.pid})")
         return 0
     if args.action == "down":
+        for ws in s.settings.workspaces.values():  # they run on what this emulator held
+            DataPlane(s.paths, ws, {}, say=s.say).down(quiet=not dataplane_workspaces([ws]))
         status = emulator.down()
         s.say("emulator: stopped; local states reset" if status.info else "emulator: was not running")
         return 0
@@ -225,6 +245,66 @@ def cmd_emulator(s: Session, args) -> int:
         return 0
     s.say(f"emulator: {status.state}" + (f" ({status.detail})" if status.detail else ""))
     return 3
+
+
+def cmd_dataplane(s: Session, args) -> int:
+    if s.target is not Target.LOCAL:
+        raise UserError("dataplane: only the local target has a data plane (on aws, ECS runs it)")
+    named = s.settings.select(args.workspaces) if args.workspaces else list(s.settings.workspaces.values())
+    workspaces = dataplane_workspaces(named)
+    if not workspaces:
+        raise UserError(f"dataplane: {', '.join(ws.name for ws in named)} run(s) no site "
+                        "(a data plane needs database, cache, compute and cdn sections)")
+    if args.action == "up":
+        s.connect(start_emulator=False)
+        if "AWS_ENDPOINT_URL" not in s.env:
+            raise UserError("dataplane: the emulator is not running; deploy first (`python main.py deploy --all`)")
+        s.start_dataplanes(workspaces, object_cache=not args.no_object_cache)
+        return 0
+    if args.action == "down":
+        for ws in workspaces:
+            s.dataplane(ws).down()
+        return 0
+    healthy = True
+    for ws in workspaces:
+        plane = s.dataplane(ws)
+        s.say(f"{ws.name}:")
+        for service in plane.status():
+            healthy &= service.state == "running"
+            port = f"127.0.0.1:{service.port}" if service.port else "-"
+            s.say(f"  {service.name:<10} {service.state:<8} pid {str(service.pid or '-'):<8} {port:<16} {service.health}")
+    return 0 if healthy else 3
+
+
+def cmd_loadtest(s: Session, args) -> int:
+    from surgepress.load import LoadError, run
+
+    if args.url:
+        url, host_header, ca_file = args.url, "", ""
+    else:
+        if s.target is not Target.LOCAL:
+            raise UserError("loadtest: on --target aws give the site's URL with --url")
+        ws = s.settings.get(args.workspace)
+        endpoint = s.dataplane(ws).edge_endpoint()
+        if endpoint is None:
+            raise UserError(f"loadtest: {ws.name}'s data plane is not running; run `python main.py dataplane up "
+                            f"{ws.name}`")
+        url, host_header, ca_file = endpoint
+    if args.users < 1 or args.duration <= 0 or not 1 <= args.multiplier <= 20:
+        raise UserError(f"loadtest: expected --users >= 1, --duration > 0 and 1 <= --multiplier <= 20, got "
+                        f"{args.users}, {args.duration}, {args.multiplier}")
+    try:
+        report = run(url, scenario=args.scenario, users=args.users, duration_s=args.duration,
+                     surge_multiplier=args.multiplier, surge_ramp_s=args.ramp, host_header=host_header,
+                     ca_file=ca_file, max_requests=args.max_requests)
+    except LoadError as exc:
+        raise DataPlaneError(f"loadtest: {exc}") from None
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2), file=s.out)
+    else:
+        for line in report.lines():
+            s.say(line)
+    return 0
 
 
 def cmd_env(s: Session, args) -> int:
@@ -266,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--all", action="store_true", help="every workspace")
         if name == "output":
             p.add_argument("--json", action="store_true", help="machine-readable output")
+        if name == "deploy":
+            p.add_argument("--no-dataplane", action="store_true",
+                           help="local target: deploy the control plane only, do not start the data plane")
         if name == "destroy":
             p.add_argument("--yes-destroy", action="append", metavar="WORKSPACE",
                            help="approve destroying this protected workspace without a prompt (repeatable)")
@@ -275,6 +358,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workspaces", nargs="*", metavar="workspace")
     p = add("emulator", cmd_emulator, "start, stop or inspect the embedded local AWS")
     p.add_argument("action", choices=["up", "down", "status"])
+    p = add("dataplane", cmd_dataplane, "local target: start, stop or inspect the data plane (WordPress, MariaDB, "
+                                        "Redis, load balancer, edge) of deployed environments")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.add_argument("workspaces", nargs="*", metavar="workspace", help="default: every environment with a site")
+    p.add_argument("--no-object-cache", action="store_true", help="run WordPress without the Redis object cache")
+    p = add("loadtest", cmd_loadtest, "locust: a steady news-reading mix or a breaking-news surge against the "
+                                      "local edge (default) or a real site (--url)")
+    p.add_argument("workspace", nargs="?", default="staging", help="local target: whose edge (default staging)")
+    p.add_argument("--scenario", choices=["steady", "surge"], default="steady")
+    p.add_argument("--url", help="the site's URL instead of the local edge (e.g. https://www.staging.example)")
+    p.add_argument("--users", type=int, default=10, help="steady readers, about one request/s each (default 10)")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
+    p.add_argument("--multiplier", type=float, default=6.0, help="surge: readers x this (default 6)")
+    p.add_argument("--ramp", type=float, default=60.0, help="surge: seconds for the surge to arrive (default 60)")
+    p.add_argument("--max-requests", type=int, default=None, help="stop after this many requests")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
     add("env", cmd_env, "print shell exports for running `npx cdktf synth|diff|deploy|destroy <workspace>`")
     return parser
 
@@ -291,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     except TerraformError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code if exc.code not in (0, USAGE_EXIT_CODE) else 1
-    except EmulatorError as exc:
+    except (EmulatorError, DataPlaneError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +19,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from surgepress.processes import free_port, is_running, stop
 from surgepress.targets import REPO_ROOT, Paths
 
 STARTUP_TIMEOUT_S = 60.0
@@ -78,24 +77,6 @@ class Status:
     detail: str = ""
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _process_is_emulator(pid: int) -> bool:
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            return False
-        return True  # no /proc (macOS): the pid is alive; trust it
-    return SERVER_MODULE in cmdline
-
-
 def _answers(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{HEALTH_PATH}", timeout=HEALTH_TIMEOUT_S) as resp:
@@ -120,7 +101,7 @@ class Emulator:
         info = self._read_info()
         if info is None:
             return Status("stopped", None)
-        if not _process_is_emulator(info.pid):
+        if not is_running(info.pid, SERVER_MODULE):
             return Status("dead", info, f"process {info.pid} is gone")
         if not _answers(info.port):
             return Status("dead", info, f"process {info.pid} does not answer on port {info.port}")
@@ -153,7 +134,7 @@ class Emulator:
 
     def _start(self, account_id: str, say) -> EmulatorInfo:
         self.paths.emulator_dir.mkdir(parents=True, exist_ok=True)
-        port = _free_port()
+        port = free_port()
         say(f"emulator: starting on 127.0.0.1:{port} ...")
         started = time.monotonic()
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
@@ -188,21 +169,7 @@ class Emulator:
         return status
 
     def _kill(self, pid: int) -> None:
-        if not _process_is_emulator(pid):
-            return
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except OSError:
-            return
-        deadline = time.monotonic() + SHUTDOWN_TIMEOUT_S
-        while time.monotonic() < deadline and _process_is_emulator(pid):
-            try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
-            time.sleep(POLL_INTERVAL_S)
-        if _process_is_emulator(pid):
-            os.killpg(pid, signal.SIGKILL)
+        stop(pid, SERVER_MODULE, timeout=SHUTDOWN_TIMEOUT_S)
 
     def reset_local_states(self) -> list[str]:
         """Remove local state files (they only describe the emulator that held them)."""

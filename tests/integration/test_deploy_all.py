@@ -1,92 +1,17 @@
-"""Every workspace to the embedded AWS with real terraform: deploy, a clean second plan,
-outputs that match what AWS holds, and a destroy that leaves nothing behind.
-
-Runs in its own build directory with its own emulator, so it never touches a developer's
-deployment. Teardown is registered before the deploy starts.
+"""Every workspace to the embedded AWS with real terraform: deploy, a clean second plan, and
+outputs that match what AWS holds. (The deployment is shared with the data plane and load
+tests; `test_teardown.py` destroys it last.)
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
-from surgepress.config import ENVIRONMENTS_DIR
-from surgepress.emulator.control import Emulator
-from surgepress.targets import Paths
-from tests.conftest import client, destroy_all_args, edit_yaml, run_cli, session_in
+from tests.conftest import client, session_in
 
 pytestmark = pytest.mark.integration
-
-DEPLOY_TIMEOUT_S = 1500
-
-
-@pytest.fixture(scope="module")
-def environments(tmp_path_factory):
-    """A copy of the real environments, so teardown can release protection as an operator would."""
-    directory = tmp_path_factory.mktemp("environments") / "environments"
-    shutil.copytree(ENVIRONMENTS_DIR, directory)
-    return directory
-
-
-def release_protection(directory) -> None:
-    """What an operator does before tearing an environment down for good: allow Terraform to
-    delete buckets that hold objects (the emulator, like S3, writes access logs into them),
-    clusters and load balancers that are deletion-protected."""
-    def release(data: dict) -> None:
-        if data.get("storage") is not None:
-            data["storage"] = {**data["storage"], "enable_force_destroy": True}
-        for section in ("database", "compute"):
-            if data.get(section) is not None:
-                data[section] = {**data[section], "enable_deletion_protection": False}
-
-    for path in directory.glob("*.yaml"):
-        edit_yaml(path, release)
-
-
-@pytest.fixture(scope="module")
-def cli(tmp_path_factory, environments):
-    """Runs the CLI against this module's own build directory and environments."""
-    build = tmp_path_factory.mktemp("integration-build")
-
-    def run(*args: str, timeout: float = DEPLOY_TIMEOUT_S):
-        return run_cli(*args, build=build, environments=environments, timeout=timeout)
-
-    run.build = build
-    run.environments = environments
-    return run
-
-
-@pytest.fixture(scope="module")
-def build(cli, settings):
-    yield cli.build
-    # Registered before anything is deployed: destroy whatever exists, then stop the emulator
-    # (which on the local target also discards anything a failed destroy left behind).
-    release_protection(cli.environments)
-    cli(*destroy_all_args(settings))
-    Emulator(Paths(cli.build)).down()
-
-
-@pytest.fixture(scope="module")
-def deployed(build, cli):
-    result = cli("deploy", "--all")
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result
-
-
-@pytest.fixture(scope="module")
-def emulator_info(build, deployed):
-    status = Emulator(Paths(build)).status()
-    assert status.state == "running"
-    return status.info
-
-
-@pytest.fixture(scope="module")
-def outputs(cli, deployed):
-    result = cli("output", "--all", "--json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def test_deploy_prints_every_workspaces_outputs(deployed, settings):
@@ -245,46 +170,3 @@ def test_cloudfront_serves_the_site_with_modern_tls(emulator_info, outputs, sett
     assert bool(config["WebACLId"]) is ws.cdn.enable_waf
     patterns = [b["PathPattern"] for b in config["CacheBehaviors"]["Items"]]
     assert patterns[:2] == ["wp-admin/*", "wp-login.php"]
-
-
-def test_destroy_leaves_nothing_behind(cli, deployed, emulator_info, settings, outputs):
-    release_protection(cli.environments)
-    released = cli("deploy", "--all")  # the operator's step before destroying for good
-    assert released.returncode == 0, released.stdout[-3000:] + released.stderr[-3000:]
-    result = cli(*destroy_all_args(settings))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert result.stdout.count("0 resources left in state") == len(settings.names)
-    for ws in settings.workspaces.values():
-        session = session_in(emulator_info, ws.account_id, ws.region)
-        ec2, kms, logs, iam = (client(emulator_info, session, s) for s in ("ec2", "kms", "logs", "iam"))
-        assert [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]] == [], ws.name
-        assert ec2.describe_addresses()["Addresses"] == [], ws.name
-        assert {g["State"] for g in ec2.describe_nat_gateways()["NatGateways"]} <= {"deleted"}, ws.name
-        assert ec2.describe_flow_logs()["FlowLogs"] == [], ws.name
-        assert ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"] is False, ws.name
-        # AWS-managed keys (alias/aws/*: the default EBS key of the hosts' encrypted volumes) are
-        # the account's, not the platform's; every key the platform made must be going away.
-        managed = {a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith("alias/aws/")}
-        states = {kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] for k in kms.list_keys()["Keys"]
-                  if k["KeyId"] not in managed}
-        assert states <= {"PendingDeletion"}, ws.name
-        assert logs.describe_log_groups()["logGroups"] == [], ws.name
-        assert client(emulator_info, session, "ssm").describe_parameters()["Parameters"] == [], ws.name
-        assert client(emulator_info, session, "s3").list_buckets()["Buckets"] == [], ws.name
-        rds = client(emulator_info, session, "rds")
-        assert rds.describe_db_clusters()["DBClusters"] == [], ws.name
-        if ws.database is not None:
-            snapshots = rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
-            assert [s["DBClusterSnapshotIdentifier"] for s in snapshots] == [f"surgepress-{ws.name}-final"]
-        assert [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("surgepress-")] == []
-        assert client(emulator_info, session, "elasticache").describe_replication_groups()["ReplicationGroups"] == []
-        assert client(emulator_info, session, "elbv2").describe_load_balancers()["LoadBalancers"] == [], ws.name
-        ecs = client(emulator_info, session, "ecs")
-        clusters = ecs.list_clusters()["clusterArns"]  # a deleted cluster stays visible as INACTIVE a while
-        assert not clusters or {c["status"] for c in ecs.describe_clusters(clusters=clusters)["clusters"]} == {
-            "INACTIVE"}, ws.name
-        assert client(emulator_info, session, "ecr").describe_repositories()["repositories"] == [], ws.name
-        assert client(emulator_info, session, "route53").list_hosted_zones()["HostedZones"] == [], ws.name
-        edge = session_in(emulator_info, ws.account_id, "us-east-1")
-        assert client(emulator_info, edge, "cloudfront").list_distributions()["DistributionList"].get(
-            "Items", []) == [], ws.name

@@ -155,6 +155,23 @@ def test_bucket_logging_into_a_policy_protected_bucket_works_on_the_emulator(emu
     assert s3.get_bucket_logging(Bucket="shim-data")["LoggingEnabled"]["TargetPrefix"] == "s3/data/"
 
 
+def test_a_tls_only_bucket_policy_lets_signed_requests_read_and_write(emulator):
+    session = session_in(emulator, "100000000003", "eu-west-1")
+    s3 = client(emulator, session, "s3")
+    s3.create_bucket(Bucket="shim-tls-only", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_bucket_policy(Bucket="shim-tls-only", Policy=json.dumps({"Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": ["arn:aws:s3:::shim-tls-only", "arn:aws:s3:::shim-tls-only/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::shim-tls-only/*"},
+    ]}))
+    s3.put_object(Bucket="shim-tls-only", Key="a.txt", Body=b"news")
+    assert s3.get_object(Bucket="shim-tls-only", Key="a.txt")["Body"].read() == b"news"
+    # A statement without a condition still denies.
+    with pytest.raises(s3.exceptions.ClientError, match="403|AccessDenied"):
+        s3.delete_object(Bucket="shim-tls-only", Key="a.txt")
+
+
 def test_rds_answers_keep_performance_insights_and_omit_v1_scaling(emulator):
     rds = client(emulator, session_in(emulator, "100000000003", "eu-west-1"), "rds")
     cluster = rds.create_db_cluster(DBClusterIdentifier="shim-aurora", Engine="aurora-mysql",

@@ -13,6 +13,7 @@ SHIMS: tuple[str, ...] = (
     "retries_replay",
     "operator_account",
     "s3_logging_policy",
+    "policy_conditions",
     "rds_answers",
     "elasticache_replication",
     "cloudfront_configs",

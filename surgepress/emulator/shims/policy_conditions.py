@@ -1,0 +1,73 @@
+"""Bucket policies: conditions are evaluated as IAM does, and requests arrive over TLS.
+
+moto evaluates only `StringEquals` conditions and treats every other operator as holding;
+and it answers DENIED for any matching statement whose condition does not hold, whatever
+its Effect. Every surgepress bucket has the TLS-only statement (Deny when the `Bool`
+`aws:SecureTransport` is "false"), so moto refused every object read and write on them,
+signed or not.
+
+Here the common operators are evaluated (a missing context key does not match, unless the
+operator ends in IfExists), a statement whose condition does not hold is not applicable,
+and requests to the emulator, which stand in for requests to AWS's HTTPS endpoints, carry
+`aws:SecureTransport: true` in their context.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
+
+
+def _as_list(value) -> list[str]:
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+OPERATORS = {
+    "StringEquals": lambda actual, expected: actual in expected,
+    "StringNotEquals": lambda actual, expected: actual not in expected,
+    "StringLike": lambda actual, expected: any(fnmatchcase(actual, e) for e in expected),
+    "StringNotLike": lambda actual, expected: not any(fnmatchcase(actual, e) for e in expected),
+    "ArnEquals": lambda actual, expected: actual in expected,
+    "ArnLike": lambda actual, expected: any(fnmatchcase(actual, e) for e in expected),
+    "Bool": lambda actual, expected: actual.lower() in [e.lower() for e in expected],
+}
+
+
+def condition_holds(condition: dict, context: dict[str, str]) -> bool | None:
+    """True/False as IAM decides; None when an operator is not known here (moto's own rule applies)."""
+    for operator, entries in condition.items():
+        if_exists = operator.endswith("IfExists")
+        check = OPERATORS.get(operator.removesuffix("IfExists"))
+        if check is None:
+            return None
+        for key, expected in entries.items():
+            if key not in context:
+                if if_exists:
+                    continue
+                return False
+            if not check(context[key], _as_list(expected)):
+                return False
+    return True
+
+
+def install() -> None:
+    from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    original = IAMPolicyStatement.is_action_permitted
+
+    def is_action_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):
+        condition = self._statement.get("Condition")
+        if condition and condition_holds(condition, incoming_condition_values or {}) is False:
+            return PermissionResult.NEUTRAL
+        return original(self, action, resource, principal, incoming_condition_values)
+
+    def get_permission(self, action: str, resource: str):
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(self.policy.decode()).is_action_permitted(
+            action, resource, incoming_condition_values=dict(REQUEST_CONTEXT))
+
+    IAMPolicyStatement.is_action_permitted = is_action_permitted
+    FakeBucket.get_permission = get_permission
