@@ -8,28 +8,13 @@ Usage: pipenv run python bench/deploy_bench.py
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from common import cli, tear_down
 
-from surgepress.config import load_settings  # noqa: E402
-
-
-def cli(build: Path, *args: str) -> tuple[float, str]:
-    env = {**os.environ, "SURGEPRESS_BUILD_DIR": str(build)}
-    started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "main.py", *args], cwd=REPO, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        sys.exit(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
-    return elapsed, proc.stdout
+from surgepress.config import load_settings
 
 
 def main() -> None:
@@ -41,12 +26,7 @@ def main() -> None:
             steps = dict(re.findall(r"deploy (\S+): done in ([\d.]+)s", out))
             again, _ = cli(build, "deploy", "--all")
         finally:
-            protected = [a for ws in load_settings().workspaces.values() if ws.protected
-                         for a in ("--yes-destroy", ws.name)]
-            subprocess.run([sys.executable, "main.py", "destroy", "--all", *protected], cwd=REPO,
-                           env={**os.environ, "SURGEPRESS_BUILD_DIR": tmp}, capture_output=True)
-            subprocess.run([sys.executable, "main.py", "emulator", "down"], cwd=REPO,
-                           env={**os.environ, "SURGEPRESS_BUILD_DIR": tmp}, capture_output=True)
+            tear_down(build, load_settings())
     total = sum(counts.values())
     for name, count in counts.items():
         print(f"  {name:<11} {count:3d} resources  apply {float(steps[name]):6.1f}s")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 SCENARIOS = ("steady", "surge")
+EDGE_HITS = ("Hit", "RefreshHit")  # X-Cache: "<kind> from cloudfront"
 # Time locust may take beyond the shape's duration (start-up, draining users) before we stop it.
 LOCUST_GRACE_S = 60.0
 
@@ -38,11 +39,14 @@ class PhaseResult:
     p99_ms: float
     error_rate: float
     edge_hit_ratio: float
+    origin_p50_ms: float  # requests the edge could not answer: where WordPress (and Redis) work
+    origin_p95_ms: float
 
     def line(self) -> str:
         return (f"{self.phase:<7} {self.requests:>7} req {self.rps:>8.1f} req/s  p50 {self.p50_ms:>7.1f} ms  "
                 f"p95 {self.p95_ms:>7.1f} ms  p99 {self.p99_ms:>7.1f} ms  errors {self.error_rate:>6.2%}  "
-                f"edge hits {self.edge_hit_ratio:>6.1%}")
+                f"edge hits {self.edge_hit_ratio:>6.1%}  origin p50/p95 {self.origin_p50_ms:.1f}/"
+                f"{self.origin_p95_ms:.1f} ms")
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,9 @@ def summarise(samples: list[dict], phases: tuple[str, ...]) -> tuple[PhaseResult
         times = [s["t"] for s in mine]
         seconds = (max(times) - min(times)) if len(times) > 1 else 0.0
         cached = [s for s in mine if s["cache"]]
-        hits = [s for s in cached if s["cache"].split(" ", 1)[0] in ("Hit", "RefreshHit")]
+        hit = [s["cache"].split(" ", 1)[0] in EDGE_HITS for s in cached]
+        hits = [s for s, is_hit in zip(cached, hit) if is_hit]
+        origin = [s["ms"] for s, is_hit in zip(cached, hit) if not is_hit]
         results.append(PhaseResult(
             phase=phase, requests=len(mine), seconds=round(seconds, 2),
             rps=round(len(mine) / seconds, 1) if seconds else 0.0,
@@ -86,6 +92,7 @@ def summarise(samples: list[dict], phases: tuple[str, ...]) -> tuple[PhaseResult
             p99_ms=percentile([s["ms"] for s in mine], 0.99),
             error_rate=round(sum(1 for s in mine if not s["ok"]) / len(mine), 4) if mine else 0.0,
             edge_hit_ratio=round(len(hits) / len(cached), 4) if cached else 0.0,
+            origin_p50_ms=percentile(origin, 0.50), origin_p95_ms=percentile(origin, 0.95),
         ))
     return tuple(results)
 

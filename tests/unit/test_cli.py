@@ -14,7 +14,8 @@ from tests.conftest import run_cli
 
 pytestmark = pytest.mark.unit
 
-COMMANDS = ("list", "synth", "plan", "deploy", "destroy", "output", "policy", "emulator", "env")
+COMMANDS = ("list", "synth", "plan", "deploy", "destroy", "output", "policy", "emulator", "dataplane", "loadtest",
+            "env")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -76,3 +77,34 @@ def test_a_protected_workspace_is_destroyed_only_when_its_name_is_typed_back(set
 
 def test_an_unprotected_workspace_needs_no_confirmation(settings):
     _confirm_destroy(_session(settings), settings.get("staging"), set(), io.StringIO(""))
+
+
+@pytest.mark.parametrize("args, message", [
+    (("dataplane", "status", "--target", "aws"), "error: dataplane: only the local target has a data plane "
+                                                 "(on aws, ECS runs it)"),
+    (("dataplane", "up", "management"), "error: dataplane: management run(s) no site (a data plane needs database, "
+                                        "cache, compute and cdn sections)"),
+    (("dataplane", "up", "nowhere"), "error: unknown workspace 'nowhere': no environments/nowhere.yaml "
+                                     "(known: management, security, production, dr, staging)"),
+    (("loadtest", "staging", "--target", "aws"), "error: loadtest: on --target aws give the site's URL with --url"),
+    (("loadtest", "--url", "https://example.invalid", "--multiplier", "50"),
+     "error: loadtest: expected --users >= 1, --duration > 0 and 1 <= --multiplier <= 20, got 10, 60.0, 50.0"),
+])
+def test_dataplane_and_loadtest_refuse_bad_input_in_one_line(args, message, tmp_path):
+    result = run_cli(*args, build=tmp_path / "b")
+    assert (result.returncode, result.stderr.strip()) == (2, message)
+    assert not (tmp_path / "b" / "dataplane").exists()
+
+
+def test_status_of_a_data_plane_never_started_says_stopped_with_exit_3(tmp_path):
+    result = run_cli("dataplane", "status", "staging", build=tmp_path / "b")
+    assert result.returncode == 3
+    assert [line.split()[:2] for line in result.stdout.splitlines()[1:]] == [
+        [name, "stopped"] for name in ("database", "cache", "app", "web", "lb", "s3-origin", "edge")]
+
+
+def test_loadtest_needs_a_running_local_edge(tmp_path):
+    result = run_cli("loadtest", "staging", build=tmp_path / "b")
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("error: loadtest: staging's data plane is not running; run "
+                                     "`python main.py dataplane up staging`")

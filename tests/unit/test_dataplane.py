@@ -238,6 +238,7 @@ def test_load_summary_per_phase():
     assert steady.requests == 10 and steady.seconds == 0.9 and steady.rps == round(10 / 0.9, 1)
     assert (steady.p50_ms, steady.p95_ms, steady.p99_ms) == (5.0, 10.0, 10.0)
     assert steady.error_rate == 0.1 and steady.edge_hit_ratio == 0.5
+    assert (steady.origin_p50_ms, steady.origin_p95_ms) == (6.0, 10.0)  # the misses: 2, 4, 6, 8, 10 ms
     assert percentile([], 0.5) == 0.0
 
 
