@@ -7,7 +7,7 @@ emulator, then measures through the real CLI:
   - `dataplane up <ws>` cold (nothing on disk: database initialised, WordPress installed),
     warm (processes stopped, data kept) and again (everything running: nothing to do);
   - `loadtest staging` steady and surge, with the object cache on and off (each the same
-    length), reporting requests/s, p50/p95/p99, errors, edge hit ratio and the latency of the
+    length, after a discarded warm-up), reporting requests/s, p50/p95/p99, errors, edge hit ratio and the latency of the
     requests that reached WordPress.
 Destroys everything and stops the emulator at the end.
 
@@ -26,6 +26,9 @@ from common import cli, tear_down
 
 from surgepress.config import load_settings
 from surgepress.dataplane import dataplane_workspaces
+
+
+WARM_UP_S = 15
 
 
 def start_time(output: str, ws: str) -> tuple[float, str]:
@@ -56,6 +59,8 @@ def main() -> None:
             loads = {}
             for cache in ("on", "off"):
                 cli(build, "dataplane", "up", "staging", *(["--no-object-cache"] if cache == "off" else []))
+                # A discarded warm-up, so both modes start with warm PHP opcache and pages.
+                cli(build, "loadtest", "staging", "--users", str(args.users), "--duration", str(WARM_UP_S))
                 for scenario in ("steady", "surge"):
                     print(f"load: {scenario}, object cache {cache}, {args.duration:.0f}s ...", flush=True)
                     _, out = cli(build, "loadtest", "staging", "--scenario", scenario, "--users", str(args.users),

@@ -7,6 +7,8 @@
  * the task definition's WORDPRESS_CONFIG_EXTRA defines. Uses the phpredis extension; with
  * WP_REDIS_SCHEME "tls" it verifies the server certificate. If Redis cannot be reached the
  * request still works from a per-request cache, and the error is logged once.
+ * Connections are persistent per PHP worker (phpredis pconnect), so a request pays no TLS
+ * handshake; a multi-key read is one MGET.
  */
 
 class WP_Object_Cache {
@@ -31,7 +33,7 @@ class WP_Object_Cache {
             $host = $scheme === 'tls' ? 'tls://' . WP_REDIS_HOST : WP_REDIS_HOST;
             $context = $scheme === 'tls' ? ['stream' => ['verify_peer' => true, 'verify_peer_name' => true]] : [];
             $port = defined('WP_REDIS_PORT') ? (int) WP_REDIS_PORT : 6379;
-            $redis->connect($host, $port, 1.0, null, 0, 1.0, $context);
+            $redis->pconnect($host, $port, 1.0, 'surgepress-object-cache', 0, 1.0, $context);
             if (defined('WP_REDIS_PASSWORD') && WP_REDIS_PASSWORD !== '' && WP_REDIS_PASSWORD !== false) {
                 $redis->auth(WP_REDIS_PASSWORD);
             }
@@ -73,7 +75,7 @@ class WP_Object_Cache {
         }
         if ($this->persistent($group)) {
             $value = $this->call('get', $id);
-            if ($value !== false || $this->call('exists', $id)) {
+            if ($value !== false) {  // a stored false reads as a miss, as in the Redis Object Cache plugin
                 $found = true;
                 $this->cache_hits++;
                 $this->cache[$id] = $value;
@@ -87,8 +89,31 @@ class WP_Object_Cache {
 
     public function get_multiple($keys, $group = 'default', $force = false) {
         $values = [];
+        $fetch = [];
         foreach ($keys as $key) {
-            $values[$key] = $this->get($key, $group, $force);
+            $id = $this->key($key, $group);
+            if (!$force && array_key_exists($id, $this->cache)) {
+                $values[$key] = $this->cache[$id];
+                $this->cache_hits++;
+            } else {
+                $values[$key] = false;
+                $fetch[$key] = $id;
+            }
+        }
+        if ($fetch && $this->persistent($group)) {
+            $answers = $this->call('mget', array_values($fetch));
+            foreach (array_keys($fetch) as $i => $key) {
+                $value = is_array($answers) ? ($answers[$i] ?? false) : false;
+                if ($value !== false) {
+                    $this->cache[$fetch[$key]] = $value;
+                    $values[$key] = $value;
+                    $this->cache_hits++;
+                } else {
+                    $this->cache_misses++;
+                }
+            }
+        } else {
+            $this->cache_misses += count($fetch);
         }
         return $values;
     }
@@ -183,10 +208,7 @@ class WP_Object_Cache {
     }
 
     public function close() {
-        if ($this->redis !== null) {
-            $this->call('close');
-        }
-        return true;
+        return true;  // the connection is the worker's (pconnect): it outlives the request
     }
 }
 
