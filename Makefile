@@ -10,6 +10,8 @@ setup:
 local: setup
 	@$(PIPENV) run python main.py deploy --all
 
-## Unit, policy and integration tests (the integration stage deploys to a private emulator).
+## Unit and policy tests, then a full local harness run: deploy -> verify -> drill -> teardown
+## (its own emulator and build directory; reports under build/reports/<run id>/).
 test: setup
-	@$(PIPENV) run pytest -m "unit or policy or integration"
+	@$(PIPENV) run pytest -m "unit or policy"
+	@$(PIPENV) run python main.py test integration

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -307,6 +308,29 @@ def cmd_loadtest(s: Session, args) -> int:
     return 0
 
 
+def cmd_test(s: Session, args) -> int:
+    """The integration harness: pytest over tests/integration, stages in order, reports per run."""
+    import subprocess
+
+    from surgepress.harness import RUN_ID_ENV, TARGET_ENV, WORKSPACES_ENV, HarnessPaths, new_run_id
+    from surgepress.targets import REPO_ROOT
+
+    workspaces = [ws.name for ws in s.settings.select(args.workspace)] if args.workspace else []
+    if s.target is Target.AWS and not workspaces:
+        raise UserError("test integration --target aws: name the workspace(s) to test, e.g. --workspace staging")
+    invocation = new_run_id()
+    reports = HarnessPaths(s.paths.build).reports(invocation)
+    reports.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, TARGET_ENV: s.target.value, WORKSPACES_ENV: ",".join(workspaces), RUN_ID_ENV: invocation}
+    argv = [sys.executable, "-m", "pytest", "tests/integration", "-m", "integration", "-p", "no:cacheprovider",
+            "-o", "junit_suite_name=surgepress-integration", "-o", "junit_family=xunit1", f"--junitxml={reports / 'junit.xml'}",
+            f"--harness-summary={reports / 'summary.md'}", *args.extra]
+    s.say(f"harness: {s.target.value} run {invocation}; reports in {reports}")
+    code = subprocess.run(argv, cwd=REPO_ROOT, env=env).returncode
+    s.say(f"harness: exit {code}; summary {reports / 'summary.md'}, JUnit {reports / 'junit.xml'}")
+    return code
+
+
 def cmd_env(s: Session, args) -> int:
     """Print `export` lines so cdktf-cli (`npx cdktf deploy <ws>`) uses the same setup."""
     s.connect()
@@ -374,13 +398,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ramp", type=float, default=60.0, help="surge: seconds for the surge to arrive (default 60)")
     p.add_argument("--max-requests", type=int, default=None, help="stop after this many requests")
     p.add_argument("--json", action="store_true", help="machine-readable report")
+    p = add("test", cmd_test, "integration harness: deploy, verify, drill, teardown (SKIP_<STAGE>=1 skips a "
+                              "stage); JUnit XML and a markdown summary under build/reports/<run>/; pytest "
+                              "arguments after -- (e.g. -- -k alb)")
+    p.add_argument("suite", choices=["integration"])
+    p.add_argument("--workspace", action="append", metavar="WORKSPACE",
+                   help="workspace to test (repeatable; default every workspace on local; required on aws)")
     add("env", cmd_env, "print shell exports for running `npx cdktf synth|diff|deploy|destroy <workspace>`")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []  # `test integration -- -k alb`: pytest's
+    args = parser.parse_args(argv[:len(argv) - len(extra) - (1 if "--" in argv else 0)])
+    args.extra = extra
+    if extra and args.command != "test":
+        print(f"error: {args.command}: takes no arguments after --, got {' '.join(extra)!r}", file=sys.stderr)
+        return USAGE_EXIT_CODE
     try:
         session = Session(settings=load_settings(), target=Target.parse(args.target), paths=Paths.default())
         return args.handler(session, args)

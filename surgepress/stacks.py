@@ -113,7 +113,8 @@ class WorkspaceStack(TerraformStack):
         S3Backend(
             self,
             bucket=ws.state.bucket,
-            key=f"{ws.name}/terraform.tfstate",
+            # The project in the key: a harness run (its own project name) never shares a state.
+            key=f"{ws.project}/{ws.name}/terraform.tfstate",
             region=ws.state.region,
             encrypt=True,
             assume_role=S3BackendAssumeRoleConfig(role_arn=f"arn:aws:iam::{ws.state.account_id}:role/{ws.role_name}"),

@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boto3
 import pytest
 import yaml
 
+from surgepress.aws import base_session, role_session
 from surgepress.config import ENVIRONMENTS_DIR, Settings, load_settings
 from surgepress.emulator.control import Emulator, EmulatorInfo
 from surgepress.targets import Paths, Target
@@ -75,12 +75,6 @@ def run_cli(*args: str, build: Path, environments: Path | None = None, timeout: 
                           capture_output=True, timeout=timeout, stdin=stdin)
 
 
-def destroy_all_args(settings: Settings) -> list[str]:
-    """`destroy --all` with every protected workspace approved (non-interactive)."""
-    approvals = [arg for ws in settings.workspaces.values() if ws.protected for arg in ("--yes-destroy", ws.name)]
-    return ["destroy", "--all", *approvals]
-
-
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory, settings) -> EmulatorInfo:
     """A private emulator for this test session (never the developer's running one)."""
@@ -94,14 +88,9 @@ def emulator(tmp_path_factory, settings) -> EmulatorInfo:
 def session_in(info: EmulatorInfo, account_id: str | None, region: str, role_name: str = "surgepress-deployer"):
     """A boto3 session on the emulator: the operator identity, or assumed into `account_id`."""
     env = info.environment()
-    base = boto3.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name=region)
     if account_id is None:
-        return base
-    creds = base.client("sts", endpoint_url=info.endpoint).assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="surgepress-tests")["Credentials"]
-    return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                         aws_session_token=creds["SessionToken"], region_name=region)
+        return base_session(env, region)
+    return role_session(env, f"arn:aws:iam::{account_id}:role/{role_name}", region, name="surgepress-tests")
 
 
 def client(info: EmulatorInfo, session, service: str):

@@ -1,32 +1,45 @@
-"""One deployment for the whole integration stage: every workspace deployed to a private
-emulator in its own build directory, never a developer's. Teardown is registered before the
-deploy starts; `test_teardown.py` (last by name) checks the destroy itself.
+"""The harness run shared by every integration test: its id and name suffix, its target and
+workspaces, its own build directory and copy of environments/, and its saved state.
+
+Teardown is registered before anything is deployed (the `harness` fixture's finalizer):
+unless SKIP_TEARDOWN is set, whatever this run deployed is destroyed even when a verify
+failed. With SKIP_DEPLOY, the run recorded in `<build>/harness/current` is picked up.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from surgepress.config import ENVIRONMENTS_DIR
-from surgepress.emulator.control import Emulator
+from surgepress.aws import WorkspaceClients
+from surgepress.config import ENVIRONMENTS_DIR, Settings, load_settings
+from surgepress.dataplane import dataplane_workspaces
+from surgepress.emulator.control import Emulator, EmulatorInfo
+from surgepress.harness import (
+    RUN_ID_ENV,
+    TARGET_ENV,
+    WORKSPACES_ENV,
+    HarnessPaths,
+    RunState,
+    name_suffix,
+    new_run_id,
+    skipped,
+)
+from surgepress.harness.report import COLLECTOR
 from surgepress.targets import Paths
-from tests.conftest import destroy_all_args, edit_yaml, run_cli
+from tests.conftest import edit_yaml, run_cli
 
 DEPLOY_TIMEOUT_S = 1500
+PROJECT = "surgepress"
 
 
-@pytest.fixture(scope="session")
-def environments(tmp_path_factory):
-    """A copy of the real environments, so teardown can release protection as an operator would."""
-    directory = tmp_path_factory.mktemp("environments") / "environments"
-    shutil.copytree(ENVIRONMENTS_DIR, directory)
-    return directory
-
-
-def release_protection(directory) -> None:
+def release_protection(directory: Path) -> None:
     """What an operator does before tearing an environment down for good: allow Terraform to
     delete buckets that hold objects (the emulator, like S3, writes access logs into them),
     clusters and load balancers that are deletion-protected."""
@@ -41,45 +54,179 @@ def release_protection(directory) -> None:
         edit_yaml(path, release)
 
 
+@dataclass
+class Harness:
+    state: RunState
+    paths: HarnessPaths
+    settings: Settings
+
+    @property
+    def run_dir(self) -> Path:
+        return self.paths.run_dir(self.state.run_id)
+
+    @property
+    def build(self) -> Path:
+        return self.run_dir / "build"
+
+    @property
+    def environments(self) -> Path:
+        return self.run_dir / "environments"
+
+    @property
+    def target(self) -> str:
+        return self.state.target
+
+    @property
+    def local(self) -> bool:
+        return self.state.target == "local"
+
+    def save(self) -> None:
+        self.state.save(self.paths.state_file(self.state.run_id))
+
+    def cli(self, *args: str, timeout: float = DEPLOY_TIMEOUT_S) -> subprocess.CompletedProcess:
+        return run_cli(*args, "--target", self.target, build=self.build, environments=self.environments,
+                       timeout=timeout)
+
+    def workspace_args(self) -> list[str]:
+        return ["--all"] if self.local else list(self.state.workspaces)
+
+    @property
+    def deployed(self) -> bool:
+        return self.state.stages.get("deploy", {}).get("status") == "passed" and \
+            self.state.stages.get("teardown", {}).get("status") != "passed"
+
+    def emulator(self) -> EmulatorInfo | None:
+        status = Emulator(Paths(self.build)).status()
+        return status.info if status.state == "running" else None
+
+    def environment(self) -> dict[str, str]:
+        """Credentials and endpoint the checks use: the run's emulator, or the real AWS's."""
+        if not self.local:
+            return dict(os.environ)
+        info = self.emulator()
+        if info is None:
+            raise AssertionError(f"run {self.state.run_id}: its emulator is not running")
+        return info.environment()
+
+    def destroy(self) -> subprocess.CompletedProcess:
+        release_protection(self.environments)
+        released = self.cli("deploy", *self.workspace_args(), "--no-dataplane")
+        approvals = [arg for name in self.state.workspaces if self.settings.get(name).protected
+                     for arg in ("--yes-destroy", name)]
+        result = self.cli("destroy", *self.workspace_args(), *approvals)
+        result.stdout = released.stdout + result.stdout
+        if result.returncode == 0:
+            self.state.stages["teardown"] = {"status": "passed"}
+            self.save()
+        return result
+
+
+def _start_run(paths: HarnessPaths) -> RunState:
+    target = os.environ.get(TARGET_ENV, "local")
+    requested = [w for w in os.environ.get(WORKSPACES_ENV, "").split(",") if w]
+    base = load_settings()
+    if target == "aws" and not requested:
+        raise pytest.UsageError("the aws target needs its workspaces: --workspace staging (or production)")
+    workspaces = [ws.name for ws in base.select(requested)] if requested else list(base.names)
+    run_id = os.environ.get(RUN_ID_ENV) or new_run_id()
+    state = RunState(run_id=run_id, target=target, workspaces=workspaces,
+                     project=f"{PROJECT}-{name_suffix(run_id)}")
+    run_dir = paths.run_dir(run_id)
+    environments = run_dir / "environments"
+    shutil.copytree(ENVIRONMENTS_DIR, environments)
+    # The run's own names: every resource, parameter path and bucket carries the suffix, and so
+    # do the public zones (a CloudFront alias may belong to one distribution only).
+    edit_yaml(environments / "defaults.yaml", lambda data: data.update(project=state.project))
+    suffix = name_suffix(run_id)
+
+    def own_zone(data: dict) -> None:
+        if (data.get("dns") or {}).get("zone_name"):
+            data["dns"] = {**data["dns"], "zone_name": f"{suffix}.{data['dns']['zone_name']}"}
+
+    for path in environments.glob("*.yaml"):
+        edit_yaml(path, own_zone)
+    state.save(paths.state_file(run_id))
+    paths.current.write_text(run_id + "\n")
+    return state
+
+
 @pytest.fixture(scope="session")
-def cli(tmp_path_factory, environments):
-    """Runs the CLI against this module's own build directory and environments."""
-    build = tmp_path_factory.mktemp("integration-build")
-
-    def run(*args: str, timeout: float = DEPLOY_TIMEOUT_S):
-        return run_cli(*args, build=build, environments=environments, timeout=timeout)
-
-    run.build = build
-    run.environments = environments
-    return run
-
-
-@pytest.fixture(scope="session")
-def build(cli, settings):
-    yield cli.build
-    # Registered before anything is deployed: destroy whatever exists, then stop the emulator
-    # (which on the local target also discards anything a failed destroy left behind).
-    release_protection(cli.environments)
-    cli(*destroy_all_args(settings))
-    Emulator(Paths(cli.build)).down()
-
-
-@pytest.fixture(scope="session")
-def deployed(build, cli):
-    result = cli("deploy", "--all")
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result
+def harness() -> Harness:
+    paths = HarnessPaths(Paths.default().build)
+    if skipped("deploy"):
+        run_id = paths.current_run()
+        if run_id is None:
+            pytest.skip(f"{skipped('deploy')}, and no earlier run under {paths.current.parent} to pick up")
+        state = RunState.load(paths.state_file(run_id))
+    else:
+        state = _start_run(paths)
+    harness = Harness(state=state, paths=paths,
+                      settings=load_settings(paths.run_dir(state.run_id) / "environments"))
+    COLLECTOR.run = {"run_id": state.run_id, "target": state.target, "workspaces": state.workspaces,
+                     "project": state.project}
+    yield harness
+    # Registered before the deploy: tear down what this run deployed, unless told not to.
+    if skipped("teardown") or not harness.state.stages.get("deploy"):
+        return
+    if harness.state.stages.get("teardown", {}).get("status") != "passed":
+        harness.destroy()
+    if harness.local:
+        harness.cli("emulator", "down")  # stops the data planes too, and discards what a failed destroy left
 
 
 @pytest.fixture(scope="session")
-def emulator_info(build, deployed):
-    status = Emulator(Paths(build)).status()
-    assert status.state == "running"
-    return status.info
+def settings(harness) -> Settings:
+    """The run's settings (its own project name), not the repository's."""
+    return harness.settings
 
 
 @pytest.fixture(scope="session")
-def outputs(cli, deployed):
-    result = cli("output", "--all", "--json")
+def deployed(harness) -> Harness:
+    """The deployment verify checks: this run's, or the picked-up one's."""
+    if not harness.deployed:
+        pytest.skip(f"nothing deployed in run {harness.state.run_id} (the deploy stage failed or did not run)")
+    if harness.local and harness.emulator() is None:
+        pytest.fail(f"run {harness.state.run_id}: its emulator is not running, so its deployment is gone; "
+                    "run again without SKIP_DEPLOY", pytrace=False)
+    return harness
+
+
+@pytest.fixture(scope="session")
+def outputs(deployed) -> dict[str, dict]:
+    return deployed.state.outputs
+
+
+@pytest.fixture(scope="session")
+def local_only(harness) -> None:
+    if not harness.local:
+        pytest.skip("local target only: it checks what the embedded AWS and the local data plane run")
+
+
+@pytest.fixture(scope="session")
+def emulator_info(deployed, local_only) -> EmulatorInfo:
+    info = deployed.emulator()
+    assert info is not None, "the run's emulator is not running"
+    return info
+
+
+@pytest.fixture(scope="session")
+def clients(deployed):
+    """WorkspaceClients for a workspace of the run, on its target."""
+    env = deployed.environment()
+    cache: dict[str, WorkspaceClients] = {}
+
+    def get(name: str) -> WorkspaceClients:
+        if name not in cache:
+            cache[name] = WorkspaceClients(deployed.settings.get(name), env)
+        return cache[name]
+
+    return get
+
+
+def site_workspaces(harness_state_workspaces: list[str], settings: Settings) -> list[str]:
+    return [ws.name for ws in dataplane_workspaces(settings.select(harness_state_workspaces))]
+
+
+def outputs_json(result: subprocess.CompletedProcess) -> dict:
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)

@@ -1,5 +1,7 @@
-"""The data plane the deploy started: its services checked with pytest-testinfra, and the
-site checked over HTTP(S) through the edge the way a reader (and CloudFront) reaches it."""
+"""Stage verify, local target: the data plane the deploy started. Its services checked with
+pytest-testinfra, the database and cache as deployed, logged-in readers, Redis as WordPress's
+object cache, and `dataplane up|status` on a running and a broken data plane. (The site's
+HTTP checks, common to both targets, are in test_verify_http.py.)"""
 
 from __future__ import annotations
 
@@ -8,20 +10,22 @@ import os
 import re
 import signal
 import subprocess
-import time
 import uuid
 
 import pytest
 import requests
 import testinfra
 
-from tests.conftest import client, session_in
+from surgepress.harness import wait_for
+from surgepress.harness.http_checks import SiteEndpoint
 
-pytestmark = pytest.mark.integration
+
+pytestmark = [pytest.mark.integration, pytest.mark.stage("verify")]
 
 SITES = ("staging", "production")
 SERVICES = ("database", "cache", "app", "web", "lb", "s3-origin", "edge")
-HTTP_TIMEOUT_S = 15
+STATUS_TIMEOUT_S = 10
+STATUS_POLL_S = 0.2
 
 
 @pytest.fixture(scope="session")
@@ -38,13 +42,12 @@ class Site:
         self.state = json.loads((self.root / "state.json").read_text())
         self.ports = self.state["ports"]
         self.ca = str(self.root / "tls" / "ca.pem")
-        self.domain = self.state["site_domain"]
+        self.endpoint = SiteEndpoint(https_url=f"https://127.0.0.1:{self.ports['edge_https']}",
+                                     http_url=f"http://127.0.0.1:{self.ports['edge_http']}",
+                                     host=self.state["site_domain"], ca_file=self.ca)
 
-    def edge(self, path: str, *, session=None, **kwargs) -> requests.Response:
-        http = session or requests
-        headers = {"Host": self.domain, **kwargs.pop("headers", {})}
-        return http.request(kwargs.pop("method", "GET"), f"https://127.0.0.1:{self.ports['edge_https']}{path}",
-                            headers=headers, verify=self.ca, allow_redirects=False, timeout=HTTP_TIMEOUT_S, **kwargs)
+    def edge(self, path: str, **kwargs) -> requests.Response:
+        return self.endpoint.get(path, **kwargs)
 
     def redis_stats(self) -> dict[str, int]:
         env = {**os.environ, "REDISCLI_AUTH": (self.root / "cache" / "secrets" / "auth.conf").read_text().split()[1]}
@@ -55,14 +58,8 @@ class Site:
 
 
 @pytest.fixture(scope="session")
-def sites(cli, deployed) -> dict[str, Site]:
-    return {name: Site(cli.build, name) for name in SITES}
-
-
-def test_deploy_started_each_sites_data_plane(deployed):
-    for name in SITES:
-        assert re.search(rf"dataplane {name}: 7 started, 0 kept running", deployed.stdout), name
-        assert f"dataplane {name}: WordPress installed; admin surgepress-admin" in deployed.stdout
+def sites(deployed, local_only) -> dict[str, Site]:
+    return {name: Site(deployed.build, name) for name in SITES if name in deployed.state.workspaces}
 
 
 @pytest.mark.parametrize("name", SITES)
@@ -84,20 +81,19 @@ def test_services_run_listen_on_loopback_and_keep_secrets_private(host, sites, n
     assert not host.file(str(site.root / "wordpress" / "wp-config.php")).contains(site.state["cluster"])
 
 
-def test_status_lists_every_service_with_its_port_and_health(cli, deployed):
-    result = cli("dataplane", "status")
+def test_status_lists_every_service_with_its_port_and_health(deployed, sites):
+    result = deployed.cli("dataplane", "status")
     assert result.returncode == 0, result.stdout + result.stderr
-    for name in SITES:
+    for name in sites:
         block = result.stdout.split(f"{name}:\n", 1)[1]
         for service in SERVICES:
             assert re.search(rf"^  {service}\s+running\s+pid \d+\s+127\.0\.0\.1:\d+", block, re.M), (name, service)
         assert re.search(r"edge\s+running.*site 200", block) and re.search(r"lb\s+running.*origin secret 403", block)
 
 
-def test_the_database_is_the_clusters_with_tls_required(sites, emulator_info, outputs, settings, host):
+def test_the_database_is_the_clusters_with_tls_required(sites, clients, outputs):
     site = sites["staging"]
-    ws = settings.get("staging")
-    ssm = client(emulator_info, session_in(emulator_info, ws.account_id, ws.region), "ssm")
+    ssm = clients("staging").get("ssm")
     password = ssm.get_parameter(Name=outputs["staging"]["secret_parameter_names"]["db_master_password"],
                                  WithDecryption=True)["Parameter"]["Value"]
     base = ["mariadb", "-h", "127.0.0.1", "-P", str(site.ports["database"]), "-u",
@@ -109,26 +105,6 @@ def test_the_database_is_the_clusters_with_tls_required(sites, emulator_info, ou
                           "where post_status='publish' and post_type='post'"], env=env, capture_output=True, text=True)
     assert tls.returncode == 0, tls.stderr
     assert int(tls.stdout.strip()) >= 30
-
-
-@pytest.mark.parametrize("name", SITES)
-def test_front_page_is_served_and_then_cached_at_the_edge(sites, name):
-    site = sites[name]
-    path = f"/?edge-probe={uuid.uuid4().hex}"  # query strings are in the pages' cache key
-    first, second = site.edge(path), site.edge(path)
-    assert first.status_code == 200 and "<html" in first.text
-    assert first.headers["X-Cache"] == "Miss from cloudfront"
-    assert second.headers["X-Cache"] == "Hit from cloudfront"
-    assert second.headers["Strict-Transport-Security"].startswith("max-age=")
-    assert second.headers["X-Content-Type-Options"] == "nosniff"
-
-
-def test_login_and_admin_are_never_cached(sites):
-    site = sites["staging"]
-    for path in ("/wp-login.php", "/wp-admin/", "/wp-login.php", "/wp-admin/"):
-        response = site.edge(path)
-        assert response.status_code in (200, 302), path
-        assert response.headers["X-Cache"] == "Miss from cloudfront", path
 
 
 def test_logged_in_readers_bypass_the_shared_cache(sites):
@@ -147,43 +123,6 @@ def test_logged_in_readers_bypass_the_shared_cache(sites):
         assert "logged-in" in page.text  # WordPress's body class for a signed-in reader
 
 
-def test_http_redirects_to_https_at_the_edge_and_the_load_balancer(sites):
-    site = sites["staging"]
-    for port, https in ((site.ports["edge_http"], site.ports["edge_https"]),
-                        (site.ports["lb_http"], site.ports["lb_https"])):
-        response = requests.get(f"http://127.0.0.1:{port}/news?a=1", headers={"Host": site.domain},
-                                allow_redirects=False, timeout=HTTP_TIMEOUT_S)
-        assert response.status_code == 301
-        assert response.headers["Location"] == f"https://{site.domain}:{https}/news?a=1"
-
-
-def test_the_load_balancer_refuses_requests_without_the_origin_secret(sites, emulator_info, outputs, settings):
-    site = sites["production"]
-    ws = settings.get("production")
-    ssm = client(emulator_info, session_in(emulator_info, ws.account_id, ws.region), "ssm")
-    secret = ssm.get_parameter(Name=outputs["production"]["secret_parameter_names"]["origin_secret"],
-                               WithDecryption=True)["Parameter"]["Value"]
-    url = f"https://127.0.0.1:{site.ports['lb_https']}/"
-    assert requests.get(url, verify=site.ca, timeout=HTTP_TIMEOUT_S).status_code == 403
-    assert requests.get(url, verify=site.ca, headers={"X-Origin-Verify": "guess"},
-                        timeout=HTTP_TIMEOUT_S).status_code == 403
-    allowed = requests.get(url, verify=site.ca, headers={"X-Origin-Verify": secret}, allow_redirects=False,
-                           timeout=HTTP_TIMEOUT_S)
-    assert allowed.status_code == 200
-
-
-def test_a_media_object_in_the_bucket_is_served_through_the_edge(sites, emulator_info, outputs, settings):
-    site = sites["staging"]
-    ws = settings.get("staging")
-    s3 = client(emulator_info, session_in(emulator_info, ws.account_id, ws.region), "s3")
-    key = f"wp-content/uploads/2026/11/{uuid.uuid4().hex}.txt"
-    s3.put_object(Bucket=outputs["staging"]["media_bucket_name"], Key=key, Body=b"breaking", ContentType="text/plain")
-    first, second = site.edge("/" + key), site.edge("/" + key)
-    assert (first.status_code, first.content, first.headers["Content-Type"]) == (200, b"breaking", "text/plain")
-    assert second.headers["X-Cache"] == "Hit from cloudfront"
-    assert site.edge("/wp-content/uploads/missing.jpg").status_code in (403, 404)
-
-
 def test_wordpress_uses_redis_as_its_object_cache(sites):
     site = sites["production"]
     before = site.redis_stats()
@@ -193,18 +132,14 @@ def test_wordpress_uses_redis_as_its_object_cache(sites):
     assert after["keyspace_hits"] > before["keyspace_hits"]
 
 
-def test_up_again_keeps_everything_and_a_dead_service_is_reported_then_restarted(cli, sites):
+def test_up_again_keeps_everything_and_a_dead_service_is_reported_then_restarted(deployed, sites):
     site = sites["staging"]
+    cli = deployed.cli
     again = cli("dataplane", "up", "staging")
     assert again.returncode == 0 and "dataplane staging: 0 started, 7 kept running" in again.stdout, again.stdout
     os.kill(site.state["services"]["cache"]["pid"], signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        status = cli("dataplane", "status", "staging")
-        if status.returncode == 3:
-            break
-        time.sleep(0.2)
-    assert status.returncode == 3
+    status = wait_for("`dataplane status` to report the killed cache", lambda: cli("dataplane", "status", "staging"),
+                      until=lambda result: result.returncode == 3, timeout_s=STATUS_TIMEOUT_S, pause_s=STATUS_POLL_S)
     assert re.search(r"cache\s+dead\s+pid \d+.*process gone", status.stdout), status.stdout
     healed = cli("dataplane", "up", "staging")
     assert healed.returncode == 0 and "dataplane staging: 1 started, 6 kept running" in healed.stdout, healed.stdout

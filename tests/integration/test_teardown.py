@@ -1,31 +1,30 @@
-"""Last stage: release protection as an operator would, destroy everything, and check that
-nothing is left in any account (the data plane's processes included)."""
+"""Stage teardown: release protection as an operator would, destroy what the run deployed,
+and check that nothing of it is left (on local: nothing at all in any emulated account, and
+no data plane process; on aws: none of the run's named resources)."""
 
 from __future__ import annotations
 
 import subprocess
 
+import botocore.exceptions
 import pytest
 
-from tests.conftest import client, destroy_all_args, session_in
-from tests.integration.conftest import release_protection
-
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.stage("teardown")]
 
 
-def test_destroy_leaves_nothing_behind(cli, deployed, emulator_info, settings, outputs):
-    release_protection(cli.environments)
-    released = cli("deploy", "--all")  # the operator's step before destroying for good
-    assert released.returncode == 0, released.stdout[-3000:] + released.stderr[-3000:]
-    result = cli(*destroy_all_args(settings))
+def test_destroy_leaves_nothing_behind(deployed, clients, outputs, record_property):
+    settings = deployed.settings
+    result = deployed.destroy()
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert result.stdout.count("0 resources left in state") == len(settings.names)
+    assert result.stdout.count("0 resources left in state") == len(deployed.state.workspaces)
+    record_property("detail", f"{len(deployed.state.workspaces)} workspaces destroyed")
+    if not deployed.local:
+        return check_named_resources_are_gone(clients, outputs)
     # The data plane ran on what was destroyed: its processes went first.
     assert "dataplane staging: stopped 7 service(s)" in result.stdout
-    assert subprocess.run(["pgrep", "-f", str(cli.build / "dataplane")], capture_output=True).returncode == 1
+    assert subprocess.run(["pgrep", "-f", str(deployed.build / "dataplane")], capture_output=True).returncode == 1
     for ws in settings.workspaces.values():
-        session = session_in(emulator_info, ws.account_id, ws.region)
-        ec2, kms, logs, iam = (client(emulator_info, session, s) for s in ("ec2", "kms", "logs", "iam"))
+        ec2, kms, logs, iam = (clients(ws.name).get(s) for s in ("ec2", "kms", "logs", "iam"))
         assert [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]] == [], ws.name
         assert ec2.describe_addresses()["Addresses"] == [], ws.name
         assert {g["State"] for g in ec2.describe_nat_gateways()["NatGateways"]} <= {"deleted"}, ws.name
@@ -38,22 +37,37 @@ def test_destroy_leaves_nothing_behind(cli, deployed, emulator_info, settings, o
                   if k["KeyId"] not in managed}
         assert states <= {"PendingDeletion"}, ws.name
         assert logs.describe_log_groups()["logGroups"] == [], ws.name
-        assert client(emulator_info, session, "ssm").describe_parameters()["Parameters"] == [], ws.name
-        assert client(emulator_info, session, "s3").list_buckets()["Buckets"] == [], ws.name
-        rds = client(emulator_info, session, "rds")
+        assert clients(ws.name).get("ssm").describe_parameters()["Parameters"] == [], ws.name
+        assert clients(ws.name).get("s3").list_buckets()["Buckets"] == [], ws.name
+        rds = clients(ws.name).get("rds")
         assert rds.describe_db_clusters()["DBClusters"] == [], ws.name
         if ws.database is not None:
             snapshots = rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
-            assert [s["DBClusterSnapshotIdentifier"] for s in snapshots] == [f"surgepress-{ws.name}-final"]
-        assert [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("surgepress-")] == []
-        assert client(emulator_info, session, "elasticache").describe_replication_groups()["ReplicationGroups"] == []
-        assert client(emulator_info, session, "elbv2").describe_load_balancers()["LoadBalancers"] == [], ws.name
-        ecs = client(emulator_info, session, "ecs")
+            assert [s["DBClusterSnapshotIdentifier"] for s in snapshots] == [f"{ws.project}-{ws.name}-final"]
+        assert [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(ws.project)] == []
+        assert clients(ws.name).get("elasticache").describe_replication_groups()["ReplicationGroups"] == []
+        assert clients(ws.name).get("elbv2").describe_load_balancers()["LoadBalancers"] == [], ws.name
+        ecs = clients(ws.name).get("ecs")
         clusters = ecs.list_clusters()["clusterArns"]  # a deleted cluster stays visible as INACTIVE a while
         assert not clusters or {c["status"] for c in ecs.describe_clusters(clusters=clusters)["clusters"]} == {
             "INACTIVE"}, ws.name
-        assert client(emulator_info, session, "ecr").describe_repositories()["repositories"] == [], ws.name
-        assert client(emulator_info, session, "route53").list_hosted_zones()["HostedZones"] == [], ws.name
-        edge = session_in(emulator_info, ws.account_id, "us-east-1")
-        assert client(emulator_info, edge, "cloudfront").list_distributions()["DistributionList"].get(
+        assert clients(ws.name).get("ecr").describe_repositories()["repositories"] == [], ws.name
+        assert clients(ws.name).get("route53").list_hosted_zones()["HostedZones"] == [], ws.name
+        assert clients(ws.name).get("cloudfront", "us-east-1").list_distributions()["DistributionList"].get(
             "Items", []) == [], ws.name
+
+
+def check_named_resources_are_gone(clients, outputs) -> None:
+    """On a real account other things live too: check only what this run named."""
+    for name, out in outputs.items():
+        if "cluster_identifier" in out:
+            rds = clients(name).get("rds")
+            with pytest.raises(botocore.exceptions.ClientError, match="DBClusterNotFound"):
+                rds.describe_db_clusters(DBClusterIdentifier=out["cluster_identifier"])
+        for key in ("media_bucket_name", "misc_bucket_name", "logs_bucket_name"):
+            if key in out:
+                with pytest.raises(botocore.exceptions.ClientError, match="NoSuchBucket|404|Not Found"):
+                    clients(name).get("s3").head_bucket(Bucket=out[key])
+        if "alb_dns_name" in out:
+            balancers = clients(name).get("elbv2").describe_load_balancers()["LoadBalancers"]
+            assert out["alb_dns_name"] not in [lb["DNSName"] for lb in balancers]

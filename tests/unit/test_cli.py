@@ -15,7 +15,7 @@ from tests.conftest import run_cli
 pytestmark = pytest.mark.unit
 
 COMMANDS = ("list", "synth", "plan", "deploy", "destroy", "output", "policy", "emulator", "dataplane", "loadtest",
-            "env")
+            "test", "env")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -87,6 +87,11 @@ def test_an_unprotected_workspace_needs_no_confirmation(settings):
     (("dataplane", "up", "nowhere"), "error: unknown workspace 'nowhere': no environments/nowhere.yaml "
                                      "(known: management, security, production, dr, staging)"),
     (("loadtest", "staging", "--target", "aws"), "error: loadtest: on --target aws give the site's URL with --url"),
+    (("test", "integration", "--target", "aws"), "error: test integration --target aws: name the workspace(s) to "
+                                                 "test, e.g. --workspace staging"),
+    (("test", "integration", "--workspace", "stagin"), "error: unknown workspace 'stagin': no "
+                                                       "environments/stagin.yaml (known: management, security, "
+                                                       "production, dr, staging)"),
     (("loadtest", "--url", "https://example.invalid", "--multiplier", "50"),
      "error: loadtest: expected --users >= 1, --duration > 0 and 1 <= --multiplier <= 20, got 10, 60.0, 50.0"),
 ])

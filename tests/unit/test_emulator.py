@@ -172,6 +172,22 @@ def test_a_tls_only_bucket_policy_lets_signed_requests_read_and_write(emulator):
         s3.delete_object(Bucket="shim-tls-only", Key="a.txt")
 
 
+def test_a_suspended_bucket_with_delete_markers_can_be_emptied(emulator):
+    s3 = client(emulator, session_in(emulator, "100000000003", "eu-west-1"), "s3")
+    s3.create_bucket(Bucket="shim-markers", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_bucket_versioning(Bucket="shim-markers", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket="shim-markers", Key="uploads/a.txt", Body=b"1")
+    s3.delete_object(Bucket="shim-markers", Key="uploads/a.txt")  # leaves a delete marker
+    s3.put_bucket_versioning(Bucket="shim-markers", VersioningConfiguration={"Status": "Suspended"})
+    listing = s3.list_object_versions(Bucket="shim-markers")
+    versions = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in listing.get("Versions", []) + listing.get("DeleteMarkers", [])]
+    assert len(versions) == 2
+    answer = s3.delete_objects(Bucket="shim-markers", Delete={"Objects": versions})
+    assert not answer.get("Errors")
+    s3.delete_bucket(Bucket="shim-markers")
+
+
 def test_rds_answers_keep_performance_insights_and_omit_v1_scaling(emulator):
     rds = client(emulator, session_in(emulator, "100000000003", "eu-west-1"), "rds")
     cluster = rds.create_db_cluster(DBClusterIdentifier="shim-aurora", Engine="aurora-mysql",
@@ -420,3 +436,17 @@ def test_a_retried_call_is_answered_from_its_first_attempt_not_executed_again(em
     iam.meta.events.unregister("before-send.iam.CreateRole", same_invocation)
     with pytest.raises(botocore.exceptions.ClientError, match="EntityAlreadyExists"):
         iam.create_role(RoleName="shim-retried", AssumeRolePolicyDocument=trust)
+
+
+def test_the_ssm_testinfra_backend_sends_run_command_documents_and_reads_the_result(emulator):
+    from surgepress.harness.ssm_host import ssm_host
+
+    session = session_in(emulator, "100000000004", "eu-west-1")
+    ec2, ssm = client(emulator, session, "ec2"), client(emulator, session, "ssm")
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    (instance,) = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"]
+    result = ssm_host(instance["InstanceId"], ssm).run("systemctl is-active %s", "ecs")
+    assert result.rc == 0  # the emulator answers every command with success and no output
+    (command,) = ssm.list_commands(InstanceId=instance["InstanceId"])["Commands"]
+    assert command["DocumentName"] == "AWS-RunShellScript"
+    assert command["Parameters"]["commands"] == ["systemctl is-active ecs"]

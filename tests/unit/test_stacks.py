@@ -48,6 +48,7 @@ def test_aws_target_keeps_state_in_s3_with_native_locking_one_key_per_workspace(
         assert backend["use_lockfile"] is True
         assert "dynamodb_table" not in backend
         assert backend["bucket"] == settings.get(name).state.bucket
+        assert backend["key"] == f"{settings.get(name).project}/{name}/terraform.tfstate"
         keys.add(backend["key"])
     assert len(keys) == len(aws_stacks)
 

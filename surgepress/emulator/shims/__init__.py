@@ -14,6 +14,7 @@ SHIMS: tuple[str, ...] = (
     "operator_account",
     "s3_logging_policy",
     "policy_conditions",
+    "s3_delete_markers",
     "rds_answers",
     "elasticache_replication",
     "cloudfront_configs",

@@ -1,0 +1,39 @@
+"""Stage deploy: every workspace of the run (all of them on local), in dependency order, with
+the run's own names; its outputs are saved for later stages and later runs."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.integration.conftest import outputs_json, site_workspaces
+
+pytestmark = [pytest.mark.integration, pytest.mark.stage("deploy")]
+
+
+def test_deploy_every_workspace_of_the_run(harness, record_property):
+    started = time.monotonic()
+    harness.state.stages["deploy"] = {"status": "started"}
+    harness.save()
+    result = harness.cli("deploy", *harness.workspace_args())
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    names = harness.state.workspaces
+    headers = [line.split()[3] for line in result.stdout.splitlines() if line.startswith("==> [")]
+    assert headers == [n for n in harness.settings.names if n in names], "dependency order"
+    for name in names:
+        assert f"\n{name} outputs ({harness.target}):" in result.stdout
+    if harness.local:  # the data plane starts after the apply, on the local target only
+        for name in site_workspaces(names, harness.settings):
+            assert re.search(rf"dataplane {name}: 7 started, 0 kept running", result.stdout), name
+            assert f"dataplane {name}: WordPress installed; admin surgepress-admin" in result.stdout
+    outputs = outputs_json(harness.cli("output", *harness.workspace_args(), "--json"))
+    harness.state.outputs = outputs
+    harness.state.stages["deploy"] = {"status": "passed", "seconds": round(time.monotonic() - started, 1)}
+    harness.save()
+    counts = dict(re.findall(r"deploy (\S+): done in [\d.]+s, (\d+) resources", result.stdout))
+    record_property("detail", ", ".join(f"{n} {c}" for n, c in counts.items()) + " resources; names "
+                    f"prefixed {harness.state.project}")
+    assert all(name.startswith(harness.state.project) for name in
+               (outputs[ws]["cluster_identifier"] for ws in site_workspaces(names, harness.settings)))

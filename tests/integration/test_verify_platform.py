@@ -1,0 +1,90 @@
+"""Stage verify, through AWS APIs: a clean second plan, each workspace's network in its own
+account and region, the platform's checks (surgepress.harness.aws_checks) per site, and
+secrets only where they belong."""
+
+from __future__ import annotations
+
+import pytest
+
+from surgepress.harness.aws_checks import SITE_CHECKS
+from surgepress.harness.http_checks import CheckFailed
+
+pytestmark = [pytest.mark.integration, pytest.mark.stage("verify")]
+
+SITES = ("staging", "production")
+NETWORKED = ("staging", "production", "dr")
+
+
+def in_run(deployed, name: str) -> None:
+    if name not in deployed.state.workspaces:
+        pytest.skip(f"{name} is not deployed in this run (workspaces: {', '.join(deployed.state.workspaces)})")
+
+
+def test_second_plan_shows_no_changes_in_any_workspace(deployed):
+    result = deployed.cli("plan", *deployed.state.workspaces)  # one synth for every plan
+    assert result.returncode == 0, f"drift:\n{result.stdout[-4000:]}"
+    for name in deployed.state.workspaces:
+        assert f"plan {name}: no changes" in result.stdout
+
+
+@pytest.mark.parametrize("check", sorted(SITE_CHECKS))
+@pytest.mark.parametrize("workspace", SITES)
+def test_site(deployed, clients, outputs, workspace, check, record_property):
+    in_run(deployed, workspace)
+    ws = deployed.settings.get(workspace)
+    try:
+        record_property("detail", SITE_CHECKS[check](clients(workspace), outputs[workspace], ws))
+    except CheckFailed as failed:
+        pytest.fail(f"{workspace} {check}: {failed}", pytrace=False)
+
+
+@pytest.mark.parametrize("workspace", NETWORKED)
+def test_vpc_lives_in_the_workspaces_own_account_and_region(deployed, clients, outputs, workspace):
+    in_run(deployed, workspace)
+    ws = deployed.settings.get(workspace)
+    ec2 = clients(workspace).get("ec2")
+    vpc = ec2.describe_vpcs(VpcIds=[outputs[workspace]["vpc_id"]])["Vpcs"][0]
+    assert (vpc["CidrBlock"], vpc["OwnerId"]) == (ws.network.cidr, ws.account_id)
+    subnets = ec2.describe_subnets(SubnetIds=outputs[workspace]["app_subnet_ids"])["Subnets"]
+    assert sorted(s["AvailabilityZone"] for s in subnets) == list(ws.network.availability_zones)
+    flow_logs = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc["VpcId"]]}])["FlowLogs"]
+    assert [f["TrafficType"] for f in flow_logs] == ["ALL"]
+
+
+@pytest.mark.parametrize("workspace", SITES)
+def test_nat_gateways_match_the_environments_setting(deployed, clients, outputs, workspace):
+    in_run(deployed, workspace)
+    ws = deployed.settings.get(workspace)
+    expected = ws.network.az_count if ws.network.nat_gateways == "per_az" else 1
+    assert len(outputs[workspace]["nat_gateway_public_ips"]) == expected
+    gateways = clients(workspace).get("ec2").describe_nat_gateways(
+        Filters=[{"Name": "vpc-id", "Values": [outputs[workspace]["vpc_id"]]}])["NatGateways"]
+    assert len([g for g in gateways if g["State"] == "available"]) == expected
+
+
+def test_flow_log_group_is_encrypted_with_retention(deployed, clients, outputs):
+    in_run(deployed, "production")
+    ws = deployed.settings.get("production")
+    logs = clients("production").get("logs")
+    group = logs.describe_log_groups(logGroupNamePrefix=outputs["production"]["flow_log_group_name"])["logGroups"][0]
+    assert group["retentionInDays"] == ws.network.flow_log_retention_days
+    assert f":kms:{ws.region}:{ws.account_id}:key/" in group["kmsKeyId"]
+
+
+@pytest.mark.parametrize("workspace", SITES)
+def test_secrets_are_generated_into_ssm_and_nowhere_else(deployed, clients, outputs, local_only, workspace):
+    in_run(deployed, workspace)
+    ssm = clients(workspace).get("ssm")
+    values = {}
+    for key, name in outputs[workspace]["secret_parameter_names"].items():
+        param = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+        assert param["Type"] == "SecureString"
+        assert len(param["Value"]) >= 40 and param["Value"].isalnum(), key
+        values[key] = param["Value"]
+    assert len(set(values.values())) == len(values), "every secret is generated independently"
+    synthesized = (deployed.build / "synth" / "local" / "stacks" / workspace / "cdk.tf.json").read_text()
+    assert not [key for key, value in values.items() if value in synthesized], "a secret leaked into cdk.tf.json"
+    # The Redis token and the origin secret have no write-only argument to go to: they are
+    # read into the (encrypted, access-controlled) state. No other secret may be there.
+    state = (deployed.build / "state" / "local" / f"{workspace}.tfstate").read_text()
+    assert sorted(key for key, value in values.items() if value in state) == ["origin_secret", "redis_auth_token"]
