@@ -273,7 +273,8 @@ def cmd_dataplane(s: Session, args) -> int:
         for service in plane.status():
             healthy &= service.state == "running"
             port = f"127.0.0.1:{service.port}" if service.port else "-"
-            s.say(f"  {service.name:<10} {service.state:<8} pid {str(service.pid or '-'):<8} {port:<16} {service.health}")
+            pid = str(service.pid or "-")
+            s.say(f"  {service.name:<10} {service.state:<8} pid {pid:<8} {port:<16} {service.health}")
     return 0 if healthy else 3
 
 
@@ -323,8 +324,8 @@ def cmd_test(s: Session, args) -> int:
     reports.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, TARGET_ENV: s.target.value, WORKSPACES_ENV: ",".join(workspaces), RUN_ID_ENV: invocation}
     argv = [sys.executable, "-m", "pytest", "tests/integration", "-m", "integration", "-p", "no:cacheprovider",
-            "-o", "junit_suite_name=surgepress-integration", "-o", "junit_family=xunit1", f"--junitxml={reports / 'junit.xml'}",
-            f"--harness-summary={reports / 'summary.md'}", *args.extra]
+            "-o", "junit_suite_name=surgepress-integration", "-o", "junit_family=xunit1",  # xunit1 keeps properties
+            f"--junitxml={reports / 'junit.xml'}", f"--harness-summary={reports / 'summary.md'}", *args.extra]
     s.say(f"harness: {s.target.value} run {invocation}; reports in {reports}")
     code = subprocess.run(argv, cwd=REPO_ROOT, env=env).returncode
     s.say(f"harness: exit {code}; summary {reports / 'summary.md'}, JUnit {reports / 'junit.xml'}")

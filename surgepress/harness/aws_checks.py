@@ -136,7 +136,8 @@ def redis(clients: WorkspaceClients, outputs: Outputs, ws: Workspace) -> str:
               if g["NodeGroups"][0]["PrimaryEndpoint"]["Address"] == outputs["cache_primary_endpoint_address"]]
     expect(len(groups) == 1, f"no replication group at {outputs['cache_primary_endpoint_address']}")
     group = groups[0]
-    expect(group["TransitEncryptionEnabled"] and group["AtRestEncryptionEnabled"], "not encrypted in transit and at rest")
+    expect(group["TransitEncryptionEnabled"] and group["AtRestEncryptionEnabled"],
+           "not encrypted in transit and at rest")
     expect(group["AuthTokenEnabled"], "no AUTH token")
     expect(group["AutomaticFailover"] == "enabled" and group["MultiAZ"] == "enabled",
            f"failover {group['AutomaticFailover']}, multi-AZ {group['MultiAZ']}")
@@ -180,7 +181,8 @@ def cloudfront(clients: WorkspaceClients, outputs: Outputs, ws: Workspace) -> st
     expect(policies == {"redirect-to-https"}, f"viewer protocol policies {sorted(policies)}")
     expect(config["ViewerCertificate"]["MinimumProtocolVersion"] == VIEWER_TLS_POLICY,
            f"viewer TLS {config['ViewerCertificate']['MinimumProtocolVersion']}")
-    return f"{len(origins)} origins (ALB https-only, S3 via OAC), {len(patterns)} behaviours + default, {VIEWER_TLS_POLICY}"
+    return (f"{len(origins)} origins (ALB https-only, S3 via OAC), {len(patterns)} behaviours + default, "
+            f"{VIEWER_TLS_POLICY}")
 
 
 def route53_records(clients: WorkspaceClients, outputs: Outputs, ws: Workspace) -> str:

@@ -32,7 +32,8 @@ def test_destroy_leaves_nothing_behind(deployed, clients, outputs, record_proper
         assert ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"] is False, ws.name
         # AWS-managed keys (alias/aws/*: the default EBS key of the hosts' encrypted volumes) are
         # the account's, not the platform's; every key the platform made must be going away.
-        managed = {a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith("alias/aws/")}
+        managed = {a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]
+                   if a["AliasName"].startswith("alias/aws/")}
         states = {kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] for k in kms.list_keys()["Keys"]
                   if k["KeyId"] not in managed}
         assert states <= {"PendingDeletion"}, ws.name
