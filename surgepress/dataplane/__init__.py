@@ -53,6 +53,9 @@ from surgepress.targets import REPO_ROOT, Paths
 
 ASSETS = Path(__file__).resolve().parent / "wordpress"
 SERVICES = ("database", "cache", "app", "web", "lb", "s3-origin", "edge")
+# The Ports field each service is checked on (the load balancer and edge: their HTTPS side).
+LISTEN_PORT = {"database": "database", "cache": "cache", "app": "app", "web": "web", "lb": "lb_https",
+               "s3-origin": "s3_origin", "edge": "edge_https"}
 READY_TIMEOUT_S = {"database": 90.0}
 DEFAULT_READY_TIMEOUT_S = 30.0
 POLL_INTERVAL_S = 0.1
@@ -224,8 +227,7 @@ class DataPlane:
             plan.append((name, rendered, argv, env, str(config)))
         kept = restarted = 0
         for name, rendered, argv, env, marker in plan:
-            port = {"database": ports.database, "cache": ports.cache, "app": ports.app, "web": ports.web,
-                    "lb": ports.lb_https, "s3-origin": ports.s3_origin, "edge": ports.edge_https}[name]
+            port = getattr(ports, LISTEN_PORT[name])
             config_hash = hashlib.sha256((rendered.text + rendered.secret + json.dumps(env, sort_keys=True)).encode()
                                          ).hexdigest()
             current = self._services(state).get(name)

@@ -8,7 +8,7 @@ includes, so the main files stay readable for an operator.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from surgepress.dataplane.discover import Behaviour, Deployment, LoadBalancer
@@ -53,7 +53,6 @@ class Layout:
 
     root: Path
     run_as_root: bool = False
-    extra: dict = field(default_factory=dict)
 
     def service(self, name: str) -> Path:
         return self.root / name

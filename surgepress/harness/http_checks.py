@@ -46,6 +46,11 @@ class SiteEndpoint:
                             verify=self.verify, allow_redirects=False, timeout=HTTP_TIMEOUT_S, **kwargs)
 
 
+def is_edge_hit(x_cache: str) -> bool:
+    """CloudFront's `X-Cache` (the local edge sends the same): "Hit from cloudfront", "Miss from …"."""
+    return x_cache.split(" ", 1)[0] in EDGE_HITS
+
+
 def _cache(response: requests.Response) -> str:
     value = response.headers.get("X-Cache")
     if value is None:
@@ -64,7 +69,7 @@ def cached_on_repeat(site: SiteEndpoint, path: str) -> str:
     first, second = site.get(path), site.get(path)
     if second.status_code != 200:
         raise CheckFailed(f"GET {path} answered {second.status_code}")
-    if _cache(second).split(" ", 1)[0] not in EDGE_HITS:
+    if not is_edge_hit(_cache(second)):
         raise CheckFailed(f"GET {path} twice: {_cache(first)!r} then {_cache(second)!r}, expected a hit")
     return f"GET {path}: {_cache(first)!r} then {_cache(second)!r}"
 
@@ -74,7 +79,7 @@ def never_cached(site: SiteEndpoint, path: str, repeats: int = 2) -> str:
     for _ in range(repeats):
         response = site.get(path)
         seen.append(_cache(response))
-        if seen[-1].split(" ", 1)[0] in EDGE_HITS:
+        if is_edge_hit(seen[-1]):
             raise CheckFailed(f"GET {path} was served from the cache ({seen[-1]!r}); it must never be")
     return f"GET {path} x{repeats}: {', '.join(sorted(set(seen)))}"
 

@@ -17,9 +17,10 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from surgepress.harness.http_checks import is_edge_hit
+
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 SCENARIOS = ("steady", "surge")
-EDGE_HITS = ("Hit", "RefreshHit")  # X-Cache: "<kind> from cloudfront"
 # Time locust may take beyond the shape's duration (start-up, draining users) before we stop it.
 LOCUST_GRACE_S = 60.0
 
@@ -82,7 +83,7 @@ def summarise(samples: list[dict], phases: tuple[str, ...]) -> tuple[PhaseResult
         times = [s["t"] for s in mine]
         seconds = (max(times) - min(times)) if len(times) > 1 else 0.0
         cached = [s for s in mine if s["cache"]]
-        hit = [s["cache"].split(" ", 1)[0] in EDGE_HITS for s in cached]
+        hit = [is_edge_hit(s["cache"]) for s in cached]
         hits = [s for s, is_hit in zip(cached, hit) if is_hit]
         origin = [s["ms"] for s, is_hit in zip(cached, hit) if not is_hit]
         results.append(PhaseResult(

@@ -9,12 +9,12 @@ import uuid
 import pytest
 
 from surgepress.harness import http_checks as checks
+from surgepress.harness.aws_checks import ORIGIN_HEADER
 from surgepress.harness.http_checks import CheckFailed, SiteEndpoint
 
 pytestmark = [pytest.mark.integration, pytest.mark.stage("verify")]
 
 SITES = ("staging", "production")
-ORIGIN_HEADER = "X-Origin-Verify"
 
 
 def endpoint(deployed, outputs, name: str) -> tuple[SiteEndpoint, str, str | None]:
