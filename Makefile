@@ -8,6 +8,7 @@ setup:
 
 ## Deploy every workspace to the embedded local AWS and print their outputs.
 local: setup
+	@$(PIPENV) run python main.py bootstrap
 	@$(PIPENV) run python main.py deploy --all
 
 ## Unit and policy tests, then a full local harness run: deploy -> verify -> drill -> teardown

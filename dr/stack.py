@@ -20,7 +20,7 @@ class DrStack(WorkspaceStack):
     role = PlatformRole.SECONDARY
 
     def __init__(self, scope: Construct, workspace: Workspace, *, source: Workspace, target: Target,
-                 paths: Paths) -> None:
-        super().__init__(scope, workspace, target=target, paths=paths)
+                 paths: Paths, local_state: bool = False) -> None:
+        super().__init__(scope, workspace, target=target, paths=paths, local_state=local_state)
         TerraformOutput(self, "source_workspace", value=source.name)
         TerraformOutput(self, "source_region", value=source.region)

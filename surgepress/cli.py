@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from surgepress.accounts import StateStore, check_identities
 from surgepress.config import Settings, Workspace, load_settings
 from surgepress.dataplane import DataPlane, DataPlaneError, dataplane_workspaces
 from surgepress.emulator.control import Emulator, EmulatorError
@@ -55,12 +56,18 @@ class Session:
         if status.state == "running":
             self.env.update(status.info.environment())
 
-    def synth(self, workspaces: list[Workspace]) -> None:
+    def preflight(self, workspaces: list[Workspace], *, need_state_bucket: bool = True) -> None:
+        """Identities first (each role lands in its own account), then the state bucket."""
+        check_identities(self.settings, workspaces, self.env, self.target)
+        if need_state_bucket:
+            StateStore(self.settings, self.env).require()
+
+    def synth(self, workspaces: list[Workspace], *, local_state: frozenset[str] = frozenset()) -> None:
         from surgepress.synth import synthesize
 
         started = time.monotonic()
         self.say(f"synth: {', '.join(ws.name for ws in workspaces)} ({self.target.value}) ...")
-        synthesize(self.settings, workspaces, target=self.target, paths=self.paths)
+        synthesize(self.settings, workspaces, target=self.target, paths=self.paths, local_state=local_state)
         self.say(f"synth: done in {time.monotonic() - started:.1f}s -> {self.paths.synth_dir(self.target)}")
 
     def runner(self, ws: Workspace) -> WorkspaceRunner:
@@ -116,6 +123,7 @@ def cmd_synth(s: Session, args) -> int:
 def cmd_plan(s: Session, args) -> int:
     workspaces = _selected(s, args)
     s.connect()
+    s.preflight(workspaces)
     s.synth(workspaces)
     worst = 0
     for i, ws in enumerate(workspaces, 1):
@@ -131,6 +139,7 @@ def cmd_plan(s: Session, args) -> int:
 def cmd_deploy(s: Session, args) -> int:
     workspaces = _selected(s, args)
     s.connect()
+    s.preflight(workspaces)
     s.synth(workspaces)
     started = time.monotonic()
     for i, ws in enumerate(workspaces, 1):
@@ -167,18 +176,67 @@ def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
     approved = set(args.yes_destroy or [])
     if args.yes_destroy_production:
         approved.add("production")
+    state_ws = s.settings.state_workspace
+    if state_ws in workspaces and s.target is not Target.LOCAL:
+        raise UserError(f"refusing to destroy {state_ws.name} on aws: it holds the state bucket "
+                        f"{state_ws.state.bucket} with every workspace's state history; remove it by hand if "
+                        "you really mean to (README: Tearing down)")
     for ws in workspaces:
         _confirm_destroy(s, ws, approved, stdin)
     s.connect()
+    s.preflight(workspaces)
     s.synth(workspaces)
     for i, ws in enumerate(workspaces, 1):
         s.step(i, len(workspaces), ws, "destroy")
         if s.target is Target.LOCAL:
             s.dataplane(ws).down(quiet=not dataplane_workspaces([ws]))
         runner = s.runner(ws)
-        runner.init()
+        if ws is state_ws:
+            _unbootstrap(s, ws)
+        else:
+            runner.init()
         runner.destroy()
         s.say(f"destroy {ws.name}: done, {len(runner.resources())} resources left in state")
+    return 0
+
+
+def _unbootstrap(s: Session, ws: Workspace) -> None:
+    """Local target only: move the bucket workspace's state out of the bucket it is about to
+    delete, then empty the bucket (its versions and delete markers), which S3 requires."""
+    s.synth([ws], local_state=frozenset({ws.name}))
+    s.runner(ws).migrate_state()
+    removed = StateStore(s.settings, s.env).empty()
+    s.say(f"destroy {ws.name}: state moved to {s.paths.local_state_file(ws.name)}; local target only: emptied the "
+          f"state bucket {ws.state.bucket} ({removed} object versions) so that it can be deleted")
+
+
+def cmd_bootstrap(s: Session, args) -> int:
+    """Deploy the state bucket's workspace with local state, then move that state into the bucket."""
+    ws = s.settings.state_workspace
+    s.connect()
+    s.preflight([ws], need_state_bucket=False)
+    store, local_file = StateStore(s.settings, s.env), s.paths.local_state_file(ws.name)
+    exists = store.exists()
+    if exists and store.holds(ws) and not local_file.exists():
+        s.say(f"bootstrap: state bucket {store.bucket} exists and holds {ws.name}'s state; nothing to do")
+        return 0
+    if exists and not local_file.exists():
+        raise UserError(f"bootstrap: bucket {store.bucket} exists but holds no state of {ws.name} and no local "
+                        f"state is left at {local_file}; import the bucket or choose another state.bucket")
+    started = time.monotonic()
+    if not exists:
+        s.step(1, 2, ws, "deploy with local state")
+        s.synth([ws], local_state=frozenset({ws.name}))
+        runner = s.runner(ws)
+        runner.init()
+        runner.apply()
+    s.step(2, 2, ws, f"move state into s3://{store.bucket}/{ws.state_key}")
+    s.synth([ws])
+    s.runner(ws).migrate_state()
+    for leftover in (local_file, local_file.with_name(local_file.name + ".backup")):
+        leftover.unlink(missing_ok=True)
+    s.say(f"bootstrap: done in {time.monotonic() - started:.1f}s; every workspace keeps its state in "
+          f"s3://{store.bucket}/<project>/<workspace>/terraform.tfstate (native S3 locking)")
     return 0
 
 
@@ -194,6 +252,10 @@ def _print_outputs(s: Session, ws: Workspace, outputs: dict[str, dict]) -> None:
 def cmd_output(s: Session, args) -> int:
     workspaces = _selected(s, args)
     s.connect(start_emulator=False)
+    if s.target is Target.LOCAL and "AWS_ENDPOINT_URL" not in s.env:
+        raise UserError("output: the emulator is not running, so nothing is deployed; "
+                        "run `python main.py bootstrap` and `python main.py deploy --all`")
+    s.preflight(workspaces)
     missing = [ws for ws in workspaces if not (s.paths.stack_dir(s.target, ws.name) / "cdk.tf.json").is_file()]
     if missing:
         s.synth(missing)
@@ -359,6 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     add("list", cmd_list, "list workspaces in dependency order")
+    add("bootstrap", cmd_bootstrap, "create the S3 state bucket (the workspace with `state_bucket:`, deployed with "
+                                    "local state) and move that state into it; does nothing when already done")
     p = add("synth", cmd_synth, "synthesize Terraform JSON for the workspaces (all by default), in one process")
     p.add_argument("workspaces", nargs="*", metavar="workspace")
     p = add("plan", cmd_plan, "plan workspaces; exit 0 = no changes, 2 = changes, 1 = error")

@@ -12,7 +12,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -147,6 +147,64 @@ class StateSettings:
 
 
 @dataclass(frozen=True)
+class StateBucketSettings:
+    noncurrent_version_expiration_days: int
+
+
+@dataclass(frozen=True)
+class LogArchiveSettings:
+    object_lock_mode: str
+    object_lock_retention_days: int
+    archive_after_days: int
+    trail_log_retention_days: int
+
+
+@dataclass(frozen=True)
+class GuardrailsSettings:
+    finding_publishing_frequency: str
+    config_rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    off_schedule: str
+    on_schedule: str
+    timezone: str
+    log_retention_days: int
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    daily_schedule: str
+    daily_retention_days: int
+    weekly_schedule: str
+    weekly_retention_days: int
+    copy_to_dr_region: bool
+
+
+@dataclass(frozen=True)
+class BudgetSettings:
+    monthly_limit_usd: int
+    alert_thresholds_percent: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ApexZoneSettings:
+    zone_name: str
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    deploy_workspaces: tuple[str, ...]
+    test_workspace: str
+    approval_before: tuple[str, ...]
+    build_image: str
+    build_compute_type: str
+    artifact_retention_days: int
+    log_retention_days: int
+
+
+@dataclass(frozen=True)
 class Workspace:
     name: str
     file: str
@@ -170,10 +228,39 @@ class Workspace:
     compute: ComputeSettings | None
     cdn: CdnSettings | None
     alarms: AlarmSettings | None
+    state_bucket: StateBucketSettings | None = None
+    log_archive: LogArchiveSettings | None = None
+    guardrails: GuardrailsSettings | None = None
+    scheduler: SchedulerSettings | None = None
+    backup: BackupSettings | None = None
+    budget: BudgetSettings | None = None
+    apex_zone: ApexZoneSettings | None = None
+    pipeline: PipelineSettings | None = None
+    # Resolved across workspaces at load time (never set in a file):
+    log_archive_account_id: str | None = None
+    """Account of the workspace with `log_archive:` (where guardrails deliver)."""
+    parent_zone: "ParentZone | None" = None
+    """Where this workspace's `dns.zone_name` is delegated from, when another workspace holds its parent."""
 
     @property
     def role_arn(self) -> str:
-        return f"arn:aws:iam::{self.account_id}:role/{self.role_name}"
+        return role_arn(self.account_id, self.role_name)
+
+    @property
+    def state_key(self) -> str:
+        """Where its state lives in the state bucket; the project in it keeps harness runs apart."""
+        return f"{self.project}/{self.name}/terraform.tfstate"
+
+
+def role_arn(account_id: str, role_name: str) -> str:
+    return f"arn:aws:iam::{account_id}:role/{role_name}"
+
+
+@dataclass(frozen=True)
+class ParentZone:
+    zone_name: str
+    account_id: str
+    role_arn: str
 
 
 @dataclass(frozen=True)
@@ -190,6 +277,11 @@ class Settings:
     def operator_account_id(self) -> str:
         """Account of the un-assumed (operator) identity: where the state lives."""
         return next(iter(self.workspaces.values())).state.account_id
+
+    @property
+    def state_workspace(self) -> Workspace:
+        """The workspace that holds the state bucket (`state_bucket:`); bootstrap deploys it first."""
+        return next(ws for ws in self.workspaces.values() if ws.state_bucket)
 
     def get(self, name: str) -> Workspace:
         try:
@@ -393,6 +485,122 @@ ALARMS_SCHEMA: dict[str, Check] = {
     "evaluation_minutes": _int_between(1, 60),
 }
 SECRETS_SCHEMA: dict[str, Check] = {"generation": _int_between(1, 1_000_000)}
+
+
+def _ints(low: int, high: int) -> Check:
+    def check(file: str, name: str, value: Any) -> tuple[int, ...]:
+        if not isinstance(value, list) or not value or any(
+                isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high for v in value) \
+                or len(set(value)) != len(value):
+            raise ConfigError(file, name, f"expected a list of distinct whole numbers from {low} to {high}", value)
+        return tuple(value)
+    return check
+
+
+def _strs(file: str, name: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value) or len(set(value)) != len(value):
+        raise ConfigError(file, name, "expected a list of distinct non-empty strings", value)
+    return tuple(value)
+
+
+def _schedule(file: str, name: str, value: Any) -> str:
+    if not isinstance(value, str) or schedule_problem(value):
+        problem = schedule_problem(value) if isinstance(value, str) else "expected a string"
+        raise ConfigError(file, name, f"not an EventBridge schedule expression ({problem}); expected e.g. "
+                                      "cron(0 20 ? * MON-FRI *) or rate(12 hours)", value)
+    return value
+
+
+def _timezone(file: str, name: str, value: Any) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ConfigError(file, name, "expected an IANA time zone such as Europe/Malta", value) from None
+    return value
+
+
+# EventBridge cron fields: minutes, hours, day-of-month, month, day-of-week, year.
+_CRON_FIELD = {
+    "minutes": (r"[0-9,\-*/]+", 0, 59),
+    "hours": (r"[0-9,\-*/]+", 0, 23),
+    "day-of-month": (r"[0-9,\-*?/LW]+", 1, 31),
+    "month": (r"[0-9A-Z,\-*/]+", 1, 12),
+    "day-of-week": (r"[0-9A-Z,\-*?/L#]+", 1, 7),
+    "year": (r"[0-9,\-*/]+", 1970, 2199),
+}
+_MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
+_DAYS = "SUN MON TUE WED THU FRI SAT".split()
+_RATE_UNITS = {"minute", "minutes", "hour", "hours", "day", "days"}
+
+
+def schedule_problem(expression: str) -> str:
+    """Why `expression` is not an EventBridge cron()/rate() expression; "" when it is one."""
+    rate = re.fullmatch(r"rate\((\d+) ([a-z]+)\)", expression)
+    if rate:
+        count, unit = int(rate.group(1)), rate.group(2)
+        if count < 1 or unit not in _RATE_UNITS or (count == 1) != (not unit.endswith("s")):
+            return f"rate needs a positive count and a unit such as '1 hour' or '12 hours', got '{count} {unit}'"
+        return ""
+    cron = re.fullmatch(r"cron\(([^()]*)\)", expression)
+    if not cron:
+        return "neither cron(...) nor rate(...)"
+    fields = cron.group(1).split()
+    if len(fields) != len(_CRON_FIELD):
+        return f"cron needs 6 fields (minutes hours day-of-month month day-of-week year), got {len(fields)}"
+    for (label, (pattern, low, high)), text in zip(_CRON_FIELD.items(), fields):
+        if not re.fullmatch(pattern, text):
+            return f"{label} {text!r} has characters cron does not allow"
+        names = _MONTHS if label == "month" else _DAYS if label == "day-of-week" else []
+        for number in re.findall(r"[0-9]+|[A-Z]{3}", text.split("#")[0]):
+            if number.isdigit() and "/" not in text and not low <= int(number) <= high:
+                return f"{label} {number} is outside {low}-{high}"
+            if not number.isdigit() and number not in names:
+                return f"{label} {number!r} is not a valid name"
+    if (fields[2] == "?") == (fields[4] == "?"):
+        return "exactly one of day-of-month and day-of-week must be '?'"
+    return ""
+
+
+STATE_BUCKET_SCHEMA: dict[str, Check] = {"noncurrent_version_expiration_days": _int_between(1, 3650)}
+LOG_ARCHIVE_SCHEMA: dict[str, Check] = {
+    "object_lock_mode": _one_of(("COMPLIANCE", "GOVERNANCE")),
+    "object_lock_retention_days": _int_between(1, 36500),
+    "archive_after_days": _int_between(1, 3650),
+    "trail_log_retention_days": _one_of(LOG_RETENTION_DAYS),
+}
+GUARDRAILS_SCHEMA: dict[str, Check] = {
+    "finding_publishing_frequency": _one_of(("FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS")),
+    "config_rules": _strs,
+}
+SCHEDULER_SCHEMA: dict[str, Check] = {
+    "off_schedule": _schedule,
+    "on_schedule": _schedule,
+    "timezone": _timezone,
+    "log_retention_days": _one_of(LOG_RETENTION_DAYS),
+}
+BACKUP_SCHEMA: dict[str, Check] = {
+    "daily_schedule": _schedule,
+    "daily_retention_days": _int_between(1, 36500),
+    "weekly_schedule": _schedule,
+    "weekly_retention_days": _int_between(1, 36500),
+    "copy_to_dr_region": _bool,
+}
+BUDGET_SCHEMA: dict[str, Check] = {
+    "monthly_limit_usd": _int_between(1, 10_000_000),
+    "alert_thresholds_percent": _ints(1, 1000),
+}
+APEX_ZONE_SCHEMA: dict[str, Check] = {"zone_name": _host_name}
+PIPELINE_SCHEMA: dict[str, Check] = {
+    "deploy_workspaces": _names,
+    "test_workspace": _str,
+    "approval_before": _names,
+    "build_image": _str,
+    "build_compute_type": _one_of(("BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE")),
+    "artifact_retention_days": _int_between(1, 3650),
+    "log_retention_days": _one_of(LOG_RETENTION_DAYS),
+}
 STATE_SCHEMA: dict[str, Check] = {"bucket": _str, "region": _region, "account_id": _account_id}
 WORKSPACE_SCHEMA: dict[str, Check] = {
     "project": _str,
@@ -419,6 +627,14 @@ SECTIONS: dict[str, tuple[dict[str, Check], bool]] = {
     "compute": (COMPUTE_SCHEMA, True),
     "cdn": (CDN_SCHEMA, True),
     "alarms": (ALARMS_SCHEMA, True),
+    "state_bucket": (STATE_BUCKET_SCHEMA, True),
+    "log_archive": (LOG_ARCHIVE_SCHEMA, True),
+    "guardrails": (GUARDRAILS_SCHEMA, True),
+    "scheduler": (SCHEDULER_SCHEMA, True),
+    "backup": (BACKUP_SCHEMA, True),
+    "budget": (BUDGET_SCHEMA, True),
+    "apex_zone": (APEX_ZONE_SCHEMA, True),
+    "pipeline": (PIPELINE_SCHEMA, True),
 }
 # Settings type of each optional section but network (whose zones are resolved first).
 SECTION_TYPES: dict[str, type] = {
@@ -430,6 +646,14 @@ SECTION_TYPES: dict[str, type] = {
     "compute": ComputeSettings,
     "cdn": CdnSettings,
     "alarms": AlarmSettings,
+    "state_bucket": StateBucketSettings,
+    "log_archive": LogArchiveSettings,
+    "guardrails": GuardrailsSettings,
+    "scheduler": SchedulerSettings,
+    "backup": BackupSettings,
+    "budget": BudgetSettings,
+    "apex_zone": ApexZoneSettings,
+    "pipeline": PipelineSettings,
 }
 # Sections that build on others in the same workspace.
 SECTION_NEEDS: dict[str, tuple[str, ...]] = {
@@ -438,6 +662,9 @@ SECTION_NEEDS: dict[str, tuple[str, ...]] = {
     "compute": ("network", "secrets", "storage", "database", "cache", "dns", "cdn"),
     "cdn": ("compute", "storage", "dns", "secrets"),
     "alarms": ("compute", "database", "cache"),
+    "scheduler": ("compute", "database"),
+    "backup": ("database", "storage"),
+    "guardrails": (),
 }
 OPTIONAL_KEYS = {"replica_of", "availability_zones"}
 
@@ -616,6 +843,7 @@ def _validate_across(workspaces: dict[str, Workspace]) -> None:
                               f"account {ws.account_id} is already managed by {other.name} ({other.file}); "
                               "set false in one of them", True)
 
+    _validate_singletons(workspaces)
     networks = [ws for ws in workspaces.values() if ws.network]
     for i, a in enumerate(networks):
         for b in networks[i + 1:]:
@@ -624,6 +852,65 @@ def _validate_across(workspaces: dict[str, Workspace]) -> None:
             if net_a.overlaps(net_b):
                 raise ConfigError(b.file, "network.cidr",
                                   f"overlaps {a.name}'s {a.network.cidr} ({a.file})", b.network.cidr)
+
+
+def _only_one(workspaces: dict[str, Workspace], section: str) -> Workspace | None:
+    holders = [ws for ws in workspaces.values() if getattr(ws, section) is not None]
+    if len(holders) > 1:
+        raise ConfigError(holders[1].file, section, f"only one workspace may declare it; {holders[0].name} "
+                          f"({holders[0].file}) already does", show_received=False)
+    return holders[0] if holders else None
+
+
+def _validate_singletons(workspaces: dict[str, Workspace]) -> None:
+    """Sections that exist once per organisation, and what refers to them."""
+    state = _only_one(workspaces, "state_bucket")
+    first = next(iter(workspaces.values()))
+    if state is None:
+        raise ConfigError(first.file, "state_bucket", "no workspace declares it; the management workspace holds "
+                          "the state bucket (`state_bucket: {}`)", show_received=False)
+    if (state.account_id, state.region) != (state.state.account_id, state.state.region):
+        raise ConfigError(state.file, "state.account_id",
+                          f"the state bucket is deployed by {state.name} (account {state.account_id}, "
+                          f"{state.region}); state must name that account and region",
+                          f"{state.state.account_id} {state.state.region}")
+    archive = _only_one(workspaces, "log_archive")
+    for ws in workspaces.values():
+        if ws.guardrails is not None and archive is None:
+            raise ConfigError(ws.file, "guardrails", "needs a workspace with `log_archive:` to deliver to",
+                              show_received=False)
+    _only_one(workspaces, "apex_zone")
+    pipeline_ws = _only_one(workspaces, "pipeline")
+    if pipeline_ws is not None:
+        pipeline = pipeline_ws.pipeline
+        for field_name in ("deploy_workspaces", "approval_before"):
+            for name in getattr(pipeline, field_name):
+                if name not in workspaces:
+                    raise ConfigError(pipeline_ws.file, f"pipeline.{field_name}", f"unknown workspace {name!r}",
+                                      list(getattr(pipeline, field_name)))
+        if pipeline.test_workspace not in pipeline.deploy_workspaces:
+            raise ConfigError(pipeline_ws.file, "pipeline.test_workspace", "must be one of deploy_workspaces",
+                              pipeline.test_workspace)
+        for name in pipeline.approval_before:
+            if name not in pipeline.deploy_workspaces:
+                raise ConfigError(pipeline_ws.file, "pipeline.approval_before", "must be in deploy_workspaces",
+                                  list(pipeline.approval_before))
+
+
+def _resolve_links(workspaces: dict[str, Workspace]) -> dict[str, Workspace]:
+    """Fill what a workspace learns from others: the log archive's account, its zone's parent."""
+    archive = next((ws for ws in workspaces.values() if ws.log_archive), None)
+    apex = next((ws for ws in workspaces.values() if ws.apex_zone), None)
+    resolved = {}
+    for name, ws in workspaces.items():
+        changes: dict[str, Any] = {}
+        if ws.guardrails is not None:
+            changes["log_archive_account_id"] = archive.account_id
+        if apex is not None and ws.dns is not None and ws.dns.zone_name.endswith("." + apex.apex_zone.zone_name):
+            changes["parent_zone"] = ParentZone(zone_name=apex.apex_zone.zone_name, account_id=apex.account_id,
+                                                role_arn=apex.role_arn)
+        resolved[name] = replace(ws, **changes) if changes else ws
+    return resolved
 
 
 def _dependency_order(workspaces: dict[str, Workspace]) -> list[str]:
@@ -675,5 +962,6 @@ def load_settings(directory: Path | None = None) -> Settings:
         raise UserError(f"{label}/: no workspace files (<workspace>.yaml) found")
 
     _validate_across(workspaces)
+    workspaces = _resolve_links(workspaces)
     order = _dependency_order(workspaces)
     return Settings(workspaces=MappingProxyType({name: workspaces[name] for name in order}))

@@ -12,6 +12,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import selectors
 import shutil
 import subprocess
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from python_terraform import IsFlagged, IsNotFlagged, Terraform
+
+from surgepress.errors import UserError
 
 PROVIDER_SOURCE = "registry.terraform.io/hashicorp/aws"
 MIRROR_ENV = "SURGEPRESS_PROVIDER_MIRROR"
@@ -37,6 +40,10 @@ MIRROR_CANDIDATES = (
 ERROR_TAIL_LINES = 30
 
 PLAN_NO_CHANGES, PLAN_ERROR, PLAN_CHANGES = 0, 1, 2
+# How long a command waits for another run's state lock before giving up.
+LOCK_TIMEOUT_ENV = "SURGEPRESS_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = "30s"
+LOCK_ERROR = "Error acquiring the state lock"
 
 
 class TerraformError(Exception):
@@ -46,6 +53,23 @@ class TerraformError(Exception):
         self.code = code
         self.tail = tail
         super().__init__(f"terraform {command} for {workspace} failed with exit code {code}")
+
+
+class StateLockedError(UserError):
+    """Another run holds the workspace's state lock: nothing was changed."""
+
+    def __init__(self, workspace: str, tail: list[str]):
+        info = dict(re.findall(r"^\s*(ID|Operation|Who|Created):\s*(.*?)\s*$", "\n".join(tail), re.MULTILINE))
+        super().__init__(
+            f"{workspace}: state is locked by another run ({info.get('Operation', 'unknown operation')} by "
+            f"{info.get('Who', 'unknown')} since {info.get('Created', 'unknown')}, lock ID {info.get('ID', '?')}); "
+            "nothing was changed. Wait for it, or if it died: terraform force-unlock <lock ID> in the stack "
+            "directory")
+        self.lock_id = info.get("ID")
+
+
+def lock_timeout() -> str:
+    return os.environ.get(LOCK_TIMEOUT_ENV) or DEFAULT_LOCK_TIMEOUT
 
 
 def find_terraform() -> str:
@@ -170,6 +194,8 @@ class WorkspaceRunner:
 
     def _check(self, command: str, code: int, tail: list[str], ok: tuple[int, ...] = (0,)) -> int:
         if code not in ok:
+            if any(LOCK_ERROR in line for line in tail):
+                raise StateLockedError(self.workspace, tail)
             raise TerraformError(self.workspace, command, code, tail)
         return code
 
@@ -186,21 +212,28 @@ class WorkspaceRunner:
         marker.write_text(fingerprint)
         return True
 
+    def migrate_state(self) -> None:
+        """`terraform init -migrate-state`: copy the state to the backend the config now names."""
+        code, tail = self._stream("init", input=False, no_color=self._color, migrate_state=IsFlagged,
+                                  force_copy=IsFlagged)
+        self._check("init -migrate-state", code, tail)
+        (self.directory / ".terraform" / "surgepress-init").write_text(self._terraform_block_fingerprint())
+
     def plan(self) -> int:
         """0: no changes, 2: changes, 1 raises. Uses -detailed-exitcode."""
         code, tail = self._stream("plan", input=False, no_color=self._color, detailed_exitcode=IsFlagged,
-                                  lock_timeout="30s")
+                                  lock_timeout=lock_timeout())
         return self._check("plan", code, tail, ok=(PLAN_NO_CHANGES, PLAN_CHANGES))
 
     def apply(self) -> None:
         code, tail = self._stream("apply", input=False, no_color=self._color, auto_approve=IsFlagged,
-                                  lock_timeout="30s")
+                                  lock_timeout=lock_timeout())
         self._check("apply", code, tail)
 
     def destroy(self) -> None:
         # python-terraform's destroy() adds -force, which Terraform 1.x no longer accepts.
         code, tail = self._stream("destroy", input=False, no_color=self._color, auto_approve=IsFlagged,
-                                  lock_timeout="30s")
+                                  lock_timeout=lock_timeout())
         self._check("destroy", code, tail)
 
     def outputs(self) -> dict[str, dict]:

@@ -28,7 +28,8 @@ from modules.observability import Observability, ObservabilityProps
 from modules.roles import PlatformRole
 from modules.secrets import Secrets, SecretsProps
 from modules.storage import ALB_LOG_PREFIX, Storage, StorageProps
-from surgepress.config import Workspace
+from modules.state import StateBucket, StateBucketProps, state_key_alias
+from surgepress.config import Workspace, role_arn
 from surgepress.targets import LOCAL_MAX_RETRIES, Paths, Target
 
 # wp-config.php additions (the official image's WORDPRESS_CONFIG_EXTRA): everything the task
@@ -55,19 +56,25 @@ class WorkspaceStack(TerraformStack):
 
     role: PlatformRole = PlatformRole.PRIMARY
 
-    def __init__(self, scope: Construct, workspace: Workspace, *, target: Target, paths: Paths) -> None:
+    def __init__(self, scope: Construct, workspace: Workspace, *, target: Target, paths: Paths,
+                 local_state: bool = False) -> None:
         super().__init__(scope, workspace.name)
         self.workspace = workspace
+        self.target = target
         self.provider = self._provider(target, workspace.region)
         # CloudFront's certificates, WAF and log delivery live in us-east-1.
         self.global_provider = self._provider(target, CLOUDFRONT_REGION, alias="us_east_1") if workspace.cdn else None
-        self._backend(target, paths)
+        self._backend(target, paths, local_state)
         self.add_override("terraform.required_providers.aws.version", AWS_PROVIDER_CONSTRAINT)
 
         Baseline(self, "baseline", props=BaselineProps(
             account_id=workspace.account_id,
             enable_account_wide_controls=workspace.owns_account_settings,
         ))
+        if workspace.state_bucket:
+            StateBucket(self, "state", props=StateBucketProps(
+                bucket_name=workspace.state.bucket, account_id=workspace.account_id,
+                **asdict(workspace.state_bucket)))
         self.network = self._network()
         self.secrets = self._secrets()
         self.storage = self._storage()
@@ -84,12 +91,15 @@ class WorkspaceStack(TerraformStack):
     def resource_prefix(self) -> str:
         return f"{self.workspace.project}-{self.workspace.name}"
 
-    def _provider(self, target: Target, region: str, alias: str | None = None) -> AwsProvider:
+    def _provider(self, target: Target, region: str, alias: str | None = None, *, account_id: str | None = None,
+                  role_arn: str | None = None) -> AwsProvider:
+        """The workspace's account by default; `account_id`/`role_arn` reach another one (DNS delegation)."""
         ws = self.workspace
         settings: dict = {
             "region": region,
-            "allowed_account_ids": [ws.account_id],
-            "assume_role": [AwsProviderAssumeRole(role_arn=ws.role_arn, session_name=f"{ws.project}-{ws.name}")],
+            "allowed_account_ids": [account_id or ws.account_id],
+            "assume_role": [AwsProviderAssumeRole(role_arn=role_arn or ws.role_arn,
+                                                  session_name=f"{ws.project}-{ws.name}")],
             "default_tags": [AwsProviderDefaultTags(tags={**ws.tags, "Workspace": ws.name})],
         }
         if target is Target.LOCAL:
@@ -104,20 +114,23 @@ class WorkspaceStack(TerraformStack):
             return AwsProvider(self, f"aws_{alias}", alias=alias, **settings)
         return AwsProvider(self, "aws", **settings)
 
-    def _backend(self, target: Target, paths: Paths) -> None:
+    def _backend(self, target: Target, paths: Paths, local_state: bool) -> None:
+        """S3 with native locking on both targets; a local file only while bootstrapping the bucket."""
         ws = self.workspace
-        if target is Target.LOCAL:
+        if local_state:
             LocalBackend(self, path=str(paths.local_state_file(ws.name)))
             return
-        # Minimal until the accounts issue bootstraps the bucket; native S3 locking.
         S3Backend(
             self,
             bucket=ws.state.bucket,
-            # The project in the key: a harness run (its own project name) never shares a state.
-            key=f"{ws.project}/{ws.name}/terraform.tfstate",
+            key=ws.state_key,
             region=ws.state.region,
             encrypt=True,
-            assume_role=S3BackendAssumeRoleConfig(role_arn=f"arn:aws:iam::{ws.state.account_id}:role/{ws.role_name}"),
+            kms_key_id=state_key_alias(ws.state.bucket),
+            assume_role=S3BackendAssumeRoleConfig(role_arn=role_arn(ws.state.account_id, ws.role_name),
+                                                  session_name=f"{ws.project}-{ws.name}-state"),
+            # The emulator's endpoint comes from AWS_ENDPOINT_URL, as for the provider.
+            use_path_style=target is Target.LOCAL or None,
         )
         self.add_override("terraform.backend.s3.use_lockfile", True)
 

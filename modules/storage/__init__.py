@@ -21,36 +21,14 @@ Defaults and why
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 from constructs import Construct
 
+from modules.buckets import bucket_policy, bucket_policy_document, retention_lifecycle, secure_bucket
 from modules.kms import customer_key, key_policy
 from modules.outputs import export
 from modules.policy import skip_check
@@ -60,7 +38,6 @@ from surgepress.regions import elb_log_principal
 DATA_BUCKETS = ("media", "misc")
 LOGS_BUCKET = "logs"
 ALB_LOG_PREFIX = "alb"   # load balancer access logs land under logs/alb/AWSLogs/<account>/
-ABORT_MULTIPART_AFTER_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -79,17 +56,6 @@ class StorageProps:
     """Let Terraform delete buckets that still hold objects (never in production)."""
     role: PlatformRole = PlatformRole.PRIMARY
     """Primary or secondary (DR) copy; recorded as the `PlatformRole` tag."""
-
-
-def tls_only_statement(bucket_arn: str) -> dict:
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
 
 
 class Storage(Construct):
@@ -179,45 +145,20 @@ class Storage(Construct):
     def _bucket(self, purpose: str, *, kms: bool) -> S3Bucket:
         props = self._props
         name = f"{props.name}-{purpose}-{props.account_id}-{props.region}"
-        bucket = S3Bucket(self, purpose, bucket=name, force_destroy=props.enable_force_destroy,
-                          tags={**self._tags(name), "Purpose": purpose})
-        S3BucketPublicAccessBlock(self, f"{purpose}-public-access-block", bucket=bucket.id,
-                                  block_public_acls=True, block_public_policy=True,
-                                  ignore_public_acls=True, restrict_public_buckets=True)
-        S3BucketOwnershipControls(self, f"{purpose}-ownership", bucket=bucket.id,
-                                  rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"))
-        S3BucketVersioningA(self, f"{purpose}-versioning", bucket=bucket.id,
-                            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"))
-        default = (S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-            sse_algorithm="aws:kms", kms_master_key_id=self.key.arn) if kms else
-            S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(sse_algorithm="AES256"))
-        S3BucketServerSideEncryptionConfigurationA(self, f"{purpose}-encryption", bucket=bucket.id, rule=[
-            S3BucketServerSideEncryptionConfigurationRuleA(apply_server_side_encryption_by_default=default,
-                                                          bucket_key_enabled=kms)])
+        bucket = secure_bucket(self, purpose, name=name, kms_key_arn=self.key.arn if kms else None,
+                               force_destroy=props.enable_force_destroy, tags={**self._tags(name), "Purpose": purpose})
         self.buckets[purpose] = bucket
         return bucket
 
     def _document(self, purpose: str, statements: list[dict]) -> str:
-        bucket = self.buckets[purpose]
-        return json.dumps({"Version": "2012-10-17", "Statement": [tls_only_statement(bucket.arn), *statements]})
+        return bucket_policy_document(self.buckets[purpose].arn, statements)
 
     def _policy(self, purpose: str, statements: list[dict]) -> S3BucketPolicy:
-        return S3BucketPolicy(self, f"{purpose}-policy", bucket=self.buckets[purpose].id,
-                              policy=self._document(purpose, statements))
+        return bucket_policy(self, f"{purpose}-policy", self.buckets[purpose], statements)
 
     def _lifecycle(self, purpose: str, *, expire_current_days: int | None, noncurrent_days: int) -> None:
-        rule = S3BucketLifecycleConfigurationRule(
-            id="retention",
-            status="Enabled",
-            filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-            abort_incomplete_multipart_upload=[S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                days_after_initiation=ABORT_MULTIPART_AFTER_DAYS)],
-            noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                noncurrent_days=noncurrent_days)],
-            expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=expire_current_days)]
-            if expire_current_days else None,
-        )
-        S3BucketLifecycleConfiguration(self, f"{purpose}-lifecycle", bucket=self.buckets[purpose].id, rule=[rule])
+        retention_lifecycle(self, f"{purpose}-lifecycle", self.buckets[purpose], noncurrent_days=noncurrent_days,
+                            expire_current_days=expire_current_days)
 
     def _outputs(self) -> None:
         export(self, {f"{purpose}_bucket_{attribute}": value for purpose, bucket in self.buckets.items()

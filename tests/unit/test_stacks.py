@@ -36,21 +36,54 @@ def test_local_target_differs_only_in_retries_path_style_and_backend(local_stack
         assert local["resource"] == aws["resource"], name
         assert local["provider"]["aws"][0]["max_retries"] == 2
         assert "max_retries" not in aws["provider"]["aws"][0]
-        assert "local" in local["terraform"]["backend"]
+        assert local["terraform"]["backend"]["s3"] == {**aws["terraform"]["backend"]["s3"], "use_path_style": True}
         assert json.dumps(local).count("127.0.0.1") == 0, "the emulator port must not be synthesized"
 
 
-def test_aws_target_keeps_state_in_s3_with_native_locking_one_key_per_workspace(aws_stacks, settings):
+def test_state_lives_in_s3_with_native_locking_kms_and_one_key_per_workspace(aws_stacks, settings):
     keys = set()
     for name, stack in aws_stacks.items():
         backend = stack["terraform"]["backend"]["s3"]
         assert backend["encrypt"] is True
+        assert backend["kms_key_id"] == f"alias/{settings.get(name).state.bucket}"
         assert backend["use_lockfile"] is True
         assert "dynamodb_table" not in backend
         assert backend["bucket"] == settings.get(name).state.bucket
+        assert backend["assume_role"]["role_arn"] == f"arn:aws:iam::100000000001:role/{settings.get(name).role_name}"
         assert backend["key"] == f"{settings.get(name).project}/{name}/terraform.tfstate"
         keys.add(backend["key"])
     assert len(keys) == len(aws_stacks)
+
+
+def test_bootstrap_synthesizes_the_state_workspace_with_local_state_only(settings, tmp_path):
+    from surgepress.synth import synthesize
+    from surgepress.targets import Paths, Target
+
+    paths = Paths(tmp_path)
+    state_ws = settings.state_workspace
+    dirs = synthesize(settings, [state_ws], target=Target.LOCAL, paths=paths, local_state=frozenset({state_ws.name}))
+    stack = json.loads((dirs[state_ws.name] / "cdk.tf.json").read_text())
+    assert stack["terraform"]["backend"] == {"local": {"path": str(paths.local_state_file(state_ws.name))}}
+    bucket = next(iter(resources(stack, "aws_s3_bucket").values()))
+    assert bucket["bucket"] == state_ws.state.bucket
+
+
+def test_the_state_bucket_is_private_versioned_kms_encrypted_and_tls_only(aws_stacks, settings):
+    stack = aws_stacks[settings.state_workspace.name]
+    assert len(resources(stack, "aws_s3_bucket")) == 1
+    encryption = next(iter(resources(stack, "aws_s3_bucket_server_side_encryption_configuration").values()))
+    assert encryption["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+    assert next(iter(resources(stack, "aws_s3_bucket_versioning").values()))[
+        "versioning_configuration"]["status"] == "Enabled"
+    block = next(iter(resources(stack, "aws_s3_bucket_public_access_block").values()))
+    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls",
+                                          "restrict_public_buckets"))
+    policy = json.loads(next(iter(resources(stack, "aws_s3_bucket_policy").values()))["policy"])
+    assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    alias = next(iter(resources(stack, "aws_kms_alias").values()))
+    assert alias["name"] == f"alias/{settings.state_workspace.state.bucket}"
+    key = next(iter(resources(stack, "aws_kms_key").values()))
+    assert key["enable_key_rotation"] is True
 
 
 def test_only_workspaces_with_a_network_section_get_a_vpc(local_stacks):

@@ -1,0 +1,94 @@
+"""Who the CLI acts as, and where state lives: checked before anything is planned or changed.
+
+- The caller identity: the operator's credentials work, each workspace's role can be
+  assumed, and the identity it gives is in that workspace's account (the provider's
+  `allowed_account_ids` would stop Terraform too, but only after init and refresh).
+- The state bucket: every workspace's state lives in it (`python main.py bootstrap` makes
+  it); the state store also moves the bucket workspace's own state in and out of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from surgepress.aws import WorkspaceClients, base_session
+from surgepress.config import Settings, Workspace
+from surgepress.errors import ConfigError, UserError
+from surgepress.targets import Target
+
+
+def _error_code(exc: Exception) -> str:
+    return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else type(exc).__name__
+
+
+def check_identities(settings: Settings, workspaces: list[Workspace], env: Mapping[str, str], target: Target) -> None:
+    """Stop with one line unless every workspace's role gives an identity in its own account."""
+    state_ws = settings.state_workspace
+    endpoint = env.get("AWS_ENDPOINT_URL") or None
+    try:
+        caller = base_session(env, state_ws.region).client("sts", endpoint_url=endpoint).get_caller_identity()
+    except (NoCredentialsError, ClientError, BotoCoreError) as exc:
+        raise UserError(f"no usable AWS credentials for --target {target.value} ({_error_code(exc)}); "
+                        "sign in (e.g. aws sso login) or export AWS_PROFILE") from None
+    if target is Target.LOCAL and caller["Account"] != state_ws.state.account_id:
+        # The emulator's operator was started for another configuration.
+        raise ConfigError(state_ws.file, "state.account_id",
+                          f"the running emulator's operator identity is in account {caller['Account']}; "
+                          "stop it (`python main.py emulator down`) or restore the account",
+                          state_ws.state.account_id)
+    for ws in [state_ws, *[w for w in workspaces if w is not state_ws]]:
+        try:
+            identity = WorkspaceClients(ws, env).get("sts").get_caller_identity()
+        except (ClientError, BotoCoreError) as exc:
+            raise ConfigError(ws.file, "role_name", f"cannot assume {ws.role_arn} ({_error_code(exc)})",
+                              ws.role_name) from None
+        if identity["Account"] != ws.account_id:
+            raise ConfigError(ws.file, "account_id", f"assuming {ws.role_arn} gives an identity in account "
+                              f"{identity['Account']} ({identity['Arn']})", ws.account_id)
+
+
+class StateStore:
+    """The state bucket, reached the way the S3 backend reaches it (the state account's role)."""
+
+    def __init__(self, settings: Settings, env: Mapping[str, str]) -> None:
+        self.workspace = settings.state_workspace
+        self.bucket = self.workspace.state.bucket
+        self._s3 = WorkspaceClients(self.workspace, env).get("s3", self.workspace.state.region)
+
+    def exists(self) -> bool:
+        try:
+            self._s3.head_bucket(Bucket=self.bucket)
+            return True
+        except ClientError as exc:
+            if _error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
+                return False
+            raise UserError(f"state bucket {self.bucket}: cannot reach it ({_error_code(exc)})") from None
+
+    def require(self) -> None:
+        if not self.exists():
+            ws = self.workspace
+            raise UserError(f"state bucket {self.bucket} does not exist in account {ws.state.account_id} "
+                            f"({ws.state.region}); run `python main.py bootstrap` first")
+
+    def holds(self, ws: Workspace) -> bool:
+        try:
+            self._s3.head_object(Bucket=self.bucket, Key=ws.state_key)
+            return True
+        except ClientError as exc:
+            if _error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    def empty(self) -> int:
+        """Delete every object version and delete marker; returns how many. Local target only:
+        on AWS the state bucket's history is kept and the bucket is removed by hand, if ever."""
+        removed = 0
+        for page in self._s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket):
+            doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                      for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            if doomed:
+                self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": doomed, "Quiet": True})
+                removed += len(doomed)
+        return removed
