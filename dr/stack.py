@@ -11,7 +11,7 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from modules.roles import PlatformRole
-from surgepress.config import Workspace
+from surgepress.config import Organisation, Workspace
 from surgepress.stacks import WorkspaceStack
 from surgepress.targets import Paths, Target
 
@@ -20,7 +20,8 @@ class DrStack(WorkspaceStack):
     role = PlatformRole.SECONDARY
 
     def __init__(self, scope: Construct, workspace: Workspace, *, source: Workspace, target: Target,
-                 paths: Paths, local_state: bool = False) -> None:
-        super().__init__(scope, workspace, target=target, paths=paths, local_state=local_state)
+                 paths: Paths, organisation: Organisation, local_state: bool = False) -> None:
+        super().__init__(scope, workspace, target=target, paths=paths, organisation=organisation,
+                         local_state=local_state)
         TerraformOutput(self, "source_workspace", value=source.name)
         TerraformOutput(self, "source_region", value=source.region)

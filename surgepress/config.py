@@ -257,6 +257,14 @@ def role_arn(account_id: str, role_name: str) -> str:
 
 
 @dataclass(frozen=True)
+class Organisation:
+    """What spans workspaces: every account and region the platform uses."""
+
+    account_ids: tuple[str, ...]
+    regions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ParentZone:
     zone_name: str
     account_id: str
@@ -277,6 +285,11 @@ class Settings:
     def operator_account_id(self) -> str:
         """Account of the un-assumed (operator) identity: where the state lives."""
         return next(iter(self.workspaces.values())).state.account_id
+
+    @property
+    def organisation(self) -> "Organisation":
+        return Organisation(account_ids=tuple(sorted({ws.account_id for ws in self.workspaces.values()})),
+                            regions=tuple(sorted({ws.region for ws in self.workspaces.values()})))
 
     @property
     def state_workspace(self) -> Workspace:
@@ -799,7 +812,8 @@ def _validate_ranges(ws: Workspace) -> None:
     pairs = [("database", "serverless_min_acu", "serverless_max_acu"),
              ("compute", "min_tasks", "max_tasks"), ("compute", "min_hosts", "max_hosts"),
              ("compute", "min_scaling_step", "max_scaling_step"),
-             ("cdn", "page_default_ttl_s", "asset_default_ttl_s")]
+             ("cdn", "page_default_ttl_s", "asset_default_ttl_s"),
+             ("log_archive", "archive_after_days", "object_lock_retention_days")]
     for section, low, high in pairs:
         values = getattr(ws, section)
         if values is not None and getattr(values, low) > getattr(values, high):

@@ -28,8 +28,10 @@ from modules.observability import Observability, ObservabilityProps
 from modules.roles import PlatformRole
 from modules.secrets import Secrets, SecretsProps
 from modules.storage import ALB_LOG_PREFIX, Storage, StorageProps
+from modules.guardrails import Guardrails, GuardrailsProps
+from modules.log_archive import LogArchive, LogArchiveProps, log_archive_bucket_name
 from modules.state import StateBucket, StateBucketProps, state_key_alias
-from surgepress.config import Workspace, role_arn
+from surgepress.config import Organisation, Workspace, role_arn
 from surgepress.targets import LOCAL_MAX_RETRIES, Paths, Target
 
 # wp-config.php additions (the official image's WORDPRESS_CONFIG_EXTRA): everything the task
@@ -57,7 +59,7 @@ class WorkspaceStack(TerraformStack):
     role: PlatformRole = PlatformRole.PRIMARY
 
     def __init__(self, scope: Construct, workspace: Workspace, *, target: Target, paths: Paths,
-                 local_state: bool = False) -> None:
+                 organisation: Organisation, local_state: bool = False) -> None:
         super().__init__(scope, workspace.name)
         self.workspace = workspace
         self.target = target
@@ -75,6 +77,18 @@ class WorkspaceStack(TerraformStack):
             StateBucket(self, "state", props=StateBucketProps(
                 bucket_name=workspace.state.bucket, account_id=workspace.account_id,
                 **asdict(workspace.state_bucket)))
+        if workspace.log_archive:
+            LogArchive(self, "log-archive", props=LogArchiveProps(
+                name=self.resource_prefix, project=workspace.project, account_id=workspace.account_id,
+                region=workspace.region, member_account_ids=organisation.account_ids,
+                member_regions=organisation.regions, **asdict(workspace.log_archive)))
+        if workspace.guardrails:
+            Guardrails(self, "guardrails", props=GuardrailsProps(
+                name=self.resource_prefix, account_id=workspace.account_id, region=workspace.region,
+                log_archive_bucket=log_archive_bucket_name(workspace.project, workspace.log_archive_account_id),
+                log_archive_account_id=workspace.log_archive_account_id,
+                record_global_types=workspace.owns_account_settings, role=self.role,
+                **asdict(workspace.guardrails)))
         self.network = self._network()
         self.secrets = self._secrets()
         self.storage = self._storage()

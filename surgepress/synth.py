@@ -27,9 +27,10 @@ def build_app(settings: Settings, workspaces: list[Workspace], *, target: Target
     for ws in workspaces:
         if ws.replica_of:
             DrStack(app, ws, source=settings.get(ws.replica_of), target=target, paths=paths,
-                    local_state=ws.name in local_state)
+                    organisation=settings.organisation, local_state=ws.name in local_state)
         else:
-            WorkspaceStack(app, ws, target=target, paths=paths, local_state=ws.name in local_state)
+            WorkspaceStack(app, ws, target=target, paths=paths, organisation=settings.organisation,
+                           local_state=ws.name in local_state)
     return app
 
 

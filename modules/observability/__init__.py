@@ -21,10 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
-from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from constructs import Construct
 
-from modules.kms import customer_key
+from modules.notifications import encrypted_topic
 from modules.outputs import export
 from modules.roles import PlatformRole
 
@@ -81,17 +80,9 @@ class Observability(Construct):
                              f"{props.evaluation_minutes!r}")
         self._props = props
         self._tags = {"Name": f"{props.name}-alarms", "PlatformRole": props.role.value}
-        key = customer_key(self, "key", description=f"{props.name} alarm notifications",
-                           account_id=props.account_id, tags=self._tags, statements=({
-                               "Sid": "CloudWatchPublishesAlarms",
-                               "Effect": "Allow",
-                               "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                               "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                               "Resource": "*",
-                               "Condition": {"StringEquals": {"aws:SourceAccount": props.account_id}},
-                           },))
-        self.topic = SnsTopic(self, "topic", name=f"{props.name}-alarms", kms_master_key_id=key.arn,
-                              tags=self._tags)
+        self.topic = encrypted_topic(self, "topic", name=f"{props.name}-alarms", account_id=props.account_id,
+                                     publishers=("cloudwatch.amazonaws.com",),
+                                     description=f"{props.name} alarm notifications", tags=self._tags)
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
         alb = {"LoadBalancer": props.alb_arn_suffix}
         service = {"ClusterName": props.cluster_name, "ServiceName": props.service_name}

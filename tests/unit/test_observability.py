@@ -16,7 +16,7 @@ def _alarms(stack: dict) -> dict[str, dict]:
 def test_every_platform_alarm_notifies_the_encrypted_topic(local_stacks, settings):
     stack = local_stacks["production"]
     (topic_id, topic), = resources(stack, "aws_sns_topic").items()
-    assert topic["kms_master_key_id"].startswith("${aws_kms_key.observability_key")
+    assert topic["kms_master_key_id"].startswith("${aws_kms_key.observability_topic-key")
     alarms = {n: a for n, a in _alarms(stack).items() if not n.endswith("-surge")}
     names = {n.removeprefix("surgepress-production-") for n in alarms}
     members = [f"surgepress-production-00{i}" for i in range(1, settings.get("production").cache.node_count + 1)]

@@ -24,6 +24,7 @@ SHIMS: tuple[str, ...] = (
     "launch_template_tags",
     "autoscaling_group_warmup",
     "ssm_consistent_listing",
+    "securityhub_standards",
 )
 
 

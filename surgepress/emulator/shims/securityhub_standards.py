@@ -1,0 +1,73 @@
+"""Security Hub: standards subscriptions and hub configuration updates.
+
+moto enables and describes a hub but has no `BatchEnableStandards`, `GetEnabledStandards`,
+`BatchDisableStandards` or `UpdateSecurityHubConfiguration`, so neither the provider's hub
+(it updates the configuration after enabling) nor a standards subscription can be made.
+Here a subscription is kept per account and region, READY at once (AWS takes a while, which
+the provider waits out), and its ARN is built the way AWS builds it:
+`arn:aws:securityhub:<region>:<account>:subscription/<standard path>`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+SUBSCRIPTIONS = "surgepress_standards"
+
+
+def _subscriptions(backend: Any) -> dict[str, dict[str, Any]]:
+    return backend.__dict__.setdefault(SUBSCRIPTIONS, {})
+
+
+def subscription_arn(standards_arn: str, region: str, account_id: str) -> str:
+    path = standards_arn.split(":standards/", 1)[-1].split(":ruleset/", 1)[-1]
+    return f"arn:aws:securityhub:{region}:{account_id}:subscription/{path}"
+
+
+def install() -> None:
+    from moto.securityhub.exceptions import SecurityHubClientError as RESTError
+    from moto.securityhub import urls
+    from moto.securityhub.responses import SecurityHubResponse
+
+    def body(self: Any) -> dict[str, Any]:
+        return json.loads(self.body) if self.body else {}
+
+    def require_hub(self: Any) -> None:
+        if not self.securityhub_backend.enabled:
+            raise RESTError("InvalidAccessException", "Account is not subscribed to AWS Security Hub")
+
+    def batch_enable_standards(self: Any) -> str:
+        require_hub(self)
+        enabled = []
+        for request in body(self).get("StandardsSubscriptionRequests", []):
+            arn = subscription_arn(request["StandardsArn"], self.region, self.current_account)
+            entry = {"StandardsSubscriptionArn": arn, "StandardsArn": request["StandardsArn"],
+                     "StandardsInput": request.get("StandardsInput") or {}, "StandardsStatus": "READY",
+                     "StandardsControlsUpdatable": "READY_FOR_UPDATES"}
+            _subscriptions(self.securityhub_backend)[arn] = entry
+            enabled.append(entry)
+        return json.dumps({"StandardsSubscriptions": enabled})
+
+    def get_enabled_standards(self: Any) -> str:
+        require_hub(self)
+        wanted = body(self).get("StandardsSubscriptionArns")
+        found = [e for arn, e in _subscriptions(self.securityhub_backend).items() if not wanted or arn in wanted]
+        return json.dumps({"StandardsSubscriptions": found})
+
+    def batch_disable_standards(self: Any) -> str:
+        require_hub(self)
+        removed = [_subscriptions(self.securityhub_backend).pop(arn, None)
+                   for arn in body(self).get("StandardsSubscriptionArns", [])]
+        return json.dumps({"StandardsSubscriptions": [
+            {**entry, "StandardsStatus": "DELETING"} for entry in removed if entry]})
+
+    def update_security_hub_configuration(self: Any) -> str:
+        require_hub(self)
+        return json.dumps({})
+
+    for function in (batch_enable_standards, get_enabled_standards, batch_disable_standards,
+                     update_security_hub_configuration):
+        setattr(SecurityHubResponse, function.__name__, function)
+    for path in ("/standards/register", "/standards/get", "/standards/deregister"):
+        urls.url_paths["{0}" + path + "$"] = SecurityHubResponse.dispatch
