@@ -18,6 +18,8 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole
 from constructs import Construct
 
 from modules.baseline import Baseline, BaselineProps
+from modules.backup import Backup, BackupProps
+from modules.budget import Budget, BudgetProps
 from modules.cache import Cache, CacheProps
 from modules.cdn import CLOUDFRONT_REGION, Cdn, CdnProps
 from modules.compute import Compute, ComputeProps
@@ -25,7 +27,9 @@ from modules.database import Database, DatabaseProps
 from modules.dns import Dns, DnsProps
 from modules.network import Network, NetworkProps
 from modules.observability import Observability, ObservabilityProps
+from modules.pipeline import Pipeline, PipelineProps
 from modules.roles import PlatformRole
+from modules.scheduler import Scheduler, SchedulerProps
 from modules.secrets import Secrets, SecretsProps
 from modules.storage import ALB_LOG_PREFIX, Storage, StorageProps
 from modules.guardrails import Guardrails, GuardrailsProps
@@ -63,6 +67,7 @@ class WorkspaceStack(TerraformStack):
         super().__init__(scope, workspace.name)
         self.workspace = workspace
         self.target = target
+        self.organisation = organisation
         self.provider = self._provider(target, workspace.region)
         # CloudFront's certificates, WAF and log delivery live in us-east-1.
         self.global_provider = self._provider(target, CLOUDFRONT_REGION, alias="us_east_1") if workspace.cdn else None
@@ -96,7 +101,14 @@ class WorkspaceStack(TerraformStack):
         self.cache = self._cache()
         self.dns = Dns(self, "dns", props=DnsProps(zone_name=workspace.dns.zone_name, role=self.role)) \
             if workspace.dns else None
+        if self.dns and workspace.parent_zone:
+            parent = workspace.parent_zone
+            self.dns.delegate_from(parent.zone_name, provider=self._provider(
+                target, workspace.region, alias="parent_zone", account_id=parent.account_id, role_arn=parent.role_arn))
+        if workspace.apex_zone:
+            Dns(self, "apex", props=DnsProps(zone_name=workspace.apex_zone.zone_name, role=self.role))
         self._web_platform()
+        self._operations()
         for key, value in {"account_id": workspace.account_id, "region": workspace.region,
                            "platform_role": self.role.value}.items():
             TerraformOutput(self, key, value=value)
@@ -249,6 +261,36 @@ class WorkspaceStack(TerraformStack):
                 **asdict(ws.alarms),
             ))
 
+    def _operations(self) -> None:
+        """Cost and recovery controls over what the workspace runs."""
+        ws = self.workspace
+        if ws.backup:
+            dr_provider = self._provider(self.target, ws.dr_region, alias="dr_region") \
+                if ws.backup.copy_to_dr_region else None
+            Backup(self, "backup", props=BackupProps(
+                name=self.resource_prefix, account_id=ws.account_id, region=ws.region, workspace=ws.name,
+                dr_region=ws.dr_region, dr_provider=dr_provider, role=self.role, **asdict(ws.backup)))
+        if ws.budget:
+            Budget(self, "budget", props=BudgetProps(
+                name=self.resource_prefix, account_id=ws.account_id, workspace=ws.name,
+                account_wide=ws.owns_account_settings, role=self.role, **asdict(ws.budget)))
+        if ws.pipeline:
+            Pipeline(self, "pipeline", props=PipelineProps(
+                name=self.resource_prefix, account_id=ws.account_id, region=ws.region,
+                deployer_role_arns=tuple(role_arn(account, ws.role_name) for account in self.organisation.account_ids),
+                **asdict(ws.pipeline)))
+        if ws.scheduler:
+            host_group = self.compute.host_group
+            Scheduler(self, "scheduler", props=SchedulerProps(
+                name=self.resource_prefix, account_id=ws.account_id, region=ws.region,
+                cluster_name=self.compute.cluster.name, db_cluster_identifier=self.database.cluster.cluster_identifier,
+                parameter_prefix=self.parameter_prefix, asg_names=(host_group.name,) if host_group else (),
+                role=self.role, **asdict(ws.scheduler)))
+
+    @property
+    def parameter_prefix(self) -> str:
+        return f"/{self.workspace.project}/{self.workspace.name}"
+
     def _cache(self) -> Cache | None:
         ws = self.workspace
         if ws.cache is None:
@@ -279,7 +321,7 @@ class WorkspaceStack(TerraformStack):
         if ws.secrets is None:
             return None
         return Secrets(self, "secrets", props=SecretsProps(
-            name=self.resource_prefix, parameter_prefix=f"/{ws.project}/{ws.name}", account_id=ws.account_id,
+            name=self.resource_prefix, parameter_prefix=self.parameter_prefix, account_id=ws.account_id,
             role=self.role, **asdict(ws.secrets),
         ))
 

@@ -255,6 +255,8 @@ class Compute(Construct):
         self._tags = {"Name": props.name, "PlatformRole": props.role.value}
         self.key = customer_key(self, "key", description=f"{props.name} container images",
                                 account_id=props.account_id, tags=self._tags)
+        self.host_group: AutoscalingGroup | None = None
+        """The ECS hosts' Auto Scaling group (capacity `ec2` only)."""
         self.repository = self._repository()
         self.cluster = EcsCluster(self, "cluster", name=props.name, tags=self._tags,
                                   setting=[EcsClusterSetting(name="containerInsights", value="enabled")])
@@ -364,7 +366,7 @@ class Compute(Construct):
             tag_specifications=[LaunchTemplateTagSpecifications(resource_type=t, tags=self._tags)
                                 for t in ("instance", "volume")],
             tags=self._tags)
-        group = AutoscalingGroup(
+        group = self.host_group = AutoscalingGroup(
             self, "hosts", name=f"{props.name}-ecs-hosts", min_size=props.min_hosts, max_size=props.max_hosts,
             vpc_zone_identifier=props.app_subnet_ids,
             launch_template=AutoscalingGroupLaunchTemplate(id=template.id, version=Token.as_string(template.latest_version)),

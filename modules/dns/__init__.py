@@ -1,14 +1,13 @@
 """DNS: the environment's public hosted zone and its DNS-validated ACM certificates.
 
 What it creates
-    A Route 53 public zone for `zone_name` (a subdomain delegated from the apex zone the
-    management workspace holds), and on request an ACM certificate per host name —
+    A Route 53 public zone for `zone_name`, on request its delegation (NS record) in the
+    parent zone held by another account (management's apex zone), an ACM certificate per host name —
     validated through a record in this zone, so issuance needs no human — and alias records
     to load balancers and distributions.
 
 Assumptions
-    The delegation (NS records in the parent zone) is made where the parent zone lives; until
-    then a real certificate stays pending. Certificates for CloudFront must live in
+    Without a delegation a real certificate stays pending. Certificates for CloudFront must live in
     us-east-1: the caller passes that region's provider.
 """
 
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate, AcmCertificateOptions
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
+from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
 from cdktf_cdktf_provider_aws.route53_zone import Route53Zone
 from constructs import Construct
@@ -28,6 +28,7 @@ from modules.policy import skip_check
 from modules.roles import PlatformRole
 
 VALIDATION_RECORD_TTL_S = 300
+DELEGATION_TTL_S = 172800  # two days, as parent zones usually publish NS records
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,19 @@ class Dns(Construct):
         self.zone = Route53Zone(self, "zone", name=props.zone_name, comment="surgepress environment zone",
                                 tags=self._tags)
         skip_check(self.zone, {
-            "CKV2_AWS_38": "DNSSEC signing needs a DS record in the parent zone, which the management workspace "
-                           "holds; it is enabled with the delegation (accounts issue)",
-            "CKV2_AWS_39": "query logs go to the management account's log archive with the delegation "
-                           "(accounts issue); resolver traffic here is public DNS only",
+            "CKV2_AWS_38": "DNSSEC signing needs a KMS key in us-east-1 and a DS record chain up to the "
+                           "registrar's apex; not enabled yet (the apex is not registered)",
+            "CKV2_AWS_39": "public zones only answer public DNS; query logs need a us-east-1 log group and "
+                           "resource policy, not set up yet",
         })
         export(self, {"zone_id": self.zone.zone_id, "zone_name_servers": self.zone.name_servers})
+
+    def delegate_from(self, parent_zone_name: str, *, provider: TerraformProvider) -> Route53Record:
+        """The NS record of this zone in its parent zone, written through the parent account's
+        provider (its zone is looked up by name, so no other workspace's state is read)."""
+        parent = DataAwsRoute53Zone(self, "parent-zone", name=parent_zone_name, private_zone=False, provider=provider)
+        return Route53Record(self, "delegation", zone_id=parent.zone_id, name=self._props.zone_name, type="NS",
+                             ttl=DELEGATION_TTL_S, records=self.zone.name_servers, provider=provider)
 
     def fqdn(self, host: str) -> str:
         return f"{host}.{self._props.zone_name}"

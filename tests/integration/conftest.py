@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from surgepress.aws import WorkspaceClients
 from surgepress.config import ENVIRONMENTS_DIR, Settings, load_settings
@@ -136,15 +137,27 @@ def _start_run(paths: HarnessPaths) -> RunState:
     shutil.copytree(ENVIRONMENTS_DIR, environments)
     # The run's own names: every resource, parameter path and bucket carries the suffix, and so
     # do the public zones (a CloudFront alias may belong to one distribution only).
-    edit_yaml(environments / "defaults.yaml", lambda data: data.update(project=state.project))
     suffix = name_suffix(run_id)
+    defaults = yaml.safe_load((environments / "defaults.yaml").read_text())
+    state_bucket = defaults["state"]["bucket"].replace(PROJECT, state.project, 1)
+    edit_yaml(environments / "defaults.yaml", lambda data: data.update(
+        project=state.project, state={**data["state"], "bucket": state_bucket}))
+    apexes = [yaml.safe_load(p.read_text()).get("apex_zone", {}).get("zone_name") for p in environments.glob("*.yaml")]
+    apex = next((a for a in apexes if a), None)
 
-    def own_zone(data: dict) -> None:
-        if (data.get("dns") or {}).get("zone_name"):
-            data["dns"] = {**data["dns"], "zone_name": f"{suffix}.{data['dns']['zone_name']}"}
+    def own_zone(zone: str) -> str:
+        """`staging.example` -> `staging.<suffix>.example` under the run's own apex `<suffix>.example`."""
+        if apex and (zone == apex or zone.endswith("." + apex)):
+            return zone[: len(zone) - len(apex)] + f"{suffix}.{apex}"
+        return f"{suffix}.{zone}"
+
+    def own_zones(data: dict) -> None:
+        for section in ("dns", "apex_zone"):
+            if (data.get(section) or {}).get("zone_name"):
+                data[section] = {**data[section], "zone_name": own_zone(data[section]["zone_name"])}
 
     for path in environments.glob("*.yaml"):
-        edit_yaml(path, own_zone)
+        edit_yaml(path, own_zones)
     state.save(paths.state_file(run_id))
     paths.current.write_text(run_id + "\n")
     return state

@@ -25,6 +25,9 @@ SHIMS: tuple[str, ...] = (
     "autoscaling_group_warmup",
     "ssm_consistent_listing",
     "securityhub_standards",
+    "budgets_subscribers",
+    "backup_selections",
+    "codebuild_projects",
 )
 
 

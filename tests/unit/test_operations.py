@@ -1,0 +1,181 @@
+"""Accounts and operations in the synthesized JSON: the log archive and organisation trail,
+guardrails per account, DNS delegation, the delivery pipeline, the staging scheduler,
+backups and budgets — each resource's key settings, as configured in environments/."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import resources
+
+pytestmark = pytest.mark.unit
+
+GUARDED = ("security", "staging", "production", "dr")
+
+
+def one(stack: dict, rtype: str) -> dict:
+    (item,) = resources(stack, rtype).values()
+    return item
+
+
+def test_the_log_archive_is_object_locked_kms_encrypted_and_refuses_deletes(aws_stacks, settings):
+    stack, ws = aws_stacks["security"], settings.get("security")
+    bucket = one(stack, "aws_s3_bucket")
+    assert bucket["bucket"] == f"{ws.project}-log-archive-{ws.account_id}"
+    assert bucket["object_lock_enabled"] is True and bucket["force_destroy"] is False
+    lock = one(stack, "aws_s3_bucket_object_lock_configuration")["rule"]["default_retention"]
+    assert lock == {"mode": ws.log_archive.object_lock_mode, "days": ws.log_archive.object_lock_retention_days}
+    encryption = one(stack, "aws_s3_bucket_server_side_encryption_configuration")["rule"][0]
+    assert encryption["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+    statements = {s["Sid"]: s for s in json.loads(one(stack, "aws_s3_bucket_policy")["policy"])["Statement"]}
+    assert statements["DenyInsecureTransport"]["Effect"] == "Deny"
+    assert statements["NothingIsDeleted"]["Effect"] == "Deny"
+    assert {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"} <= set(
+        statements["NothingIsDeleted"]["Action"])
+    assert statements["OnlyCloudTrailAndConfigWrite"]["Condition"]["StringNotEqualsIfExists"][
+        "aws:PrincipalServiceName"] == ["cloudtrail.amazonaws.com", "config.amazonaws.com"]
+    allowed = {p for s in statements.values() if s["Effect"] == "Allow"
+               for p in ([s["Principal"]["Service"]] if isinstance(s["Principal"]["Service"], str)
+                         else s["Principal"]["Service"])}
+    assert allowed == {"cloudtrail.amazonaws.com", "config.amazonaws.com"}
+    assert statements["ConfigDelivers"]["Condition"]["StringEquals"]["aws:SourceAccount"] == list(
+        settings.organisation.account_ids)
+
+
+def test_the_organisation_trail_is_multi_region_validated_encrypted_and_in_cloudwatch(aws_stacks, settings):
+    trail = one(aws_stacks["security"], "aws_cloudtrail")
+    assert trail["is_organization_trail"] is True and trail["is_multi_region_trail"] is True
+    assert trail["enable_log_file_validation"] is True and trail["include_global_service_events"] is True
+    assert trail["kms_key_id"].startswith("${aws_kms_key.log-archive_key")
+    assert trail["cloud_watch_logs_group_arn"].startswith("${aws_cloudwatch_log_group.log-archive_trail-logs")
+    group = one(aws_stacks["security"], "aws_cloudwatch_log_group")
+    assert group["retention_in_days"] == settings.get("security").log_archive.trail_log_retention_days
+    aggregator = one(aws_stacks["security"], "aws_config_configuration_aggregator")
+    assert aggregator["account_aggregation_source"]["account_ids"] == list(settings.organisation.account_ids)
+
+
+@pytest.mark.parametrize("name", GUARDED)
+def test_every_member_account_runs_guardduty_config_and_security_hub_into_the_archive(aws_stacks, settings, name):
+    stack, ws = aws_stacks[name], settings.get(name)
+    archive = settings.get("security")
+    detector = one(stack, "aws_guardduty_detector")
+    assert detector["enable"] is True
+    assert detector["finding_publishing_frequency"] == ws.guardrails.finding_publishing_frequency
+    recorder = one(stack, "aws_config_configuration_recorder")["recording_group"]
+    assert recorder["all_supported"] is True
+    # Global types (IAM) once per account: dr shares production's account.
+    assert recorder["include_global_resource_types"] is ws.owns_account_settings
+    channel = one(stack, "aws_config_delivery_channel")
+    assert channel["s3_bucket_name"] == f"{archive.project}-log-archive-{archive.account_id}"
+    assert one(stack, "aws_config_configuration_recorder_status")["is_enabled"] is True
+    rules = {r["source"]["source_identifier"] for r in resources(stack, "aws_config_config_rule").values()}
+    assert rules == set(ws.guardrails.config_rules)
+    assert one(stack, "aws_config_aggregate_authorization")["account_id"] == archive.account_id
+    assert one(stack, "aws_securityhub_standards_subscription")["standards_arn"] == (
+        f"arn:aws:securityhub:{ws.region}::standards/aws-foundational-security-best-practices/v/1.0.0")
+    findings = one(stack, "aws_cloudwatch_event_rule")
+    assert json.loads(findings["event_pattern"])["source"] == ["aws.guardduty", "aws.securityhub"]
+    target = one(stack, "aws_cloudwatch_event_target")
+    assert target["arn"].startswith("${aws_sns_topic.guardrails_findings")
+
+
+@pytest.mark.parametrize("name", ["staging", "production"])
+def test_environment_zones_are_delegated_from_the_apex_through_the_management_account(aws_stacks, settings, name):
+    stack, management = aws_stacks[name], settings.get("management")
+    parent = next(p for p in stack["provider"]["aws"] if p.get("alias") == "parent_zone")
+    assert parent["allowed_account_ids"] == [management.account_id]
+    assert parent["assume_role"][0]["role_arn"] == management.role_arn
+    zone = one(stack, "data_aws_route53_zone") if False else next(iter(stack["data"]["aws_route53_zone"].values()))
+    assert zone["name"] == management.apex_zone.zone_name and zone["provider"] == "aws.parent_zone"
+    ns = next(r for r in resources(stack, "aws_route53_record").values() if r["type"] == "NS")
+    assert ns["name"] == settings.get(name).dns.zone_name and ns["provider"] == "aws.parent_zone"
+    assert ns["records"] == "${aws_route53_zone.dns_zone_C9EC0A1B.name_servers}" or "name_servers" in ns["records"]
+    apex = one(aws_stacks["management"], "aws_route53_zone")
+    assert apex["name"] == management.apex_zone.zone_name
+
+
+def test_the_pipeline_checks_deploys_staging_tests_it_then_waits_for_approval_before_production(aws_stacks, settings):
+    stack, ws = aws_stacks["management"], settings.get("management")
+    pipeline = one(stack, "aws_codepipeline")
+    stages = [(s["name"], [a["name"] for a in s["action"]]) for s in pipeline["stage"]]
+    assert stages == [("Source", ["source"]), ("Checks", ["checks"]),
+                      ("Deploy-staging", ["deploy-staging", "integration-staging"]),
+                      ("Approve-production", ["approve"]), ("Deploy-production", ["deploy-production"])]
+    assert pipeline["artifact_store"][0]["encryption_key"]["type"] == "KMS"
+    projects = {p["name"]: p for p in resources(stack, "aws_codebuild_project").values()}
+    assert set(projects) == {f"{ws.project}-management-{label}" for label in
+                             ("checks", "deploy-staging", "deploy-production", "integration-staging")}
+    for project in projects.values():
+        assert project["encryption_key"].startswith("${aws_kms_key.pipeline_key")
+        assert project["environment"]["privileged_mode"] is False
+        assert project["logs_config"]["cloudwatch_logs"]["group_name"].startswith("${aws_cloudwatch_log_group")
+    deploy = json.loads(projects[f"{ws.project}-management-deploy-production"]["source"]["buildspec"])
+    assert deploy["phases"]["build"]["commands"][-1].endswith("python main.py deploy production")
+    test = json.loads(projects[f"{ws.project}-management-integration-staging"]["source"]["buildspec"])
+    assert test["phases"]["build"]["commands"][-1].endswith("main.py test integration --workspace staging")
+    build_policy = json.loads(next(p for p in resources(stack, "aws_iam_role_policy").values()
+                                   if p["name"] == "build")["policy"])
+    assume = next(s for s in build_policy["Statement"] if s["Action"] == "sts:AssumeRole")
+    assert assume["Resource"] == [f"arn:aws:iam::{a}:role/{ws.role_name}" for a in settings.organisation.account_ids]
+
+
+def test_only_staging_has_the_scheduler_with_both_schedules_from_config(aws_stacks, settings):
+    assert [n for n, s in aws_stacks.items() if resources(s, "aws_lambda_function")] == ["staging"]
+    stack, ws = aws_stacks["staging"], settings.get("staging")
+    function = one(stack, "aws_lambda_function")
+    assert function["runtime"] == "python3.12" and function["handler"] == "handler.handler"
+    assert function["filename"].startswith("assets/") and function["filename"].endswith("archive.zip")
+    assert function["source_code_hash"].startswith("${filebase64sha256(")
+    assert function["reserved_concurrent_executions"] == 1
+    assert function["environment"]["variables"]["STATE_PARAMETER"] == f"/{ws.project}/staging/scheduler/saved-counts"
+    schedules = {s["name"]: s for s in resources(stack, "aws_scheduler_schedule").values()}
+    prefix = f"{ws.project}-staging-scheduler"
+    assert schedules[f"{prefix}-off"]["schedule_expression"] == ws.scheduler.off_schedule
+    assert schedules[f"{prefix}-on"]["schedule_expression"] == ws.scheduler.on_schedule
+    for action in ("off", "on"):
+        schedule = schedules[f"{prefix}-{action}"]
+        assert schedule["schedule_expression_timezone"] == ws.scheduler.timezone
+        assert json.loads(schedule["target"]["input"]) == {"action": action}
+    policy = json.loads(next(p for p in resources(stack, "aws_iam_role_policy").values()
+                             if p["name"] == "switch-the-environment")["policy"])
+    database = next(s for s in policy["Statement"] if s["Sid"] == "Database")
+    assert database["Resource"].endswith(f":cluster:{ws.project}-staging")
+
+
+@pytest.mark.parametrize("name", ["staging", "production"])
+def test_backups_select_by_tag_and_copy_to_the_dr_region_where_configured(aws_stacks, settings, name):
+    stack, ws = aws_stacks[name], settings.get(name)
+    vaults = resources(stack, "aws_backup_vault")
+    assert all(v["kms_key_arn"].startswith("${aws_kms_key.backup_") for v in vaults.values())
+    plan = one(stack, "aws_backup_plan")
+    rules = {r["rule_name"]: r for r in plan["rule"]}
+    assert rules["daily"]["schedule"] == ws.backup.daily_schedule
+    assert rules["daily"]["lifecycle"]["delete_after"] == ws.backup.daily_retention_days
+    assert rules["weekly"]["lifecycle"]["delete_after"] == ws.backup.weekly_retention_days
+    if ws.backup.copy_to_dr_region:
+        dr = next(v for v in vaults.values() if v["name"].endswith("-dr"))
+        assert dr["provider"] == "aws.dr_region"
+        region = next(p for p in stack["provider"]["aws"] if p.get("alias") == "dr_region")["region"]
+        assert region == ws.dr_region
+        assert all(r["copy_action"][0]["destination_vault_arn"].startswith("${aws_backup_vault.backup_dr-vault")
+                   for r in rules.values())
+    else:
+        assert len(vaults) == 1 and all("copy_action" not in r for r in rules.values())
+    selection = one(stack, "aws_backup_selection")
+    assert selection["condition"][0]["string_equals"][0] == {"key": "aws:ResourceTag/Workspace", "value": name}
+
+
+@pytest.mark.parametrize("name", ["management", "security", "staging", "production"])
+def test_budgets_alert_at_each_threshold_and_on_forecast(aws_stacks, settings, name):
+    stack, ws = aws_stacks[name], settings.get(name)
+    budget = one(stack, "aws_budgets_budget")
+    assert budget["limit_amount"] == str(ws.budget.monthly_limit_usd) and budget["time_unit"] == "MONTHLY"
+    actual = sorted(n["threshold"] for n in budget["notification"] if n["notification_type"] == "ACTUAL")
+    assert actual == sorted(ws.budget.alert_thresholds_percent)
+    assert [n["threshold"] for n in budget["notification"] if n["notification_type"] == "FORECASTED"] == [100]
+    assert "cost_filter" not in budget, "each of these workspaces owns its account"
+    topic_policy = json.loads(next(p for p in resources(stack, "aws_sns_topic_policy").values()
+                                   if "budget" in p["arn"])["policy"])
+    assert topic_policy["Statement"][1]["Principal"]["Service"] == ["budgets.amazonaws.com"]
