@@ -61,6 +61,10 @@ class Session:
         check_identities(self.settings, workspaces, self.env, self.target)
         if need_state_bucket:
             StateStore(self.settings, self.env).require()
+            state_ws = self.settings.state_workspace
+            if self.paths.local_state_file(state_ws.name).exists():
+                raise UserError(f"the bootstrap of {state_ws.name} did not finish (its state is still in "
+                                f"{self.paths.local_state_file(state_ws.name)}); run `python main.py bootstrap` again")
 
     def synth(self, workspaces: list[Workspace], *, local_state: frozenset[str] = frozenset()) -> None:
         from surgepress.synth import synthesize

@@ -10,11 +10,11 @@ import pytest
 from surgepress.cli import Session, _confirm_destroy
 from surgepress.errors import UserError
 from surgepress.targets import Paths, Target
-from tests.conftest import run_cli
+from tests.conftest import edit_yaml, run_cli
 
 pytestmark = pytest.mark.unit
 
-COMMANDS = ("list", "synth", "plan", "deploy", "destroy", "output", "policy", "emulator", "dataplane", "loadtest",
+COMMANDS = ("list", "bootstrap", "synth", "plan", "deploy", "destroy", "output", "policy", "emulator", "dataplane", "loadtest",
             "test", "env")
 
 
@@ -113,3 +113,34 @@ def test_loadtest_needs_a_running_local_edge(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == ("error: loadtest: staging's data plane is not running; run "
                                      "`python main.py dataplane up staging`")
+
+
+def test_without_a_state_bucket_and_with_another_accounts_identity_nothing_is_synthesized(env_dir, tmp_path):
+    build = tmp_path / "b"
+    try:
+        missing = run_cli("plan", "staging", build=build)
+        assert missing.returncode == 2, missing.stderr
+        assert missing.stderr.strip() == ("error: state bucket surgepress-tfstate-100000000001 does not exist in "
+                                          "account 100000000001 (eu-west-1); run `python main.py bootstrap` first")
+        assert not (build / "synth").exists()
+        # The running emulator's operator is in 100000000001; this configuration says 100000000009.
+        edit_yaml(env_dir / "management.yaml", lambda d: d.update(account_id="100000000009"))
+        edit_yaml(env_dir / "defaults.yaml", lambda d: d["state"].update(account_id="100000000009"))
+        mismatch = run_cli("deploy", "staging", build=build, environments=env_dir)
+        assert mismatch.returncode == 2
+        assert mismatch.stderr.strip() == (
+            "error: environments/management.yaml: state.account_id: the running emulator's operator identity is in "
+            "account 100000000001; stop it (`python main.py emulator down`) or restore the account, "
+            "got '100000000009'")
+        assert not (build / "synth").exists()
+    finally:
+        run_cli("emulator", "down", build=build)
+
+
+def test_destroying_the_state_workspace_on_aws_is_refused_before_anything_runs(tmp_path):
+    build = tmp_path / "b"
+    result = run_cli("destroy", "management", "--target", "aws", build=build)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: refusing to destroy management on aws: it holds the state bucket "
+                                    "surgepress-tfstate-100000000001")
+    assert not build.exists()

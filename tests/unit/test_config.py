@@ -136,6 +136,49 @@ BAD_INPUTS = {
         "staging.yaml", lambda d: d["database"].update(serverless_max_acu=3.3),
         "environments/staging.yaml: database.serverless_max_acu: expected Aurora capacity units from 0.5 to 256 "
         "in steps of 0.5, got 3.3"),
+    "schedule that does not parse": (
+        "staging.yaml", lambda d: d["scheduler"].update(off_schedule="every night at 8"),
+        "environments/staging.yaml: scheduler.off_schedule: not an EventBridge schedule expression (neither "
+        "cron(...) nor rate(...)); expected e.g. cron(0 20 ? * MON-FRI *) or rate(12 hours), got 'every night at 8'"),
+    "cron with both day fields set": (
+        "staging.yaml", lambda d: d["scheduler"].update(on_schedule="cron(0 7 * * MON-FRI *)"),
+        "environments/staging.yaml: scheduler.on_schedule: not an EventBridge schedule expression (exactly one of "
+        "day-of-month and day-of-week must be '?')"),
+    "cron with five fields": (
+        "defaults.yaml", lambda d: d["backup"].update(daily_schedule="cron(0 3 * * ?)"),
+        "environments/defaults.yaml: backup.daily_schedule: not an EventBridge schedule expression (cron needs 6 "
+        "fields (minutes hours day-of-month month day-of-week year), got 5)"),
+    "cron hour out of range": (
+        "staging.yaml", lambda d: d["scheduler"].update(off_schedule="cron(0 25 ? * MON-FRI *)"),
+        "scheduler.off_schedule: not an EventBridge schedule expression (hours 25 is outside 0-23)"),
+    "rate with a plural for one": (
+        "staging.yaml", lambda d: d["scheduler"].update(off_schedule="rate(1 hours)"),
+        "(rate needs a positive count and a unit such as '1 hour' or '12 hours', got '1 hours')"),
+    "unknown time zone": (
+        "staging.yaml", lambda d: d["scheduler"].update(timezone="Europe/Valletta-ish"),
+        "environments/staging.yaml: scheduler.timezone: expected an IANA time zone such as Europe/Malta, "
+        "got 'Europe/Valletta-ish'"),
+    "object lock shorter than archiving": (
+        "security.yaml", lambda d: d.update(log_archive={"object_lock_retention_days": 30}),
+        "environments/security.yaml: log_archive.archive_after_days: exceeds object_lock_retention_days (30), got 90"),
+    "guardrails without a log archive": (
+        "security.yaml", lambda d: d.pop("log_archive"),
+        "guardrails: needs a workspace with `log_archive:` to deliver to"),
+    "two state buckets": (
+        "security.yaml", lambda d: d.update(state_bucket={}),
+        "environments/security.yaml: state_bucket: only one workspace may declare it; management "
+        "(environments/management.yaml) already does"),
+    "state account not the bucket's": (
+        "defaults.yaml", lambda d: d["state"].update(account_id="100000000002"),
+        "environments/management.yaml: state.account_id: the state bucket is deployed by management (account "
+        "100000000001, eu-west-1); state must name that account and region, got '100000000002 eu-west-1'"),
+    "pipeline deploys an unknown workspace": (
+        "management.yaml", lambda d: d.update(pipeline={"deploy_workspaces": ["staging", "prod"]}),
+        "environments/management.yaml: pipeline.deploy_workspaces: unknown workspace 'prod', got ['staging', 'prod']"),
+    "budget thresholds not numbers": (
+        "staging.yaml", lambda d: d["budget"].update(alert_thresholds_percent=["half"]),
+        "environments/staging.yaml: budget.alert_thresholds_percent: expected a list of distinct whole numbers "
+        "from 1 to 1000, got ['half']"),
     "retention CloudWatch does not offer": (
         "staging.yaml", lambda d: d["network"].update(flow_log_retention_days=100),
         "environments/staging.yaml: network.flow_log_retention_days: expected one of 1, 3, "),
@@ -170,7 +213,8 @@ def test_a_file_that_is_not_a_mapping_is_refused(env_dir):
 
 
 @pytest.mark.parametrize("case", ["account id not 12 digits", "cidr overlap", "dr region equal to primary",
-                                  "unknown key", "az count larger than the region has"])
+                                  "unknown key", "az count larger than the region has",
+                                  "schedule that does not parse", "two state buckets"])
 def test_cli_exits_2_with_one_line_and_synthesizes_nothing(env_dir, tmp_path, case):
     _break(env_dir, case)
     build = tmp_path / "build"
@@ -195,3 +239,24 @@ def test_cli_unknown_workspace_exits_2(tmp_path):
     assert result.returncode == 2
     assert "unknown workspace 'qa'" in result.stderr
     assert not (tmp_path / "build").exists()
+
+
+@pytest.mark.parametrize("expression", ["cron(0 20 ? * MON-FRI *)", "cron(0 7 ? * MON-FRI *)", "cron(0 3 ? * * *)",
+                                        "cron(0 4 ? * SUN *)", "cron(15 10 L * ? 2027)", "cron(0/15 * ? * 2#1 *)",
+                                        "rate(1 hour)", "rate(12 hours)", "rate(5 minutes)"])
+def test_valid_eventbridge_schedules_are_accepted(expression):
+    from surgepress.config import schedule_problem
+
+    assert schedule_problem(expression) == ""
+
+
+def test_each_workspace_learns_where_its_zone_is_delegated_from_and_where_logs_go(settings):
+    management, security = settings.get("management"), settings.get("security")
+    for name in ("staging", "production"):
+        parent = settings.get(name).parent_zone
+        assert (parent.zone_name, parent.account_id, parent.role_arn) == (
+            management.apex_zone.zone_name, management.account_id, management.role_arn)
+    assert settings.get("dr").parent_zone is None, "dr has no zone of its own yet"
+    assert {ws.log_archive_account_id for ws in settings.workspaces.values() if ws.guardrails} == {
+        security.account_id}
+    assert settings.state_workspace is management

@@ -450,3 +450,126 @@ def test_the_ssm_testinfra_backend_sends_run_command_documents_and_reads_the_res
     (command,) = ssm.list_commands(InstanceId=instance["InstanceId"])["Commands"]
     assert command["DocumentName"] == "AWS-RunShellScript"
     assert command["Parameters"]["commands"] == ["systemctl is-active ecs"]
+
+
+def test_security_hub_subscribes_to_a_standard_and_lists_it_until_disabled(emulator):
+    # securityhub_standards shim: moto has no standards API and no configuration update.
+    hub = client(emulator, session_in(emulator, "100000000002", "eu-west-1"), "securityhub")
+    hub.enable_security_hub(EnableDefaultStandards=False)
+    hub.update_security_hub_configuration(AutoEnableControls=True)
+    standard = "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0"
+    enabled = hub.batch_enable_standards(StandardsSubscriptionRequests=[{"StandardsArn": standard}])
+    arn = enabled["StandardsSubscriptions"][0]["StandardsSubscriptionArn"]
+    assert arn == ("arn:aws:securityhub:eu-west-1:100000000002:subscription/"
+                   "aws-foundational-security-best-practices/v/1.0.0")
+    listed = hub.get_enabled_standards(StandardsSubscriptionArns=[arn])["StandardsSubscriptions"]
+    assert [(s["StandardsArn"], s["StandardsStatus"]) for s in listed] == [(standard, "READY")]
+    hub.batch_disable_standards(StandardsSubscriptionArns=[arn])
+    assert hub.get_enabled_standards(StandardsSubscriptionArns=[arn])["StandardsSubscriptions"] == []
+    hub.disable_security_hub()
+
+
+def test_budget_notifications_have_their_subscribers_and_budgets_their_tags(emulator):
+    # budgets_subscribers shim: the provider reads both for every budget.
+    budgets = client(emulator, session_in(emulator, "100000000003", "us-east-1"), "budgets")
+    subscriber = {"SubscriptionType": "SNS", "Address": "arn:aws:sns:eu-west-1:100000000003:budget"}
+    notification = {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN", "Threshold": 80.0,
+                    "ThresholdType": "PERCENTAGE"}
+    budgets.create_budget(AccountId="100000000003", Budget={
+        "BudgetName": "shim-test", "BudgetLimit": {"Amount": "100", "Unit": "USD"}, "TimeUnit": "MONTHLY",
+        "BudgetType": "COST"}, ResourceTags=[{"Key": "Workspace", "Value": "staging"}])
+    budgets.create_notification(AccountId="100000000003", BudgetName="shim-test", Notification=notification,
+                                Subscribers=[subscriber])
+    found = budgets.describe_subscribers_for_notification(AccountId="100000000003", BudgetName="shim-test",
+                                                          Notification={**notification, "Threshold": 80})
+    assert found["Subscribers"] == [subscriber]
+    arn = "arn:aws:budgets::100000000003:budget/shim-test"
+    assert budgets.list_tags_for_resource(ResourceARN=arn)["ResourceTags"] == [{"Key": "Workspace",
+                                                                                 "Value": "staging"}]
+    with pytest.raises(budgets.exceptions.NotFoundException):
+        budgets.describe_subscribers_for_notification(AccountId="100000000003", BudgetName="shim-test",
+                                                      Notification={**notification, "Threshold": 50})
+
+
+def test_backup_selections_belong_to_their_plan(emulator):
+    # backup_selections shim: moto has plans but no selections.
+    backup = client(emulator, session_in(emulator, "100000000003", "eu-west-1"), "backup")
+    plan = backup.create_backup_plan(BackupPlan={"BackupPlanName": "shim-test", "Rules": [
+        {"RuleName": "daily", "TargetBackupVaultName": "Default", "ScheduleExpression": "cron(0 3 ? * * *)"}]})
+    selection = {"SelectionName": "by-tag", "IamRoleArn": "arn:aws:iam::100000000003:role/backup",
+                 "Resources": ["arn:aws:s3:::shim-*"],
+                 "Conditions": {"StringEquals": [{"ConditionKey": "aws:ResourceTag/Workspace",
+                                                  "ConditionValue": "staging"}]}}
+    created = backup.create_backup_selection(BackupPlanId=plan["BackupPlanId"], BackupSelection=selection)
+    got = backup.get_backup_selection(BackupPlanId=plan["BackupPlanId"], SelectionId=created["SelectionId"])
+    assert got["BackupSelection"] == selection
+    listed = backup.list_backup_selections(BackupPlanId=plan["BackupPlanId"])["BackupSelectionsList"]
+    assert [s["SelectionName"] for s in listed] == ["by-tag"]
+    backup.delete_backup_selection(BackupPlanId=plan["BackupPlanId"], SelectionId=created["SelectionId"])
+    with pytest.raises(backup.exceptions.ResourceNotFoundException):
+        backup.get_backup_selection(BackupPlanId=plan["BackupPlanId"], SelectionId=created["SelectionId"])
+
+
+def test_codebuild_projects_fed_by_codepipeline_keep_their_own_key(emulator):
+    # codebuild_projects shim: no location for CODEPIPELINE sources/artifacts; the named key is kept.
+    session = session_in(emulator, "100000000001", "eu-west-1")
+    role = client(emulator, session, "iam").create_role(RoleName="shim-build", AssumeRolePolicyDocument="{}")
+    codebuild = client(emulator, session, "codebuild")
+    key = "arn:aws:kms:eu-west-1:100000000001:key/0b6d3f7e-0000-4000-8000-000000000000"
+    codebuild.create_project(name="shim-test", source={"type": "CODEPIPELINE", "buildspec": "version: 0.2"},
+                             artifacts={"type": "CODEPIPELINE"}, serviceRole=role["Role"]["Arn"],
+                             environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
+                                          "computeType": "BUILD_GENERAL1_SMALL"}, encryptionKey=key)
+    assert codebuild.batch_get_projects(names=["shim-test"])["projects"][0]["encryptionKey"] == key
+
+
+def test_codepipeline_sends_timestamps_as_epoch_numbers(emulator):
+    # codepipeline_timestamps shim: the Go SDK refuses moto's ISO strings.
+    import urllib.request
+
+    session = session_in(emulator, "100000000001", "eu-west-1")
+    role = client(emulator, session, "iam").create_role(
+        RoleName="shim-pipeline", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    pipelines = client(emulator, session, "codepipeline")
+    pipelines.create_pipeline(pipeline={
+        "name": "shim-test", "roleArn": role["Role"]["Arn"],
+        "artifactStore": {"type": "S3", "location": "shim-artifacts"},
+        "stages": [{"name": "Source", "actions": [{"name": "s", "actionTypeId": {
+            "category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
+            "outputArtifacts": [{"name": "src"}], "configuration": {"S3Bucket": "b", "S3ObjectKey": "k"}}]},
+            {"name": "Build", "actions": [{"name": "b", "actionTypeId": {
+                "category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"},
+                "inputArtifacts": [{"name": "src"}], "configuration": {"ProjectName": "p"}}]}]})
+    raw = signed_request(emulator, session, "codepipeline", "POST", "/", json.dumps({"name": "shim-test"}),
+                         {"X-Amz-Target": "CodePipeline_20150709.GetPipeline",
+                          "Content-Type": "application/x-amz-json-1.1"})
+    metadata = json.loads(raw)["metadata"]
+    assert isinstance(metadata["created"], float) and isinstance(metadata["updated"], float)
+    assert abs(metadata["created"] - time.time()) < 300
+
+
+def signed_request(emulator, session, service: str, method: str, path: str, body: str = "",
+                   headers: dict | None = None) -> bytes:
+    """One SigV4-signed request as another SDK (the provider's Go SDK) would shape it."""
+    import urllib.request
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    request = AWSRequest(method=method, url=emulator.endpoint + path, data=body or None, headers=headers or {})
+    SigV4Auth(session.get_credentials().get_frozen_credentials(), service, session.region_name).add_auth(request)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    return opener.open(urllib.request.Request(request.url, data=request.body, headers=dict(request.headers),
+                                              method=method)).read()
+
+
+def test_backup_tags_are_read_without_a_trailing_slash_too(emulator):
+    # backup_api shim: the provider asks /tags/<arn>; moto read the tags of "tags".
+    session = session_in(emulator, "100000000003", "eu-west-1")
+    backup = client(emulator, session, "backup")
+    arn = backup.create_backup_vault(BackupVaultName="shim-tags", BackupVaultTags={"Workspace": "staging"})[
+        "BackupVaultArn"]
+    assert backup.list_tags(ResourceArn=arn)["Tags"] == {"Workspace": "staging"}  # boto3: /tags/<arn>/
+    assert json.loads(signed_request(emulator, session, "backup", "GET", f"/tags/{arn}"))["Tags"] == {
+        "Workspace": "staging"}

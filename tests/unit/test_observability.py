@@ -15,7 +15,7 @@ def _alarms(stack: dict) -> dict[str, dict]:
 
 def test_every_platform_alarm_notifies_the_encrypted_topic(local_stacks, settings):
     stack = local_stacks["production"]
-    (topic_id, topic), = resources(stack, "aws_sns_topic").items()
+    (topic_id, topic), = [(k, t) for k, t in resources(stack, "aws_sns_topic").items() if k.startswith("observability")]
     assert topic["kms_master_key_id"].startswith("${aws_kms_key.observability_topic-key")
     alarms = {n: a for n, a in _alarms(stack).items() if not n.endswith("-surge")}
     names = {n.removeprefix("surgepress-production-") for n in alarms}

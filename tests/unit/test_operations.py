@@ -141,7 +141,8 @@ def test_only_staging_has_the_scheduler_with_both_schedules_from_config(aws_stac
     policy = json.loads(next(p for p in resources(stack, "aws_iam_role_policy").values()
                              if p["name"] == "switch-the-environment")["policy"])
     database = next(s for s in policy["Statement"] if s["Sid"] == "Database")
-    assert database["Resource"].endswith(f":cluster:{ws.project}-staging")
+    assert database["Resource"] == (f"arn:aws:rds:{ws.region}:{ws.account_id}:cluster:"
+                                    "${aws_rds_cluster.database_cluster_FAF2FB92.cluster_identifier}")
 
 
 @pytest.mark.parametrize("name", ["staging", "production"])

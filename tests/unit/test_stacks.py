@@ -64,26 +64,26 @@ def test_bootstrap_synthesizes_the_state_workspace_with_local_state_only(setting
     dirs = synthesize(settings, [state_ws], target=Target.LOCAL, paths=paths, local_state=frozenset({state_ws.name}))
     stack = json.loads((dirs[state_ws.name] / "cdk.tf.json").read_text())
     assert stack["terraform"]["backend"] == {"local": {"path": str(paths.local_state_file(state_ws.name))}}
-    bucket = next(iter(resources(stack, "aws_s3_bucket").values()))
-    assert bucket["bucket"] == state_ws.state.bucket
+    assert state_ws.state.bucket in [b["bucket"] for b in resources(stack, "aws_s3_bucket").values()]
 
 
 def test_the_state_bucket_is_private_versioned_kms_encrypted_and_tls_only(aws_stacks, settings):
     stack = aws_stacks[settings.state_workspace.name]
-    assert len(resources(stack, "aws_s3_bucket")) == 1
-    encryption = next(iter(resources(stack, "aws_s3_bucket_server_side_encryption_configuration").values()))
+
+    def state(rtype: str) -> dict:
+        return next(r for key, r in resources(stack, rtype).items() if key.startswith("state_"))
+
+    assert state("aws_s3_bucket")["bucket"] == settings.state_workspace.state.bucket
+    encryption = state("aws_s3_bucket_server_side_encryption_configuration")
     assert encryption["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
-    assert next(iter(resources(stack, "aws_s3_bucket_versioning").values()))[
-        "versioning_configuration"]["status"] == "Enabled"
-    block = next(iter(resources(stack, "aws_s3_bucket_public_access_block").values()))
+    assert state("aws_s3_bucket_versioning")["versioning_configuration"]["status"] == "Enabled"
+    block = state("aws_s3_bucket_public_access_block")
     assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls",
                                           "restrict_public_buckets"))
-    policy = json.loads(next(iter(resources(stack, "aws_s3_bucket_policy").values()))["policy"])
+    policy = json.loads(state("aws_s3_bucket_policy")["policy"])
     assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    alias = next(iter(resources(stack, "aws_kms_alias").values()))
-    assert alias["name"] == f"alias/{settings.state_workspace.state.bucket}"
-    key = next(iter(resources(stack, "aws_kms_key").values()))
-    assert key["enable_key_rotation"] is True
+    assert state("aws_kms_alias")["name"] == f"alias/{settings.state_workspace.state.bucket}"
+    assert state("aws_kms_key")["enable_key_rotation"] is True
 
 
 def test_only_workspaces_with_a_network_section_get_a_vpc(local_stacks):

@@ -26,8 +26,9 @@ SHIMS: tuple[str, ...] = (
     "ssm_consistent_listing",
     "securityhub_standards",
     "budgets_subscribers",
-    "backup_selections",
+    "backup_api",
     "codebuild_projects",
+    "codepipeline_timestamps",
 )
 
 

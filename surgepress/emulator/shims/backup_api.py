@@ -1,9 +1,12 @@
-"""AWS Backup: backup selections (which resources a plan backs up).
+"""AWS Backup: backup selections, and tags read the way the Go SDK asks for them.
 
-moto has vaults and plans but no `CreateBackupSelection`, `GetBackupSelection`,
-`ListBackupSelections` or `DeleteBackupSelection`. A selection is kept per plan as AWS
-describes it (the request's `BackupSelection`, plus ids, the creation time and the
-creator request id); a plan that does not exist is a `ResourceNotFoundException`.
+- moto has vaults and plans but no `CreateBackupSelection`, `GetBackupSelection`,
+  `ListBackupSelections` or `DeleteBackupSelection`. A selection is kept per plan as AWS
+  describes it (the request's `BackupSelection`, plus ids, the creation time and the creator
+  request id); a plan that does not exist is a `ResourceNotFoundException`.
+- moto finds the resource of `ListTags` as the path's second-to-last segment, which holds
+  for boto3's `/tags/<arn>/` but not for the provider's `/tags/<arn>` (it then reads the
+  tags of "tags": none, and every plan adds them again).
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from urllib.parse import unquote
 from datetime import datetime, timezone
 from typing import Any
 
 SELECTIONS = "surgepress_backup_selections"
+TAGS_PATH = re.compile(r"/tags/(?P<arn>[^?]+?)/?(\?.*)?$")
 PATH = re.compile(r"/backup/plans/(?P<plan>[^/]+)/selections/?(?P<selection>[^/]*)/?$")
 
 
@@ -57,5 +62,10 @@ def install() -> None:
              "BackupPlanId": plan_id, "CreationDate": e["CreationDate"], "IamRoleArn": e["BackupSelection"]["IamRoleArn"]}
             for e in selections.values()]})
 
-    for function in (create_backup_selection, get_backup_selection, delete_backup_selection, list_backup_selections):
+    def list_tags(self: Any) -> str:
+        arn = unquote(TAGS_PATH.search(self.path).group("arn"))
+        return json.dumps({"Tags": self.backup_backend.list_tags(resource_arn=arn)})
+
+    for function in (create_backup_selection, get_backup_selection, delete_backup_selection, list_backup_selections,
+                     list_tags):
         setattr(BackupResponse, function.__name__, function)
