@@ -86,7 +86,7 @@ class WorkspaceStack(TerraformStack):
             LogArchive(self, "log-archive", props=LogArchiveProps(
                 name=self.resource_prefix, project=workspace.project, account_id=workspace.account_id,
                 region=workspace.region, member_account_ids=organisation.account_ids,
-                member_regions=organisation.regions, **asdict(workspace.log_archive)))
+                **asdict(workspace.log_archive)))
         if workspace.guardrails:
             Guardrails(self, "guardrails", props=GuardrailsProps(
                 name=self.resource_prefix, account_id=workspace.account_id, region=workspace.region,

@@ -41,6 +41,7 @@ from constructs import Construct
 
 from modules.notifications import encrypted_topic
 from modules.outputs import export
+from modules.policy import skip_check
 from modules.roles import PlatformRole
 
 FSBP_STANDARD = "standards/aws-foundational-security-best-practices/v/1.0.0"
@@ -71,6 +72,10 @@ class Guardrails(Construct):
         tags = {"Name": f"{props.name}-guardrails", "PlatformRole": props.role.value}
         self.detector = GuarddutyDetector(self, "guardduty", enable=True, tags=tags,
                                           finding_publishing_frequency=props.finding_publishing_frequency)
+        skip_check(self.detector, {
+            "CKV2_AWS_3": "every account and region the platform uses gets its own detector here; organisation "
+                          "auto-enable needs AWS Organizations' management account, which account vending owns",
+        })
         self.findings_topic = encrypted_topic(self, "findings", name=f"{props.name}-security-findings",
                                               account_id=props.account_id, publishers=("events.amazonaws.com",),
                                               description=f"{props.name} security findings", tags=tags)
@@ -91,6 +96,11 @@ class Guardrails(Construct):
             self, "config-recorder", name=props.name, role_arn=role.arn,
             recording_group=ConfigConfigurationRecorderRecordingGroup(
                 all_supported=True, include_global_resource_types=props.record_global_types))
+        if not props.record_global_types:
+            skip_check(recorder, {
+                "CKV2_AWS_48": "global resources (IAM) are recorded once per account, by the recorder of the "
+                               "workspace that owns the account's settings; twice would double every item",
+            })
         channel = ConfigDeliveryChannel(
             self, "config-delivery", name=props.name, s3_bucket_name=props.log_archive_bucket,
             snapshot_delivery_properties=ConfigDeliveryChannelSnapshotDeliveryProperties(

@@ -10,7 +10,8 @@ What it creates
     - An organisation-wide, multi-region CloudTrail with log-file validation, KMS, global
       service events and S3/Lambda data events, also delivered to a KMS-encrypted CloudWatch
       Logs group (for metric filters and quick queries).
-    - An AWS Config aggregator over the organisation's accounts and regions.
+    - An AWS Config aggregator over the organisation's accounts, in every region (a region
+      nobody uses is exactly where an intruder would start).
 
 Assumptions
     The account is the organisation's delegated administrator for CloudTrail and Config.
@@ -66,8 +67,6 @@ class LogArchiveProps:
     """Home region of the trail and the aggregator."""
     member_account_ids: tuple[str, ...]
     """Every account that delivers here (this one included)."""
-    member_regions: tuple[str, ...]
-    """Regions the Config aggregator covers."""
     object_lock_mode: str = "COMPLIANCE"
     object_lock_retention_days: int = 365
     archive_after_days: int = 90
@@ -195,6 +194,6 @@ class LogArchive(Construct):
         ConfigConfigurationAggregator(
             self, "aggregator", name=f"{props.project}-organization", tags=tags,
             account_aggregation_source=ConfigConfigurationAggregatorAccountAggregationSource(
-                account_ids=accounts, regions=list(props.member_regions)))
+                account_ids=accounts, all_regions=True))
         export(self, {"log_archive_bucket_name": self.bucket.bucket, "log_archive_kms_key_arn": self.key.arn,
                       "trail_arn": self.trail.arn})

@@ -9,7 +9,8 @@ What it creates
     - Two EventBridge Scheduler schedules, `off_schedule` and `on_schedule`, in `timezone`
       (daylight saving included), each invoking the function with its action.
     - The function's role (only what the two actions need, on this environment's resources),
-      the schedules' role (invoke this function only), and a KMS-encrypted log group.
+      the schedules' role (invoke this function, read
+      its inputs encrypted with the function's key), and a KMS-encrypted log group.
 
 Assumptions
     A deploy while the environment is off restores the Terraform-managed scaling floors; the
@@ -137,8 +138,8 @@ class Scheduler(Construct):
                  "Resource": f"arn:aws:ssm:{region}:{account}:parameter{parameter}"},
             ],
         }))
-        env_key = customer_key(self, "env-key", description=f"{name} environment variables", account_id=account,
-                               tags=tags)
+        env_key = customer_key(self, "env-key", description=f"{name} environment and schedule inputs",
+                               account_id=account, tags=tags)
         asset = TerraformAsset(self, "code", path=str(reproducible_copy(FUNCTION_DIR)), type=AssetType.ARCHIVE)
         self.function = LambdaFunction(
             self, "function", function_name=name, role=role.arn, runtime=RUNTIME, handler="handler.handler",
@@ -159,12 +160,14 @@ class Scheduler(Construct):
         invoker = IamRole(self, "schedule-role", name=f"{name}-invoke",
                           assume_role_policy=_assume("scheduler.amazonaws.com", account), tags=tags)
         IamRolePolicy(self, "schedule-policy", role=invoker.id, name="invoke-the-scheduler", policy=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction",
-                                                    "Resource": self.function.arn}]}))
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": self.function.arn},
+                {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": env_key.arn}]}))
         self.schedules = {
             action: SchedulerSchedule(
                 self, f"{action}-schedule", name=f"{name}-{action}", schedule_expression=expression,
                 schedule_expression_timezone=props.timezone, description=f"switch {props.name} {action}",
+                kms_key_arn=env_key.arn,
                 flexible_time_window=SchedulerScheduleFlexibleTimeWindow(mode="OFF"),
                 target=SchedulerScheduleTarget(arn=self.function.arn, role_arn=invoker.arn,
                                                input=json.dumps({"action": action}),

@@ -17,6 +17,12 @@ def test_deploy_every_workspace_of_the_run(harness, record_property):
     started = time.monotonic()
     harness.state.stages["deploy"] = {"status": "started"}
     harness.save()
+    state_ws = harness.settings.state_workspace
+    boot = harness.cli("bootstrap")
+    assert boot.returncode == 0, boot.stdout[-3000:] + boot.stderr[-3000:]
+    assert f"move state into s3://{state_ws.state.bucket}/{state_ws.state_key}" in boot.stdout
+    again = harness.cli("bootstrap")
+    assert again.returncode == 0 and "nothing to do" in again.stdout, "bootstrap is idempotent"
     result = harness.cli("deploy", *harness.workspace_args())
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     names = harness.state.workspaces

@@ -182,7 +182,7 @@ def test_a_task_definition_without_what_wordpress_needs_is_refused_by_name(setti
 
 
 def test_only_workspaces_with_a_site_get_a_data_plane(settings):
-    assert [ws.name for ws in dataplane_workspaces(settings.workspaces.values())] == ["production", "staging"]
+    assert [ws.name for ws in dataplane_workspaces(settings.workspaces.values())] == ["staging", "production"]
 
 
 def test_a_missing_debian_package_is_one_line_saying_how_to_install_it(monkeypatch):

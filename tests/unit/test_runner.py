@@ -16,7 +16,7 @@ from surgepress.runner import (
     find_provider_mirror,
     write_cli_config,
 )
-from surgepress.targets import Target
+from surgepress.targets import Paths, Target
 
 pytestmark = pytest.mark.unit
 
@@ -45,12 +45,18 @@ def test_merged_lines_stream_stdout_and_stderr_in_order_of_arrival():
     assert proc.wait() == 0
 
 
-def test_every_workspace_is_valid_terraform(local_stacks, synth_paths, settings):
-    """`terraform init` + `terraform validate` against the provider mirror, per workspace."""
-    env = {"TF_CLI_CONFIG_FILE": str(write_cli_config(synth_paths.terraform_dir))}
-    for name in local_stacks:
+def test_every_workspace_is_valid_terraform(settings, tmp_path):
+    """`terraform init` + `terraform validate` against the provider mirror, per workspace (with
+    local state, as while bootstrapping: validation needs no state bucket)."""
+    from surgepress.synth import synthesize
+
+    paths = Paths(tmp_path)
+    synthesize(settings, list(settings.workspaces.values()), target=Target.LOCAL, paths=paths,
+               local_state=frozenset(settings.names))
+    env = {"TF_CLI_CONFIG_FILE": str(write_cli_config(paths.terraform_dir))}
+    for name in settings.names:
         out = io.StringIO()
-        runner = WorkspaceRunner(name, synth_paths.stack_dir(Target.LOCAL, name), env, out=out)
+        runner = WorkspaceRunner(name, paths.stack_dir(Target.LOCAL, name), env, out=out)
         assert runner.init() is True
         assert runner.init() is False, "an unchanged terraform block must not be initialised again"
         code, tail = runner._stream("validate")
