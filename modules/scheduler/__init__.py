@@ -5,7 +5,9 @@ What it creates
       archive provider needed) that scales every ECS service of the cluster and the named
       Auto Scaling groups to zero and stops the Aurora cluster (`off`), or restores what it
       saved and starts the cluster (`on`). The counts live in one SSM parameter,
-      `<parameter_prefix>/scheduler/saved-counts`, which the function writes.
+      `<parameter_prefix>/scheduler/saved-counts`: Terraform creates it (empty, `{}`) and
+      deletes it with the environment; its value belongs to the function, so Terraform
+      ignores changes to it.
     - Two EventBridge Scheduler schedules, `off_schedule` and `on_schedule`, in `timezone`
       (daylight saving included), each invoking the function with its action.
     - The function's role (only what the two actions need, on this environment's resources),
@@ -28,7 +30,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdktf import AssetType, Fn, TerraformAsset
+from cdktf import AssetType, Fn, TerraformAsset, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction, LambdaFunctionEnvironment, LambdaFunctionTracingConfig
@@ -38,6 +40,7 @@ from cdktf_cdktf_provider_aws.scheduler_schedule import (
     SchedulerScheduleTarget,
     SchedulerScheduleTargetRetryPolicy,
 )
+from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
 from modules.kms import customer_key
@@ -138,6 +141,9 @@ class Scheduler(Construct):
                  "Resource": f"arn:aws:ssm:{region}:{account}:parameter{parameter}"},
             ],
         }))
+        SsmParameter(self, "saved-counts", name=parameter, type="String", value=json.dumps({}), tags=tags,
+                     description="counts the scheduler saved at its last off (written by the function)",
+                     lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]))
         env_key = customer_key(self, "env-key", description=f"{name} environment and schedule inputs",
                                account_id=account, tags=tags)
         asset = TerraformAsset(self, "code", path=str(reproducible_copy(FUNCTION_DIR)), type=AssetType.ARCHIVE)

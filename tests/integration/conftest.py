@@ -40,10 +40,10 @@ DEPLOY_TIMEOUT_S = 1500
 PROJECT = "surgepress"
 
 
-def release_protection(directory: Path) -> None:
+def release_protection(directory: Path) -> list[str]:
     """What an operator does before tearing an environment down for good: allow Terraform to
     delete buckets that hold objects (the emulator, like S3, writes access logs into them),
-    clusters and load balancers that are deletion-protected."""
+    clusters and load balancers that are deletion-protected. Returns the workspaces changed."""
     def release(data: dict) -> None:
         if data.get("storage") is not None:
             data["storage"] = {**data["storage"], "enable_force_destroy": True}
@@ -51,8 +51,13 @@ def release_protection(directory: Path) -> None:
             if data.get(section) is not None:
                 data[section] = {**data[section], "enable_deletion_protection": False}
 
-    for path in directory.glob("*.yaml"):
+    changed = []
+    for path in sorted(directory.glob("*.yaml")):
+        before = path.read_text()
         edit_yaml(path, release)
+        if path.read_text() != before and path.name != "defaults.yaml":
+            changed.append(path.stem)
+    return changed
 
 
 @dataclass
@@ -110,12 +115,13 @@ class Harness:
         return info.environment()
 
     def destroy(self) -> subprocess.CompletedProcess:
-        release_protection(self.environments)
-        released = self.cli("deploy", *self.workspace_args(), "--no-dataplane")
+        changed = [name for name in release_protection(self.environments) if name in self.state.workspaces]
+        # Only the workspaces whose settings changed need the release applied.
+        released = self.cli("deploy", *changed, "--no-dataplane") if changed else None
         approvals = [arg for name in self.state.workspaces if self.settings.get(name).protected
                      for arg in ("--yes-destroy", name)]
         result = self.cli("destroy", *self.workspace_args(), *approvals)
-        result.stdout = released.stdout + result.stdout
+        result.stdout = (released.stdout if released else "") + result.stdout
         if result.returncode == 0:
             self.state.stages["teardown"] = {"status": "passed"}
             self.save()

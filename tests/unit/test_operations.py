@@ -129,7 +129,11 @@ def test_only_staging_has_the_scheduler_with_both_schedules_from_config(aws_stac
     assert function["filename"].startswith("assets/") and function["filename"].endswith("archive.zip")
     assert function["source_code_hash"].startswith("${filebase64sha256(")
     assert function["reserved_concurrent_executions"] == 1
-    assert function["environment"]["variables"]["STATE_PARAMETER"] == f"/{ws.project}/staging/scheduler/saved-counts"
+    parameter = f"/{ws.project}/staging/scheduler/saved-counts"
+    assert function["environment"]["variables"]["STATE_PARAMETER"] == parameter
+    saved = next(p for p in resources(stack, "aws_ssm_parameter").values() if p["name"] == parameter)
+    assert (saved["type"], saved["value"], saved["lifecycle"]["ignore_changes"]) == ("String", "{}", ["value"]), \
+        "Terraform owns the parameter's life, the function its value"
     schedules = {s["name"]: s for s in resources(stack, "aws_scheduler_schedule").values()}
     prefix = f"{ws.project}-staging-scheduler"
     assert schedules[f"{prefix}-off"]["schedule_expression"] == ws.scheduler.off_schedule
