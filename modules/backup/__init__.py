@@ -13,12 +13,21 @@ What it creates
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from cdktf import TerraformProvider
-from cdktf_cdktf_provider_aws.backup_plan import BackupPlan, BackupPlanRule, BackupPlanRuleCopyAction, BackupPlanRuleCopyActionLifecycle, BackupPlanRuleLifecycle
-from cdktf_cdktf_provider_aws.backup_selection import BackupSelection, BackupSelectionCondition, BackupSelectionConditionStringEquals
+from cdktf_cdktf_provider_aws.backup_plan import (
+    BackupPlan,
+    BackupPlanRule,
+    BackupPlanRuleCopyAction,
+    BackupPlanRuleCopyActionLifecycle,
+    BackupPlanRuleLifecycle,
+)
+from cdktf_cdktf_provider_aws.backup_selection import (
+    BackupSelection,
+    BackupSelectionCondition,
+    BackupSelectionConditionStringEquals,
+)
 from cdktf_cdktf_provider_aws.backup_vault import BackupVault
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
@@ -26,7 +35,7 @@ from constructs import Construct
 
 from modules.kms import customer_key
 from modules.outputs import export
-from modules.roles import PlatformRole
+from modules.roles import PlatformRole, service_trust
 
 SERVICE_POLICIES = (
     "service-role/AWSBackupServiceRolePolicyForBackup",
@@ -82,9 +91,7 @@ class Backup(Construct):
             rule("daily", props.daily_schedule, props.daily_retention_days),
             rule("weekly", props.weekly_schedule, props.weekly_retention_days)])
         role = IamRole(self, "role", name=f"{props.name}-backup", tags=tags,
-                       assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                           "Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"},
-                           "Action": "sts:AssumeRole"}]}))
+                       assume_role_policy=service_trust("backup.amazonaws.com", source_account=props.account_id))
         for index, policy in enumerate(SERVICE_POLICIES):
             IamRolePolicyAttachment(self, f"role-policy-{index}", role=role.name,
                                     policy_arn=f"arn:aws:iam::aws:policy/{policy}")

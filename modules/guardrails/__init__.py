@@ -42,7 +42,7 @@ from constructs import Construct
 from modules.notifications import encrypted_topic
 from modules.outputs import export
 from modules.policy import skip_check
-from modules.roles import PlatformRole
+from modules.roles import PlatformRole, service_trust
 
 FSBP_STANDARD = "standards/aws-foundational-security-best-practices/v/1.0.0"
 CONFIG_ROLE_POLICY = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
@@ -87,10 +87,7 @@ class Guardrails(Construct):
         CloudwatchEventTarget(self, "findings-target", rule=rule.name, target_id="sns", arn=self.findings_topic.arn)
 
         role = IamRole(self, "config-role", name=f"{props.name}-config-{props.region}", tags=tags,
-                       assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                           "Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"},
-                           "Action": "sts:AssumeRole",
-                           "Condition": {"StringEquals": {"aws:SourceAccount": props.account_id}}}]}))
+                       assume_role_policy=service_trust("config.amazonaws.com", source_account=props.account_id))
         IamRolePolicyAttachment(self, "config-role-policy", role=role.name, policy_arn=CONFIG_ROLE_POLICY)
         recorder = ConfigConfigurationRecorder(
             self, "config-recorder", name=props.name, role_arn=role.arn,
@@ -116,7 +113,7 @@ class Guardrails(Construct):
                                      region=props.region, tags=tags)
 
         hub = SecurityhubAccount(self, "securityhub", enable_default_standards=False, auto_enable_controls=True)
-        SecurityhubStandardsSubscription(self, "fsbp", standards_arn=f"arn:aws:securityhub:{props.region}::{FSBP_STANDARD}",
-                                         depends_on=[hub])
+        SecurityhubStandardsSubscription(self, "fsbp", depends_on=[hub],
+                                         standards_arn=f"arn:aws:securityhub:{props.region}::{FSBP_STANDARD}")
         export(self, {"guardduty_detector_id": self.detector.id, "security_findings_topic_arn": self.findings_topic.arn,
                       "config_recorder_name": recorder.name})

@@ -48,6 +48,7 @@ from modules.kms import customer_key
 from modules.logs import encrypted_log_group
 from modules.outputs import export
 from modules.policy import skip_check
+from modules.roles import service_trust
 
 
 def log_archive_bucket_name(name: str, account_id: str) -> str:
@@ -113,9 +114,10 @@ class LogArchive(Construct):
                            "Object Lock already makes them undeletable",
             "CKV2_AWS_62": "nothing consumes object events from the log archive",
         })
-        S3BucketObjectLockConfigurationA(self, "object-lock", bucket=self.bucket.id, rule=S3BucketObjectLockConfigurationRuleA(
-            default_retention=S3BucketObjectLockConfigurationRuleDefaultRetentionA(
-                mode=props.object_lock_mode, days=props.object_lock_retention_days)))
+        retention = S3BucketObjectLockConfigurationRuleDefaultRetentionA(mode=props.object_lock_mode,
+                                                                         days=props.object_lock_retention_days)
+        S3BucketObjectLockConfigurationA(self, "object-lock", bucket=self.bucket.id,
+                                         rule=S3BucketObjectLockConfigurationRuleA(default_retention=retention))
         arn = self.bucket.arn
         delivered = {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceAccount": accounts}}
         self.policy = bucket_policy(self, "policy", self.bucket, [
@@ -170,10 +172,7 @@ class LogArchive(Construct):
                                        account_id=props.account_id, retention_days=props.trail_log_retention_days,
                                        description=f"{trail_name} CloudWatch Logs copy", tags=tags)
         role = IamRole(self, "trail-logs-role", name=f"{props.name}-trail-logs", tags=tags,
-                       assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                           "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                           "Action": "sts:AssumeRole",
-                           "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}}]}))
+                       assume_role_policy=service_trust("cloudtrail.amazonaws.com", source_arn=trail_arn))
         IamRolePolicy(self, "trail-logs-policy", role=role.id, name="deliver-to-log-group", policy=json.dumps({
             "Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],

@@ -50,6 +50,7 @@ from modules.kms import customer_key
 from modules.logs import encrypted_log_group
 from modules.outputs import export
 from modules.policy import skip_check
+from modules.roles import service_trust
 
 SOURCE_OBJECT_KEY = "surgepress/source.zip"
 INSTALL = ["python3 -m pip install --quiet pipenv", "PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv sync --dev",
@@ -59,12 +60,6 @@ INSTALL = ["python3 -m pip install --quiet pipenv", "PIPENV_VENV_IN_PROJECT=1 py
 def buildspec(*commands: str) -> str:
     return json.dumps({"version": 0.2, "phases": {"install": {"commands": INSTALL},
                                                   "build": {"commands": list(commands)}}}, indent=2)
-
-
-def _assume(service: str, account_id: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}]})
 
 
 @dataclass(frozen=True)
@@ -114,7 +109,7 @@ class Pipeline(Construct):
                                                 retention_days=props.log_retention_days,
                                                 description=f"{props.name} build logs", tags=tags)
         self.build_role = IamRole(self, "build-role", name=f"{props.name}-build", tags=tags,
-                                  assume_role_policy=_assume("codebuild.amazonaws.com", account))
+                                  assume_role_policy=service_trust("codebuild.amazonaws.com", source_account=account))
         self.projects: dict[str, CodebuildProject] = {}
         self._project("checks", "synth, unit and policy tests",
                       "PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv run pytest -m 'unit or policy'")
@@ -129,7 +124,8 @@ class Pipeline(Construct):
             "Statement": [
                 {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                  "Resource": f"{self.log_group.arn}:log-stream:*"},
-                {"Sid": "Artifacts", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+                {"Sid": "Artifacts", "Effect": "Allow",
+                 "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
                  "Resource": f"{self.buckets['artifacts'].arn}/*"},
                 {"Sid": "ArtifactKey", "Effect": "Allow",
                  "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
@@ -139,7 +135,8 @@ class Pipeline(Construct):
             ],
         }))
         self.pipeline_role = IamRole(self, "pipeline-role", name=f"{props.name}-pipeline", tags=tags,
-                                     assume_role_policy=_assume("codepipeline.amazonaws.com", account))
+                                     assume_role_policy=service_trust("codepipeline.amazonaws.com",
+                                                                      source_account=account))
         IamRolePolicy(self, "pipeline-policy", role=self.pipeline_role.id, name="pipeline", policy=json.dumps({
             "Version": "2012-10-17",
             "Statement": [

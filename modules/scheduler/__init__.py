@@ -33,7 +33,11 @@ from pathlib import Path
 from cdktf import AssetType, Fn, TerraformAsset, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction, LambdaFunctionEnvironment, LambdaFunctionTracingConfig
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionEnvironment,
+    LambdaFunctionTracingConfig,
+)
 from cdktf_cdktf_provider_aws.scheduler_schedule import (
     SchedulerSchedule,
     SchedulerScheduleFlexibleTimeWindow,
@@ -47,7 +51,7 @@ from modules.kms import customer_key
 from modules.logs import encrypted_log_group
 from modules.outputs import export
 from modules.policy import skip_check
-from modules.roles import PlatformRole
+from modules.roles import PlatformRole, service_trust
 
 FUNCTION_DIR = Path(__file__).resolve().parent / "function"
 RUNTIME = "python3.12"
@@ -76,12 +80,6 @@ def reproducible_copy(directory: Path) -> Path:
 
 def saved_counts_parameter(parameter_prefix: str) -> str:
     return f"{parameter_prefix}/scheduler/saved-counts"
-
-
-def _assume(service: str, account_id: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}]})
 
 
 @dataclass(frozen=True)
@@ -115,8 +113,15 @@ class Scheduler(Construct):
         group, _ = encrypted_log_group(self, key_id="logs-key", group_id="logs", name=f"/aws/lambda/{name}",
                                        region=region, account_id=account, retention_days=props.log_retention_days,
                                        description=f"{name} logs", tags=tags)
-        role = IamRole(self, "role", name=name, assume_role_policy=_assume("lambda.amazonaws.com", account), tags=tags)
+        role = IamRole(self, "role", name=name, tags=tags,
+                       assume_role_policy=service_trust("lambda.amazonaws.com", source_account=account))
         cluster_arn = f"arn:aws:ecs:{region}:{account}:cluster/{props.cluster_name}"
+        env_key = customer_key(self, "env-key", description=f"{name} environment and schedule inputs",
+                               account_id=account, tags=tags)
+        SsmParameter(self, "saved-counts", name=parameter, type="SecureString", key_id=env_key.arn,
+                     value=json.dumps({}), tags=tags,
+                     description="counts the scheduler saved at its last off (written by the function)",
+                     lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]))
         IamRolePolicy(self, "policy", role=role.id, name="switch-the-environment", policy=json.dumps({
             "Version": "2012-10-17",
             "Statement": [
@@ -139,13 +144,10 @@ class Scheduler(Construct):
                  "Resource": f"arn:aws:rds:{region}:{account}:cluster:{props.db_cluster_identifier}"},
                 {"Sid": "SavedCounts", "Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:PutParameter"],
                  "Resource": f"arn:aws:ssm:{region}:{account}:parameter{parameter}"},
+                {"Sid": "SavedCountsKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                 "Resource": env_key.arn},
             ],
         }))
-        SsmParameter(self, "saved-counts", name=parameter, type="String", value=json.dumps({}), tags=tags,
-                     description="counts the scheduler saved at its last off (written by the function)",
-                     lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]))
-        env_key = customer_key(self, "env-key", description=f"{name} environment and schedule inputs",
-                               account_id=account, tags=tags)
         asset = TerraformAsset(self, "code", path=str(reproducible_copy(FUNCTION_DIR)), type=AssetType.ARCHIVE)
         self.function = LambdaFunction(
             self, "function", function_name=name, role=role.arn, runtime=RUNTIME, handler="handler.handler",
@@ -154,7 +156,8 @@ class Scheduler(Construct):
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             environment=LambdaFunctionEnvironment(variables={
                 "ECS_CLUSTER": props.cluster_name, "DB_CLUSTER": props.db_cluster_identifier,
-                "ASG_NAMES": ",".join(props.asg_names), "STATE_PARAMETER": parameter}),
+                "ASG_NAMES": ",".join(props.asg_names), "STATE_PARAMETER": parameter,
+                "STATE_KEY_ID": env_key.arn}),
             depends_on=[group], tags=tags)
         skip_check(self.function, {
             "CKV_AWS_116": "EventBridge Scheduler invokes it and retries; a run that fails is reported in its "
@@ -164,7 +167,8 @@ class Scheduler(Construct):
                            "profile in the pipeline, which the management workspace does not run yet",
         })
         invoker = IamRole(self, "schedule-role", name=f"{name}-invoke",
-                          assume_role_policy=_assume("scheduler.amazonaws.com", account), tags=tags)
+                          assume_role_policy=service_trust("scheduler.amazonaws.com", source_account=account),
+                          tags=tags)
         IamRolePolicy(self, "schedule-policy", role=invoker.id, name="invoke-the-scheduler", policy=json.dumps({
             "Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": self.function.arn},

@@ -26,7 +26,8 @@ FSBP = "standards/aws-foundational-security-best-practices/v/1.0.0"
 def in_run(deployed, *names: str) -> None:
     missing = [n for n in names if n not in deployed.state.workspaces]
     if missing:
-        pytest.skip(f"{', '.join(missing)} not deployed in this run (workspaces: {', '.join(deployed.state.workspaces)})")
+        pytest.skip(f"{', '.join(missing)} not deployed in this run "
+                    f"(workspaces: {', '.join(deployed.state.workspaces)})")
 
 
 def state_objects(deployed, clients) -> dict[str, dict]:

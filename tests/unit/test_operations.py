@@ -132,8 +132,9 @@ def test_only_staging_has_the_scheduler_with_both_schedules_from_config(aws_stac
     parameter = f"/{ws.project}/staging/scheduler/saved-counts"
     assert function["environment"]["variables"]["STATE_PARAMETER"] == parameter
     saved = next(p for p in resources(stack, "aws_ssm_parameter").values() if p["name"] == parameter)
-    assert (saved["type"], saved["value"], saved["lifecycle"]["ignore_changes"]) == ("String", "{}", ["value"]), \
+    assert (saved["type"], saved["value"], saved["lifecycle"]["ignore_changes"]) == ("SecureString", "{}", ["value"]), \
         "Terraform owns the parameter's life, the function its value"
+    assert saved["key_id"] == function["kms_key_arn"] == function["environment"]["variables"]["STATE_KEY_ID"]
     schedules = {s["name"]: s for s in resources(stack, "aws_scheduler_schedule").values()}
     prefix = f"{ws.project}-staging-scheduler"
     assert schedules[f"{prefix}-off"]["schedule_expression"] == ws.scheduler.off_schedule

@@ -34,8 +34,9 @@ def environment(emulator):
         MinCapacity=2, MaxCapacity=6)
     get("rds").create_db_cluster(DBClusterIdentifier=name, Engine="aurora-mysql", MasterUsername="admin",
                                  MasterUserPassword="not-a-secret-1")
+    key = get("kms").create_key(Description=f"{name} saved counts")["KeyMetadata"]["Arn"]
     environ = {"ECS_CLUSTER": name, "DB_CLUSTER": name, "ASG_NAMES": "",
-               "STATE_PARAMETER": f"/tests/{name}/scheduler/saved-counts"}
+               "STATE_PARAMETER": f"/tests/{name}/scheduler/saved-counts", "STATE_KEY_ID": key}
     return environ, get, service["serviceArn"]
 
 
@@ -48,7 +49,9 @@ def counts(get, environ, service_arn):
 
 
 def saved(get, environ):
-    return json.loads(get("ssm").get_parameter(Name=environ["STATE_PARAMETER"])["Parameter"]["Value"])
+    parameter = get("ssm").get_parameter(Name=environ["STATE_PARAMETER"], WithDecryption=True)["Parameter"]
+    assert (parameter["Type"], parameter.get("KeyId", environ["STATE_KEY_ID"])) == ("SecureString", environ["STATE_KEY_ID"])
+    return json.loads(parameter["Value"])
 
 
 def test_off_saves_the_counts_then_scales_to_zero_and_stops_the_database(environment, capsys):

@@ -3,7 +3,7 @@
 off: every ECS service of the cluster to 0 tasks (its scalable target's floor and ceiling to 0
      too, or Application Auto Scaling would start them again), every named Auto Scaling group
      to 0 hosts, and the Aurora cluster stopped. The counts it found are saved first, as JSON,
-     in one SSM parameter.
+     in one SSM parameter (SecureString).
 on:  the Aurora cluster started, then the saved counts restored.
 
 Idempotent: running `off` twice keeps the counts saved by the first (a second save would
@@ -12,7 +12,7 @@ failure: every step is tried, and the result lists what was done and what could 
 Logs are one JSON object per line.
 
 Needs only boto3 (the Lambda runtime's). Environment: ECS_CLUSTER, DB_CLUSTER, ASG_NAMES
-(comma-separated, may be empty), STATE_PARAMETER.
+(comma-separated, may be empty), STATE_PARAMETER (a SecureString) and STATE_KEY_ID (its key).
 """
 
 from __future__ import annotations
@@ -31,10 +31,11 @@ def log(level: str, message: str, **fields: Any) -> None:
 
 class Switch:
     def __init__(self, client: Callable[[str], Any], *, cluster: str, db_cluster: str, asg_names: list[str],
-                 parameter: str) -> None:
+                 parameter: str, key_id: str) -> None:
         self.ecs, self.scaling = client("ecs"), client("application-autoscaling")
         self.autoscaling, self.rds, self.ssm = client("autoscaling"), client("rds"), client("ssm")
         self.cluster, self.db_cluster, self.asg_names, self.parameter = cluster, db_cluster, asg_names, parameter
+        self.key_id = key_id
         self.done: list[str] = []
         self.failed: list[dict[str, str]] = []
 
@@ -62,7 +63,8 @@ class Switch:
     def service_counts(self, arns: list[str]) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
         for start in range(0, len(arns), 10):
-            for service in self.ecs.describe_services(cluster=self.cluster, services=arns[start:start + 10])["services"]:
+            described = self.ecs.describe_services(cluster=self.cluster, services=arns[start:start + 10])
+            for service in described["services"]:
                 counts[service["serviceArn"]] = {"desired": service["desiredCount"]}
         for arn in counts:
             resource_id = scalable_resource_id(arn)
@@ -83,12 +85,12 @@ class Switch:
 
     def saved(self) -> dict[str, Any]:
         try:
-            return json.loads(self.ssm.get_parameter(Name=self.parameter)["Parameter"]["Value"])
+            return json.loads(self.ssm.get_parameter(Name=self.parameter, WithDecryption=True)["Parameter"]["Value"])
         except self.ssm.exceptions.ParameterNotFound:
             return {}
 
     def save(self, document: dict[str, Any]) -> bool:
-        self.ssm.put_parameter(Name=self.parameter, Type="String", Overwrite=True,
+        self.ssm.put_parameter(Name=self.parameter, Type="SecureString", KeyId=self.key_id, Overwrite=True,
                                Value=json.dumps(document, sort_keys=True))
         return True
 
@@ -177,7 +179,7 @@ def run(action: str, environ: dict[str, str], client: Callable[[str], Any]) -> d
                                                                        f"expected off or on, got {action!r}"}]}
     switch = Switch(client, cluster=environ["ECS_CLUSTER"], db_cluster=environ["DB_CLUSTER"],
                     asg_names=[n for n in environ.get("ASG_NAMES", "").split(",") if n],
-                    parameter=environ["STATE_PARAMETER"])
+                    parameter=environ["STATE_PARAMETER"], key_id=environ["STATE_KEY_ID"])
     log("INFO", "switching", action=action, cluster=switch.cluster, db_cluster=switch.db_cluster)
     getattr(switch, action)()
     result = {"action": action, "ok": not switch.failed, "done": switch.done, "failed": switch.failed}

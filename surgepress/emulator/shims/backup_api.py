@@ -59,7 +59,8 @@ def install() -> None:
         plan_id, _, selections = locate(self)
         return json.dumps({"BackupSelectionsList": [
             {"SelectionId": e["SelectionId"], "SelectionName": e["BackupSelection"]["SelectionName"],
-             "BackupPlanId": plan_id, "CreationDate": e["CreationDate"], "IamRoleArn": e["BackupSelection"]["IamRoleArn"]}
+             "BackupPlanId": plan_id, "CreationDate": e["CreationDate"],
+             "IamRoleArn": e["BackupSelection"]["IamRoleArn"]}
             for e in selections.values()]})
 
     def list_tags(self: Any) -> str:
