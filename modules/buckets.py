@@ -1,5 +1,5 @@
 """S3 buckets as every module makes them: all four public-access blocks, bucket-owner
-ownership (no ACLs), versioning, default encryption (SSE-KMS with a Bucket Key, or SSE-S3
+ownership (no ACLs), versioning (by Object Lock itself where the bucket has it), default encryption (SSE-KMS with a Bucket Key, or SSE-S3
 where a delivering service allows nothing else), a TLS-only policy statement and a
 retention lifecycle. Modules add their own policy statements, logging and lifecycle.
 """
@@ -66,8 +66,9 @@ def secure_bucket(scope: Construct, id: str, *, name: str, kms_key_arn: str | No
                               provider=provider)
     S3BucketOwnershipControls(scope, f"{id}-ownership", bucket=bucket.id, provider=provider,
                               rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"))
-    S3BucketVersioningA(scope, f"{id}-versioning", bucket=bucket.id, provider=provider,
-                        versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"))
+    if not object_lock:  # Object Lock turns versioning on for good; S3 refuses to change it after
+        S3BucketVersioningA(scope, f"{id}-versioning", bucket=bucket.id, provider=provider,
+                            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"))
     default = (S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
         sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn) if kms_key_arn else
         S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(sse_algorithm="AES256"))

@@ -113,6 +113,8 @@ class LogArchive(Construct):
             "CKV_AWS_144": "a second immutable copy in another region is not required for audit logs here; "
                            "Object Lock already makes them undeletable",
             "CKV2_AWS_62": "nothing consumes object events from the log archive",
+            "CKV_AWS_21": "Object Lock turns versioning on at creation and for good (S3 refuses to change it), "
+                          "so no versioning resource may manage it",
         })
         retention = S3BucketObjectLockConfigurationRuleDefaultRetentionA(mode=props.object_lock_mode,
                                                                          days=props.object_lock_retention_days)

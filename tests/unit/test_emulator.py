@@ -573,3 +573,15 @@ def test_backup_tags_are_read_without_a_trailing_slash_too(emulator):
     assert backup.list_tags(ResourceArn=arn)["Tags"] == {"Workspace": "staging"}  # boto3: /tags/<arn>/
     assert json.loads(signed_request(emulator, session, "backup", "GET", f"/tags/{arn}"))["Tags"] == {
         "Workspace": "staging"}
+
+
+def test_an_object_lock_buckets_versioning_cannot_be_suspended(emulator):
+    # s3_object_lock_versioning shim: AWS refuses; moto suspended it.
+    s3 = client(emulator, session_in(emulator, "100000000002", "eu-west-1"), "s3")
+    s3.create_bucket(Bucket="shim-object-lock", ObjectLockEnabledForBucket=True,
+                     CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert s3.get_bucket_versioning(Bucket="shim-object-lock")["Status"] == "Enabled"
+    with pytest.raises(s3.exceptions.ClientError) as refused:
+        s3.put_bucket_versioning(Bucket="shim-object-lock", VersioningConfiguration={"Status": "Suspended"})
+    assert refused.value.response["Error"]["Code"] == "InvalidBucketState"
+    assert s3.get_bucket_versioning(Bucket="shim-object-lock")["Status"] == "Enabled"

@@ -25,6 +25,7 @@ def test_the_log_archive_is_object_locked_kms_encrypted_and_refuses_deletes(aws_
     bucket = one(stack, "aws_s3_bucket")
     assert bucket["bucket"] == f"{ws.project}-log-archive-{ws.account_id}"
     assert bucket["object_lock_enabled"] is True and bucket["force_destroy"] is False
+    assert resources(stack, "aws_s3_bucket_versioning") == {}, "Object Lock owns versioning; S3 refuses changes"
     lock = one(stack, "aws_s3_bucket_object_lock_configuration")["rule"]["default_retention"]
     assert lock == {"mode": ws.log_archive.object_lock_mode, "days": ws.log_archive.object_lock_retention_days}
     encryption = one(stack, "aws_s3_bucket_server_side_encryption_configuration")["rule"][0]

@@ -29,6 +29,7 @@ SHIMS: tuple[str, ...] = (
     "backup_api",
     "codebuild_projects",
     "codepipeline_timestamps",
+    "s3_object_lock_versioning",
 )
 
 
