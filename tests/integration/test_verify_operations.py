@@ -59,6 +59,10 @@ def test_a_second_concurrent_deploy_of_a_workspace_stops_at_the_lock_and_the_sta
         if deployed.local:  # the same embedded AWS: its address is all the checkout needs
             (build / "emulator").mkdir(parents=True, exist_ok=True)
             shutil.copy(deployed.build / "emulator" / "emulator.json", build / "emulator" / "emulator.json")
+        # One machine's plugin cache (TF_PLUGIN_CACHE_DIR's purpose): init links the provider in.
+        (build / "terraform").mkdir(parents=True, exist_ok=True)
+        if not (build / "terraform" / "plugin-cache").exists():
+            (build / "terraform" / "plugin-cache").symlink_to(deployed.build / "terraform" / "plugin-cache")
         env = {**os.environ, "SURGEPRESS_BUILD_DIR": str(build), "SURGEPRESS_ENVIRONMENTS": str(deployed.environments),
                "SURGEPRESS_LOCK_TIMEOUT": "0s"}
         runs.append(subprocess.Popen(argv, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE,
