@@ -189,7 +189,8 @@ def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
         _confirm_destroy(s, ws, approved, stdin)
     s.connect()
     s.preflight(workspaces)
-    s.synth(workspaces)
+    # The bucket workspace is synthesized with local state: its state must leave the bucket first.
+    s.synth(workspaces, local_state=frozenset({state_ws.name}) if state_ws in workspaces else frozenset())
     for i, ws in enumerate(workspaces, 1):
         s.step(i, len(workspaces), ws, "destroy")
         if s.target is Target.LOCAL:
@@ -206,8 +207,8 @@ def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
 
 def _unbootstrap(s: Session, ws: Workspace) -> None:
     """Local target only: move the bucket workspace's state out of the bucket it is about to
-    delete, then empty the bucket (its versions and delete markers), which S3 requires."""
-    s.synth([ws], local_state=frozenset({ws.name}))
+    delete (its stack is synthesized with local state), then empty the bucket (its versions
+    and delete markers), which S3 requires."""
     s.runner(ws).migrate_state()
     removed = StateStore(s.settings, s.env).empty()
     s.say(f"destroy {ws.name}: state moved to {s.paths.local_state_file(ws.name)}; local target only: emptied the "

@@ -258,10 +258,9 @@ def role_arn(account_id: str, role_name: str) -> str:
 
 @dataclass(frozen=True)
 class Organisation:
-    """What spans workspaces: every account and region the platform uses."""
+    """What spans workspaces: every account the platform uses."""
 
     account_ids: tuple[str, ...]
-    regions: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -288,8 +287,7 @@ class Settings:
 
     @property
     def organisation(self) -> "Organisation":
-        return Organisation(account_ids=tuple(sorted({ws.account_id for ws in self.workspaces.values()})),
-                            regions=tuple(sorted({ws.region for ws in self.workspaces.values()})))
+        return Organisation(account_ids=tuple(sorted({ws.account_id for ws in self.workspaces.values()})))
 
     @property
     def state_workspace(self) -> Workspace:

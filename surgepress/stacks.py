@@ -269,7 +269,7 @@ class WorkspaceStack(TerraformStack):
                 if ws.backup.copy_to_dr_region else None
             Backup(self, "backup", props=BackupProps(
                 name=self.resource_prefix, account_id=ws.account_id, region=ws.region, workspace=ws.name,
-                dr_region=ws.dr_region, dr_provider=dr_provider, role=self.role, **asdict(ws.backup)))
+                dr_provider=dr_provider, role=self.role, **asdict(ws.backup)))
         if ws.budget:
             Budget(self, "budget", props=BudgetProps(
                 name=self.resource_prefix, account_id=ws.account_id, workspace=ws.name,

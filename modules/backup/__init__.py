@@ -53,7 +53,6 @@ class BackupProps:
     region: str
     workspace: str
     """Value of the `Workspace` tag that selects resources."""
-    dr_region: str
     dr_provider: TerraformProvider | None
     """The DR region's provider; needed when `copy_to_dr_region`."""
     daily_schedule: str = "cron(0 3 ? * * *)"

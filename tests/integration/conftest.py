@@ -242,6 +242,14 @@ def clients(deployed):
     return get
 
 
+def state_document(deployed: Harness, clients, workspace: str) -> str:
+    """A workspace's Terraform state as the S3 backend keeps it (read through the state account)."""
+    state_ws = deployed.settings.state_workspace
+    s3 = clients(state_ws.name).get("s3", state_ws.state.region)
+    return s3.get_object(Bucket=state_ws.state.bucket, Key=deployed.settings.get(workspace).state_key)[
+        "Body"].read().decode()
+
+
 def site_workspaces(harness_state_workspaces: list[str], settings: Settings) -> list[str]:
     return [ws.name for ws in dataplane_workspaces(settings.select(harness_state_workspaces))]
 

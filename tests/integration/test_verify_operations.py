@@ -16,6 +16,7 @@ import pytest
 from modules.scheduler.function import handler
 from surgepress.harness import wait_for
 from tests.conftest import REPO
+from tests.integration.conftest import state_document
 
 pytestmark = [pytest.mark.integration, pytest.mark.stage("verify")]
 
@@ -49,7 +50,7 @@ def test_every_workspace_keeps_its_state_in_the_bucket_encrypted_under_its_own_k
 def test_a_second_concurrent_deploy_of_a_workspace_stops_at_the_lock_and_the_state_stays_intact(deployed, clients):
     in_run(deployed, "staging")
     key = deployed.settings.get("staging").state_key
-    before = json.loads(_state_body(deployed, clients, key))
+    before = json.loads(state_document(deployed, clients, "staging"))
     argv = [sys.executable, str(REPO / "main.py"), "deploy", "staging", "--no-dataplane", "--target", deployed.target]
     # Two operators, each with a checkout of their own (their own synth and .terraform), on the
     # same account and state. Both start together: identical work up to the lock, where one loses.
@@ -74,19 +75,13 @@ def test_a_second_concurrent_deploy_of_a_workspace_stops_at_the_lock_and_the_sta
     (line,) = loser.strip().splitlines()
     assert line.startswith("error: staging: state is locked by another run (OperationTypeApply by ")
     assert "nothing was changed" in line and "lock ID " in line
-    after = json.loads(_state_body(deployed, clients, key))
+    after = json.loads(state_document(deployed, clients, "staging"))
     assert sorted(r["type"] + "." + r["name"] for r in after["resources"]) == \
         sorted(r["type"] + "." + r["name"] for r in before["resources"])
     assert after["lineage"] == before["lineage"]
     assert key + ".tflock" not in state_objects(deployed, clients), "the winner released its lock"
     plan = deployed.cli("plan", "staging")
     assert plan.returncode == 0, plan.stdout[-3000:]
-
-
-def _state_body(deployed, clients, key: str) -> bytes:
-    state_ws = deployed.settings.state_workspace
-    s3 = clients(state_ws.name).get("s3", state_ws.state.region)
-    return s3.get_object(Bucket=state_ws.state.bucket, Key=key)["Body"].read()
 
 
 def test_the_log_archive_is_locked_and_admits_no_one_but_the_log_services(deployed, clients, outputs):

@@ -8,6 +8,7 @@ import pytest
 
 from surgepress.harness.aws_checks import SITE_CHECKS
 from surgepress.harness.http_checks import CheckFailed
+from tests.integration.conftest import state_document
 
 pytestmark = [pytest.mark.integration, pytest.mark.stage("verify")]
 
@@ -86,7 +87,5 @@ def test_secrets_are_generated_into_ssm_and_nowhere_else(deployed, clients, outp
     assert not [key for key, value in values.items() if value in synthesized], "a secret leaked into cdk.tf.json"
     # The Redis token and the origin secret have no write-only argument to go to: they are
     # read into the (encrypted, access-controlled) state. No other secret may be there.
-    state_ws = deployed.settings.state_workspace
-    state = clients(state_ws.name).get("s3", state_ws.state.region).get_object(
-        Bucket=state_ws.state.bucket, Key=deployed.settings.get(workspace).state_key)["Body"].read().decode()
+    state = state_document(deployed, clients, workspace)
     assert sorted(key for key, value in values.items() if value in state) == ["origin_secret", "redis_auth_token"]
