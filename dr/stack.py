@@ -1,8 +1,11 @@
 """The dr workspace's stack: the same modules as its source workspace, secondary role.
 
-It never forks module code: it only flips the role flag (recorded on every resource as the
-`PlatformRole` tag) and publishes where its source runs. Replication, failover records and
-drills build on this in later steps.
+It never forks module code: it flips the role flag (recorded on every resource as the
+`PlatformRole` tag) and hands the source over, so the shared composition in
+`surgepress/stacks.py` joins the source's global database as a secondary, copies its
+secrets, replicates its buckets into this region, serves its zone and publishes this
+region's side of the origin's failover records. Drills are in `surgepress/drill/` and the
+runbooks in `dr/RUNBOOK.md`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,6 @@ class DrStack(WorkspaceStack):
     def __init__(self, scope: Construct, workspace: Workspace, *, source: Workspace, target: Target,
                  paths: Paths, organisation: Organisation, local_state: bool = False) -> None:
         super().__init__(scope, workspace, target=target, paths=paths, organisation=organisation,
-                         local_state=local_state)
+                         local_state=local_state, source=source)
         TerraformOutput(self, "source_workspace", value=source.name)
         TerraformOutput(self, "source_region", value=source.region)

@@ -205,6 +205,17 @@ class PipelineSettings:
 
 
 @dataclass(frozen=True)
+class FailoverSettings:
+    primary_region: str
+    rto_target_s: int
+    rpo_target_s: int
+    max_replication_lag_s: int
+    unhealthy_minutes: int
+    marker_grace_s: int
+    probe_interval_ms: int
+
+
+@dataclass(frozen=True)
 class Workspace:
     name: str
     file: str
@@ -236,6 +247,7 @@ class Workspace:
     budget: BudgetSettings | None = None
     apex_zone: ApexZoneSettings | None = None
     pipeline: PipelineSettings | None = None
+    failover: FailoverSettings | None = None
     # Resolved across workspaces at load time (never set in a file):
     log_archive_account_id: str | None = None
     """Account of the workspace with `log_archive:` (where guardrails deliver)."""
@@ -598,6 +610,15 @@ BACKUP_SCHEMA: dict[str, Check] = {
     "weekly_retention_days": _int_between(1, 36500),
     "copy_to_dr_region": _bool,
 }
+FAILOVER_SCHEMA: dict[str, Check] = {
+    "primary_region": _region,
+    "rto_target_s": _int_between(1, 86400),
+    "rpo_target_s": _int_between(0, 86400),
+    "max_replication_lag_s": _int_between(1, 3600),
+    "unhealthy_minutes": _int_between(1, 10),
+    "marker_grace_s": _int_between(0, 3600),
+    "probe_interval_ms": _int_between(50, 60000),
+}
 BUDGET_SCHEMA: dict[str, Check] = {
     "monthly_limit_usd": _int_between(1, 10_000_000),
     "alert_thresholds_percent": _ints(1, 1000),
@@ -646,6 +667,7 @@ SECTIONS: dict[str, tuple[dict[str, Check], bool]] = {
     "budget": (BUDGET_SCHEMA, True),
     "apex_zone": (APEX_ZONE_SCHEMA, True),
     "pipeline": (PIPELINE_SCHEMA, True),
+    "failover": (FAILOVER_SCHEMA, True),
 }
 # Settings type of each optional section but network (whose zones are resolved first).
 SECTION_TYPES: dict[str, type] = {
@@ -665,6 +687,7 @@ SECTION_TYPES: dict[str, type] = {
     "budget": BudgetSettings,
     "apex_zone": ApexZoneSettings,
     "pipeline": PipelineSettings,
+    "failover": FailoverSettings,
 }
 # Sections that build on others in the same workspace.
 SECTION_NEEDS: dict[str, tuple[str, ...]] = {
@@ -676,6 +699,7 @@ SECTION_NEEDS: dict[str, tuple[str, ...]] = {
     "scheduler": ("compute", "database"),
     "backup": ("database", "storage"),
     "guardrails": (),
+    "failover": ("database", "dns", "compute"),
 }
 OPTIONAL_KEYS = {"replica_of", "availability_zones"}
 
@@ -800,6 +824,8 @@ def _validate_needs(ws: Workspace) -> None:
         if getattr(ws, section) is None:
             continue
         for needed in needs:
+            if needed == "cdn" and ws.replica_of:
+                continue  # a replica is served by its source's distribution
             if getattr(ws, needed) is None:
                 raise ConfigError(ws.file, section, f"needs a `{needed}:` section in the same workspace",
                                   show_received=False)
@@ -844,6 +870,13 @@ def _validate_across(workspaces: dict[str, Workspace]) -> None:
             if ws.replica_of not in ws.depends_on:
                 raise ConfigError(ws.file, "depends_on", f"a replica must depend on its source {ws.replica_of!r}",
                                   list(ws.depends_on))
+            _validate_replica(ws, source)
+    replicated = {ws.replica_of for ws in workspaces.values() if ws.replica_of and ws.compute}
+    for ws in workspaces.values():
+        if ws.failover is not None and ws.name not in replicated:
+            raise ConfigError(ws.file, "failover", f"no workspace runs a replica of {ws.name} "
+                              f"(`replica_of: {ws.name}` with a `compute:` section) to fail over to",
+                              show_received=False)
 
     owners: dict[str, Workspace] = {}
     for ws in workspaces.values():
@@ -864,6 +897,27 @@ def _validate_across(workspaces: dict[str, Workspace]) -> None:
             if net_a.overlaps(net_b):
                 raise ConfigError(b.file, "network.cidr",
                                   f"overlaps {a.name}'s {a.network.cidr} ({a.file})", b.network.cidr)
+
+
+def _validate_replica(ws: Workspace, source: Workspace) -> None:
+    """A replica runs its source's site in the DR region: same zone, a global database to join."""
+    if ws.failover is not None:
+        raise ConfigError(ws.file, "failover", f"belongs in the source's file ({source.file}); a replica "
+                          "follows it", show_received=False)
+    if ws.database is not None and (source.database is None or source.database.global_cluster != "primary"):
+        raise ConfigError(source.file, "database.global_cluster",
+                          f"{ws.name} ({ws.file}) joins it as a secondary; expected 'primary'",
+                          source.database.global_cluster if source.database else None)
+    if ws.dns is not None and (source.dns is None or source.dns.zone_name != ws.dns.zone_name):
+        raise ConfigError(ws.file, "dns.zone_name", f"a replica serves its source's zone "
+                          f"({source.dns.zone_name if source.dns else 'none'})", ws.dns.zone_name)
+    if ws.compute is not None and source.failover is None:
+        raise ConfigError(source.file, "failover", f"{ws.name} ({ws.file}) runs a replica of this site; the "
+                          "source needs a `failover:` section (primary region, targets)", show_received=False)
+    if source.failover is not None and source.failover.primary_region not in (source.region, ws.region):
+        raise ConfigError(source.file, "failover.primary_region",
+                          f"expected {source.region} or {ws.region} (the source's or its replica's region)",
+                          source.failover.primary_region)
 
 
 def _only_one(workspaces: dict[str, Workspace], section: str) -> Workspace | None:
@@ -918,7 +972,7 @@ def _resolve_links(workspaces: dict[str, Workspace]) -> dict[str, Workspace]:
         changes: dict[str, Any] = {}
         if ws.guardrails is not None:
             changes["log_archive_account_id"] = archive.account_id
-        if apex is not None and ws.dns is not None and ws.dns.zone_name.endswith("." + apex.apex_zone.zone_name):
+        if apex is not None and ws.dns is not None and not ws.replica_of and ws.dns.zone_name.endswith("." + apex.apex_zone.zone_name):
             changes["parent_zone"] = ParentZone(zone_name=apex.apex_zone.zone_name, account_id=apex.account_id,
                                                 role_arn=apex.role_arn)
         resolved[name] = replace(ws, **changes) if changes else ws

@@ -25,17 +25,19 @@ from modules.cdn import CLOUDFRONT_REGION, Cdn, CdnProps
 from modules.compute import Compute, ComputeProps
 from modules.database import Database, DatabaseProps
 from modules.dns import Dns, DnsProps
+from modules.failover import AppEndpoints, AppEndpointsProps, FailoverOrigin, FailoverOriginProps
 from modules.network import Network, NetworkProps
 from modules.observability import Observability, ObservabilityProps
 from modules.pipeline import Pipeline, PipelineProps
+from modules.replication import Replication, ReplicationProps
 from modules.roles import PlatformRole
 from modules.scheduler import Scheduler, SchedulerProps
 from modules.secrets import Secrets, SecretsProps
-from modules.storage import ALB_LOG_PREFIX, Storage, StorageProps
+from modules.storage import ALB_LOG_PREFIX, DATA_BUCKETS, Storage, StorageProps
 from modules.guardrails import Guardrails, GuardrailsProps
 from modules.log_archive import LogArchive, LogArchiveProps, log_archive_bucket_name
 from modules.state import StateBucket, StateBucketProps, state_key_alias
-from surgepress.config import Organisation, Workspace, role_arn
+from surgepress.config import FailoverSettings, Organisation, Workspace, role_arn
 from surgepress.targets import LOCAL_MAX_RETRIES, Paths, Target
 
 # wp-config.php additions (the official image's WORDPRESS_CONFIG_EXTRA): everything the task
@@ -50,25 +52,51 @@ WORDPRESS_CONFIG_EXTRA = "\n".join([
     "define('S3_UPLOADS_BUCKET_URL', getenv('S3_UPLOADS_BUCKET_URL'));",
     "define('S3_UPLOADS_REGION', getenv('S3_UPLOADS_REGION')); define('S3_UPLOADS_USE_INSTANCE_PROFILE', true);",
     "if (($_SERVER['HTTP_X_FORWARDED_PROTO'] ?? '') === 'https') { $_SERVER['HTTPS'] = 'on'; }",
+    # Which region answered: what the drill's prober records (and an operator's curl shows).
+    "if (!headers_sent()) { header('X-Surgepress-Region: ' . getenv('SURGEPRESS_REGION')); }",
 ])
+# The application's data settings, read from SSM at task start (modules/failover AppEndpoints).
+APP_SETTING_ENV = {"WORDPRESS_DB_HOST": "db-host", "WORDPRESS_DB_READER_HOST": "db-reader-host",
+                   "WP_REDIS_HOST": "cache-host"}
 
 # cdktf-cdktf-provider-aws 19.65.1 pins exactly the 5.99.1 it was generated from; any 5.x
 # from 5.99 on has the same schema for what we use, and lets real users take fixes.
 AWS_PROVIDER_CONSTRAINT = "~> 5.99"
 
 
+def resource_prefix(ws: Workspace) -> str:
+    """Name prefix of a workspace's resources, e.g. `surgepress-production`."""
+    return f"{ws.project}-{ws.name}"
+
+
+def parameter_prefix(ws: Workspace) -> str:
+    """Where a workspace's SSM parameters live, e.g. `/surgepress/production`."""
+    return f"/{ws.project}/{ws.name}"
+
+
+def global_cluster_identifier(ws: Workspace) -> str:
+    """The Aurora Global Database a primary workspace creates (modules/database names it so)."""
+    return f"{resource_prefix(ws)}-global"
+
+
 class WorkspaceStack(TerraformStack):
-    """The stack of one workspace. Subclasses change `role`, never module code."""
+    """The stack of one workspace. Subclasses change `role`, never module code.
+
+    `source` is set for a replica (`replica_of`): it then joins, copies or follows what its
+    source runs (global database, secrets, buckets, zone) instead of creating its own.
+    """
 
     role: PlatformRole = PlatformRole.PRIMARY
 
     def __init__(self, scope: Construct, workspace: Workspace, *, target: Target, paths: Paths,
-                 organisation: Organisation, local_state: bool = False) -> None:
+                 organisation: Organisation, local_state: bool = False, source: Workspace | None = None) -> None:
         super().__init__(scope, workspace.name)
         self.workspace = workspace
+        self.source = source
         self.target = target
         self.organisation = organisation
         self.provider = self._provider(target, workspace.region)
+        self.source_provider = self._provider(target, source.region, alias="source_region") if source else None
         # CloudFront's certificates, WAF and log delivery live in us-east-1.
         self.global_provider = self._provider(target, CLOUDFRONT_REGION, alias="us_east_1") if workspace.cdn else None
         self._backend(target, paths, local_state)
@@ -99,8 +127,8 @@ class WorkspaceStack(TerraformStack):
         self.storage = self._storage()
         self.database = self._database()
         self.cache = self._cache()
-        self.dns = Dns(self, "dns", props=DnsProps(zone_name=workspace.dns.zone_name, role=self.role)) \
-            if workspace.dns else None
+        self.dns = Dns(self, "dns", props=DnsProps(zone_name=workspace.dns.zone_name, existing=source is not None,
+                                                   role=self.role)) if workspace.dns else None
         if self.dns and workspace.parent_zone:
             parent = workspace.parent_zone
             self.dns.delegate_from(parent.zone_name, provider=self._provider(
@@ -115,7 +143,7 @@ class WorkspaceStack(TerraformStack):
 
     @property
     def resource_prefix(self) -> str:
-        return f"{self.workspace.project}-{self.workspace.name}"
+        return resource_prefix(self.workspace)
 
     def _provider(self, target: Target, region: str, alias: str | None = None, *, account_id: str | None = None,
                   role_arn: str | None = None) -> AwsProvider:
@@ -173,11 +201,30 @@ class WorkspaceStack(TerraformStack):
             master_password_parameter_arn=self.secrets.parameters["db_master_password"].arn,
             password_generation=ws.secrets.generation,
             role=self.role,
-            **asdict(ws.database),
+            **{**asdict(ws.database), **self._global_membership()},
         ))
 
+    def _global_membership(self) -> dict:
+        """A replica's cluster joins its source's global database as a secondary."""
+        if self.source is None:
+            return {}
+        return {"global_cluster": "secondary", "global_cluster_identifier": global_cluster_identifier(self.source)}
+
+    @property
+    def failover(self) -> FailoverSettings | None:
+        """The site's failover settings: its own, or its source's for a replica."""
+        return self.source.failover if self.source else self.workspace.failover
+
+    @property
+    def active(self) -> bool:
+        """Whether this region serves and writes now (always, for a site without a replica)."""
+        return self.failover is None or self.failover.primary_region == self.workspace.region
+
     def _web_platform(self) -> None:
-        """CloudFront, then the WordPress service behind it, then what joins them to the rest."""
+        """CloudFront, then the WordPress service behind it, then what joins them to the rest.
+
+        A replica has no distribution: its source's sends to whichever origin DNS answers with.
+        """
         ws = self.workspace
         if ws.compute is None:
             return
@@ -199,8 +246,12 @@ class WorkspaceStack(TerraformStack):
             origin_shield_region=ws.region,
             role=self.role,
             **asdict(ws.cdn),
-        ))
+        )) if ws.cdn else None
         database, cache = self.database, self.cache
+        app = AppEndpoints(self, "app", props=AppEndpointsProps(
+            name=self.resource_prefix, parameter_prefix=self.parameter_prefix, active=self.active,
+            writer_endpoint=database.cluster.endpoint, reader_endpoint=database.cluster.reader_endpoint,
+            cache_endpoint=cache.replication_group.primary_endpoint_address, role=self.role))
         wordpress_secrets = {"WORDPRESS_DB_PASSWORD": "db_master_password", "WP_REDIS_PASSWORD": "redis_auth_token",
                              **{key.upper(): key for key in secrets.parameters if key.startswith("wordpress_")}}
         self.compute = Compute(self, "compute", props=ComputeProps(
@@ -218,23 +269,22 @@ class WorkspaceStack(TerraformStack):
             media_key_arn=storage.key.arn,
             secrets_key_arn=secrets.key.arn,
             environment={
-                "WORDPRESS_DB_HOST": database.cluster.endpoint,
-                "WORDPRESS_DB_READER_HOST": database.cluster.reader_endpoint,
-                "WORDPRESS_DB_NAME": database.cluster.database_name,
-                "WORDPRESS_DB_USER": database.cluster.master_username,
-                "WP_REDIS_HOST": cache.replication_group.primary_endpoint_address,
+                "WORDPRESS_DB_NAME": database.database_name,
+                "WORDPRESS_DB_USER": database.master_username,
                 "WP_REDIS_READER_HOST": cache.replication_group.reader_endpoint_address,
                 "WP_REDIS_PORT": Token.as_string(cache.replication_group.port),
                 "WP_REDIS_SCHEME": "tls",
                 "WP_HOME": f"https://{site_domain}",
                 "WP_SITEURL": f"https://{site_domain}",
-                "CDN_DOMAIN": self.cdn.distribution.domain_name,
+                "CDN_DOMAIN": self.cdn.distribution.domain_name if self.cdn else site_domain,
                 "S3_UPLOADS_BUCKET": f"{storage.buckets['media'].bucket}/wp-content",
                 "S3_UPLOADS_BUCKET_URL": f"https://{site_domain}/wp-content",
                 "S3_UPLOADS_REGION": ws.region,
+                "SURGEPRESS_REGION": ws.region,
                 "WORDPRESS_CONFIG_EXTRA": WORDPRESS_CONFIG_EXTRA,
             },
-            secrets={env: secrets.parameters[key].arn for env, key in wordpress_secrets.items()},
+            secrets={**{env: secrets.parameters[key].arn for env, key in wordpress_secrets.items()},
+                     **{env: app.parameters[setting].arn for env, setting in APP_SETTING_ENV.items()}},
             client_of={"database": (database.security_group.id, 3306), "cache": (cache.security_group.id, 6379)},
             role=self.role,
             **asdict(ws.compute),
@@ -242,16 +292,13 @@ class WorkspaceStack(TerraformStack):
         service_sg = self.compute.service_security_group.id
         database.allow_from("service", service_sg)
         cache.allow_from("service", service_sg)
-        storage.grant_distribution_read(self.cdn.distribution.arn)
-        dns.alias("origin-alias", ws.dns.origin_host, target_dns_name=self.compute.load_balancer.dns_name,
-                  target_zone_id=self.compute.load_balancer.zone_id)
-        dns.alias("site-alias", ws.dns.site_host, target_dns_name=self.cdn.distribution.domain_name,
-                  target_zone_id=self.cdn.distribution.hosted_zone_id)
+        load_balancer = self.compute.load_balancer
+        observability = None
         if ws.alarms:
-            Observability(self, "observability", props=ObservabilityProps(
+            observability = Observability(self, "observability", props=ObservabilityProps(
                 name=self.resource_prefix,
                 account_id=ws.account_id,
-                alb_arn_suffix=self.compute.load_balancer.arn_suffix,
+                alb_arn_suffix=load_balancer.arn_suffix,
                 cluster_name=self.compute.cluster.name,
                 service_name=self.compute.service.name,
                 db_cluster_identifier=database.cluster.cluster_identifier,
@@ -260,6 +307,21 @@ class WorkspaceStack(TerraformStack):
                 role=self.role,
                 **asdict(ws.alarms),
             ))
+        if self.failover:
+            FailoverOrigin(self, "failover", props=FailoverOriginProps(
+                name=self.resource_prefix, region=ws.region, active=self.active, zone_id=dns.zone.zone_id,
+                record_name=origin_domain, load_balancer_dns_name=load_balancer.dns_name,
+                load_balancer_zone_id=load_balancer.zone_id, load_balancer_arn_suffix=load_balancer.arn_suffix,
+                target_group_arn_suffix=self.compute.target_group.arn_suffix,
+                unhealthy_minutes=self.failover.unhealthy_minutes,
+                alarm_topic_arn=observability.topic.arn if observability else None, role=self.role))
+        else:
+            dns.alias("origin-alias", ws.dns.origin_host, target_dns_name=load_balancer.dns_name,
+                      target_zone_id=load_balancer.zone_id)
+        if self.cdn:
+            storage.grant_distribution_read(self.cdn.distribution.arn)
+            dns.alias("site-alias", ws.dns.site_host, target_dns_name=self.cdn.distribution.domain_name,
+                      target_zone_id=self.cdn.distribution.hosted_zone_id)
 
     def _operations(self) -> None:
         """Cost and recovery controls over what the workspace runs."""
@@ -289,7 +351,7 @@ class WorkspaceStack(TerraformStack):
 
     @property
     def parameter_prefix(self) -> str:
-        return f"/{self.workspace.project}/{self.workspace.name}"
+        return parameter_prefix(self.workspace)
 
     def _cache(self) -> Cache | None:
         ws = self.workspace
@@ -311,18 +373,34 @@ class WorkspaceStack(TerraformStack):
         ws = self.workspace
         if ws.storage is None:
             return None
-        return Storage(self, "storage", props=StorageProps(
+        storage = Storage(self, "storage", props=StorageProps(
             name=self.resource_prefix, account_id=ws.account_id, region=ws.region, role=self.role,
             **asdict(ws.storage),
         ))
+        if self.source is not None and self.source.storage is not None:
+            Replication(self, "replication", props=ReplicationProps(
+                name=self.resource_prefix, account_id=ws.account_id, source_name=resource_prefix(self.source),
+                source_region=self.source.region, source_provider=self.source_provider,
+                replicas={purpose: storage.buckets[purpose] for purpose in DATA_BUCKETS},
+                replica_key_arn=storage.key.arn, role=self.role),
+                # S3 refuses a replication rule whose destination is not versioned yet.
+                depends_on=[storage.node.find_child(f"{purpose}-versioning") for purpose in DATA_BUCKETS])
+        return storage
 
     def _secrets(self) -> Secrets | None:
         ws = self.workspace
         if ws.secrets is None:
             return None
+        copy = {}
+        if self.source is not None and self.source.secrets is not None:
+            src = self.source
+            copy = {"copy_from_arn_prefix": f"arn:aws:ssm:{src.region}:{src.account_id}:parameter"
+                                            f"{parameter_prefix(src)}",
+                    "source_provider": self.source_provider,
+                    "generation": src.secrets.generation}  # a new source value is copied over
         return Secrets(self, "secrets", props=SecretsProps(
             name=self.resource_prefix, parameter_prefix=self.parameter_prefix, account_id=ws.account_id,
-            role=self.role, **asdict(ws.secrets),
+            role=self.role, **{**asdict(ws.secrets), **copy},
         ))
 
     def _network(self) -> Network | None:

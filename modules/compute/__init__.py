@@ -596,4 +596,6 @@ class Compute(Construct):
             "ecr_repository_url": self.repository.repository_url,
             "service_security_group_id": self.service_security_group.id,
         }
+        if self.host_group is not None:
+            outputs["host_group_name"] = self.host_group.name
         export(self, outputs)

@@ -129,6 +129,8 @@ class Database(Construct):
             raise ValueError(f"DatabaseProps: reader_count >= 0 and backup_retention_days >= 1, got "
                              f"{props.reader_count!r} and {props.backup_retention_days!r}")
         tags = {"Name": props.name, "PlatformRole": props.role.value}
+        # Known before apply, and the same on a secondary (which inherits them from the global database).
+        self.database_name, self.master_username = props.database_name, props.master_username
         self.key = customer_key(self, "key", description=f"{props.name} database storage and insights",
                                 account_id=props.account_id, tags=tags)
         subnets = DbSubnetGroup(self, "subnets", name=f"{props.name}-data", subnet_ids=props.subnet_ids, tags=tags)

@@ -35,6 +35,10 @@ DELEGATION_TTL_S = 172800  # two days, as parent zones usually publish NS record
 class DnsProps:
     zone_name: str
     """Public zone of the environment, e.g. `staging.surgepress.example`."""
+    existing: bool = False
+    """Look the zone up instead of creating it: a replica serves its source's zone. Its
+    certificates then reuse the validation records the source's certificates published for the
+    same names (ACM's validation record depends on the name and account, not the region)."""
     role: PlatformRole = PlatformRole.PRIMARY
     """Primary or secondary (DR) copy; recorded as the `PlatformRole` tag."""
 
@@ -47,6 +51,9 @@ class Dns(Construct):
                              f"{props.zone_name!r}")
         self._props = props
         self._tags = {"Name": props.zone_name, "PlatformRole": props.role.value}
+        if props.existing:
+            self.zone = DataAwsRoute53Zone(self, "zone", name=props.zone_name, private_zone=False)
+            return
         self.zone = Route53Zone(self, "zone", name=props.zone_name, comment="surgepress environment zone",
                                 tags=self._tags)
         skip_check(self.zone, {
@@ -75,12 +82,15 @@ class Dns(Construct):
                               lifecycle={"create_before_destroy": True}, provider=provider,
                               tags={**self._tags, "Name": self.fqdn(host)})
         option = cert.domain_validation_options.get(0)
-        record = Route53Record(self, f"{id}-validation", zone_id=self.zone.zone_id,
-                               name=option.resource_record_name, type=option.resource_record_type,
-                               records=[option.resource_record_value], ttl=VALIDATION_RECORD_TTL_S,
-                               allow_overwrite=True)
+        if self._props.existing:  # published by the zone's owner for its own certificate of this name
+            fqdn = option.resource_record_name
+        else:
+            fqdn = Route53Record(self, f"{id}-validation", zone_id=self.zone.zone_id,
+                                 name=option.resource_record_name, type=option.resource_record_type,
+                                 records=[option.resource_record_value], ttl=VALIDATION_RECORD_TTL_S,
+                                 allow_overwrite=True).fqdn
         validation = AcmCertificateValidation(self, f"{id}-issued", certificate_arn=cert.arn,
-                                              validation_record_fqdns=[record.fqdn], provider=provider)
+                                              validation_record_fqdns=[fqdn], provider=provider)
         return validation.certificate_arn
 
     def alias(self, id: str, host: str, *, target_dns_name: str, target_zone_id: str) -> Route53Record:

@@ -14,6 +14,13 @@ How a secret is made
     synthesized JSON, no state file, no log. Terraform writes the value only when
     `generation` changes; bump it to regenerate every secret at once.
 
+A replica's secrets
+    With `copy_from_arn_prefix`, each value is instead read (ephemerally, through the source
+    region's provider) from the source's parameter of the same path and written into this
+    region's parameter, encrypted with this region's key. The DR site must share its
+    source's values: the global database's master password, the origin secret CloudFront
+    sends, and WordPress's keys and salts, so logins survive a failover.
+
 Defaults and why
     Alphanumeric values only: Aurora and ElastiCache refuse some punctuation in
     passwords and tokens, and the values travel through environment variables and PHP
@@ -24,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import TerraformStack
+from cdktf import TerraformProvider, TerraformStack
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
@@ -55,6 +62,11 @@ class SecretsProps:
     """Account that administers the key (its root principal, through IAM)."""
     generation: int = 1
     """Write-only version of every secret: bump to write freshly generated values."""
+    copy_from_arn_prefix: str | None = None
+    """A replica's source parameters, `arn:aws:ssm:<region>:<account>:parameter/<project>/<ws>`: copy
+    their values instead of generating new ones."""
+    source_provider: TerraformProvider | None = None
+    """Provider in the source's region, with `copy_from_arn_prefix`."""
     role: PlatformRole = PlatformRole.PRIMARY
     """Primary or secondary (DR) copy; recorded as the `PlatformRole` tag."""
 
@@ -66,6 +78,8 @@ class Secrets(Construct):
             raise ValueError(f"SecretsProps.parameter_prefix: expected '/a/b' form, got {props.parameter_prefix!r}")
         if props.generation < 1:
             raise ValueError(f"SecretsProps.generation: expected 1 or more, got {props.generation!r}")
+        if (props.copy_from_arn_prefix is None) != (props.source_provider is None):
+            raise ValueError("SecretsProps.copy_from_arn_prefix and source_provider: give both or neither")
         tags = {"Name": props.name, "PlatformRole": props.role.value}
         self.key = customer_key(self, "key", description=f"{props.name} secrets and environment data",
                                 account_id=props.account_id, tags=tags)
@@ -76,17 +90,26 @@ class Secrets(Construct):
         for key, (path, length) in SECRETS.items():
             generator = f"{id}_{key}".replace("-", "_")
             # cdktf 0.20 has no ephemeral-resource class; the block is written as-is.
-            stack.add_override(f"ephemeral.{RANDOM_PASSWORD}.{generator}", {
-                "password_length": length,
-                "exclude_punctuation": True,
-                "require_each_included_type": True,
-            })
+            if props.copy_from_arn_prefix:
+                stack.add_override(f"ephemeral.aws_ssm_parameter.{generator}", {
+                    "arn": f"{props.copy_from_arn_prefix}/{path}",
+                    "with_decryption": True,
+                    "provider": f"aws.{props.source_provider.alias}",
+                })
+                value = f"${{ephemeral.aws_ssm_parameter.{generator}.value}}"
+            else:
+                stack.add_override(f"ephemeral.{RANDOM_PASSWORD}.{generator}", {
+                    "password_length": length,
+                    "exclude_punctuation": True,
+                    "require_each_included_type": True,
+                })
+                value = f"${{ephemeral.{RANDOM_PASSWORD}.{generator}.random_password}}"
             self.parameters[key] = SsmParameter(
                 self, key,
                 name=f"{props.parameter_prefix}/{path}",
                 type="SecureString",
                 key_id=self.key.arn,
-                value_wo=f"${{ephemeral.{RANDOM_PASSWORD}.{generator}.random_password}}",
+                value_wo=value,
                 value_wo_version=props.generation,
                 tags=tags,
             )

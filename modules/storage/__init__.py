@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
@@ -38,6 +39,16 @@ from surgepress.regions import elb_log_principal
 DATA_BUCKETS = ("media", "misc")
 LOGS_BUCKET = "logs"
 ALB_LOG_PREFIX = "alb"   # load balancer access logs land under logs/alb/AWSLogs/<account>/
+
+
+def bucket_name(name: str, purpose: str, account_id: str, region: str) -> str:
+    """A bucket's name, known before it exists (the DR workspace names its source's buckets)."""
+    return f"{name}-{purpose}-{account_id}-{region}"
+
+
+def key_alias(name: str) -> str:
+    """The data buckets' key alias (how a replica's replication role finds the source key)."""
+    return f"alias/{name}-buckets"
 
 
 @dataclass(frozen=True)
@@ -67,12 +78,13 @@ class Storage(Construct):
         self._props = props
         self.key = customer_key(self, "key", description=f"{props.name} bucket data",
                                 account_id=props.account_id, tags=self._tags(f"{props.name}-buckets"))
+        KmsAlias(self, "key-alias", name=key_alias(props.name), target_key_id=self.key.key_id)
         self.buckets: dict[str, S3Bucket] = {}
         self.policies: dict[str, S3BucketPolicy] = {}
         logs = self._bucket(LOGS_BUCKET, kms=False)
         skip_check(logs, {
             "CKV_AWS_145": "S3 server access logs and ALB access logs can only be delivered to SSE-S3 buckets",
-            "CKV_AWS_144": "access logs are not replicated; cross-region replication of data buckets comes with DR",
+            "CKV_AWS_144": "access logs describe this region's own traffic; only the data buckets are replicated",
             "CKV2_AWS_62": "nothing consumes events from the log archive bucket",
         })
         log_delivery = self._policy(LOGS_BUCKET, [
@@ -144,7 +156,7 @@ class Storage(Construct):
 
     def _bucket(self, purpose: str, *, kms: bool) -> S3Bucket:
         props = self._props
-        name = f"{props.name}-{purpose}-{props.account_id}-{props.region}"
+        name = bucket_name(props.name, purpose, props.account_id, props.region)
         bucket = secure_bucket(self, purpose, name=name, kms_key_arn=self.key.arn if kms else None,
                                force_destroy=props.enable_force_destroy, tags={**self._tags(name), "Purpose": purpose})
         self.buckets[purpose] = bucket

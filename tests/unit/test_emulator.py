@@ -585,3 +585,140 @@ def test_an_object_lock_buckets_versioning_cannot_be_suspended(emulator):
         s3.put_bucket_versioning(Bucket="shim-object-lock", VersioningConfiguration={"Status": "Suspended"})
     assert refused.value.response["Error"]["Code"] == "InvalidBucketState"
     assert s3.get_bucket_versioning(Bucket="shim-object-lock")["Status"] == "Enabled"
+
+
+def _global_database(rds_primary, rds_secondary, name: str) -> tuple[str, str]:
+    rds_primary.create_global_cluster(GlobalClusterIdentifier=name, Engine="aurora-mysql")
+    writer = rds_primary.create_db_cluster(
+        DBClusterIdentifier=f"{name}-a", Engine="aurora-mysql", MasterUsername="admin",
+        MasterUserPassword="not-a-real-secret-1", GlobalClusterIdentifier=name)["DBCluster"]["DBClusterArn"]
+    reader = rds_secondary.create_db_cluster(
+        DBClusterIdentifier=f"{name}-b", Engine="aurora-mysql",
+        GlobalClusterIdentifier=name)["DBCluster"]["DBClusterArn"]
+    return writer, reader
+
+
+def _writers(rds, name: str) -> list[str]:
+    (described,) = rds.describe_global_clusters(GlobalClusterIdentifier=name)["GlobalClusters"]
+    return [m["DBClusterArn"] for m in described["GlobalClusterMembers"] if m["IsWriter"]]
+
+
+def _wait_available(rds, name: str, timeout_s: float = 10) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        (described,) = rds.describe_global_clusters(GlobalClusterIdentifier=name)["GlobalClusters"]
+        if described["Status"] == "available" or time.monotonic() > deadline:
+            return described
+        time.sleep(0.2)
+
+
+def test_a_global_switchover_moves_the_writer_region_after_a_while_and_back(emulator):
+    primary = client(emulator, session_in(emulator, "100000000004", "eu-west-1"), "rds")
+    secondary = client(emulator, session_in(emulator, "100000000004", "eu-central-1"), "rds")
+    writer, reader = _global_database(primary, secondary, "shim-switch")
+    assert _writers(primary, "shim-switch") == [writer]
+
+    moving = secondary.switchover_global_cluster(GlobalClusterIdentifier="shim-switch",
+                                                 TargetDbClusterIdentifier=reader)["GlobalCluster"]
+    assert moving["Status"] == "switching-over"
+    assert moving["FailoverState"] == {"Status": "pending", "FromDbClusterArn": writer, "ToDbClusterArn": reader,
+                                       "IsDataLossAllowed": False}
+    assert _writers(primary, "shim-switch") == [writer]  # roles hold until the move completes
+    with pytest.raises(primary.exceptions.ClientError, match="InvalidGlobalClusterStateFault"):
+        primary.switchover_global_cluster(GlobalClusterIdentifier="shim-switch", TargetDbClusterIdentifier=reader)
+    done = _wait_available(primary, "shim-switch")
+    assert "FailoverState" not in done
+    assert _writers(primary, "shim-switch") == [reader]  # the old writer is now a secondary
+
+    with pytest.raises(primary.exceptions.ClientError, match="already the writer"):
+        primary.switchover_global_cluster(GlobalClusterIdentifier="shim-switch", TargetDbClusterIdentifier=reader)
+    primary.switchover_global_cluster(GlobalClusterIdentifier="shim-switch", TargetDbClusterIdentifier=writer)
+    _wait_available(primary, "shim-switch")
+    assert _writers(primary, "shim-switch") == [writer]
+
+
+def test_a_global_failover_needs_allow_data_loss_and_refuses_strangers(emulator):
+    primary = client(emulator, session_in(emulator, "100000000004", "eu-west-1"), "rds")
+    secondary = client(emulator, session_in(emulator, "100000000004", "eu-central-1"), "rds")
+    writer, reader = _global_database(primary, secondary, "shim-failover")
+    with pytest.raises(primary.exceptions.ClientError, match="InvalidParameterCombination"):
+        secondary.failover_global_cluster(GlobalClusterIdentifier="shim-failover", TargetDbClusterIdentifier=reader)
+    with pytest.raises(primary.exceptions.ClientError, match="not a member"):
+        secondary.failover_global_cluster(GlobalClusterIdentifier="shim-failover", AllowDataLoss=True,
+                                          TargetDbClusterIdentifier="arn:aws:rds:eu-central-1:100000000004:"
+                                                                    "cluster:someone-else")
+    with pytest.raises(primary.exceptions.ClientError, match="GlobalClusterNotFoundFault"):
+        secondary.failover_global_cluster(GlobalClusterIdentifier="no-such-global", AllowDataLoss=True,
+                                          TargetDbClusterIdentifier=reader)
+    moving = secondary.failover_global_cluster(GlobalClusterIdentifier="shim-failover", AllowDataLoss=True,
+                                               TargetDbClusterIdentifier=reader)["GlobalCluster"]
+    assert (moving["Status"], moving["FailoverState"]["IsDataLossAllowed"]) == ("failing-over", True)
+    _wait_available(primary, "shim-failover")
+    assert _writers(primary, "shim-failover") == [reader]
+
+
+def _replicated_pair(s3_source, s3_replica, name: str, kms_key: str) -> tuple[str, str]:
+    source, replica = f"{name}-source", f"{name}-replica"
+    s3_source.create_bucket(Bucket=source, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3_replica.create_bucket(Bucket=replica, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+    for s3, bucket in ((s3_source, source), (s3_replica, replica)):
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3_source.put_bucket_replication(Bucket=source, ReplicationConfiguration={
+        "Role": "arn:aws:iam::100000000004:role/replication",
+        "Rules": [{"ID": "to-dr", "Status": "Enabled", "Priority": 1, "Filter": {"Prefix": ""},
+                   "DeleteMarkerReplication": {"Status": "Enabled"},
+                   "Destination": {"Bucket": f"arn:aws:s3:::{replica}",
+                                   "EncryptionConfiguration": {"ReplicaKmsKeyID": kms_key}}}]})
+    return source, replica
+
+
+def _replication_control(emulator, body: dict | None = None) -> dict:
+    import urllib.request
+
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{emulator.endpoint}/_surgepress/s3-replication", data=data,
+                                     method="POST" if data else "GET")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def _eventually(check, timeout_s: float = 10.0):
+    deadline = time.monotonic() + timeout_s
+    while not (result := check()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return result
+
+
+def test_s3_replication_copies_versions_and_delete_markers_and_can_be_halted(emulator):
+    session = session_in(emulator, "100000000004", "eu-west-1")
+    s3_source = client(emulator, session, "s3")
+    s3_replica = client(emulator, session_in(emulator, "100000000004", "eu-central-1"), "s3")
+    key = client(emulator, session_in(emulator, "100000000004", "eu-central-1"), "kms").create_key()["KeyMetadata"]
+    source, replica = _replicated_pair(s3_source, s3_replica, "shim-crr", key["Arn"])
+
+    def present(name: str) -> bool:
+        try:
+            s3_replica.head_object(Bucket=replica, Key=name)
+            return True
+        except s3_replica.exceptions.ClientError:
+            return False
+
+    s3_source.put_object(Bucket=source, Key="marker-1", Body=b"one")
+    assert not present("marker-1")  # asynchronous, as on AWS
+    assert _eventually(lambda: present("marker-1"))
+    copied = s3_replica.get_object(Bucket=replica, Key="marker-1")
+    assert copied["Body"].read() == b"one" and copied["SSEKMSKeyId"] == key["Arn"]
+
+    assert _replication_control(emulator, {"halted": True})["halted"] is True
+    s3_source.put_object(Bucket=source, Key="marker-2", Body=b"two")
+    time.sleep(1.5)
+    status = _replication_control(emulator)
+    assert not present("marker-2") and status["pending"] >= 1
+    _replication_control(emulator, {"halted": False})
+    assert _eventually(lambda: present("marker-2"))
+
+    s3_source.delete_object(Bucket=source, Key="marker-1")
+    assert _eventually(lambda: not present("marker-1"))
+    versions = s3_replica.list_object_versions(Bucket=replica, Prefix="marker-1")
+    assert len(versions.get("DeleteMarkers", [])) == 1 and len(versions["Versions"]) == 1

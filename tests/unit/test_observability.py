@@ -21,7 +21,8 @@ def test_every_platform_alarm_notifies_the_encrypted_topic(local_stacks, setting
     names = {n.removeprefix("surgepress-production-") for n in alarms}
     members = [f"surgepress-production-00{i}" for i in range(1, settings.get("production").cache.node_count + 1)]
     assert names == {"alb-target-5xx", "alb-elb-5xx", "alb-response-time", "ecs-cpu", "ecs-memory", "db-cpu",
-                     "db-connections", "db-replica-lag", *(f"cache-cpu-{m}" for m in members),
+                     "db-connections", "db-replica-lag", "origin-no-healthy-targets",
+                     *(f"cache-cpu-{m}" for m in members),
                      *(f"cache-evictions-{m}" for m in members)}
     for alarm in alarms.values():
         assert alarm["alarm_actions"] == alarm["ok_actions"] == [f"${{aws_sns_topic.{topic_id}.arn}}"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from modules.failover import APP_SETTINGS
+
 from modules.secrets import SECRETS, Secrets, SecretsProps
 from tests.conftest import resources
 
@@ -45,18 +47,21 @@ def test_no_workspace_synthesizes_a_secret_value(local_stacks, aws_stacks):
                 if param["name"].endswith("/scheduler/saved-counts"):  # not a secret: an empty start, "{}"
                     assert param["value"] == "{}" and "insecure_value" not in param
                     continue
+                if "/app/" in param["name"]:  # where the data is: host names, plain Strings
+                    assert param["type"] == "String" and param["name"].rsplit("/", 1)[1] in APP_SETTINGS
+                    continue
                 assert set(param) & {"value", "insecure_value"} == set(), f"{name}: {param['name']}"
 
 
 def test_only_workspaces_with_a_secrets_section_get_them(local_stacks):
-    assert {name for name, stack in local_stacks.items() if _parameters(stack)} == {"staging", "production"}
+    assert {name for name, stack in local_stacks.items() if _parameters(stack)} == {"staging", "production", "dr"}
 
 
 def test_the_environment_key_rotates_and_has_an_alias(local_stacks):
     stack = local_stacks["staging"]
     keys = [k for k_id, k in resources(stack, "aws_kms_key").items() if k_id.startswith("secrets_key")]
     assert len(keys) == 1 and keys[0]["enable_key_rotation"] is True
-    aliases = [a["name"] for a in resources(stack, "aws_kms_alias").values()]
+    aliases = [a["name"] for k_id, a in resources(stack, "aws_kms_alias").items() if k_id.startswith("secrets_")]
     assert aliases == ["alias/surgepress-staging"]
 
 

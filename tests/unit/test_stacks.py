@@ -169,9 +169,10 @@ def test_default_security_group_is_stripped_of_rules(local_stacks):
 
 def test_dr_is_the_same_modules_with_the_secondary_role(local_stacks):
     dr, production = local_stacks["dr"], local_stacks["production"]
-    # Every kind of resource in dr comes from a module production also composes (storage and
-    # secrets join dr with the DR issue; account-wide controls stay with production).
-    assert set(dr["resource"]) < set(production["resource"])
+    # Every kind of resource in dr comes from a module production also composes, but for the
+    # replication it attaches to production's buckets; no distribution, no account-wide controls.
+    assert set(dr["resource"]) - set(production["resource"]) == {"aws_s3_bucket_replication_configuration"}
+    assert not resources(dr, "aws_cloudfront_distribution") and not resources(dr, "aws_route53_zone")
     network_kinds = {"aws_vpc", "aws_subnet", "aws_nat_gateway", "aws_flow_log", "aws_vpc_endpoint"}
     assert network_kinds <= set(dr["resource"])
     assert {v["tags"]["PlatformRole"] for v in resources(dr, "aws_subnet").values()} == {"secondary"}

@@ -30,6 +30,8 @@ SHIMS: tuple[str, ...] = (
     "codebuild_projects",
     "codepipeline_timestamps",
     "s3_object_lock_versioning",
+    "rds_global_switchover",
+    "s3_replication",
 )
 
 
