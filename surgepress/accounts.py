@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -80,6 +82,16 @@ class StateStore:
             if _error_code(exc) in ("404", "NoSuchKey", "NotFound"):
                 return False
             raise
+
+    def document(self, ws: Workspace) -> str:
+        """A workspace's Terraform state as the S3 backend keeps it."""
+        return self._s3.get_object(Bucket=self.bucket, Key=ws.state_key)["Body"].read().decode()
+
+    def outputs(self, ws: Workspace) -> dict[str, dict]:
+        """The workspace's outputs ({name: {"value", ...}}) straight from its state, no terraform init."""
+        if not self.holds(ws):
+            raise UserError(f"{ws.name} has no state in s3://{self.bucket}/{ws.state_key}; is it deployed?")
+        return json.loads(self.document(ws)).get("outputs", {})
 
     def empty(self) -> int:
         """Delete every object version and delete marker; returns how many. Local target only:

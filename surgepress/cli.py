@@ -17,7 +17,8 @@ from typing import TextIO
 
 from surgepress.accounts import StateStore, check_identities
 from surgepress.config import Settings, Workspace, load_settings
-from surgepress.dataplane import DataPlane, DataPlaneError, dataplane_workspaces
+from surgepress.dataplane import DataPlane, DataPlaneError, dataplane_workspaces, reconcile_site
+from surgepress.drill.topology import read_topology, replicated_site
 from surgepress.emulator.control import Emulator, EmulatorError
 from surgepress.errors import USAGE_EXIT_CODE, UserError
 from surgepress.runner import PLAN_CHANGES, TerraformError, WorkspaceRunner, write_cli_config
@@ -83,11 +84,24 @@ class Session:
         return DataPlane(self.paths, ws, self.env, boot_id=boot_id, say=self.say)
 
     def start_dataplanes(self, workspaces: list[Workspace], *, object_cache: bool = True) -> None:
-        for ws in dataplane_workspaces(workspaces):
-            outputs = self.runner(ws).outputs()
-            if not outputs:
+        """Start each site's data plane; a site in two regions then gets its replication roles from
+        the global cluster, and its edge the other region's load balancer as the failover origin."""
+        planes = dataplane_workspaces(workspaces)
+        site = replicated_site(self.settings)
+        in_site = [ws for ws in planes if site and ws.name in (site.source.name, site.replica.name)]
+        writer = read_topology(site, self.env).writer if in_site else None
+        outputs = {}
+        for ws in planes:
+            outputs[ws.name] = self.runner(ws).outputs()
+            if not outputs[ws.name]:
                 raise UserError(f"dataplane: {ws.name} is not deployed; run `python main.py deploy {ws.name}` first")
-            self.dataplane(ws).up(outputs, object_cache=object_cache)
+            self.dataplane(ws).up(outputs[ws.name], object_cache=object_cache,
+                                  writer=ws not in in_site or writer == ws.name)
+        if in_site:
+            reconcile_site(self.paths, site, self.env, say=self.say)
+            for ws in in_site:  # the edge learns the load balancers started after it
+                if ws.cdn:
+                    self.dataplane(ws).up(outputs[ws.name], object_cache=object_cache, writer=writer == ws.name)
 
     def step(self, index: int, total: int, ws: Workspace, action: str) -> None:
         self.say(f"\n==> [{index}/{total}] {action} {ws.name} "
@@ -315,6 +329,18 @@ def cmd_emulator(s: Session, args) -> int:
     return 3
 
 
+def cmd_drill(s: Session, args) -> int:
+    from surgepress.drill import Drill, require_site
+
+    site = require_site(s.settings)
+    s.connect(start_emulator=False)
+    if s.target is Target.LOCAL and "AWS_ENDPOINT_URL" not in s.env:
+        raise UserError("drill: the emulator is not running; deploy first (`python main.py deploy --all`)")
+    s.preflight(list(site.sides))
+    return Drill(s, args.kind, dry_run=args.dry_run, simulate_outage=args.simulate_outage,
+                 marker_grace_s=args.marker_grace).run()
+
+
 def cmd_dataplane(s: Session, args) -> int:
     if s.target is not Target.LOCAL:
         raise UserError("dataplane: only the local target has a data plane (on aws, ECS runs it)")
@@ -457,6 +483,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["up", "down", "status"])
     p.add_argument("workspaces", nargs="*", metavar="workspace", help="default: every environment with a site")
     p.add_argument("--no-object-cache", action="store_true", help="run WordPress without the Redis object cache")
+    p = add("drill", cmd_drill, "DR drill of the replicated site: preflight, a timed runbook, a prober (RTO) and "
+                                "writers (RPO) throughout; report under build/reports/drills/; exit 1 when a step "
+                                "fails or a target is missed, 2 when preflight refuses")
+    p.add_argument("kind", choices=["switchover", "failover", "failback"],
+                   help="switchover: planned, no data loss; failover: unplanned, allows data loss; failback: "
+                        "switchover back to the source workspace's region")
+    p.add_argument("--dry-run", action="store_true", help="run the read-only preflight, print the runbook, change "
+                                                          "nothing")
+    p.add_argument("--simulate-outage", action="store_true",
+                   help="failover on local: halt replication, let writes go on 2s, kill the primary's database")
+    p.add_argument("--marker-grace", type=int, default=None, metavar="SECONDS",
+                   help="how long to wait for replicated marker objects (default: failover.marker_grace_s)")
     p = add("loadtest", cmd_loadtest, "locust: a steady news-reading mix or a breaking-news surge against the "
                                       "local edge (default) or a real site (--url)")
     p.add_argument("workspace", nargs="?", default="staging", help="local target: whose edge (default staging)")

@@ -253,6 +253,8 @@ class Workspace:
     """Account of the workspace with `log_archive:` (where guardrails deliver)."""
     parent_zone: "ParentZone | None" = None
     """Where this workspace's `dns.zone_name` is delegated from, when another workspace holds its parent."""
+    peer: "FailoverPeer | None" = None
+    """The other side of a site that runs in two regions (source <-> replica), with `failover`."""
 
     @property
     def role_arn(self) -> str:
@@ -268,11 +270,36 @@ def role_arn(account_id: str, role_name: str) -> str:
     return f"arn:aws:iam::{account_id}:role/{role_name}"
 
 
+def resource_prefix(ws: Workspace) -> str:
+    """Name prefix of a workspace's resources, e.g. `surgepress-production`."""
+    return f"{ws.project}-{ws.name}"
+
+
+def parameter_prefix(ws: Workspace) -> str:
+    """Where a workspace's SSM parameters live, e.g. `/surgepress/production`."""
+    return f"/{ws.project}/{ws.name}"
+
+
+def global_cluster_identifier(ws: Workspace) -> str:
+    """The Aurora Global Database a primary workspace creates (modules/database names it so)."""
+    return f"{resource_prefix(ws)}-global"
+
+
 @dataclass(frozen=True)
 class Organisation:
     """What spans workspaces: every account the platform uses."""
 
     account_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FailoverPeer:
+    """The other region of a replicated site, as each side needs to know it."""
+
+    name: str
+    region: str
+    min_tasks: int
+    min_hosts: int
 
 
 @dataclass(frozen=True)
@@ -964,12 +991,20 @@ def _validate_singletons(workspaces: dict[str, Workspace]) -> None:
 
 
 def _resolve_links(workspaces: dict[str, Workspace]) -> dict[str, Workspace]:
-    """Fill what a workspace learns from others: the log archive's account, its zone's parent."""
+    """Fill what a workspace learns from others: the log archive's account, its zone's parent, and
+    for a site in two regions the other side (`peer`) and, on the replica, the source's `failover`."""
     archive = next((ws for ws in workspaces.values() if ws.log_archive), None)
     apex = next((ws for ws in workspaces.values() if ws.apex_zone), None)
+    replicas = {ws.replica_of: ws for ws in workspaces.values() if ws.replica_of and ws.compute}
     resolved = {}
     for name, ws in workspaces.items():
         changes: dict[str, Any] = {}
+        peer = replicas.get(name) or (workspaces[ws.replica_of] if ws.replica_of and ws.compute else None)
+        if peer is not None and peer.compute is not None and ws.compute is not None:
+            changes["peer"] = FailoverPeer(name=peer.name, region=peer.region, min_tasks=peer.compute.min_tasks,
+                                           min_hosts=peer.compute.min_hosts)
+            if ws.replica_of:  # a replica follows its source's failover settings
+                changes["failover"] = peer.failover
         if ws.guardrails is not None:
             changes["log_archive_account_id"] = archive.account_id
         if apex is not None and ws.dns is not None and not ws.replica_of and ws.dns.zone_name.endswith("." + apex.apex_zone.zone_name):

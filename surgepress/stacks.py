@@ -37,7 +37,15 @@ from modules.storage import ALB_LOG_PREFIX, DATA_BUCKETS, Storage, StorageProps
 from modules.guardrails import Guardrails, GuardrailsProps
 from modules.log_archive import LogArchive, LogArchiveProps, log_archive_bucket_name
 from modules.state import StateBucket, StateBucketProps, state_key_alias
-from surgepress.config import FailoverSettings, Organisation, Workspace, role_arn
+from surgepress.config import (
+    FailoverSettings,
+    Organisation,
+    Workspace,
+    global_cluster_identifier,
+    parameter_prefix,
+    resource_prefix,
+    role_arn,
+)
 from surgepress.targets import LOCAL_MAX_RETRIES, Paths, Target
 
 # wp-config.php additions (the official image's WORDPRESS_CONFIG_EXTRA): everything the task
@@ -62,21 +70,6 @@ APP_SETTING_ENV = {"WORDPRESS_DB_HOST": "db-host", "WORDPRESS_DB_READER_HOST": "
 # cdktf-cdktf-provider-aws 19.65.1 pins exactly the 5.99.1 it was generated from; any 5.x
 # from 5.99 on has the same schema for what we use, and lets real users take fixes.
 AWS_PROVIDER_CONSTRAINT = "~> 5.99"
-
-
-def resource_prefix(ws: Workspace) -> str:
-    """Name prefix of a workspace's resources, e.g. `surgepress-production`."""
-    return f"{ws.project}-{ws.name}"
-
-
-def parameter_prefix(ws: Workspace) -> str:
-    """Where a workspace's SSM parameters live, e.g. `/surgepress/production`."""
-    return f"/{ws.project}/{ws.name}"
-
-
-def global_cluster_identifier(ws: Workspace) -> str:
-    """The Aurora Global Database a primary workspace creates (modules/database names it so)."""
-    return f"{resource_prefix(ws)}-global"
 
 
 class WorkspaceStack(TerraformStack):
@@ -212,13 +205,25 @@ class WorkspaceStack(TerraformStack):
 
     @property
     def failover(self) -> FailoverSettings | None:
-        """The site's failover settings: its own, or its source's for a replica."""
-        return self.source.failover if self.source else self.workspace.failover
+        """The site's failover settings (a replica's are its source's, resolved at load)."""
+        return self.workspace.failover
 
     @property
     def active(self) -> bool:
         """Whether this region serves and writes now (always, for a site without a replica)."""
         return self.failover is None or self.failover.primary_region == self.workspace.region
+
+    def _floors(self) -> dict:
+        """A site in two regions keeps its scaling floors by role, not by workspace: the source's
+        configured floors where it serves, the replica's (pilot light) where it waits. A drill
+        moves the floors live; the recorded primary region then makes Terraform agree."""
+        ws = self.workspace
+        if ws.peer is None or self.failover is None:
+            return {}
+        own, other = (ws.compute.min_tasks, ws.compute.min_hosts), (ws.peer.min_tasks, ws.peer.min_hosts)
+        serving, waiting = (other, own) if ws.replica_of else (own, other)
+        tasks, hosts = serving if self.active else waiting
+        return {"min_tasks": tasks, "min_hosts": hosts}
 
     def _web_platform(self) -> None:
         """CloudFront, then the WordPress service behind it, then what joins them to the rest.
@@ -287,7 +292,7 @@ class WorkspaceStack(TerraformStack):
                      **{env: app.parameters[setting].arn for env, setting in APP_SETTING_ENV.items()}},
             client_of={"database": (database.security_group.id, 3306), "cache": (cache.security_group.id, 6379)},
             role=self.role,
-            **asdict(ws.compute),
+            **{**asdict(ws.compute), **self._floors()},
         ))
         service_sg = self.compute.service_security_group.id
         database.allow_from("service", service_sg)

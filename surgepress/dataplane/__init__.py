@@ -25,6 +25,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
@@ -44,15 +45,18 @@ from surgepress.dataplane.discover import (
     Deployment,
     DiscoveryError,
     discover,
+    failover_records,
 )
 from surgepress.dataplane.packages import MissingPackage, Toolchain, find_toolchain
-from surgepress.dataplane.render import Layout, Ports, Rendered
+from surgepress.dataplane.render import Layout, OriginServer, Ports, Rendered
 from surgepress.dataplane.tls import LocalCa, TlsError
 from surgepress.processes import free_port, is_running, listening, spawn, stop
 from surgepress.targets import REPO_ROOT, Paths
 
 ASSETS = Path(__file__).resolve().parent / "wordpress"
 SERVICES = ("database", "cache", "app", "web", "lb", "s3-origin", "edge")
+EDGE_SERVICES = ("s3-origin", "edge")
+RELOADABLE = ("web", "lb", "edge")  # nginx: a changed configuration is reloaded in place
 # The Ports field each service is checked on (the load balancer and edge: their HTTPS side).
 LISTEN_PORT = {"database": "database", "cache": "cache", "app": "app", "web": "web", "lb": "lb_https",
                "s3-origin": "s3_origin", "edge": "edge_https"}
@@ -71,8 +75,8 @@ class DataPlaneError(Exception):
 
 
 def dataplane_workspaces(workspaces) -> list[Workspace]:
-    """Workspaces that run a site: the ones with a database, a cache, compute and a CDN."""
-    return [ws for ws in workspaces if ws.database and ws.cache and ws.compute and ws.cdn]
+    """Workspaces that run a site: a database, a cache, compute, and a CDN or (a replica) its source's."""
+    return [ws for ws in workspaces if ws.database and ws.cache and ws.compute and (ws.cdn or ws.replica_of)]
 
 
 @dataclass
@@ -155,8 +159,11 @@ class DataPlane:
 
     # --- public -----------------------------------------------------------------------------
 
-    def up(self, outputs: Mapping, *, object_cache: bool = True) -> dict:
-        """Start (or keep) every service; returns the recorded state."""
+    def up(self, outputs: Mapping, *, object_cache: bool = True, writer: bool = True) -> dict:
+        """Start (or keep) every service; returns the recorded state.
+
+        `writer=False` (a global database's secondary) leaves WordPress's install to the writer:
+        its data arrives by replication (`reconcile_site`)."""
         started = time.monotonic()
         try:
             tools = find_toolchain()
@@ -177,8 +184,10 @@ class DataPlane:
             state = {}
         ports = self._ports(state)
         state.update(boot_id=self.boot_id, cluster=deployment.database.endpoint, ports=asdict(ports),
-                     object_cache=object_cache, admin_user=ADMIN_USER,
-                     health_path=deployment.load_balancer.health_path, site_domain=deployment.site_domain)
+                     object_cache=object_cache, admin_user=ADMIN_USER, database_name=deployment.database.name,
+                     health_path=deployment.load_balancer.health_path, site_domain=deployment.site_domain,
+                     load_balancer=deployment.load_balancer.dns_name, region=deployment.region,
+                     origin_domain=deployment.edge.origin_domain if deployment.edge else None)
         state.setdefault("services", {})
         self._save(state)
         try:
@@ -198,10 +207,11 @@ class DataPlane:
             "app": (render.php_fpm(d, ports, layout, vcpus), "php-fpm.conf"),
             "web": (render.web(d, ports, layout), "nginx.conf"),
             "lb": (render.load_balancer(d, ports, layout), "nginx.conf"),
-            "edge": (render.edge(d, ports, layout), "nginx.conf"),
         }
+        if d.edge:
+            configs["edge"] = (render.edge(d, ports, layout, self._origins(d, ports)), "nginx.conf")
         secret_names = {"cache": "auth.conf", "lb": "rules.conf", "edge": "origin-headers.conf"}
-        for name in SERVICES:
+        for name in self._services_of(d):
             home = layout.service(name)
             (home / "tmp").mkdir(parents=True, exist_ok=True)
             if name == "s3-origin":
@@ -225,7 +235,7 @@ class DataPlane:
             }.get(name, [tools["nginx"], "-e", str(home / "error.log"), "-p", str(home), "-c", str(config)])
             env = {**base_env, **wordpress_env} if name == "app" else base_env
             plan.append((name, rendered, argv, env, str(config)))
-        kept = restarted = 0
+        kept = restarted = reloaded = 0
         for name, rendered, argv, env, marker in plan:
             port = getattr(ports, LISTEN_PORT[name])
             config_hash = hashlib.sha256((rendered.text + rendered.secret + json.dumps(env, sort_keys=True)).encode()
@@ -233,6 +243,11 @@ class DataPlane:
             current = self._services(state).get(name)
             if current and is_running(current.pid, current.marker) and current.config_hash == config_hash:
                 kept += 1
+            elif current and name in RELOADABLE and is_running(current.pid, current.marker):
+                os.kill(current.pid, signal.SIGHUP)  # nginx re-reads its configuration without a gap
+                state["services"][name] = asdict(ServiceState(name, current.pid, port, marker, config_hash))
+                self._save(state)
+                reloaded += 1
             else:
                 if current:
                     stop(current.pid, current.marker)
@@ -244,11 +259,12 @@ class DataPlane:
                 restarted += 1
             if name == "database":
                 self._ensure_database_user(tools, d, marker)
-            if name == "web":
+            if name == "web" and writer:
                 self._install_wordpress(tools, wordpress_env, d)
-        self.say(f"dataplane {self.workspace.name}: {restarted} started, {kept} kept running "
+        entry = (f"https://127.0.0.1:{ports.edge_https} (edge), origin on " if d.edge else "its source's edge; origin on ")
+        self.say(f"dataplane {self.workspace.name}: {restarted} started, {reloaded} reloaded, {kept} kept running "
                  f"in {time.monotonic() - started:.1f}s; site https://{d.site_domain} on "
-                 f"https://127.0.0.1:{ports.edge_https} (edge), origin on https://127.0.0.1:{ports.lb_https} (lb)")
+                 f"{entry}https://127.0.0.1:{ports.lb_https} (lb)")
         return state
 
     def down(self, *, quiet: bool = False) -> int:
@@ -271,7 +287,8 @@ class DataPlane:
         services = self._services(state)
         ports = state.get("ports", {})
         result = []
-        for name in SERVICES:
+        names = SERVICES if state.get("origin_domain", True) else tuple(n for n in SERVICES if n not in EDGE_SERVICES)
+        for name in names:
             service = services.get(name)
             if service is None:
                 result.append(ServiceStatus(name, "stopped", None, 0, "-"))
@@ -341,11 +358,36 @@ class DataPlane:
 
     def _certificates(self, tools: Toolchain, d: Deployment) -> None:
         tls = self.root / "tls"
-        ca = LocalCa(tls, tools["openssl"]).ensure()
+        ca = LocalCa(self.layout.ca_dir, tools["openssl"]).ensure()
         ca.issue(tls, "database", [d.database.endpoint, d.database.reader_endpoint])
         ca.issue(tls, "cache", [d.cache.primary_endpoint, d.cache.reader_endpoint])
-        ca.issue(tls, "lb", [d.edge.origin_domain, d.load_balancer.dns_name])
-        ca.issue(tls, "edge", [*d.edge.aliases, d.edge.domain_name])
+        ca.issue(tls, "lb", [*d.load_balancer.certificate_names, *([d.edge.origin_domain] if d.edge else []),
+                             d.load_balancer.dns_name])
+        if d.edge:
+            ca.issue(tls, "edge", [*d.edge.aliases, d.edge.domain_name])
+
+    def _services_of(self, d: Deployment) -> tuple[str, ...]:
+        """A replica's set has no edge and no media origin: its source's edge serves the site."""
+        return SERVICES if d.edge else tuple(name for name in SERVICES if name not in EDGE_SERVICES)
+
+    def _origins(self, d: Deployment, ports: Ports) -> tuple[OriginServer, ...]:
+        """Route 53's answer for the origin name, in failover order, as local load balancer ports.
+
+        Without failover records the origin is this environment's own load balancer."""
+        records = failover_records(WorkspaceClients(self.workspace, self.env), d.edge.origin_domain)
+        if not records:
+            return ()
+        running = local_load_balancers(self.paths)
+        running[_normal(d.load_balancer.dns_name)] = (ports.lb_https, self.workspace.name)
+        failover = self.workspace.failover
+        fail_timeout = failover.unhealthy_minutes * 60 if failover else render.DEFAULT_FAIL_TIMEOUT_S
+        origins = []
+        for record in records:  # PRIMARY first
+            found = running.get(_normal(record.target))
+            if found:
+                origins.append(OriginServer(found[0], f"{found[1]} {record.set_identifier} {record.role}",
+                                            fail_timeout))
+        return tuple(origins)
 
     def _docroot(self, tools: Toolchain, object_cache: bool) -> None:
         """Debian's WordPress copied into the build dir, with the image's wp-config.php."""
@@ -399,6 +441,7 @@ class DataPlane:
         account = f"'{user}'@'127.0.0.1'"
         require = " REQUIRE SSL" if d.database.require_tls else ""
         sql = "\n".join([
+            "SET SESSION sql_log_bin = 0;",  # each server's own account, never replicated
             f"CREATE DATABASE IF NOT EXISTS `{db}` CHARACTER SET {d.database.charset} COLLATE utf8mb4_unicode_ci;",
             f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {_sql_string(d.database.password)};",
             f"ALTER USER {account} IDENTIFIED BY {_sql_string(d.database.password)}{require};",
@@ -450,6 +493,51 @@ class DataPlane:
 
     def _health_path(self, state: dict) -> str:
         return state.get("health_path", "/")
+
+
+def reconcile_site(paths: Paths, site, env: Mapping[str, str], *, diverged: frozenset[str] = frozenset(),
+                   say: Callable[[str], None] = print) -> dict[str, str]:
+    """Make both regions' MariaDB agree with the emulator's global cluster (see `replication`)."""
+    from surgepress.dataplane.replication import Node, ReplicationError, reconcile, replication_password
+    from surgepress.drill.topology import read_topology
+
+    topology = read_topology(site, env)
+    nodes = {}
+    for ws in site.sides:
+        root = paths.build / "dataplane" / ws.name
+        try:
+            database = json.loads((root / "state.json").read_text()).get("database_name") or "wordpress"
+        except (OSError, ValueError):
+            database = "wordpress"
+        nodes[ws.name] = Node(ws.name, root, _identifier(database, "name"))
+    shared = Layout(paths.build / "dataplane" / site.source.name).ca_dir
+    try:
+        roles = reconcile(nodes, writer=topology.writer, settled=topology.settled, ca=shared / "ca.pem",
+                          password=replication_password(shared), diverged=diverged)
+    except ReplicationError as exc:
+        raise DataPlaneError(f"dataplane replication: {exc}") from None
+    say("dataplane replication (global cluster " + topology.identifier + ", " + topology.status + "): "
+        + "; ".join(f"{name} {role}" for name, role in roles.items()))
+    return roles
+
+
+def _normal(dns_name: str) -> str:
+    """A load balancer's name as Route 53 aliases and ELB spell it alike."""
+    return dns_name.lower().rstrip(".").removeprefix("dualstack.")
+
+
+def local_load_balancers(paths: Paths) -> dict[str, tuple[int, str]]:
+    """Every running data plane's load balancer: deployed DNS name -> (local HTTPS port, workspace)."""
+    found = {}
+    for state_file in (paths.build / "dataplane").glob("*/state.json"):
+        try:
+            state = json.loads(state_file.read_text())
+        except (OSError, ValueError):
+            continue
+        lb = state.get("services", {}).get("lb")
+        if state.get("load_balancer") and lb and is_running(lb["pid"], lb["marker"]):
+            found[_normal(state["load_balancer"])] = (state["ports"]["lb_https"], state_file.parent.name)
+    return found
 
 
 def _http_status(url: str, label: str, ca: Path | None = None) -> str:

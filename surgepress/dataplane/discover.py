@@ -81,6 +81,7 @@ class LoadBalancer:
     health_path: str
     health_matcher: str
     health_interval_s: int
+    certificate_names: tuple[str, ...] = ()  # the HTTPS listener certificate's names
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,8 @@ class Deployment:
     cache: Cache
     task: Task
     load_balancer: LoadBalancer
-    edge: Edge
-
-    @property
-    def site_domain(self) -> str:
-        return self.edge.aliases[0]
+    edge: Edge | None  # a replica has none: its source's distribution serves it
+    site_domain: str
 
 
 def _output(outputs: Mapping[str, Any], workspace: str, name: str) -> Any:
@@ -144,7 +142,7 @@ def parameter_name(reference: str) -> str:
     return reference
 
 
-def _ssm_values(clients: WorkspaceClients, names: list[str]) -> dict[str, str]:
+def ssm_values(clients: WorkspaceClients, names: list[str]) -> dict[str, str]:
     ssm = clients.get("ssm")
     values = {}
     for start in range(0, len(names), 10):  # GetParameters takes ten at a time
@@ -160,27 +158,61 @@ def discover(clients: WorkspaceClients, outputs: Mapping[str, Any]) -> Deploymen
     ws = clients.workspace.name
     out = lambda name: _output(outputs, ws, name)  # noqa: E731
     secret_names = out("secret_parameter_names")
+    task = _task(clients, out("cluster_name"), out("service_name"))
+    edge = _edge(clients, out("distribution_id"), out("media_bucket_name")) if "distribution_id" in outputs else None
+    home = task.environment.get("WP_HOME", "")
+    site_domain = edge.aliases[0] if edge else home.split("://", 1)[-1].split("/", 1)[0]
+    if not site_domain:
+        raise DiscoveryError(f"{ws}: neither a distribution nor WP_HOME in task {task.family} names the site")
     return Deployment(
         workspace=ws,
         region=clients.workspace.region,
-        database=_database(clients, out("cluster_identifier"), secret_names["db_master_password"]),
+        database=_database(clients, out("cluster_identifier"), secret_names["db_master_password"], task),
         cache=_cache(clients, out("cache_primary_endpoint_address"), secret_names["redis_auth_token"]),
-        task=_task(clients, out("cluster_name"), out("service_name")),
+        task=task,
         load_balancer=_load_balancer(clients, out("alb_dns_name")),
-        edge=_edge(clients, out("distribution_id"), out("media_bucket_name")),
+        edge=edge,
+        site_domain=site_domain,
     )
 
 
-def _database(clients: WorkspaceClients, identifier: str, password_parameter: str) -> Database:
+@dataclass(frozen=True)
+class FailoverRecord:
+    set_identifier: str
+    role: str  # PRIMARY | SECONDARY
+    target: str  # the aliased load balancer's DNS name
+    health_check_id: str | None
+
+
+def failover_records(clients: WorkspaceClients, name: str) -> list[FailoverRecord]:
+    """The failover alias records of `name` in the account's public zone for it, PRIMARY first."""
+    route53 = clients.get("route53")
+    fqdn = name.rstrip(".") + "."
+    zones = [z for z in route53.list_hosted_zones()["HostedZones"]
+             if not z.get("Config", {}).get("PrivateZone") and fqdn.endswith("." + z["Name"])]
+    if not zones:
+        return []
+    zone = max(zones, key=lambda z: len(z["Name"]))
+    answer = route53.list_resource_record_sets(HostedZoneId=zone["Id"], StartRecordName=fqdn, StartRecordType="A")
+    records = [FailoverRecord(set_identifier=r.get("SetIdentifier", ""), role=r["Failover"],
+                              target=r["AliasTarget"]["DNSName"], health_check_id=r.get("HealthCheckId"))
+               for r in answer["ResourceRecordSets"]
+               if r["Name"] == fqdn and r["Type"] == "A" and r.get("Failover") and r.get("AliasTarget")]
+    return sorted(records, key=lambda r: r.role != "PRIMARY")
+
+
+def _database(clients: WorkspaceClients, identifier: str, password_parameter: str, task: Task) -> Database:
     rds = clients.get("rds")
     (cluster,) = rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"]
     parameters = {}
     paginator = rds.get_paginator("describe_db_cluster_parameters")
     for page in paginator.paginate(DBClusterParameterGroupName=cluster["DBClusterParameterGroup"]):
         parameters.update({p["ParameterName"]: p.get("ParameterValue") for p in page["Parameters"]})
-    password = _ssm_values(clients, [password_parameter])[password_parameter]
+    password = ssm_values(clients, [password_parameter])[password_parameter]
     return Database(
-        identifier=identifier, name=cluster["DatabaseName"], user=cluster["MasterUsername"], password=password,
+        # A global database's secondary inherits schema and user: the task says which it uses.
+        identifier=identifier, name=cluster.get("DatabaseName") or task.environment["WORDPRESS_DB_NAME"],
+        user=cluster.get("MasterUsername") or task.environment["WORDPRESS_DB_USER"], password=password,
         endpoint=cluster["Endpoint"], reader_endpoint=cluster["ReaderEndpoint"], port=int(cluster["Port"]),
         require_tls=str(parameters.get("require_secure_transport", "")).upper() in ("ON", "1", "TRUE"),
         charset=parameters.get("character_set_server") or "utf8mb4",
@@ -192,7 +224,7 @@ def _cache(clients: WorkspaceClients, primary_address: str, token_parameter: str
     for group in elasticache.describe_replication_groups()["ReplicationGroups"]:
         node_group = group["NodeGroups"][0]
         if node_group["PrimaryEndpoint"]["Address"] == primary_address:
-            token = _ssm_values(clients, [token_parameter])[token_parameter] if group.get("AuthTokenEnabled") else ""
+            token = ssm_values(clients, [token_parameter])[token_parameter] if group.get("AuthTokenEnabled") else ""
             return Cache(group_id=group["ReplicationGroupId"], primary_endpoint=primary_address,
                          reader_endpoint=node_group["ReaderEndpoint"]["Address"],
                          port=int(node_group["PrimaryEndpoint"]["Port"]), auth_token=token,
@@ -210,7 +242,7 @@ def _task(clients: WorkspaceClients, cluster: str, service: str) -> Task:
     name = lb.get("containerName") or definition["containerDefinitions"][0]["name"]
     (container,) = [c for c in definition["containerDefinitions"] if c["name"] == name]
     references = {s["name"]: parameter_name(s["valueFrom"]) for s in container.get("secrets", [])}
-    values = _ssm_values(clients, sorted(set(references.values()))) if references else {}
+    values = ssm_values(clients, sorted(set(references.values()))) if references else {}
     port = lb.get("containerPort") or container["portMappings"][0]["containerPort"]
     return Task(family=definition["family"], container=name, container_port=int(port),
                 environment={e["name"]: e["value"] for e in container.get("environment", [])},
@@ -266,7 +298,16 @@ def _load_balancer(clients: WorkspaceClients, dns_name: str) -> LoadBalancer:
         default_body=default["FixedResponseConfig"].get("MessageBody", ""),
         health_path=group["HealthCheckPath"], health_matcher=group["Matcher"]["HttpCode"],
         health_interval_s=int(group["HealthCheckIntervalSeconds"]),
+        certificate_names=_certificate_names(clients, https),
     )
+
+
+def _certificate_names(clients: WorkspaceClients, listener: Mapping[str, Any]) -> tuple[str, ...]:
+    names: list[str] = []
+    for certificate in listener.get("Certificates") or []:
+        described = clients.get("acm").describe_certificate(CertificateArn=certificate["CertificateArn"])
+        names += [described["Certificate"]["DomainName"], *described["Certificate"].get("SubjectAlternativeNames", [])]
+    return tuple(dict.fromkeys(names))
 
 
 def _items(block: Mapping[str, Any] | None, key: str) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ PROGRAMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "mariadbd": ("mariadb-server", ("/usr/sbin/mariadbd",)),
     "mariadb-install-db": ("mariadb-server", ("/usr/bin/mariadb-install-db",)),
     "mariadb": ("mariadb-client", ("/usr/bin/mariadb",)),
+    "mariadb-dump": ("mariadb-client", ("/usr/bin/mariadb-dump",)),
     "redis-server": ("redis-server", ("/usr/bin/redis-server",)),
     "php-fpm": ("php-fpm", ("/usr/sbin/php-fpm*",)),
     "php": ("php-cli", ("/usr/bin/php",)),

@@ -7,6 +7,7 @@ includes, so the main files stay readable for an operator.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,18 @@ class Ports:
     s3_origin: int
 
 
+DEFAULT_FAIL_TIMEOUT_S = 10
+
+
+@dataclass(frozen=True)
+class OriginServer:
+    """One load balancer behind the edge's origin name."""
+
+    port: int
+    label: str  # e.g. "production eu-west-1 PRIMARY"
+    fail_timeout_s: int = DEFAULT_FAIL_TIMEOUT_S
+
+
 @dataclass(frozen=True)
 class Rendered:
     text: str
@@ -58,12 +71,23 @@ class Layout:
         return self.root / name
 
     @property
+    def ca_dir(self) -> Path:
+        """One CA for every environment's data plane: a DR set's load balancer and database are
+        trusted by its source's edge and database, as AWS's certificates are in both regions."""
+        return self.root.parent / "ca"
+
+    @property
     def ca(self) -> Path:
-        return self.root / "tls" / "ca.pem"
+        return self.ca_dir / "ca.pem"
 
     @property
     def docroot(self) -> Path:
         return self.root / "wordpress"
+
+
+def server_id(workspace: str) -> int:
+    """A MariaDB server id per environment, stable across restarts (replication needs them distinct)."""
+    return 1 + int(hashlib.sha256(workspace.encode()).hexdigest()[:7], 16)
 
 
 def mariadb(d: Deployment, ports: Ports, layout: Layout) -> Rendered:
@@ -82,13 +106,21 @@ def mariadb(d: Deployment, ports: Ports, layout: Layout) -> Rendered:
         "skip-name-resolve",
         f"character-set-server = {d.database.charset}",
         "collation-server = utf8mb4_unicode_ci",
-        f"ssl-ca = {tls / 'ca.pem'}",
+        f"ssl-ca = {layout.ca}",
         f"ssl-cert = {tls / 'database.pem'}",
         f"ssl-key = {tls / 'database.key'}",
         f"require-secure-transport = {'ON' if d.database.require_tls else 'OFF'}",
         "tls-version = TLSv1.2,TLSv1.3",
         "innodb-buffer-pool-size = 128M",
         "max-connections = 300",
+        # A global database's storage replication, played by GTID replication: every node logs
+        # its own and replicated writes, so any node can become the writer and feed the others.
+        f"server-id = {server_id(d.workspace)}",
+        f"log-bin = {home / 'data' / 'binlog'}",
+        "log-slave-updates = ON",
+        "binlog-format = ROW",
+        "gtid-strict-mode = ON",
+        "skip-slave-start = ON",
         "",
         "[client]",
         f"socket = {home / 'mysqld.sock'}",
@@ -115,7 +147,7 @@ def redis(d: Deployment, ports: Ports, layout: Layout) -> Rendered:
     ]
     if d.cache.tls:
         lines += ["port 0", f"tls-port {ports.cache}", f"tls-cert-file {tls / 'cache.pem'}",
-                  f"tls-key-file {tls / 'cache.key'}", f"tls-ca-cert-file {tls / 'ca.pem'}",
+                  f"tls-key-file {tls / 'cache.key'}", f"tls-ca-cert-file {layout.ca}",
                   "tls-auth-clients no", "tls-protocols \"TLSv1.2 TLSv1.3\""]
     else:
         lines += [f"port {ports.cache}"]
@@ -323,6 +355,9 @@ def _behaviour_location(b: Behaviour, index: int, cookies: dict[str, int], d: De
             f"    proxy_ssl_trusted_certificate {layout.ca};",
             "    proxy_ssl_protocols TLSv1.2 TLSv1.3;",
             "    proxy_read_timeout 30s;",
+            "    proxy_connect_timeout 2s;",
+            # A failing origin hands a GET/HEAD to the next one, as an origin group's criteria do.
+            "    proxy_next_upstream error timeout http_500 http_502 http_503 http_504;",
         ]
     else:
         lines += ["    proxy_pass http://origin_s3;", "    proxy_http_version 1.1;",
@@ -331,8 +366,12 @@ def _behaviour_location(b: Behaviour, index: int, cookies: dict[str, int], d: De
     return lines
 
 
-def edge(d: Deployment, ports: Ports, layout: Layout) -> Rendered:
-    """CloudFront: each behaviour a location, in the distribution's order."""
+def edge(d: Deployment, ports: Ports, layout: Layout, origins: tuple["OriginServer", ...] = ()) -> Rendered:
+    """CloudFront: each behaviour a location, in the distribution's order.
+
+    `origins` are the load balancers the origin's name resolves to, in Route 53's failover
+    order (default: this environment's own). The first serves; the others take over when it
+    fails (nginx's passive health checks standing in for Route 53's)."""
     home = layout.service("edge")
     tls = layout.root / "tls"
     policies = {b.viewer_protocol_policy for b in d.edge.behaviours}
@@ -355,7 +394,11 @@ def edge(d: Deployment, ports: Ports, layout: Layout) -> Rendered:
         body += [f"map $http_cookie {_cookie_variable(i)} {{",
                  f'    "~(?:^|;\\s*){re.escape(name)}=(?<value>[^;]*)" $value;', '    default "";', "}"]
     body += [
-        f"upstream origin_lb {{ server 127.0.0.1:{ports.lb_https}; keepalive 32; }}",
+        "upstream origin_lb {",
+        *(f"    server 127.0.0.1:{o.port}{' backup' if i else f' max_fails=1 fail_timeout={o.fail_timeout_s}s'};"
+          f"  # {o.label}" for i, o in enumerate(origins or (OriginServer(ports.lb_https, d.workspace),))),
+        "    keepalive 32;",
+        "}",
         f"upstream origin_s3 {{ server 127.0.0.1:{ports.s3_origin}; keepalive 8; }}",
         f"gzip_types {COMPRESSED_TYPES};",
         "gzip_min_length 1000;",

@@ -179,6 +179,29 @@ BAD_INPUTS = {
         "staging.yaml", lambda d: d["budget"].update(alert_thresholds_percent=["half"]),
         "environments/staging.yaml: budget.alert_thresholds_percent: expected a list of distinct whole numbers "
         "from 1 to 1000, got ['half']"),
+    "primary region neither side's": (
+        "production.yaml", lambda d: d["failover"].update(primary_region="us-east-1"),
+        "environments/production.yaml: failover.primary_region: expected eu-west-1 or eu-central-1 (the source's or "
+        "its replica's region), got 'us-east-1'"),
+    "failover settings in the replica": (
+        "dr.yaml", lambda d: d.update(failover={"rto_target_s": 60}),
+        "environments/dr.yaml: failover: belongs in the source's file (environments/production.yaml); a replica "
+        "follows it"),
+    "replica of a database that is not global": (
+        "production.yaml", lambda d: d["database"].update(global_cluster="none"),
+        "environments/production.yaml: database.global_cluster: dr (environments/dr.yaml) joins it as a secondary; "
+        "expected 'primary', got 'none'"),
+    "replica serving another zone": (
+        "dr.yaml", lambda d: d["dns"].update(zone_name="dr.surgepress.example"),
+        "environments/dr.yaml: dns.zone_name: a replica serves its source's zone (live.surgepress.example), "
+        "got 'dr.surgepress.example'"),
+    "replicated site without failover settings": (
+        "production.yaml", lambda d: d.pop("failover"),
+        "environments/production.yaml: failover: dr (environments/dr.yaml) runs a replica of this site; the source "
+        "needs a `failover:` section"),
+    "rto target not a number": (
+        "production.yaml", lambda d: d["failover"].update(rto_target_s="fast"),
+        "environments/production.yaml: failover.rto_target_s: "),
     "retention CloudWatch does not offer": (
         "staging.yaml", lambda d: d["network"].update(flow_log_retention_days=100),
         "environments/staging.yaml: network.flow_log_retention_days: expected one of 1, 3, "),
