@@ -117,7 +117,8 @@ class Node:
         return self.value(f"MASTER_GTID_WAIT('{position}', {timeout_s:.1f})") == "0"
 
     def has_schema(self) -> bool:
-        return self.value(f"COUNT(*) FROM information_schema.tables WHERE table_schema = '{self.database}'") != "0"
+        rows = self.sql(f"SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = '{self.database}';")
+        return bool(rows) and rows[0]["n"] != "0"
 
 
 def _change_master(writer: Node, ca: Path, password: str) -> str:

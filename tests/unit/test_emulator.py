@@ -722,3 +722,31 @@ def test_s3_replication_copies_versions_and_delete_markers_and_can_be_halted(emu
     assert _eventually(lambda: not present("marker-1"))
     versions = s3_replica.list_object_versions(Bucket=replica, Prefix="marker-1")
     assert len(versions.get("DeleteMarkers", [])) == 1 and len(versions["Versions"]) == 1
+
+
+def test_replication_rules_read_back_as_put(emulator):
+    s3 = client(emulator, session_in(emulator, "100000000004", "eu-west-1"), "s3")
+    s3.create_bucket(Bucket="shim-rules", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_bucket_versioning(Bucket="shim-rules", VersioningConfiguration={"Status": "Enabled"})
+    rule = {"ID": "to-dr", "Status": "Enabled", "Priority": 1, "Filter": {"Prefix": ""},
+            "DeleteMarkerReplication": {"Status": "Enabled"},
+            "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+            "Destination": {"Bucket": "arn:aws:s3:::elsewhere", "ReplicationTime": {"Status": "Enabled",
+                                                                                    "Time": {"Minutes": 15}}}}
+    s3.put_bucket_replication(Bucket="shim-rules", ReplicationConfiguration={
+        "Role": "arn:aws:iam::100000000004:role/replication", "Rules": [rule]})
+    (got,) = s3.get_bucket_replication(Bucket="shim-rules")["ReplicationConfiguration"]["Rules"]
+    assert got["DeleteMarkerReplication"] == {"Status": "Enabled"}  # moto said Disabled
+    assert got["SourceSelectionCriteria"] == rule["SourceSelectionCriteria"]  # moto dropped it
+    assert got["Destination"]["ReplicationTime"] == rule["Destination"]["ReplicationTime"]
+
+
+def test_alarm_health_checks_keep_their_alarm_and_have_no_endpoint_fields(emulator):
+    route53 = client(emulator, session_in(emulator, "100000000004", "eu-west-1"), "route53")
+    created = route53.create_health_check(CallerReference="shim-alarm", HealthCheckConfig={
+        "Type": "CLOUDWATCH_METRIC", "AlarmIdentifier": {"Region": "eu-west-1", "Name": "origin-down"},
+        "InsufficientDataHealthStatus": "LastKnownStatus"})["HealthCheck"]
+    config = route53.get_health_check(HealthCheckId=created["Id"])["HealthCheck"]["HealthCheckConfig"]
+    assert config["AlarmIdentifier"] == {"Region": "eu-west-1", "Name": "origin-down"}
+    assert config["InsufficientDataHealthStatus"] == "LastKnownStatus"
+    assert {"Port", "RequestInterval", "FailureThreshold"} & set(config) == set()  # moto said 80, 30, 3

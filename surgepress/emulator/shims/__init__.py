@@ -32,6 +32,7 @@ SHIMS: tuple[str, ...] = (
     "s3_object_lock_versioning",
     "rds_global_switchover",
     "s3_replication",
+    "route53_alarm_health_checks",
 )
 
 

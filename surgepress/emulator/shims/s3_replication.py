@@ -11,6 +11,8 @@
   `POST /_surgepress/s3-replication` with `{"halted": true|false}`; `GET` answers
   `{"halted": ..., "pending": <copies waiting>, "replicated": <copies done>}`. While halted,
   writes queue up; on resume they are copied in order.
+- GetBucketReplication answers with the rules as they were put (moto reports delete-marker
+  replication as Disabled whatever was asked, and drops the source selection criteria).
 """
 
 from __future__ import annotations
@@ -153,3 +155,33 @@ def install() -> None:
         return [json.dumps(REPLICATOR.status()).encode()]
 
     DomainDispatcherApplication.__call__ = call
+    install_answers()
+
+
+def install_answers() -> None:
+    """GetBucketReplication answers with the rules as they were put, as S3 does: moto reports every
+    rule's delete-marker replication as Disabled and drops its source selection criteria, so each
+    plan wants to enable them again."""
+    from moto.core.responses import ActionResult
+    from moto.s3.exceptions import ReplicationConfigurationNotFoundError
+    from moto.s3.responses import S3Response
+
+    def get_bucket_replication(self: Any) -> Any:
+        self.data["Action"] = "GetBucketReplication"
+        replication = self.backend.get_bucket_replication(self.bucket_name)
+        if not replication:
+            raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
+        rules = []
+        for rule in replication["Rule"]:
+            answer = {"ID": rule["ID"], "Priority": rule["Priority"], "Status": rule["Status"],
+                      "DeleteMarkerReplication": rule.get("DeleteMarkerReplication") or {"Status": "Disabled"},
+                      "Filter": rule.get("Filter") or {"Prefix": rule.get("Prefix", "")},
+                      "Destination": rule["Destination"]}
+            for optional in ("SourceSelectionCriteria", "ExistingObjectReplication"):
+                if rule.get(optional):
+                    answer[optional] = rule[optional]
+            rules.append(answer)
+        return self.serialized(ActionResult({"ReplicationConfiguration": {"Role": replication["Role"],
+                                                                          "Rules": rules}}))
+
+    S3Response.get_bucket_replication = get_bucket_replication
