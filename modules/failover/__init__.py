@@ -98,8 +98,8 @@ class FailoverOrigin(Construct):
             health_check_id=self.health_check.id,
             alias=Route53RecordAlias(name=props.load_balancer_dns_name, zone_id=props.load_balancer_zone_id,
                                      evaluate_target_health=True))
-        export(self, {"origin_health_check_id": self.health_check.id, "origin_failover_role": failover,
-                      "origin_set_identifier": props.region})
+        # Not the role: a drill moves it live, and an output would hold the old one until the next apply.
+        export(self, {"origin_health_check_id": self.health_check.id, "origin_set_identifier": props.region})
 
 
 @dataclass(frozen=True)

@@ -161,7 +161,8 @@ def _seed(node: Node, writer: Node, ca: Path, password: str) -> None:
     found = DUMP_POSITION.search(proc.stdout)
     if found is None:
         raise ReplicationError(f"{writer.workspace}: its dump names no GTID position (is binary logging on?)")
-    node.sql("STOP SLAVE; RESET SLAVE ALL; RESET MASTER;\n"
+    # Its binary log starts at the dump's position, so it can feed the others from there once it writes.
+    node.sql(f"STOP SLAVE; RESET SLAVE ALL; RESET MASTER; SET GLOBAL gtid_binlog_state = '{found.group(1)}';\n"
              f"SET SESSION sql_log_bin = 0; DROP DATABASE IF EXISTS `{node.database}`;\n"
              + proc.stdout + "\n"
              f"SET GLOBAL gtid_slave_pos = '{found.group(1)}';\n"

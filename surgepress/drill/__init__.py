@@ -41,6 +41,10 @@ WRITER_TIMEOUT_S = 900.0  # Aurora's switchover usually takes 1-2 minutes, a fai
 VERIFY_TIMEOUT_S = 300.0
 POLL_S = 0.5
 OUTAGE_LAG_S = 2.0  # how long writes go on into a halted replication before the outage
+# What the prober requests: a page the edge forwards to the origin uncached (PHP and the
+# database), so probes see the origin's outage, not a cached copy; its redirect to the login
+# counts as healthy. (wp-login.php itself is rate-limited by the web ACL.)
+PROBE_PATH = "/wp-admin/"
 
 
 class DrillRefused(UserError):
@@ -149,6 +153,10 @@ class Drill:
             (f"record {new.ws.region} as primary", f"{source_file}: failover.primary_region = {new.ws.region}",
              lambda: self.record(new.ws.region)),
         ]
+        if self.simulate_outage:
+            plan.steps.insert(0, (f"simulated outage of {old.ws.region}", "halt database and bucket replication, "
+                                  f"write on for {OUTAGE_LAG_S:.0f}s, kill {old.ws.name}'s database",
+                                  lambda: self.local.outage(plan.old.ws, plan.new.ws, lag_s=OUTAGE_LAG_S)))
         return plan
 
     def floors(self, ws: Workspace, *, serving: bool) -> tuple[int, int]:
@@ -253,8 +261,6 @@ class Drill:
         topology = read_topology(self.site, self.env)
         rds = plan.new.clients.get("rds")
         target = topology.clusters[plan.new.ws.name]
-        if self.simulate_outage:
-            self.say(self.local.outage(plan.old.ws, plan.new.ws))
         if plan.data_loss:
             rds.failover_global_cluster(GlobalClusterIdentifier=topology.identifier, TargetDbClusterIdentifier=target,
                                         AllowDataLoss=True)
@@ -293,9 +299,8 @@ class Drill:
                           Type="String", Overwrite=True)
         side.clients.get("ecs").update_service(cluster=side.out("cluster_name"), service=side.out("service_name"),
                                                forceNewDeployment=True)
-        if self.local:
-            self.local.refresh(side.ws, writer=writer)
-        return f"{side.ws.name}: db-host {endpoint}; service rolled"
+        rolled = f"; {self.local.refresh(side.ws, writer=writer)}" if self.local else ""
+        return f"{side.ws.name}: db-host {endpoint}; service rolled{rolled}"
 
     def fail_dns_over(self, plan: Plan) -> str:
         from surgepress.dataplane.discover import failover_records
@@ -372,7 +377,8 @@ class Drill:
         self.started = time.monotonic()
         self.current_writer = plan.old.ws
         site_domain = f"{self.site.source.dns.site_host}.{self.site.source.dns.zone_name}"
-        url, host, ca = self.local.edge() if self.local else (f"https://{site_domain}/", site_domain, None)
+        url, host, ca = self.local.edge() if self.local else (f"https://{site_domain}", site_domain, None)
+        url += PROBE_PATH
         self.prober = Prober(url, host, ca, self.settings.probe_interval_ms / 1000, self.clock)
         sides = {plan.old.ws.name: plan.old, plan.new.ws.name: plan.new}
         buckets = {name: (side.clients.get("s3"), side.out("media_bucket_name")) for name, side in sides.items()}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -100,9 +101,13 @@ class LocalSite:
                 raise DataPlaneError(f"{new.name}'s database did not catch up with {old.name} within 60s")
         return True
 
-    def refresh(self, ws: Workspace, *, writer: bool) -> None:
-        """Roll the set's app with its current settings (what an ECS deployment does)."""
+    def refresh(self, ws: Workspace, *, writer: bool) -> str:
+        """Roll the set's app with its current settings (what an ECS deployment does). A region
+        whose database is down (an outage) is left as it is: nothing there rolls."""
+        if not self.node(ws).running:
+            return f"{ws.name}'s data plane is down: not rolled"
         self.session.dataplane(ws).up(outputs_of(self.session, ws), writer=writer)
+        return f"{ws.name}'s data plane rolled"
 
     def refresh_edge(self) -> None:
         """The edge re-reads the failover records (Route 53's answer) and reloads."""
@@ -120,7 +125,7 @@ class LocalSite:
         if endpoint is None:
             raise UserError(f"drill: {self.site.source.name}'s edge is not running; run `python main.py dataplane up`")
         url, host, ca = endpoint
-        return url + "/", host, Path(ca)
+        return url, host, Path(ca)
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -155,18 +160,16 @@ class LocalSite:
         except (urllib.error.URLError, ValueError) as exc:
             raise DataPlaneError(f"emulator replication control: {exc}") from None
 
-    def outage(self, old: Workspace, new: Workspace) -> str:
+    def outage(self, old: Workspace, new: Workspace, *, lag_s: float) -> str:
         """Replication stops (database and buckets), writes go on for a moment, then the old
         primary's database dies: what a region failure looks like from the other region."""
-        import time
-
         self.node(new).sql("STOP SLAVE;")
         self.replication_control(halted=True)
-        time.sleep(2.0)
+        time.sleep(lag_s)
         service = self._state(old).get("services", {}).get("database")
         if service and is_running(service["pid"], service["marker"]):
             os.kill(service["pid"], signal.SIGKILL)
-        return (f"  outage: replication halted, writes went on 2s, then {old.name}'s database was killed "
+        return (f"replication halted, writes went on {lag_s:.0f}s, then {old.name}'s database was killed "
                 f"(pid {service['pid'] if service else '?'})")
 
     def end_outage(self) -> str:

@@ -3,7 +3,7 @@
 Top: one bar per runbook step over its time span, labelled with its number. Below: one tick
 per probe, green when healthy, red when not, and its row tells which region answered
 (upper row: the old primary's region, lower row: the new one's, middle: none). A time axis
-with a mark every 10 seconds (labelled every 30) closes it.
+in seconds, with at most 15 labelled marks, closes it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ BACKGROUND = (255, 255, 255)
 STEP_COLOURS = [(66, 133, 244), (251, 188, 5), (171, 71, 188), (0, 172, 193), (255, 112, 67), (124, 179, 66),
                 (92, 107, 192), (141, 110, 99), (236, 64, 122), (38, 166, 154)]
 FAILED_STEP = (183, 28, 28)
+AXIS_STEPS_S = (1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 86400)
+MAX_AXIS_MARKS = 15
 HEALTHY, UNHEALTHY, AXIS, TEXT = (46, 125, 50), (211, 47, 47), (97, 97, 97), (33, 33, 33)
 # 3x5 digits for the step numbers and the axis labels.
 DIGITS = {
@@ -83,8 +85,8 @@ def timeline(steps: Sequence[dict], probes: Sequence[dict], *, old_region: str, 
                     HEALTHY if probe["healthy"] else UNHEALTHY)
     y += 3 * PROBE_H + GAP
     canvas.rect(MARGIN, y, WIDTH - MARGIN, y + 1, AXIS)
-    for second in range(0, int(end) + 1, 10):
+    step = next(s for s in AXIS_STEPS_S if end / s <= MAX_AXIS_MARKS)
+    for second in range(0, int(end) + 1, step):
         canvas.rect(x(second), y, x(second) + 1, y + 5, AXIS)
-        if second % 30 == 0:
-            canvas.text(x(second) + 2, y + 7, str(second), AXIS, scale=1)
+        canvas.text(x(second) + 2, y + 7, str(second), AXIS, scale=1)
     return canvas.png()

@@ -51,20 +51,27 @@ class _Loop(threading.Thread):
         super().__init__(name=name, daemon=True)
         self.interval_s = interval_s
         self.clock = clock
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             started = time.monotonic()
             self.tick()
-            self._stop.wait(max(0.0, self.interval_s - (time.monotonic() - started)))
+            self._halt.wait(max(0.0, self.interval_s - (time.monotonic() - started)))
 
     def tick(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=PROBE_TIMEOUT_S * 2)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is the answer (a 3xx from the origin), not something to follow."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 class Prober(_Loop):
@@ -74,7 +81,7 @@ class Prober(_Loop):
         context = ssl.create_default_context(cafile=str(ca)) if ca else ssl.create_default_context()
         if ca:
             context.check_hostname = False  # loopback; the chain is still verified against the local CA
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects(),
                                                    urllib.request.HTTPSHandler(context=context))
         self.probes: list[Probe] = []
 
@@ -88,7 +95,8 @@ class Prober(_Loop):
                              response.headers.get(REGION_HEADER, ""))
         except urllib.error.HTTPError as error:
             return Probe(at, error.code, (time.monotonic() - started) * 1000,
-                         error.headers.get(REGION_HEADER, "") if error.headers else "", f"HTTP {error.code}")
+                         error.headers.get(REGION_HEADER, "") if error.headers else "",
+                         "" if 300 <= error.code < 400 else f"HTTP {error.code}")
         except OSError as error:
             return Probe(at, 0, (time.monotonic() - started) * 1000, "", str(getattr(error, "reason", error)))
 

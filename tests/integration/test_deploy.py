@@ -32,8 +32,12 @@ def test_deploy_every_workspace_of_the_run(harness, record_property):
         assert f"\n{name} outputs ({harness.target}):" in result.stdout
     if harness.local:  # the data plane starts after the apply, on the local target only
         for name in site_workspaces(names, harness.settings):
-            assert re.search(rf"dataplane {name}: 7 started, 0 kept running", result.stdout), name
-            assert f"dataplane {name}: WordPress installed; admin surgepress-admin" in result.stdout
+            replica = harness.settings.get(name).replica_of is not None  # no edge; its data arrives by replication
+            assert re.search(rf"dataplane {name}: {5 if replica else 7} started, 0 kept running", result.stdout), name
+            installed = f"dataplane {name}: WordPress installed; admin surgepress-admin" in result.stdout
+            assert installed != replica, name
+        assert re.search(r"dataplane replication \(global cluster \S+, available\): \S+ writer; \S+ replica of "
+                         r"\S+ \(reseeded\)", result.stdout), result.stdout[-2000:]
     outputs = outputs_json(harness.cli("output", *harness.workspace_args(), "--json"))
     harness.state.outputs = outputs
     harness.state.stages["deploy"] = {"status": "passed", "seconds": round(time.monotonic() - started, 1)}
