@@ -159,11 +159,13 @@ class DataPlane:
 
     # --- public -----------------------------------------------------------------------------
 
-    def up(self, outputs: Mapping, *, object_cache: bool = True, writer: bool = True) -> dict:
+    def up(self, outputs: Mapping, *, object_cache: bool = True, writer: bool = True,
+           only: tuple[str, ...] | None = None) -> dict:
         """Start (or keep) every service; returns the recorded state.
 
         `writer=False` (a global database's secondary) leaves WordPress's install to the writer:
-        its data arrives by replication (`reconcile_site`)."""
+        its data arrives by replication (`reconcile_site`). `only` limits the (re)starts to those
+        services (a drill rolls the app or re-points the edge, and never revives a dead database)."""
         started = time.monotonic()
         try:
             tools = find_toolchain()
@@ -237,6 +239,8 @@ class DataPlane:
             plan.append((name, rendered, argv, env, str(config)))
         kept = restarted = reloaded = 0
         for name, rendered, argv, env, marker in plan:
+            if only is not None and name not in only:
+                continue
             port = getattr(ports, LISTEN_PORT[name])
             config_hash = hashlib.sha256((rendered.text + rendered.secret + json.dumps(env, sort_keys=True)).encode()
                                          ).hexdigest()

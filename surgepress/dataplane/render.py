@@ -356,8 +356,10 @@ def _behaviour_location(b: Behaviour, index: int, cookies: dict[str, int], d: De
             "    proxy_ssl_protocols TLSv1.2 TLSv1.3;",
             "    proxy_read_timeout 30s;",
             "    proxy_connect_timeout 2s;",
-            # A failing origin hands a GET/HEAD to the next one, as an origin group's criteria do.
-            "    proxy_next_upstream error timeout http_500 http_502 http_503 http_504;",
+            # An origin whose load balancer is gone or has no healthy target (502/503/504) hands a
+            # GET/HEAD to the next one: Route 53's health checks watch exactly that. An app that
+            # answers 500 (its database is gone) keeps the traffic, as on AWS.
+            "    proxy_next_upstream error timeout http_502 http_503 http_504;",
         ]
     else:
         lines += ["    proxy_pass http://origin_s3;", "    proxy_http_version 1.1;",
@@ -371,7 +373,8 @@ def edge(d: Deployment, ports: Ports, layout: Layout, origins: tuple["OriginServ
 
     `origins` are the load balancers the origin's name resolves to, in Route 53's failover
     order (default: this environment's own). The first serves; the others take over when it
-    fails (nginx's passive health checks standing in for Route 53's)."""
+    fails (nginx's passive health checks standing in for Route 53's: at once, where Route 53
+    waits `unhealthy_minutes`)."""
     home = layout.service("edge")
     tls = layout.root / "tls"
     policies = {b.viewer_protocol_policy for b in d.edge.behaviours}

@@ -31,6 +31,7 @@ from surgepress.errors import UserError
 from surgepress.processes import is_running
 
 HTTP_TIMEOUT_S = 5.0
+APP_SERVICES = ("app", "web")  # what an ECS deployment replaces: the task (php-fpm and its web server)
 
 
 def outputs_of(session, ws: Workspace) -> dict:
@@ -106,19 +107,13 @@ class LocalSite:
         whose database is down (an outage) is left as it is: nothing there rolls."""
         if not self.node(ws).running:
             return f"{ws.name}'s data plane is down: not rolled"
-        self.session.dataplane(ws).up(outputs_of(self.session, ws), writer=writer)
+        self.session.dataplane(ws).up(outputs_of(self.session, ws), writer=writer, only=APP_SERVICES)
         return f"{ws.name}'s data plane rolled"
 
     def refresh_edge(self) -> None:
         """The edge re-reads the failover records (Route 53's answer) and reloads."""
         source = self.site.source
-        self.session.dataplane(source).up(outputs_of(self.session, source),
-                                          writer=self._writer_name() == source.name)
-
-    def _writer_name(self) -> str | None:
-        from surgepress.drill.topology import read_topology
-
-        return read_topology(self.site, self.env).writer
+        self.session.dataplane(source).up(outputs_of(self.session, source), only=("edge",))
 
     def edge(self) -> tuple[str, str, Path]:
         endpoint = self.session.dataplane(self.site.source).edge_endpoint()
