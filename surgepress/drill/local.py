@@ -34,6 +34,19 @@ HTTP_TIMEOUT_S = 5.0
 APP_SERVICES = ("app", "web")  # what an ECS deployment replaces: the task (php-fpm and its web server)
 
 
+def replication_control(env, halted: bool | None = None) -> dict:
+    """The emulator's bucket replication: its status, or halt (True) / resume (False) it."""
+    body = None if halted is None else json.dumps({"halted": halted}).encode()
+    request = urllib.request.Request(env["AWS_ENDPOINT_URL"].rstrip("/") + CONTROL_PATH, data=body,
+                                     method="POST" if body else "GET")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=HTTP_TIMEOUT_S) as response:
+            return json.loads(response.read())
+    except (urllib.error.URLError, ValueError) as exc:
+        raise DataPlaneError(f"emulator replication control: {exc}") from None
+
+
 def outputs_of(session, ws: Workspace) -> dict:
     """A workspace's outputs, read from its state in the state bucket."""
     return StateStore(session.settings, session.env).outputs(ws)
@@ -145,15 +158,7 @@ class LocalSite:
     # --- the unplanned case -----------------------------------------------------------------
 
     def replication_control(self, halted: bool | None = None) -> dict:
-        body = None if halted is None else json.dumps({"halted": halted}).encode()
-        request = urllib.request.Request(self.env["AWS_ENDPOINT_URL"].rstrip("/") + CONTROL_PATH, data=body,
-                                         method="POST" if body else "GET")
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        try:
-            with opener.open(request, timeout=HTTP_TIMEOUT_S) as response:
-                return json.loads(response.read())
-        except (urllib.error.URLError, ValueError) as exc:
-            raise DataPlaneError(f"emulator replication control: {exc}") from None
+        return replication_control(self.env, halted)
 
     def outage(self, old: Workspace, new: Workspace, *, lag_s: float) -> str:
         """Replication stops (database and buckets), writes go on for a moment, then the old

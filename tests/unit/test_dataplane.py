@@ -82,6 +82,7 @@ DEPLOYMENT = Deployment(
                           behaviour("wp-content/*", ttl=(0, 86400, 31536000)),
                           behaviour(None, cookies=COOKIES, forward_cookies="all", methods=ALL)),
               error_caching={502: 5, 503: 5}, response_headers={"X-Content-Type-Options": "nosniff"}),
+    site_domain="www.staging.example",
 )
 PORTS = render.Ports(database=1001, cache=1002, app=1003, web=1004, lb_http=1005, lb_https=1006, edge_http=1007,
                      edge_https=1008, s3_origin=1009)
@@ -182,7 +183,8 @@ def test_a_task_definition_without_what_wordpress_needs_is_refused_by_name(setti
 
 
 def test_only_workspaces_with_a_site_get_a_data_plane(settings):
-    assert [ws.name for ws in dataplane_workspaces(settings.workspaces.values())] == ["staging", "production"]
+    # dr runs production's site without a distribution of its own (a replica).
+    assert [ws.name for ws in dataplane_workspaces(settings.workspaces.values())] == ["staging", "production", "dr"]
 
 
 def test_a_missing_debian_package_is_one_line_saying_how_to_install_it(monkeypatch):
@@ -261,3 +263,23 @@ def test_processes_are_found_by_pid_and_marker_and_stopped_with_their_children(t
     assert not is_running(proc.pid, marker)
     assert living_in_group(proc.pid) == []
     assert not stop(proc.pid, marker)  # gone: nothing to stop
+
+
+def test_every_database_logs_its_writes_with_gtids_under_its_own_server_id():
+    text = render.mariadb(DEPLOYMENT, PORTS, LAYOUT).text
+    assert f"server-id = {render.server_id('staging')}" in text and "log-slave-updates = ON" in text
+    assert "gtid-strict-mode = ON" in text and "skip-slave-start = ON" in text
+    assert render.server_id("production") != render.server_id("dr")
+    assert f"ssl-ca = {LAYOUT.ca}" in text and LAYOUT.ca == Path("/build/dataplane/ca/ca.pem")  # one CA for all
+
+
+def test_the_edge_sends_to_the_primary_answer_and_keeps_the_secondary_as_backup():
+    origins = (render.OriginServer(2001, "dr eu-central-1 PRIMARY", 120),
+               render.OriginServer(1006, "staging eu-west-1 SECONDARY", 120))
+    text = render.edge(DEPLOYMENT, PORTS, LAYOUT, origins).text
+    upstream = text.split("upstream origin_lb {", 1)[1].split("}", 1)[0]
+    assert upstream.index("127.0.0.1:2001 max_fails=1 fail_timeout=120s;") < upstream.index("127.0.0.1:1006 backup;")
+    assert "proxy_next_upstream error timeout http_502 http_503 http_504;" in text
+    assert "http_500" not in text  # an app whose database died keeps the traffic, as behind Route 53
+    alone = render.edge(DEPLOYMENT, PORTS, LAYOUT).text.split("upstream origin_lb {", 1)[1].split("}", 1)[0]
+    assert "127.0.0.1:1006" in alone and "backup" not in alone
