@@ -1007,7 +1007,9 @@ def _resolve_links(workspaces: dict[str, Workspace]) -> dict[str, Workspace]:
                 changes["failover"] = peer.failover
         if ws.guardrails is not None:
             changes["log_archive_account_id"] = archive.account_id
-        if apex is not None and ws.dns is not None and not ws.replica_of and ws.dns.zone_name.endswith("." + apex.apex_zone.zone_name):
+        # A replica serves its source's zone: the source's delegation covers it.
+        delegated = apex is not None and ws.dns is not None and not ws.replica_of
+        if delegated and ws.dns.zone_name.endswith("." + apex.apex_zone.zone_name):
             changes["parent_zone"] = ParentZone(zone_name=apex.apex_zone.zone_name, account_id=apex.account_id,
                                                 role_arn=apex.role_arn)
         resolved[name] = replace(ws, **changes) if changes else ws

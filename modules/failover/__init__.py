@@ -76,7 +76,8 @@ class FailoverOrigin(Construct):
     def __init__(self, scope: Construct, id: str, *, props: FailoverOriginProps) -> None:
         super().__init__(scope, id)
         if not 1 <= props.unhealthy_minutes <= 10:
-            raise ValueError(f"FailoverOriginProps.unhealthy_minutes: expected 1 to 10, got {props.unhealthy_minutes!r}")
+            raise ValueError("FailoverOriginProps.unhealthy_minutes: expected 1 to 10, got "
+                             f"{props.unhealthy_minutes!r}")
         tags = {"Name": f"{props.name}-origin", "PlatformRole": props.role.value}
         self.alarm = CloudwatchMetricAlarm(
             self, "no-healthy-targets", alarm_name=f"{props.name}-origin-no-healthy-targets",

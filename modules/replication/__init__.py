@@ -119,7 +119,8 @@ class Replication(Construct):
                 provider=props.source_provider, depends_on=depends_on)
             # Back: what this region writes while it serves is in the source's bucket for the failback.
             self.configurations[f"{purpose}-back"] = self._configuration(
-                f"{purpose}-replication-back", bucket=replica.bucket, destination_arn=f"arn:aws:s3:::{sources[purpose]}",
+                f"{purpose}-replication-back", bucket=replica.bucket,
+                destination_arn=f"arn:aws:s3:::{sources[purpose]}",
                 destination_key_arn=source_key.target_key_arn, rule_id=f"to-{props.source_name}",
                 provider=None, depends_on=depends_on)
         export(self, {"replication_role_arn": self.role.arn,

@@ -265,7 +265,8 @@ class DataPlane:
                 self._ensure_database_user(tools, d, marker)
             if name == "web" and writer:
                 self._install_wordpress(tools, wordpress_env, d)
-        entry = (f"https://127.0.0.1:{ports.edge_https} (edge), origin on " if d.edge else "its source's edge; origin on ")
+        entry = f"https://127.0.0.1:{ports.edge_https} (edge), origin on " if d.edge else \
+            "its source's edge; origin on "
         self.say(f"dataplane {self.workspace.name}: {restarted} started, {kept} kept running"
                  f"{f' ({reloaded} reloaded)' if reloaded else ''} in {time.monotonic() - started:.1f}s; site "
                  f"https://{d.site_domain} on {entry}https://127.0.0.1:{ports.lb_https} (lb)")

@@ -141,8 +141,9 @@ class Drill:
              f"{topology.clusters.get(new.ws.name, '?')}", lambda: self.move_writer(plan)),
             ("wait for the new writer", f"rds DescribeGlobalClusters until available with {new.ws.name} writing",
              lambda: self.wait_writer(plan)),
-            (f"point {new.ws.name}'s app at its writer", f"ssm PutParameter {new.out('app_setting_parameters')['db-host']}"
-             f" = {new.out('cluster_endpoint')}; ecs UpdateService forceNewDeployment",
+            (f"point {new.ws.name}'s app at its writer",
+             f"ssm PutParameter {new.out('app_setting_parameters')['db-host']} = {new.out('cluster_endpoint')}; "
+             "ecs UpdateService forceNewDeployment",
              lambda: self.repoint(plan.new, writer=True)),
             (f"fail DNS over to {new.ws.region}", f"route53 ChangeResourceRecordSets UPSERT {new.ws.region} PRIMARY, "
              f"{old.ws.region} SECONDARY", lambda: self.fail_dns_over(plan)),

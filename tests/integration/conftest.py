@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from surgepress.accounts import StateStore
 from surgepress.aws import WorkspaceClients
 from surgepress.config import ENVIRONMENTS_DIR, Settings, load_settings
 from surgepress.dataplane import dataplane_workspaces
@@ -242,12 +243,9 @@ def clients(deployed):
     return get
 
 
-def state_document(deployed: Harness, clients, workspace: str) -> str:
+def state_document(deployed: Harness, workspace: str) -> str:
     """A workspace's Terraform state as the S3 backend keeps it (read through the state account)."""
-    state_ws = deployed.settings.state_workspace
-    s3 = clients(state_ws.name).get("s3", state_ws.state.region)
-    return s3.get_object(Bucket=state_ws.state.bucket, Key=deployed.settings.get(workspace).state_key)[
-        "Body"].read().decode()
+    return StateStore(deployed.settings, deployed.environment()).document(deployed.settings.get(workspace))
 
 
 def site_workspaces(harness_state_workspaces: list[str], settings: Settings) -> list[str]:

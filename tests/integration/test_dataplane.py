@@ -41,7 +41,7 @@ class Site:
         self.root = build / "dataplane" / name
         self.state = json.loads((self.root / "state.json").read_text())
         self.ports = self.state["ports"]
-        self.ca = str(self.root / "tls" / "ca.pem")
+        self.ca = str(self.root.parent / "ca" / "ca.pem")  # one CA for every environment
         self.endpoint = SiteEndpoint(https_url=f"https://127.0.0.1:{self.ports['edge_https']}",
                                      http_url=f"http://127.0.0.1:{self.ports['edge_http']}",
                                      host=self.state["site_domain"], ca_file=self.ca)
@@ -75,7 +75,7 @@ def test_services_run_listen_on_loopback_and_keep_secrets_private(host, sites, n
         file = host.file(str(site.root / config))
         assert file.exists and file.mode & 0o022 == 0, config
     for secret in ("cache/secrets/auth.conf", "lb/secrets/rules.conf", "edge/secrets/origin-headers.conf",
-                   "admin-password", "tls/edge.key", "tls/ca.key", "state.json"):
+                   "admin-password", "tls/edge.key", "state.json", "../ca/ca.key", "../ca/replication-password"):
         assert host.file(str(site.root / secret)).mode == 0o600, secret
     assert host.file(str(site.root / "wordpress" / "wp-config.php")).contains("getenv_docker")
     assert not host.file(str(site.root / "wordpress" / "wp-config.php")).contains(site.state["cluster"])

@@ -27,7 +27,7 @@ def endpoint(deployed, outputs, name: str) -> tuple[SiteEndpoint, str, str | Non
         return (SiteEndpoint(https_url=site_url, http_url=site_url.replace("https://", "http://", 1)),
                 f"https://{ws.dns.origin_host}.{ws.dns.zone_name}/", None)
     state = json.loads((deployed.build / "dataplane" / name / "state.json").read_text())
-    ports, ca = state["ports"], str(deployed.build / "dataplane" / name / "tls" / "ca.pem")
+    ports, ca = state["ports"], str(deployed.build / "dataplane" / "ca" / "ca.pem")
     site = SiteEndpoint(https_url=f"https://127.0.0.1:{ports['edge_https']}",
                         http_url=f"http://127.0.0.1:{ports['edge_http']}", host=state["site_domain"], ca_file=ca)
     return site, f"https://127.0.0.1:{ports['lb_https']}/", ca

@@ -50,7 +50,7 @@ def test_every_workspace_keeps_its_state_in_the_bucket_encrypted_under_its_own_k
 def test_a_second_concurrent_deploy_of_a_workspace_stops_at_the_lock_and_the_state_stays_intact(deployed, clients):
     in_run(deployed, "staging")
     key = deployed.settings.get("staging").state_key
-    before = json.loads(state_document(deployed, clients, "staging"))
+    before = json.loads(state_document(deployed, "staging"))
     argv = [sys.executable, str(REPO / "main.py"), "deploy", "staging", "--no-dataplane", "--target", deployed.target]
     # Two operators, each with a checkout of their own (their own synth and .terraform), on the
     # same account and state. Both start together: identical work up to the lock, where one loses.
@@ -75,7 +75,7 @@ def test_a_second_concurrent_deploy_of_a_workspace_stops_at_the_lock_and_the_sta
     (line,) = loser.strip().splitlines()
     assert line.startswith("error: staging: state is locked by another run (OperationTypeApply by ")
     assert "nothing was changed" in line and "lock ID " in line
-    after = json.loads(state_document(deployed, clients, "staging"))
+    after = json.loads(state_document(deployed, "staging"))
     assert sorted(r["type"] + "." + r["name"] for r in after["resources"]) == \
         sorted(r["type"] + "." + r["name"] for r in before["resources"])
     assert after["lineage"] == before["lineage"]

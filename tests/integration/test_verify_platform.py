@@ -87,5 +87,5 @@ def test_secrets_are_generated_into_ssm_and_nowhere_else(deployed, clients, outp
     assert not [key for key, value in values.items() if value in synthesized], "a secret leaked into cdk.tf.json"
     # The Redis token and the origin secret have no write-only argument to go to: they are
     # read into the (encrypted, access-controlled) state. No other secret may be there.
-    state = state_document(deployed, clients, workspace)
+    state = state_document(deployed, workspace)
     assert sorted(key for key, value in values.items() if value in state) == ["origin_secret", "redis_auth_token"]

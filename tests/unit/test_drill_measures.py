@@ -60,7 +60,8 @@ def _pixels(png: bytes) -> tuple[int, int, bytes]:
     while offset < len(png):
         (length,), kind = struct.unpack(">I", png[offset:offset + 4]), png[offset + 4:offset + 8]
         chunk = png[offset + 8:offset + 8 + length]
-        assert zlib.crc32(kind + chunk) & 0xFFFFFFFF == struct.unpack(">I", png[offset + 8 + length:offset + 12 + length])[0]
+        (crc,) = struct.unpack(">I", png[offset + 8 + length:offset + 12 + length])
+        assert zlib.crc32(kind + chunk) & 0xFFFFFFFF == crc
         if kind == b"IDAT":
             data += chunk
         offset += 12 + length
