@@ -33,7 +33,7 @@ from modules.replication import Replication, ReplicationProps
 from modules.roles import PlatformRole
 from modules.scheduler import Scheduler, SchedulerProps
 from modules.secrets import Secrets, SecretsProps
-from modules.storage import ALB_LOG_PREFIX, DATA_BUCKETS, Storage, StorageProps
+from modules.storage import ALB_LOG_PREFIX, DATA_BUCKETS, Storage, StorageProps, bucket_name
 from modules.guardrails import Guardrails, GuardrailsProps
 from modules.log_archive import LogArchive, LogArchiveProps, log_archive_bucket_name
 from modules.state import StateBucket, StateBucketProps, state_key_alias
@@ -213,6 +213,14 @@ class WorkspaceStack(TerraformStack):
         """Whether this region serves and writes now (always, for a site without a replica)."""
         return self.failover is None or self.failover.primary_region == self.workspace.region
 
+    def _media_replica_domain(self) -> str | None:
+        """The replica's media bucket (named, as it is created later by the replica's workspace)."""
+        ws = self.workspace
+        if ws.peer is None or ws.replica_of or ws.storage is None:
+            return None
+        name = bucket_name(f"{ws.project}-{ws.peer.name}", "media", ws.account_id, ws.peer.region)
+        return f"{name}.s3.{ws.peer.region}.amazonaws.com"
+
     def _floors(self) -> dict:
         """A site in two regions keeps its scaling floors by role, not by workspace: the source's
         configured floors where it serves, the replica's (pilot light) where it waits. A drill
@@ -246,6 +254,7 @@ class WorkspaceStack(TerraformStack):
             origin_domain=origin_domain,
             origin_secret=origin_secret,
             media_bucket_domain=storage.buckets["media"].bucket_regional_domain_name,
+            media_replica_domain=self._media_replica_domain(),
             log_bucket_arn=storage.buckets["logs"].arn,
             provider=self.global_provider,
             origin_shield_region=ws.region,
@@ -327,6 +336,8 @@ class WorkspaceStack(TerraformStack):
             storage.grant_distribution_read(self.cdn.distribution.arn)
             dns.alias("site-alias", ws.dns.site_host, target_dns_name=self.cdn.distribution.domain_name,
                       target_zone_id=self.cdn.distribution.hosted_zone_id)
+        elif self.source is not None:  # the source's distribution fails uploads over to this replica
+            storage.grant_distribution_read(f"arn:aws:cloudfront::{ws.account_id}:distribution/*")
 
     def _operations(self) -> None:
         """Cost and recovery controls over what the workspace runs."""

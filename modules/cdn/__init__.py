@@ -52,6 +52,9 @@ from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistributionOrigin,
     CloudfrontDistributionOriginCustomHeader,
     CloudfrontDistributionOriginCustomOriginConfig,
+    CloudfrontDistributionOriginGroup,
+    CloudfrontDistributionOriginGroupFailoverCriteria,
+    CloudfrontDistributionOriginGroupMember,
     CloudfrontDistributionOriginOriginShield,
     CloudfrontDistributionRestrictions,
     CloudfrontDistributionRestrictionsGeoRestriction,
@@ -92,6 +95,9 @@ from modules.roles import PlatformRole
 
 CLOUDFRONT_REGION = "us-east-1"
 ALB_ORIGIN, MEDIA_ORIGIN = "alb", "media"
+MEDIA_REPLICA_ORIGIN, MEDIA_GROUP = "media-replica", "media-failover"
+# What makes CloudFront retry a request on the media replica: the primary region failing.
+ORIGIN_FAILOVER_STATUS_CODES = [500, 502, 503, 504]
 ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
 READ_METHODS = ["GET", "HEAD", "OPTIONS"]
 CACHED_METHODS = ["GET", "HEAD"]
@@ -136,6 +142,9 @@ class CdnProps:
     """Bucket receiving the access logs (its policy admits CloudWatch Logs delivery)."""
     provider: TerraformProvider
     """The us-east-1 provider: CloudFront's certificates, WAF and log delivery live there."""
+    media_replica_domain: str | None = None
+    """Regional domain name of the media bucket's cross-region replica (the DR region's). With
+    it, uploads are served through an origin group that fails over to the replica."""
     price_class: str = "PriceClass_100"
     """Edge locations served."""
     page_default_ttl_s: int = 60
@@ -215,11 +224,23 @@ class Cdn(Construct):
                     if props.enable_origin_shield else None),
                 CloudfrontDistributionOrigin(origin_id=MEDIA_ORIGIN, domain_name=props.media_bucket_domain,
                                              origin_access_control_id=oac.id),
+                *([CloudfrontDistributionOrigin(origin_id=MEDIA_REPLICA_ORIGIN, domain_name=props.media_replica_domain,
+                                                origin_access_control_id=oac.id)] if props.media_replica_domain else []),
             ],
+            origin_group=[CloudfrontDistributionOriginGroup(
+                origin_id=MEDIA_GROUP,
+                failover_criteria=CloudfrontDistributionOriginGroupFailoverCriteria(
+                    status_codes=ORIGIN_FAILOVER_STATUS_CODES),
+                member=[CloudfrontDistributionOriginGroupMember(origin_id=MEDIA_ORIGIN),
+                        CloudfrontDistributionOriginGroupMember(origin_id=MEDIA_REPLICA_ORIGIN)],
+            )] if props.media_replica_domain else None,
             ordered_cache_behavior=[
                 behavior(ordered, "wp-admin/*", ALB_ORIGIN, uncached, to_wordpress, ALL_METHODS),
                 behavior(ordered, "wp-login.php", ALB_ORIGIN, uncached, to_wordpress, ALL_METHODS),
-                behavior(ordered, "wp-content/uploads/*", MEDIA_ORIGIN, assets, None, READ_METHODS),
+                # Read-only, so an origin group fits (CloudFront fails over GET/HEAD/OPTIONS only); the
+                # pages and wp-admin take writes and follow the origin name's DNS failover instead.
+                behavior(ordered, "wp-content/uploads/*", MEDIA_GROUP if props.media_replica_domain else MEDIA_ORIGIN,
+                         assets, None, READ_METHODS),
                 behavior(ordered, "wp-content/*", ALB_ORIGIN, assets, None, READ_METHODS),
                 behavior(ordered, "wp-includes/*", ALB_ORIGIN, assets, None, READ_METHODS),
             ],
@@ -236,12 +257,15 @@ class Cdn(Construct):
         skip_check(self.distribution, {
             "CKV_AWS_86": "access logs use standard logging v2 (CloudWatch Logs delivery into the logs bucket, "
                           "below), which needs no bucket ACLs; the check reads only the legacy logging block",
-            "CKV_AWS_310": "origin failover is regional: DNS failover to the dr workspace's own distribution "
-                           "(Route 53 health checks) replaces an origin group",
             "CKV_AWS_374": "a news site is read worldwide; geo blocking would be a business decision, not a default",
             "CKV_AWS_305": "WordPress answers / itself; a default root object of index.php would loop with "
                            "WordPress's canonical redirect",
         })
+        if not props.media_replica_domain:
+            skip_check(self.distribution, {
+                "CKV_AWS_310": "this site runs in one region (no replica to fail over to); a site with a DR "
+                               "replica serves uploads through an origin group",
+            })
         if not props.enable_waf:
             skip_check(self.distribution, {
                 "CKV_AWS_68": "this environment runs without a web ACL by its `cdn.enable_waf` setting",

@@ -131,9 +131,13 @@ class Storage(Construct):
         self._outputs()
 
     def grant_distribution_read(self, distribution_arn: str, purpose: str = "media") -> None:
-        """Let one CloudFront distribution (through origin access control) read a data bucket."""
+        """Let one CloudFront distribution (through origin access control) read a data bucket.
+
+        A replica's bucket is read by its source's distribution, whose id it cannot know: it
+        passes `arn:aws:cloudfront::<account>:distribution/*`, the account's distributions."""
         bucket = self.buckets[purpose]
-        source = {"StringEquals": {"AWS:SourceArn": distribution_arn}}
+        operator = "ArnLike" if distribution_arn.endswith("*") else "StringEquals"
+        source = {operator: {"AWS:SourceArn": distribution_arn}}
         self.policies[purpose].policy = self._document(purpose, [{
             "Sid": "CloudFrontOriginAccessControlReads",
             "Effect": "Allow",

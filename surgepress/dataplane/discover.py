@@ -339,6 +339,13 @@ def _edge(clients: WorkspaceClients, distribution_id: str, media_bucket: str) ->
                     Id=policy_id)["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"]
         return policies[policy_id]
 
+    # An origin group (uploads failing over to the DR replica bucket) is served locally by its
+    # first member: the local edge has one media origin, the primary region's bucket.
+    groups = {g["Id"]: g["Members"]["Items"][0]["OriginId"] for g in _items(config, "OriginGroups")}
+
+    def target(item: dict) -> dict:
+        return origins[groups.get(item["TargetOriginId"], item["TargetOriginId"])]
+
     def behaviour(item: dict, pattern: str | None) -> Behaviour:
         cache = policy("cache", item.get("CachePolicyId"))
         if not cache:
@@ -352,7 +359,7 @@ def _edge(clients: WorkspaceClients, distribution_id: str, media_bucket: str) ->
         forward_qs = request.get("QueryStringsConfig", {}).get("QueryStringBehavior", "none")
         return Behaviour(
             pattern=pattern,
-            origin="lb" if origins[item["TargetOriginId"]].get("CustomOriginConfig") else "s3",
+            origin="lb" if target(item).get("CustomOriginConfig") else "s3",
             viewer_protocol_policy=item["ViewerProtocolPolicy"],
             allowed_methods=tuple(item["AllowedMethods"]["Items"]),
             compress=bool(item.get("Compress")),

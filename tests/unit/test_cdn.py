@@ -54,13 +54,14 @@ def test_wordpress_cookie_hash_is_md5_of_the_site_url():
     assert wordpress_cookie_hash("http://example.org/") != wordpress_cookie_hash("http://example.org")
 
 
-def test_uploads_come_from_the_media_bucket_through_origin_access_control(local_stacks):
-    stack = local_stacks["production"]
+@pytest.mark.parametrize("name, target", [("staging", "media"), ("production", "media-failover")])
+def test_uploads_come_from_the_media_bucket_through_origin_access_control(local_stacks, name, target):
+    stack = local_stacks[name]  # production's uploads fail over to dr's replica (an origin group)
     distribution = _distribution(stack)
     uploads = next(b for b in distribution["ordered_cache_behavior"] if b["path_pattern"] == "wp-content/uploads/*")
-    assert uploads["target_origin_id"] == "media" and uploads["cache_policy_id"] == _policy_ref(stack, "assets")
-    media = next(o for o in distribution["origin"] if o["origin_id"] == "media")
-    assert media["origin_access_control_id"].startswith("${aws_cloudfront_origin_access_control.")
+    assert uploads["target_origin_id"] == target and uploads["cache_policy_id"] == _policy_ref(stack, "assets")
+    for media in (o for o in distribution["origin"] if o["origin_id"].startswith("media")):
+        assert media["origin_access_control_id"].startswith("${aws_cloudfront_origin_access_control.")
     policy = next(p for p in resources(stack, "aws_s3_bucket_policy").values() if "storage_media" in p["bucket"])
     assert '"AWS:SourceArn": "${aws_cloudfront_distribution.' in policy["policy"]
 

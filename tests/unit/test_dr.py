@@ -150,3 +150,24 @@ def test_set_primary_region_keeps_comments_and_fills_an_empty_section():
     assert set_primary_region("failover: {}\n", "eu-central-1").startswith(
         "failover:\n  primary_region: eu-central-1")
     assert "primary_region: eu-central-1" in set_primary_region("failover:\n  rto_target_s: 60\n", "eu-central-1")
+
+
+def test_uploads_fail_over_to_the_dr_replica_bucket_through_an_origin_group(local_stacks):
+    (distribution,) = resources(local_stacks["production"], "aws_cloudfront_distribution").values()
+    (group,) = distribution["origin_group"]
+    assert group["failover_criteria"]["status_codes"] == [500, 502, 503, 504]
+    assert [m["origin_id"] for m in group["member"]] == ["media", "media-replica"]
+    replica = next(o for o in distribution["origin"] if o["origin_id"] == "media-replica")
+    assert replica["domain_name"] == "surgepress-dr-media-100000000004-eu-central-1.s3.eu-central-1.amazonaws.com"
+    uploads = next(b for b in distribution["ordered_cache_behavior"] if b["path_pattern"] == "wp-content/uploads/*")
+    assert uploads["target_origin_id"] == group["origin_id"]
+    assert uploads["allowed_methods"] == ["GET", "HEAD", "OPTIONS"]  # origin groups fail over reads only
+    # Pages and wp-admin take writes: they stay on the origin name, which fails over by DNS.
+    assert distribution["default_cache_behavior"]["target_origin_id"] == "alb"
+    # The replica bucket admits the account's distributions (the source's id is unknown to dr).
+    policies = [json.loads(p["policy"]) for p in resources(local_stacks["dr"], "aws_s3_bucket_policy").values()]
+    reads = [s for p in policies for s in p["Statement"] if s.get("Sid") == "CloudFrontOriginAccessControlReads"]
+    assert reads and reads[0]["Condition"] == {
+        "ArnLike": {"AWS:SourceArn": "arn:aws:cloudfront::100000000004:distribution/*"}}
+    (staging,) = resources(local_stacks["staging"], "aws_cloudfront_distribution").values()
+    assert "origin_group" not in staging  # one region: nothing to fail over to
