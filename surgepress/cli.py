@@ -68,11 +68,21 @@ class Session:
                                 f"{self.paths.local_state_file(state_ws.name)}); run `python main.py bootstrap` again")
 
     def synth(self, workspaces: list[Workspace], *, local_state: frozenset[str] = frozenset()) -> None:
-        from surgepress.synth import synthesize
+        """Synthesize what is out of date (code, environment files, target or backend changed)."""
+        from surgepress.synth import mark, stale
 
         started = time.monotonic()
-        self.say(f"synth: {', '.join(ws.name for ws in workspaces)} ({self.target.value}) ...")
-        synthesize(self.settings, workspaces, target=self.target, paths=self.paths, local_state=local_state)
+        todo, prints = stale(workspaces, target=self.target, paths=self.paths, local_state=local_state)
+        current = [ws.name for ws in workspaces if ws not in todo]
+        if current:
+            self.say(f"synth: {', '.join(current)} up to date")
+        if not todo:
+            return
+        from surgepress.synth import synthesize
+
+        self.say(f"synth: {', '.join(ws.name for ws in todo)} ({self.target.value}) ...")
+        directories = synthesize(self.settings, todo, target=self.target, paths=self.paths, local_state=local_state)
+        mark(directories, prints)
         self.say(f"synth: done in {time.monotonic() - started:.1f}s -> {self.paths.synth_dir(self.target)}")
 
     def runner(self, ws: Workspace) -> WorkspaceRunner:

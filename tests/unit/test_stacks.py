@@ -8,6 +8,8 @@ import json
 import pytest
 
 from modules.subnet_layout import subnet_cidrs
+from surgepress.config import load_settings
+from surgepress.targets import Paths, Target
 from tests.conftest import resources
 
 pytestmark = pytest.mark.unit
@@ -199,3 +201,28 @@ def test_subnet_addresses_stay_put_when_an_az_is_added():
     two = subnet_cidrs("10.20.0.0/16", 4, "app", 2)
     three = subnet_cidrs("10.20.0.0/16", 4, "app", 3)
     assert three[:2] == two == ["10.20.64.0/20", "10.20.80.0/20"]
+
+
+def test_a_stack_is_synthesized_again_only_when_its_inputs_changed(env_dir, tmp_path, monkeypatch):
+    from surgepress.config import ENVIRONMENTS_ENV
+    from surgepress.synth import mark, stale
+
+    monkeypatch.setenv(ENVIRONMENTS_ENV, str(env_dir))
+    settings, paths = load_settings(env_dir), Paths(tmp_path / "build")
+    workspaces = list(settings.workspaces.values())
+    todo, prints = stale(workspaces, target=Target.LOCAL, paths=paths)
+    assert todo == workspaces  # nothing synthesized yet
+    directories = {ws.name: paths.stack_dir(Target.LOCAL, ws.name) for ws in workspaces}
+    for directory in directories.values():
+        directory.mkdir(parents=True)
+        (directory / "cdk.tf.json").write_text("{}")
+    mark(directories, prints)
+    assert stale(workspaces, target=Target.LOCAL, paths=paths)[0] == []
+    # Another backend for one workspace (bootstrap's local state) makes that one stale only.
+    assert stale(workspaces, target=Target.LOCAL, paths=paths, local_state=frozenset({"management"}))[0] == \
+        [settings.get("management")]
+    assert stale(workspaces, target=Target.AWS, paths=paths)[0] == workspaces
+    # Any environment file may change any stack (peers, zones, accounts): all of them are stale.
+    with (env_dir / "staging.yaml").open("a") as f:
+        f.write("# a comment is a change too\n")
+    assert stale(workspaces, target=Target.LOCAL, paths=paths)[0] == workspaces
