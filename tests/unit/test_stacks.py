@@ -59,7 +59,6 @@ def test_state_lives_in_s3_with_native_locking_kms_and_one_key_per_workspace(aws
 
 def test_bootstrap_synthesizes_the_state_workspace_with_local_state_only(settings, tmp_path):
     from surgepress.synth import synthesize
-    from surgepress.targets import Paths, Target
 
     paths = Paths(tmp_path)
     state_ws = settings.state_workspace
