@@ -188,13 +188,17 @@ def cloudfront(clients: WorkspaceClients, outputs: Outputs, ws: Workspace) -> st
 def route53_records(clients: WorkspaceClients, outputs: Outputs, ws: Workspace) -> str:
     route53 = clients.get("route53")
     records = route53.list_resource_record_sets(HostedZoneId=outputs["zone_id"])["ResourceRecordSets"]
-    aliases = {r["Name"].rstrip("."): r["AliasTarget"]["DNSName"].rstrip(".").lower()
-               for r in records if r["Type"] == "A" and r.get("AliasTarget")}
+    # A site in two regions has a failover record per region: this region's is the one to check.
+    mine = [r for r in records if r["Type"] == "A" and r.get("AliasTarget")
+            and r.get("SetIdentifier", ws.region) == ws.region]
+    aliases = {r["Name"].rstrip("."): r["AliasTarget"]["DNSName"].rstrip(".").lower() for r in mine}
+    roles = {r["Name"].rstrip("."): r["Failover"] for r in mine if r.get("Failover")}
     site = f"{ws.dns.site_host}.{ws.dns.zone_name}"
     origin = f"{ws.dns.origin_host}.{ws.dns.zone_name}"
     expect(aliases.get(site) == outputs["distribution_domain_name"].lower(), f"{site} -> {aliases.get(site)}")
     expect(aliases.get(origin, "").endswith(outputs["alb_dns_name"].lower()), f"{origin} -> {aliases.get(origin)}")
-    return f"{site} -> CloudFront, {origin} -> ALB (alias A records)"
+    kind = f"failover {roles[origin]} for {ws.region}" if origin in roles else "alias A records"
+    return f"{site} -> CloudFront, {origin} -> ALB ({kind})"
 
 
 def alarms_to_topic(clients: WorkspaceClients, outputs: Outputs, ws: Workspace) -> str:
