@@ -44,6 +44,9 @@ PLAN_NO_CHANGES, PLAN_ERROR, PLAN_CHANGES = 0, 1, 2
 LOCK_TIMEOUT_ENV = "SURGEPRESS_LOCK_TIMEOUT"
 DEFAULT_LOCK_TIMEOUT = "30s"
 LOCK_ERROR = "Error acquiring the state lock"
+# How many resource operations Terraform runs at once (its own default is 10).
+PARALLELISM_ENV = "SURGEPRESS_PARALLELISM"
+DEFAULT_PARALLELISM = 10
 
 
 class TerraformError(Exception):
@@ -70,6 +73,13 @@ class StateLockedError(UserError):
 
 def lock_timeout() -> str:
     return os.environ.get(LOCK_TIMEOUT_ENV) or DEFAULT_LOCK_TIMEOUT
+
+
+def parallelism() -> int:
+    value = os.environ.get(PARALLELISM_ENV) or str(DEFAULT_PARALLELISM)
+    if not value.isdigit() or int(value) < 1:
+        raise UserError(f"{PARALLELISM_ENV}: expected a whole number of 1 or more, got {value!r}")
+    return int(value)
 
 
 def find_terraform() -> str:
@@ -222,18 +232,18 @@ class WorkspaceRunner:
     def plan(self) -> int:
         """0: no changes, 2: changes, 1 raises. Uses -detailed-exitcode."""
         code, tail = self._stream("plan", input=False, no_color=self._color, detailed_exitcode=IsFlagged,
-                                  lock_timeout=lock_timeout())
+                                  lock_timeout=lock_timeout(), parallelism=parallelism())
         return self._check("plan", code, tail, ok=(PLAN_NO_CHANGES, PLAN_CHANGES))
 
     def apply(self) -> None:
         code, tail = self._stream("apply", input=False, no_color=self._color, auto_approve=IsFlagged,
-                                  lock_timeout=lock_timeout())
+                                  lock_timeout=lock_timeout(), parallelism=parallelism())
         self._check("apply", code, tail)
 
     def destroy(self) -> None:
         # python-terraform's destroy() adds -force, which Terraform 1.x no longer accepts.
         code, tail = self._stream("destroy", input=False, no_color=self._color, auto_approve=IsFlagged,
-                                  lock_timeout=lock_timeout())
+                                  lock_timeout=lock_timeout(), parallelism=parallelism())
         self._check("destroy", code, tail)
 
     def outputs(self) -> dict[str, dict]:

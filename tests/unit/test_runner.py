@@ -62,3 +62,17 @@ def test_every_workspace_is_valid_terraform(settings, tmp_path):
         code, tail = runner._stream("validate")
         assert code == 0, f"{name}: {tail}"
         assert any("The configuration is valid" in line for line in tail)
+
+
+def test_parallelism_defaults_to_terraforms_and_refuses_nonsense(monkeypatch):
+    from surgepress.errors import UserError
+    from surgepress.runner import PARALLELISM_ENV, parallelism
+
+    monkeypatch.delenv(PARALLELISM_ENV, raising=False)
+    assert parallelism() == 10
+    monkeypatch.setenv(PARALLELISM_ENV, "24")
+    assert parallelism() == 24
+    for bad in ("0", "-3", "lots"):
+        monkeypatch.setenv(PARALLELISM_ENV, bad)
+        with pytest.raises(UserError, match=f"SURGEPRESS_PARALLELISM: expected a whole number of 1 or more, got '{bad}'"):
+            parallelism()
