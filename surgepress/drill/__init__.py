@@ -308,7 +308,11 @@ class Drill:
 
         origin = f"{self.site.source.dns.origin_host}.{self.site.source.dns.zone_name}"
         route53 = plan.new.clients.get("route53")
-        zone = route53.list_hosted_zones_by_name(DNSName=self.site.source.dns.zone_name)["HostedZones"][0]
+        zone_name = self.site.source.dns.zone_name + "."
+        zone = next((z for z in route53.list_hosted_zones_by_name(DNSName=zone_name)["HostedZones"]
+                     if z["Name"] == zone_name and not z.get("Config", {}).get("PrivateZone")), None)
+        if zone is None:
+            raise StepFailed(f"no public hosted zone {zone_name} in {plan.new.ws.name}'s account")
         records = route53.list_resource_record_sets(HostedZoneId=zone["Id"], StartRecordName=origin,
                                                     StartRecordType="A")["ResourceRecordSets"]
         changes = []
