@@ -21,7 +21,14 @@ from surgepress.dataplane import DataPlane, DataPlaneError, dataplane_workspaces
 from surgepress.drill.topology import read_topology, replicated_site
 from surgepress.emulator.control import Emulator, EmulatorError
 from surgepress.errors import USAGE_EXIT_CODE, UserError
-from surgepress.runner import PLAN_CHANGES, TerraformError, WorkspaceRunner, write_cli_config
+from surgepress.runner import (
+    DEFAULT_PARALLELISM,
+    LOCAL_PARALLELISM,
+    PLAN_CHANGES,
+    TerraformError,
+    WorkspaceRunner,
+    write_cli_config,
+)
 from surgepress.targets import Paths, Target
 
 PROG = "python main.py"
@@ -86,7 +93,8 @@ class Session:
         self.say(f"synth: done in {time.monotonic() - started:.1f}s -> {self.paths.synth_dir(self.target)}")
 
     def runner(self, ws: Workspace) -> WorkspaceRunner:
-        return WorkspaceRunner(ws.name, self.paths.stack_dir(self.target, ws.name), self.env, out=self.out)
+        return WorkspaceRunner(ws.name, self.paths.stack_dir(self.target, ws.name), self.env, out=self.out,
+                               parallelism=LOCAL_PARALLELISM if self.target is Target.LOCAL else DEFAULT_PARALLELISM)
 
     def dataplane(self, ws: Workspace) -> DataPlane:
         status = Emulator(self.paths).status()

@@ -69,7 +69,7 @@ def test_parallelism_defaults_to_terraforms_and_refuses_nonsense(monkeypatch):
     from surgepress.runner import PARALLELISM_ENV, parallelism
 
     monkeypatch.delenv(PARALLELISM_ENV, raising=False)
-    assert parallelism() == 10
+    assert parallelism() == 10 and parallelism(30) == 30
     monkeypatch.setenv(PARALLELISM_ENV, "24")
     assert parallelism() == 24
     for bad in ("0", "-3", "lots"):
