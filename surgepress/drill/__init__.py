@@ -137,7 +137,8 @@ class Drill:
             (f"scale up {new.ws.name}", f"application-autoscaling RegisterScalableTarget {new.resource_id} min "
              f"{self.floors(new.ws, serving=True)[0]}; ecs UpdateService desiredCount to the current writer's size; "
              "autoscaling UpdateAutoScalingGroup min hosts", lambda: self.scale(plan.old, plan.new, serving=True)),
-            (f"database: {self.kind} to {new.ws.region}", f"rds {api} {topology.identifier} -> "
+            (f"database: {'failover' if plan.data_loss else 'switchover'} to {new.ws.region}",
+             f"rds {api} {topology.identifier} -> "
              f"{topology.clusters.get(new.ws.name, '?')}", lambda: self.move_writer(plan)),
             ("wait for the new writer", f"rds DescribeGlobalClusters until available with {new.ws.name} writing",
              lambda: self.wait_writer(plan)),
