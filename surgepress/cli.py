@@ -183,7 +183,7 @@ def cmd_deploy(s: Session, args) -> int:
         step_started = time.monotonic()
         runner = s.runner(ws)
         runner.init()
-        runner.apply()
+        runner.apply(refresh=not args.no_refresh)
         s.say(f"deploy {ws.name}: done in {time.monotonic() - step_started:.1f}s, "
               f"{len(runner.resources())} resources in state")
     s.say(f"\ndeployed {len(workspaces)} workspace(s) in {time.monotonic() - started:.1f}s")
@@ -232,7 +232,7 @@ def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
             _unbootstrap(s, ws)
         else:
             runner.init()
-        runner.destroy()
+        runner.destroy(refresh=not args.no_refresh)
         s.say(f"destroy {ws.name}: done, {len(runner.resources())} resources left in state")
     return 0
 
@@ -487,6 +487,10 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "deploy":
             p.add_argument("--no-dataplane", action="store_true",
                            help="local target: deploy the control plane only, do not start the data plane")
+        if name in ("deploy", "destroy"):
+            p.add_argument("--no-refresh", action="store_true",
+                           help="trust the state: skip reading every resource back first (-refresh=false); for "
+                                "a state known to be fresh, such as right after a deploy")
         if name == "destroy":
             p.add_argument("--yes-destroy", action="append", metavar="WORKSPACE",
                            help="approve destroying this protected workspace without a prompt (repeatable)")

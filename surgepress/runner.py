@@ -239,15 +239,18 @@ class WorkspaceRunner:
                                   lock_timeout=lock_timeout(), parallelism=parallelism(self.parallelism))
         return self._check("plan", code, tail, ok=(PLAN_NO_CHANGES, PLAN_CHANGES))
 
-    def apply(self) -> None:
+    def apply(self, *, refresh: bool = True) -> None:
+        """`refresh=False` (-refresh=false) trusts the state instead of reading every resource first."""
         code, tail = self._stream("apply", input=False, no_color=self._color, auto_approve=IsFlagged,
-                                  lock_timeout=lock_timeout(), parallelism=parallelism(self.parallelism))
+                                  lock_timeout=lock_timeout(), parallelism=parallelism(self.parallelism),
+                                  refresh=None if refresh else False)
         self._check("apply", code, tail)
 
-    def destroy(self) -> None:
+    def destroy(self, *, refresh: bool = True) -> None:
         # python-terraform's destroy() adds -force, which Terraform 1.x no longer accepts.
         code, tail = self._stream("destroy", input=False, no_color=self._color, auto_approve=IsFlagged,
-                                  lock_timeout=lock_timeout(), parallelism=parallelism(self.parallelism))
+                                  lock_timeout=lock_timeout(), parallelism=parallelism(self.parallelism),
+                                  refresh=None if refresh else False)
         self._check("destroy", code, tail)
 
     def outputs(self) -> dict[str, dict]:

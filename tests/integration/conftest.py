@@ -118,10 +118,11 @@ class Harness:
     def destroy(self) -> subprocess.CompletedProcess:
         changed = [name for name in release_protection(self.environments) if name in self.state.workspaces]
         # Only the workspaces whose settings changed need the release applied.
-        released = self.cli("deploy", *changed, "--no-dataplane") if changed else None
+        # The run's own applies and drills are all that changed its resources: the state is fresh.
+        released = self.cli("deploy", *changed, "--no-dataplane", "--no-refresh") if changed else None
         approvals = [arg for name in self.state.workspaces if self.settings.get(name).protected
                      for arg in ("--yes-destroy", name)]
-        result = self.cli("destroy", *self.workspace_args(), *approvals)
+        result = self.cli("destroy", *self.workspace_args(), *approvals, "--no-refresh")
         result.stdout = (released.stdout if released else "") + result.stdout
         if result.returncode == 0:
             self.state.stages["teardown"] = {"status": "passed"}
