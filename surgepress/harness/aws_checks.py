@@ -163,6 +163,10 @@ def s3_buckets(clients: WorkspaceClients, outputs: Outputs, ws: Workspace) -> st
     return f"{', '.join(seen)}; versioned, public access blocked, TLS only"
 
 
+def _items(block: dict | None, key: str) -> list:
+    return ((block or {}).get(key) or {}).get("Items") or []
+
+
 def cloudfront(clients: WorkspaceClients, outputs: Outputs, ws: Workspace) -> str:
     client = clients.get("cloudfront", CLOUDFRONT_REGION)
     config = client.get_distribution(Id=outputs["distribution_id"])["Distribution"]["DistributionConfig"]
@@ -173,7 +177,11 @@ def cloudfront(clients: WorkspaceClients, outputs: Outputs, ws: Workspace) -> st
            "expected one HTTPS-only load balancer origin")
     expect(any(h["HeaderName"] == ORIGIN_HEADER for h in custom[0]["CustomHeaders"].get("Items", [])),
            f"the load balancer origin does not send {ORIGIN_HEADER}")
-    expect(len(s3) == 1 and s3[0].get("OriginAccessControlId"), "expected one S3 origin with origin access control")
+    groups = {g["Id"]: {m["OriginId"] for m in g["Members"]["Items"]} for g in _items(config, "OriginGroups")}
+    expect(s3 and all(o.get("OriginAccessControlId") for o in s3), "every S3 origin through origin access control")
+    # One media bucket, plus its DR replica behind an origin group on a site in two regions.
+    expect(len(s3) == 1 + len(groups) and all(members == {o["Id"] for o in s3} for members in groups.values()),
+           f"expected one S3 origin (and its replica in an origin group); found {len(s3)} and {len(groups)} group(s)")
     patterns = [b["PathPattern"] for b in config["CacheBehaviors"].get("Items", [])]
     expect(patterns[:2] == ["wp-admin/*", "wp-login.php"], f"first behaviours {patterns[:2]}")
     policies = {b["ViewerProtocolPolicy"] for b in [*config["CacheBehaviors"].get("Items", []),
@@ -181,7 +189,8 @@ def cloudfront(clients: WorkspaceClients, outputs: Outputs, ws: Workspace) -> st
     expect(policies == {"redirect-to-https"}, f"viewer protocol policies {sorted(policies)}")
     expect(config["ViewerCertificate"]["MinimumProtocolVersion"] == VIEWER_TLS_POLICY,
            f"viewer TLS {config['ViewerCertificate']['MinimumProtocolVersion']}")
-    return (f"{len(origins)} origins (ALB https-only, S3 via OAC), {len(patterns)} behaviours + default, "
+    failover = f", uploads fail over to the replica ({len(groups)} origin group)" if groups else ""
+    return (f"{len(origins)} origins (ALB https-only, S3 via OAC{failover}), {len(patterns)} behaviours + default, "
             f"{VIEWER_TLS_POLICY}")
 
 
