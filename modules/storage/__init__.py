@@ -119,8 +119,9 @@ class Storage(Construct):
         for purpose in DATA_BUCKETS:
             bucket = self._bucket(purpose, kms=True)
             skip_check(bucket, {
-                "CKV_AWS_144": "replication into a DR region is set up by the dr workspace where one exists "
-                               "(production); an environment without a replica (staging) needs none",
+                "CKV_AWS_144": "a replica's workspace (dr) configures the replication of both sides' data "
+                               "buckets (modules/replication); an environment without a replica (staging) "
+                               "needs none",
                 "CKV2_AWS_62": "no consumer of object events exists yet; WordPress writes and reads directly",
             })
             # S3 refuses a logging target whose policy does not yet admit log delivery.
