@@ -119,7 +119,7 @@ class Session:
             reconcile_site(self.paths, site, self.env, say=self.say)
             for ws in in_site:  # the edge learns the load balancers started after it
                 if ws.cdn:
-                    self.dataplane(ws).up(outputs[ws.name], object_cache=object_cache, writer=writer == ws.name)
+                    self.dataplane(ws).up(outputs[ws.name], object_cache=object_cache, only=("edge",))
 
     def step(self, index: int, total: int, ws: Workspace, action: str) -> None:
         self.say(f"\n==> [{index}/{total}] {action} {ws.name} "

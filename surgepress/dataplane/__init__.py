@@ -507,14 +507,9 @@ def reconcile_site(paths: Paths, site, env: Mapping[str, str], *, diverged: froz
     from surgepress.drill.topology import read_topology
 
     topology = read_topology(site, env)
-    nodes = {}
-    for ws in site.sides:
-        root = paths.build / "dataplane" / ws.name
-        try:
-            database = json.loads((root / "state.json").read_text()).get("database_name") or "wordpress"
-        except (OSError, ValueError):
-            database = "wordpress"
-        nodes[ws.name] = Node(ws.name, root, _identifier(database, "name"))
+    nodes = {ws.name: Node.of(ws.name, paths.build / "dataplane" / ws.name) for ws in site.sides}
+    for node in nodes.values():
+        _identifier(node.database, "name")  # it goes into SQL
     shared = Layout(paths.build / "dataplane" / site.source.name).ca_dir
     try:
         roles = reconcile(nodes, writer=topology.writer, settled=topology.settled, ca=shared / "ca.pem",

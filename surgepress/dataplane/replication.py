@@ -45,6 +45,12 @@ class Node:
     root: Path  # the environment's data plane directory
     database: str  # the schema the site uses (replicated)
 
+    @classmethod
+    def of(cls, workspace: str, root: Path) -> "Node":
+        """The node of a data plane directory, with the schema its state records."""
+        database = cls(workspace, root, "")._state().get("database_name") or "wordpress"
+        return cls(workspace, root, database)
+
     @property
     def config(self) -> Path:
         return self.root / "database" / "my.cnf"

@@ -112,7 +112,6 @@ class Drill:
         self.marker_grace_s = self.settings.marker_grace_s if marker_grace_s is None else marker_grace_s
         self.local = LocalSite(session, self.site) if self.target is Target.LOCAL else None
         self.started = time.monotonic()
-        self.log: list[str] = []
 
     # --- the plan ---------------------------------------------------------------------------
 

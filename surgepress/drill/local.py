@@ -69,7 +69,7 @@ class LocalSite:
             return {}
 
     def node(self, ws: Workspace) -> Node:
-        return Node(ws.name, self._root(ws), self._state(ws).get("database_name") or "wordpress")
+        return Node.of(ws.name, self._root(ws))
 
     def require_running(self) -> None:
         for ws in self.site.sides:
