@@ -21,6 +21,7 @@ from surgepress.dataplane import DataPlane, DataPlaneError, dataplane_workspaces
 from surgepress.drill.topology import read_topology, replicated_site
 from surgepress.emulator.control import Emulator, EmulatorError
 from surgepress.errors import USAGE_EXIT_CODE, UserError
+from surgepress.graph import GraphFailed, Job, check_jobs, default_jobs, run_graph
 from surgepress.runner import (
     DEFAULT_PARALLELISM,
     LOCAL_PARALLELISM,
@@ -92,14 +93,30 @@ class Session:
         mark(directories, prints)
         self.say(f"synth: done in {time.monotonic() - started:.1f}s -> {self.paths.synth_dir(self.target)}")
 
-    def runner(self, ws: Workspace) -> WorkspaceRunner:
-        return WorkspaceRunner(ws.name, self.paths.stack_dir(self.target, ws.name), self.env, out=self.out,
+    def runner(self, ws: Workspace, out: TextIO | None = None) -> WorkspaceRunner:
+        return WorkspaceRunner(ws.name, self.paths.stack_dir(self.target, ws.name), self.env,
+                               out=out or self.out,
                                parallelism=LOCAL_PARALLELISM if self.target is Target.LOCAL else DEFAULT_PARALLELISM)
 
-    def dataplane(self, ws: Workspace) -> DataPlane:
+    def run_graph(self, workspaces: list[Workspace], work: Callable[[Job, Workspace], str], *, verb: str,
+                  jobs: int | None, reverse: bool = False, ordered: bool = True) -> None:
+        """`work` for each workspace, concurrently along the data graph (surgepress.graph);
+        `ordered=False` for read-only work that may run in any order. The first failure is
+        raised once every started run has ended and the summary table is printed."""
+        needs = {ws.name: self.settings.needs(ws) for ws in workspaces} if ordered else {}
+        try:
+            run_graph([ws.name for ws in workspaces], needs, lambda job: work(job, self.settings.get(job.name)),
+                      jobs=jobs or default_jobs(), out=self.out, reverse=reverse, verb=verb)
+        except GraphFailed as failed:
+            others = [o.name for o in failed.outcomes if o.status == "not run"]
+            if others:
+                self.say(f"{verb}: {failed.first.name} failed first; not started: {', '.join(others)}")
+            raise failed.first.error from None
+
+    def dataplane(self, ws: Workspace, say: Callable[[str], None] | None = None) -> DataPlane:
         status = Emulator(self.paths).status()
         boot_id = status.info.boot_id if status.info else ""
-        return DataPlane(self.paths, ws, self.env, boot_id=boot_id, say=self.say)
+        return DataPlane(self.paths, ws, self.env, boot_id=boot_id, say=say or self.say)
 
     def start_dataplanes(self, workspaces: list[Workspace], *, object_cache: bool = True) -> None:
         """Start each site's data plane; a site in two regions then gets its replication roles from
@@ -121,9 +138,9 @@ class Session:
                 if ws.cdn:
                     self.dataplane(ws).up(outputs[ws.name], object_cache=object_cache, only=("edge",))
 
-    def step(self, index: int, total: int, ws: Workspace, action: str) -> None:
-        self.say(f"\n==> [{index}/{total}] {action} {ws.name} "
-                 f"(account {ws.account_id}, {ws.region}, target {self.target.value})")
+    def header(self, job: Job | None, ws: Workspace, action: str) -> None:
+        say = job.say if job else self.say
+        say(f"==> {action} {ws.name} (account {ws.account_id}, {ws.region}, target {self.target.value})")
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -161,15 +178,34 @@ def cmd_plan(s: Session, args) -> int:
     s.connect()
     s.preflight(workspaces)
     s.synth(workspaces)
-    worst = 0
-    for i, ws in enumerate(workspaces, 1):
-        s.step(i, len(workspaces), ws, "plan")
-        runner = s.runner(ws)
+    codes: dict[str, int] = {}
+
+    def plan(job: Job, ws: Workspace) -> str:
+        s.header(job, ws, "plan")
+        runner = s.runner(ws, job.out)
+        job.phase("init")
         runner.init()
-        code = runner.plan()
-        s.say(f"plan {ws.name}: {'changes pending' if code == PLAN_CHANGES else 'no changes'}")
-        worst = max(worst, code)
-    return worst
+        job.phase("plan")
+        codes[ws.name] = runner.plan()
+        result = "changes pending" if codes[ws.name] == PLAN_CHANGES else "no changes"
+        job.say(f"plan {ws.name}: {result}")
+        return result
+
+    s.run_graph(workspaces, plan, verb="plan", jobs=args.jobs, ordered=False)  # read-only: any order
+    return max(codes.values(), default=0)
+
+
+def _deployed_resources(job: Job, runner: WorkspaceRunner, action: Callable[[], None]) -> int:
+    """Run `action`; if it fails, say how many resources it left in state (a half-done run)."""
+    try:
+        action()
+    except BaseException:
+        try:
+            job.detail = f"{len(runner.resources())} resources in state"
+        except (TerraformError, OSError):
+            job.detail = "resources in state unknown"
+        raise
+    return len(runner.resources())
 
 
 def cmd_deploy(s: Session, args) -> int:
@@ -178,14 +214,18 @@ def cmd_deploy(s: Session, args) -> int:
     s.preflight(workspaces)
     s.synth(workspaces)
     started = time.monotonic()
-    for i, ws in enumerate(workspaces, 1):
-        s.step(i, len(workspaces), ws, "deploy")
-        step_started = time.monotonic()
-        runner = s.runner(ws)
+
+    def deploy(job: Job, ws: Workspace) -> str:
+        s.header(job, ws, "deploy")
+        runner = s.runner(ws, job.out)
+        job.phase("init")
         runner.init()
-        runner.apply(refresh=not args.no_refresh)
-        s.say(f"deploy {ws.name}: done in {time.monotonic() - step_started:.1f}s, "
-              f"{len(runner.resources())} resources in state")
+        job.phase("apply")
+        count = _deployed_resources(job, runner, lambda: runner.apply(refresh=not args.no_refresh))
+        job.say(f"deploy {ws.name}: done in {time.monotonic() - job.started:.1f}s, {count} resources in state")
+        return f"{count} resources"
+
+    s.run_graph(workspaces, deploy, verb="deploy", jobs=args.jobs)
     s.say(f"\ndeployed {len(workspaces)} workspace(s) in {time.monotonic() - started:.1f}s")
     for ws in workspaces:
         _print_outputs(s, ws, s.runner(ws).outputs())
@@ -223,27 +263,33 @@ def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
     s.preflight(workspaces)
     # The bucket workspace is synthesized with local state: its state must leave the bucket first.
     s.synth(workspaces, local_state=frozenset({state_ws.name}) if state_ws in workspaces else frozenset())
-    for i, ws in enumerate(workspaces, 1):
-        s.step(i, len(workspaces), ws, "destroy")
+
+    def destroy(job: Job, ws: Workspace) -> str:
+        s.header(job, ws, "destroy")
         if s.target is Target.LOCAL:
-            s.dataplane(ws).down(quiet=not dataplane_workspaces([ws]))
-        runner = s.runner(ws)
+            s.dataplane(ws, job.say).down(quiet=not dataplane_workspaces([ws]))
+        runner = s.runner(ws, job.out)
+        job.phase("init")
         if ws is state_ws:
-            _unbootstrap(s, ws)
+            _unbootstrap(s, ws, job)
         else:
             runner.init()
-        runner.destroy(refresh=not args.no_refresh)
-        s.say(f"destroy {ws.name}: done, {len(runner.resources())} resources left in state")
+        job.phase("destroy")
+        left = _deployed_resources(job, runner, lambda: runner.destroy(refresh=not args.no_refresh))
+        job.say(f"destroy {ws.name}: done, {left} resources left in state")
+        return f"{left} resources left"
+
+    s.run_graph(list(reversed(workspaces)), destroy, verb="destroy", jobs=args.jobs, reverse=True)
     return 0
 
 
-def _unbootstrap(s: Session, ws: Workspace) -> None:
+def _unbootstrap(s: Session, ws: Workspace, job: Job) -> None:
     """Local target only: move the bucket workspace's state out of the bucket it is about to
     delete (its stack is synthesized with local state), then empty the bucket (its versions
     and delete markers), which S3 requires."""
-    s.runner(ws).migrate_state()
+    s.runner(ws, job.out).migrate_state()
     removed = StateStore(s.settings, s.env).empty()
-    s.say(f"destroy {ws.name}: state moved to {s.paths.local_state_file(ws.name)}; local target only: emptied the "
+    job.say(f"destroy {ws.name}: state moved to {s.paths.local_state_file(ws.name)}; local target only: emptied the "
           f"state bucket {ws.state.bucket} ({removed} object versions) so that it can be deleted")
 
 
@@ -260,20 +306,27 @@ def cmd_bootstrap(s: Session, args) -> int:
     if exists and not local_file.exists():
         raise UserError(f"bootstrap: bucket {store.bucket} exists but holds no state of {ws.name} and no local "
                         f"state is left at {local_file}; import the bucket or choose another state.bucket")
-    started = time.monotonic()
-    if not exists:
-        s.step(1, 2, ws, "deploy with local state")
-        s.synth([ws], local_state=frozenset({ws.name}))
-        runner = s.runner(ws)
-        runner.init()
-        runner.apply()
-    s.step(2, 2, ws, f"move state into s3://{store.bucket}/{ws.state_key}")
-    s.synth([ws])
-    s.runner(ws).migrate_state()
-    for leftover in (local_file, local_file.with_name(local_file.name + ".backup")):
-        leftover.unlink(missing_ok=True)
-    s.say(f"bootstrap: done in {time.monotonic() - started:.1f}s; every workspace keeps its state in "
-          f"s3://{store.bucket}/<project>/<workspace>/terraform.tfstate (native S3 locking)")
+
+    def bootstrap(job: Job, ws: Workspace) -> str:
+        if not exists:
+            s.header(job, ws, "deploy with local state")
+            s.synth([ws], local_state=frozenset({ws.name}))
+            runner = s.runner(ws, job.out)
+            job.phase("init")
+            runner.init()
+            job.phase("apply")
+            _deployed_resources(job, runner, runner.apply)
+        s.header(job, ws, f"move state into s3://{store.bucket}/{ws.state_key}")
+        s.synth([ws])
+        job.phase("migrate state")
+        s.runner(ws, job.out).migrate_state()
+        for leftover in (local_file, local_file.with_name(local_file.name + ".backup")):
+            leftover.unlink(missing_ok=True)
+        job.say(f"bootstrap: done in {time.monotonic() - job.started:.1f}s; every workspace keeps its state in "
+                f"s3://{store.bucket}/<project>/<workspace>/terraform.tfstate (native S3 locking)")
+        return f"state in s3://{store.bucket}"
+
+    s.run_graph([ws], bootstrap, verb="bootstrap", jobs=args.jobs)
     return 0
 
 
@@ -470,14 +523,23 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     add("list", cmd_list, "list workspaces in dependency order")
-    add("bootstrap", cmd_bootstrap, "create the S3 state bucket (the workspace with `state_bucket:`, deployed with "
-                                    "local state) and move that state into it; does nothing when already done")
+    def add_jobs(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--jobs", type=lambda v: check_jobs(v, "--jobs"), default=None, metavar="N",
+                       help="Terraform runs at once, each starting once what it reads exists (default: one per "
+                            "core, at least 2; or $SURGEPRESS_JOBS)")
+
+    add_jobs(add("bootstrap", cmd_bootstrap, "create the S3 state bucket (the workspace with `state_bucket:`, "
+                                             "deployed with local state) and move that state into it; does nothing "
+                                             "when already done"))
     p = add("synth", cmd_synth, "synthesize Terraform JSON for the workspaces (all by default), in one process")
     p.add_argument("workspaces", nargs="*", metavar="workspace")
     p = add("plan", cmd_plan, "plan workspaces; exit 0 = no changes, 2 = changes, 1 = error")
-    p.add_argument("workspaces", nargs="+", metavar="workspace")
-    for name, handler, help in (("deploy", cmd_deploy, "deploy workspaces in dependency order and print their outputs"),
-                                ("destroy", cmd_destroy, "destroy workspaces in reverse dependency order"),
+    p.add_argument("workspaces", nargs="*", metavar="workspace")
+    p.add_argument("--all", action="store_true", help="every workspace")
+    add_jobs(p)
+    for name, handler, help in (("deploy", cmd_deploy, "deploy workspaces, each once what it reads is deployed, "
+                                                        "and print their outputs"),
+                                ("destroy", cmd_destroy, "destroy workspaces, each once what reads it is gone"),
                                 ("output", cmd_output, "print the outputs of deployed workspaces")):
         p = add(name, handler, help)
         p.add_argument("workspaces", nargs="*", metavar="workspace")
@@ -488,6 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--no-dataplane", action="store_true",
                            help="local target: deploy the control plane only, do not start the data plane")
         if name in ("deploy", "destroy"):
+            add_jobs(p)
             p.add_argument("--no-refresh", action="store_true",
                            help="trust the state: skip reading every resource back first (-refresh=false); for "
                                 "a state known to be fresh, such as right after a deploy")

@@ -342,6 +342,12 @@ class Settings:
                 f"(known: {', '.join(self.names)})"
             ) from None
 
+    def needs(self, ws: Workspace) -> tuple[str, ...]:
+        """The workspaces `ws` reads and so must find deployed: its `depends_on`, and the state
+        bucket's workspace (every state lives in its bucket)."""
+        state = self.state_workspace.name
+        return tuple(dict.fromkeys([*ws.depends_on, *([state] if ws.name != state else [])]))
+
     def select(self, names: list[str] | tuple[str, ...]) -> list[Workspace]:
         """The named workspaces in dependency order (unknown names are a user error)."""
         wanted = {self.get(n).name for n in names}
@@ -1016,6 +1022,43 @@ def _resolve_links(workspaces: dict[str, Workspace]) -> dict[str, Workspace]:
     return resolved
 
 
+def data_reads(ws: Workspace, workspaces: Mapping[str, Workspace]) -> dict[str, str]:
+    """What `ws` reads of other workspaces, so they must be deployed before it: {workspace: why}.
+    (Every workspace also reads the state bucket's workspace; Settings.needs adds that.)"""
+    reads: dict[str, str] = {}
+    if ws.replica_of:
+        reads[ws.replica_of] = "a replica joins its source's global database, buckets and secrets"
+    if ws.guardrails is not None:
+        archive = next((w for w in workspaces.values() if w.log_archive is not None), None)
+        if archive is not None and archive.name != ws.name:
+            reads[archive.name] = "its guardrails deliver into that workspace's log archive bucket"
+    if ws.parent_zone is not None:
+        apex = next((w for w in workspaces.values() if w.apex_zone is not None), None)
+        if apex is not None and apex.name != ws.name:
+            reads[apex.name] = f"its zone is delegated from {ws.parent_zone.zone_name}, read there"
+    return reads
+
+
+def _validate_reads(workspaces: Mapping[str, Workspace]) -> None:
+    """`depends_on` is the data graph: each workspace must come after what it reads (directly or
+    through another dependency). Release order is the pipeline's business, not this graph's."""
+    def reachable(name: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(workspaces[name].depends_on)
+        while todo:
+            dep = todo.pop()
+            if dep not in seen:
+                seen.add(dep)
+                todo.extend(workspaces[dep].depends_on)
+        return seen
+
+    for ws in workspaces.values():
+        after = reachable(ws.name)
+        for name, why in data_reads(ws, workspaces).items():
+            if name not in after:
+                raise ConfigError(ws.file, "depends_on", f"add {name!r}: {why}", list(ws.depends_on))
+
+
 def _dependency_order(workspaces: dict[str, Workspace]) -> list[str]:
     ordered: list[str] = []
     visiting: list[str] = []
@@ -1035,7 +1078,12 @@ def _dependency_order(workspaces: dict[str, Workspace]) -> list[str]:
 
     for name in sorted(workspaces):
         visit(name)
-    return ordered
+    # By depth in the graph, then name: each workspace after what it reads, and the ones that
+    # can deploy at the same time next to each other.
+    depth: dict[str, int] = {}
+    for name in ordered:
+        depth[name] = 1 + max((depth[dep] for dep in workspaces[name].depends_on), default=-1)
+    return sorted(ordered, key=lambda name: (depth[name], name))
 
 
 def load_settings(directory: Path | None = None) -> Settings:
@@ -1067,4 +1115,5 @@ def load_settings(directory: Path | None = None) -> Settings:
     _validate_across(workspaces)
     workspaces = _resolve_links(workspaces)
     order = _dependency_order(workspaces)
+    _validate_reads(workspaces)
     return Settings(workspaces=MappingProxyType({name: workspaces[name] for name in order}))

@@ -19,7 +19,6 @@ import subprocess
 import sys
 from collections import deque
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,19 +152,6 @@ def _process_env(overrides: Mapping[str, str]) -> dict[str, str]:
     return {key: value for key, value in env.items() if value != ""}
 
 
-@contextmanager
-def _environment(overrides: Mapping[str, str]) -> Iterator[None]:
-    """python-terraform passes os.environ to Terraform; set ours for the call only."""
-    saved = dict(os.environ)
-    try:
-        os.environ.clear()
-        os.environ.update(_process_env(overrides))
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 @dataclass
 class WorkspaceRunner:
     """Terraform for one synthesized workspace directory."""
@@ -203,8 +189,12 @@ class WorkspaceRunner:
         return proc.wait(), list(tail)
 
     def _capture(self, command: str, *args: str, **options) -> tuple[int, str, str]:
-        with _environment({**self.env, "TF_IN_AUTOMATION": "1"}):
-            return self._tf.cmd(command, *args, capture_output=True, **options)
+        # The environment goes to the process, never into os.environ: runs of several
+        # workspaces go on at once in threads (surgepress.graph).
+        argv = self._tf.generate_cmd_string(command, *args, **options)
+        proc = subprocess.run(argv, cwd=self.directory, env=_process_env({**self.env, "TF_IN_AUTOMATION": "1"}),
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        return proc.returncode, proc.stdout, proc.stderr
 
     def _check(self, command: str, code: int, tail: list[str], ok: tuple[int, ...] = (0,)) -> int:
         if code not in ok:

@@ -86,3 +86,7 @@ def find_toolchain() -> Toolchain:
         raise MissingPackage(f"data plane: missing Debian package(s) {packages}: "
                              + INSTALL_HINT.format(packages=packages))
     return Toolchain(programs=programs, wordpress=WORDPRESS_DIR)
+
+
+if __name__ == "__main__":  # scripts/setup.sh reads the list from here: one list, two readers
+    print("\n".join(all_packages()))

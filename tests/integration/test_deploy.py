@@ -1,4 +1,4 @@
-"""Stage deploy: every workspace of the run (all of them on local), in dependency order, with
+"""Stage deploy: every workspace of the run (all of them on local), along the data graph, with
 the run's own names; its outputs are saved for later stages and later runs."""
 
 from __future__ import annotations
@@ -26,8 +26,15 @@ def test_deploy_every_workspace_of_the_run(harness, record_property):
     result = harness.cli("deploy", *harness.workspace_args())
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     names = harness.state.workspaces
-    headers = [line.split()[3] for line in result.stdout.splitlines() if line.startswith("==> [")]
-    assert headers == [n for n in harness.settings.names if n in names], "dependency order"
+    lines = result.stdout.splitlines()
+    started = {n: next(i for i, line in enumerate(lines) if f"] ==> deploy {n} (" in line) for n in names}
+    done = {n: next(i for i, line in enumerate(lines) if f"] deploy {n}: done in " in line) for n in names}
+    for name in names:  # each starts once what it reads is deployed, not before
+        for dep in harness.settings.needs(harness.settings.get(name)):
+            if dep in names:
+                assert done[dep] < started[name], f"{name} started before {dep} was deployed"
+    summary = lines[lines.index("deploy summary:") + 2:][:len(names)]
+    assert [row.split()[:2] for row in summary] == [[n, "done"] for n in names]
     for name in names:
         assert f"\n{name} outputs ({harness.target}):" in result.stdout
     if harness.local:  # the data plane starts after the apply, on the local target only

@@ -85,13 +85,13 @@ def test_an_unprotected_workspace_needs_no_confirmation(settings):
     (("dataplane", "up", "management"), "error: dataplane: management run(s) no site (a data plane needs database, "
                                         "cache, compute and cdn sections)"),
     (("dataplane", "up", "nowhere"), "error: unknown workspace 'nowhere': no environments/nowhere.yaml "
-                                     "(known: management, security, staging, production, dr)"),
+                                     "(known: management, security, production, staging, dr)"),
     (("loadtest", "staging", "--target", "aws"), "error: loadtest: on --target aws give the site's URL with --url"),
     (("test", "integration", "--target", "aws"), "error: test integration --target aws: name the workspace(s) to "
                                                  "test, e.g. --workspace staging"),
     (("test", "integration", "--workspace", "stagin"), "error: unknown workspace 'stagin': no "
                                                        "environments/stagin.yaml (known: management, security, "
-                                                       "staging, production, dr)"),
+                                                       "production, staging, dr)"),
     (("loadtest", "--url", "https://example.invalid", "--multiplier", "50"),
      "error: loadtest: expected --users >= 1, --duration > 0 and 1 <= --multiplier <= 20, got 10, 60.0, 50.0"),
 ])

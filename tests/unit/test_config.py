@@ -54,6 +54,14 @@ def test_replica_sits_in_its_sources_dr_region(settings):
     assert dr.region == production.dr_region != production.region
 
 
+def test_release_order_is_not_in_the_data_graph(settings):
+    # Production reads nothing of staging's: "staging first" is the pipeline's order, not the graph's.
+    assert "staging" not in settings.needs(settings.get("production"))
+    assert settings.needs(settings.get("staging")) == ("management", "security")
+    assert settings.needs(settings.get("dr")) == ("production", "management")  # + the state bucket's workspace
+    assert settings.needs(settings.get("management")) == ()
+
+
 def test_unknown_workspace_is_a_user_error(settings):
     with pytest.raises(UserError, match=r"unknown workspace 'qa': no environments/qa.yaml \(known: "):
         settings.get("qa")
@@ -111,6 +119,10 @@ BAD_INPUTS = {
     "unknown dependency": (
         "staging.yaml", lambda d: d.update(depends_on=["managment"]),
         "environments/staging.yaml: depends_on: unknown workspace 'managment', got ['managment']"),
+    "a read missing from depends_on": (
+        "staging.yaml", lambda d: d.update(depends_on=["management"]),
+        "environments/staging.yaml: depends_on: add 'security': its guardrails deliver into that workspace's log "
+        "archive bucket, got ['management']"),
     "dependency cycle": (
         "management.yaml", lambda d: d.update(depends_on=["security"]),
         "depends_on: dependency cycle "),

@@ -3,6 +3,7 @@ what it refuses, and the load summary; plus process handling with a real child p
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -184,7 +185,7 @@ def test_a_task_definition_without_what_wordpress_needs_is_refused_by_name(setti
 
 def test_only_workspaces_with_a_site_get_a_data_plane(settings):
     # dr runs production's site without a distribution of its own (a replica).
-    assert [ws.name for ws in dataplane_workspaces(settings.workspaces.values())] == ["staging", "production", "dr"]
+    assert [ws.name for ws in dataplane_workspaces(settings.workspaces.values())] == ["production", "staging", "dr"]
 
 
 def test_a_missing_debian_package_is_one_line_saying_how_to_install_it(monkeypatch):
@@ -197,10 +198,12 @@ def test_a_missing_debian_package_is_one_line_saying_how_to_install_it(monkeypat
     assert "missing Debian package(s) nginx" in message and "apt-get install -y nginx" in message
 
 
-def test_setup_installs_exactly_the_packages_the_data_plane_looks_for():
-    script = (REPO / "scripts" / "setup.sh").read_text()
-    listed = re.search(r'DATAPLANE_PACKAGES="([^"]+)"', script).group(1).split()
-    assert sorted(listed) == all_packages()
+def test_setup_reads_the_package_list_the_data_plane_looks_for():
+    # setup.sh runs packages.py as a script (with the system python, before any venv exists).
+    printed = subprocess.run(["python3", str(REPO / "surgepress" / "dataplane" / "packages.py")],
+                             capture_output=True, text=True, check=True, env={"PATH": os.environ["PATH"]}).stdout
+    assert printed.split() == all_packages()
+    assert "python3 surgepress/dataplane/packages.py" in (REPO / "scripts" / "setup.sh").read_text()
 
 
 def test_secret_references_and_object_urls():
