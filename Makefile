@@ -1,5 +1,5 @@
 # The two commands of the README. Both install what is missing first, and both can be run again.
-.PHONY: setup local test
+.PHONY: setup local lint test
 
 PIPENV := PIPENV_VENV_IN_PROJECT=1 PIPENV_VERBOSITY=-1 python3 -m pipenv
 
@@ -11,8 +11,15 @@ local: setup
 	@$(PIPENV) run python main.py bootstrap
 	@$(PIPENV) run python main.py deploy --all
 
-## Unit and policy tests, then a full local harness run: deploy -> verify -> drill -> teardown
-## (its own emulator and build directory; reports under build/reports/<run id>/).
-test: setup
+## The static gate: ruff (lint and format check) over everything, mypy over surgepress/, modules/, dr/
+## (pyproject.toml holds both tools' settings). Zero findings, or `make test` stops here.
+lint: setup
+	@$(PIPENV) run ruff check --no-cache .
+	@$(PIPENV) run ruff format --check --no-cache .
+	@$(PIPENV) run mypy --no-incremental
+
+## The gate, unit and policy tests, then a full local harness run: deploy -> verify -> drill ->
+## teardown (its own emulator and build directory; reports under build/reports/<run id>/).
+test: lint
 	@$(PIPENV) run pytest -m "unit or policy"
 	@$(PIPENV) run python main.py test integration

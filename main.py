@@ -27,8 +27,7 @@ def cdktf_app() -> int:
     from surgepress.runner import seed_lock_file
 
     outdir = Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out"))
-    build_app(settings, list(settings.workspaces.values()), target=target, paths=Paths.default(),
-              outdir=outdir).synth()
+    build_app(settings, list(settings.workspaces.values()), target=target, paths=Paths.default(), outdir=outdir).synth()
     for name in settings.workspaces:
         seed_lock_file(outdir / "stacks" / name)
     return 0

@@ -27,7 +27,6 @@ from common import cli, tear_down
 from surgepress.config import load_settings
 from surgepress.dataplane import dataplane_workspaces
 
-
 WARM_UP_S = 15
 
 
@@ -63,35 +62,58 @@ def main() -> None:
                 cli(build, "loadtest", "staging", "--users", str(args.users), "--duration", str(WARM_UP_S))
                 for scenario in ("steady", "surge"):
                     print(f"load: {scenario}, object cache {cache}, {args.duration:.0f}s ...", flush=True)
-                    _, out = cli(build, "loadtest", "staging", "--scenario", scenario, "--users", str(args.users),
-                                 "--duration", str(args.duration), "--multiplier", str(args.multiplier),
-                                 "--ramp", str(min(60.0, args.duration * 0.3)), "--json")
+                    _, out = cli(
+                        build,
+                        "loadtest",
+                        "staging",
+                        "--scenario",
+                        scenario,
+                        "--users",
+                        str(args.users),
+                        "--duration",
+                        str(args.duration),
+                        "--multiplier",
+                        str(args.multiplier),
+                        "--ramp",
+                        str(min(60.0, args.duration * 0.3)),
+                        "--json",
+                    )
                     loads[(scenario, cache)] = {p["phase"]: p for p in json.loads(out)["phases"]}
         finally:
             tear_down(build, settings)
 
     print("\ndata plane start (7 services per environment):")
     for ws, ((cold, _), (warm, _), (again, what)) in starts.items():
-        print(f"  {ws:<11} cold {cold:5.1f}s   warm restart {warm:5.1f}s   up again {again:4.1f}s ({what})   "
-              f"cold/warm {cold / warm:4.1f}x")
-    print(f"\nload on staging's edge: {args.users} steady readers, surge x{args.multiplier:g}, "
-          f"{args.duration:.0f}s per run")
-    header = f"  {'run':<22} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'errors':>7} {'edge hits':>9} " \
-             f"{'origin p50':>10} {'origin p95':>10}"
+        print(
+            f"  {ws:<11} cold {cold:5.1f}s   warm restart {warm:5.1f}s   up again {again:4.1f}s ({what})   "
+            f"cold/warm {cold / warm:4.1f}x"
+        )
+    print(
+        f"\nload on staging's edge: {args.users} steady readers, surge x{args.multiplier:g}, "
+        f"{args.duration:.0f}s per run"
+    )
+    header = (
+        f"  {'run':<22} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'errors':>7} {'edge hits':>9} "
+        f"{'origin p50':>10} {'origin p95':>10}"
+    )
     print(header)
     for (scenario, cache), phases in loads.items():
         for phase, r in phases.items():
             label = f"{scenario}/{phase}, cache {cache}"
-            print(f"  {label:<22} {r['rps']:7.1f} {r['p50_ms']:6.1f}ms {r['p95_ms']:6.1f}ms {r['p99_ms']:6.1f}ms "
-                  f"{r['error_rate']:7.2%} {r['edge_hit_ratio']:9.1%} {r['origin_p50_ms']:8.1f}ms "
-                  f"{r['origin_p95_ms']:8.1f}ms")
+            print(
+                f"  {label:<22} {r['rps']:7.1f} {r['p50_ms']:6.1f}ms {r['p95_ms']:6.1f}ms {r['p99_ms']:6.1f}ms "
+                f"{r['error_rate']:7.2%} {r['edge_hit_ratio']:9.1%} {r['origin_p50_ms']:8.1f}ms "
+                f"{r['origin_p95_ms']:8.1f}ms"
+            )
     surge_on, surge_off = loads[("surge", "on")]["surge"], loads[("surge", "off")]["surge"]
     steady_on = loads[("surge", "on")]["steady"]
     print(f"\nsurge/steady throughput (cache on): {surge_on['rps'] / steady_on['rps']:.1f}x")
     for name, key in (("origin p50", "origin_p50_ms"), ("origin p95", "origin_p95_ms"), ("p99", "p99_ms")):
         if surge_on[key]:
-            print(f"surge {name} without/with the object cache: {surge_off[key] / surge_on[key]:.2f}x "
-                  f"({surge_off[key]:.1f} / {surge_on[key]:.1f} ms)")
+            print(
+                f"surge {name} without/with the object cache: {surge_off[key] / surge_on[key]:.2f}x "
+                f"({surge_off[key]:.1f} / {surge_on[key]:.1f} ms)"
+            )
 
 
 if __name__ == "__main__":

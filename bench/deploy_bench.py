@@ -30,8 +30,10 @@ def main() -> None:
     total = sum(counts.values())
     for name, count in counts.items():
         print(f"  {name:<11} {count:3d} resources  apply {float(steps[name]):6.1f}s")
-    print(f"deploy --all (cold emulator, incl. synth + init): {first:6.1f}s for {total} resources "
-          f"({first / total:.2f}s per resource)")
+    print(
+        f"deploy --all (cold emulator, incl. synth + init): {first:6.1f}s for {total} resources "
+        f"({first / total:.2f}s per resource)"
+    )
     print(f"deploy --all again (no changes):                  {again:6.1f}s  ratio first/again {first / again:.2f}x")
 
 

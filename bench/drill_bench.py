@@ -41,8 +41,13 @@ def failing_drill(build: Path, *args: str) -> tuple[float, dict]:
     from common import REPO
 
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "main.py", "drill", *args], cwd=REPO, capture_output=True, text=True,
-                          env={**os.environ, "SURGEPRESS_BUILD_DIR": str(build)})
+    proc = subprocess.run(
+        [sys.executable, "main.py", "drill", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SURGEPRESS_BUILD_DIR": str(build)},
+    )
     found = re.search(r"report: (\S+)/report\.md", proc.stdout)
     if proc.returncode not in (0, 1) or not found:
         raise SystemExit(f"drill {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr}")
@@ -92,8 +97,10 @@ def print_figures(reports: list[tuple[str, float, dict]]) -> None:
         steps = sum(s["seconds"] for s in report["steps"])
         rto = "-" if report["rto_s"] is None else f"{report['rto_s']:.1f}"
         lost = ", ".join(f"{x['lost']}/{x['acknowledged']} {x['kind'].split()[0]}" for x in report["losses"])
-        print(f"{kind:<24}{seconds:>8.1f}{steps:>9.1f}{rto:>8}{report['rpo_s']:>8.2f}"
-              f"{report['probes']['count']:>8}{report['probes']['failed']:>8}  {lost}")
+        print(
+            f"{kind:<24}{seconds:>8.1f}{steps:>9.1f}{rto:>8}{report['rpo_s']:>8.2f}"
+            f"{report['probes']['count']:>8}{report['probes']['failed']:>8}  {lost}"
+        )
     planned = [r for kind, _, r in reports if kind in ("switchover", "failback")]
     by_step: dict[str, list[float]] = {}
     for report in planned:
@@ -103,12 +110,16 @@ def print_figures(reports: list[tuple[str, float, dict]]) -> None:
     print(f"\nper step, planned drills (median of {len(planned)}; share of the median runbook {total:.1f}s):")
     for name, values in by_step.items():
         median = statistics.median(values)
-        print(f"  {name:<44}{median:>7.2f}s {100 * median / total:>5.1f}%  (min {min(values):.2f}, "
-              f"max {max(values):.2f})")
-    move = statistics.median(sum(s["seconds"] for s in r["steps"] if "database" in s["name"] or "writer" in s["name"])
-                             for r in planned)
-    print(f"\nwriter move (API call + wait) {move:.1f}s; runbook / writer move {total / move:.1f}x; "
-          f"median RTO {statistics.median(r['rto_s'] or 0 for r in planned):.1f}s")
+        print(
+            f"  {name:<44}{median:>7.2f}s {100 * median / total:>5.1f}%  (min {min(values):.2f}, max {max(values):.2f})"
+        )
+    move = statistics.median(
+        sum(s["seconds"] for s in r["steps"] if "database" in s["name"] or "writer" in s["name"]) for r in planned
+    )
+    print(
+        f"\nwriter move (API call + wait) {move:.1f}s; runbook / writer move {total / move:.1f}x; "
+        f"median RTO {statistics.median(r['rto_s'] or 0 for r in planned):.1f}s"
+    )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "SURGEPRESS_BUILD_DIR": tmp}
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "main.py", "test", "integration", "--", "-q"], cwd=REPO, env=env,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "main.py", "test", "integration", "--", "-q"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         total = time.perf_counter() - started
         reports = sorted((Path(tmp) / "reports").glob("*/junit.xml"))
         if proc.returncode != 0 or not reports:
@@ -39,15 +44,20 @@ def main() -> None:
             module = case.get("classname", "").rsplit(".", 1)[-1]
             stage = STAGE_OF_FILE.get(module, "verify")
             seconds[stage] += float(case.get("time", 0))
-            outcome = "skipped" if case.find("skipped") is not None else (
-                "failed" if case.find("failure") is not None or case.find("error") is not None else "passed")
+            outcome = (
+                "skipped"
+                if case.find("skipped") is not None
+                else ("failed" if case.find("failure") is not None or case.find("error") is not None else "passed")
+            )
             counts[stage][outcome] += 1
     measured = sum(seconds.values())
     print(f"local integration run: {total:.1f}s end to end (pytest start-up and fixtures: {total - measured:.1f}s)")
     for stage in STAGES:
         c = counts[stage]
-        print(f"  {stage:<9} {seconds[stage]:7.1f}s  {seconds[stage] / total:6.1%}  "
-              f"{c['passed']} passed, {c['failed']} failed, {c['skipped']} not applicable")
+        print(
+            f"  {stage:<9} {seconds[stage]:7.1f}s  {seconds[stage] / total:6.1%}  "
+            f"{c['passed']} passed, {c['failed']} failed, {c['skipped']} not applicable"
+        )
     print(f"verify/deploy time ratio: {seconds['verify'] / seconds['deploy']:.2f}x")
 
 

@@ -56,8 +56,11 @@ def main() -> None:
         times = [run_case(code) for _ in range(args.repeat)]
         medians[name] = statistics.median(times)
         print(f"{name:<32} median {medians[name]:6.2f}s  (runs: {', '.join(f'{t:.2f}' for t in times)})")
-    full, empty, provider = (medians["all workspaces (one process)"], medians["empty stack (cdktf only)"],
-                             medians["empty stack + aws provider"])
+    full, empty, provider = (
+        medians["all workspaces (one process)"],
+        medians["empty stack (cdktf only)"],
+        medians["empty stack + aws provider"],
+    )
     print(f"ratio all-workspaces / empty stack:          {full / empty:5.2f}x")
     print(f"ratio all-workspaces / empty stack+provider: {full / provider:5.2f}x")
 

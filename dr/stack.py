@@ -22,9 +22,25 @@ from surgepress.targets import Paths, Target
 class DrStack(WorkspaceStack):
     role = PlatformRole.SECONDARY
 
-    def __init__(self, scope: Construct, workspace: Workspace, *, source: Workspace, target: Target,
-                 paths: Paths, organisation: Organisation, local_state: bool = False) -> None:
-        super().__init__(scope, workspace, target=target, paths=paths, organisation=organisation,
-                         local_state=local_state, source=source)
+    def __init__(
+        self,
+        scope: Construct,
+        workspace: Workspace,
+        *,
+        source: Workspace,
+        target: Target,
+        paths: Paths,
+        organisation: Organisation,
+        local_state: bool = False,
+    ) -> None:
+        super().__init__(
+            scope,
+            workspace,
+            target=target,
+            paths=paths,
+            organisation=organisation,
+            local_state=local_state,
+            source=source,
+        )
         TerraformOutput(self, "source_workspace", value=source.name)
         TerraformOutput(self, "source_region", value=source.region)

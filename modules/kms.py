@@ -30,7 +30,23 @@ def key_policy(account_id: str, statements: tuple[dict, ...] = ()) -> str:
     return json.dumps(policy)
 
 
-def customer_key(scope: Construct, id: str, *, description: str, account_id: str, tags: dict[str, str],
-                 statements: tuple[dict, ...] = (), provider: TerraformProvider | None = None) -> KmsKey:
-    return KmsKey(scope, id, description=description, enable_key_rotation=True, deletion_window_in_days=30,
-                  policy=key_policy(account_id, statements), tags=tags, provider=provider)
+def customer_key(
+    scope: Construct,
+    id: str,
+    *,
+    description: str,
+    account_id: str,
+    tags: dict[str, str],
+    statements: tuple[dict, ...] = (),
+    provider: TerraformProvider | None = None,
+) -> KmsKey:
+    return KmsKey(
+        scope,
+        id,
+        description=description,
+        enable_key_rotation=True,
+        deletion_window_in_days=30,
+        policy=key_policy(account_id, statements),
+        tags=tags,
+        provider=provider,
+    )

@@ -14,39 +14,70 @@ from constructs import Construct
 from modules.kms import customer_key
 
 
-def encrypted_topic(scope: Construct, id: str, *, name: str, account_id: str, publishers: tuple[str, ...],
-                    description: str, tags: dict[str, str]) -> SnsTopic:
+def encrypted_topic(
+    scope: Construct,
+    id: str,
+    *,
+    name: str,
+    account_id: str,
+    publishers: tuple[str, ...],
+    description: str,
+    tags: dict[str, str],
+) -> SnsTopic:
     """`publishers`: service principals such as `events.amazonaws.com`."""
     source = {"StringEquals": {"aws:SourceAccount": account_id}}
-    key = customer_key(scope, f"{id}-key", description=description, account_id=account_id, tags=tags, statements=({
-        "Sid": "ServicesPublishThroughTheKey",
-        "Effect": "Allow",
-        "Principal": {"Service": list(publishers)},
-        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-        "Resource": "*",
-        "Condition": source,
-    },))
-    topic = SnsTopic(scope, id, name=name, kms_master_key_id=key.arn, tags=tags)
-    SnsTopicPolicy(scope, f"{id}-policy", arn=topic.arn, policy=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [
+    key = customer_key(
+        scope,
+        f"{id}-key",
+        description=description,
+        account_id=account_id,
+        tags=tags,
+        statements=(
             {
-                "Sid": "AccountAdministers",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                "Action": ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:AddPermission",
-                           "sns:RemovePermission", "sns:DeleteTopic", "sns:Subscribe", "sns:ListSubscriptionsByTopic",
-                           "sns:Publish"],
-                "Resource": topic.arn,
-            },
-            {
-                "Sid": "ServicesPublish",
+                "Sid": "ServicesPublishThroughTheKey",
                 "Effect": "Allow",
                 "Principal": {"Service": list(publishers)},
-                "Action": "sns:Publish",
-                "Resource": topic.arn,
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
                 "Condition": source,
             },
-        ],
-    }))
+        ),
+    )
+    topic = SnsTopic(scope, id, name=name, kms_master_key_id=key.arn, tags=tags)
+    SnsTopicPolicy(
+        scope,
+        f"{id}-policy",
+        arn=topic.arn,
+        policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "AccountAdministers",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                        "Action": [
+                            "sns:GetTopicAttributes",
+                            "sns:SetTopicAttributes",
+                            "sns:AddPermission",
+                            "sns:RemovePermission",
+                            "sns:DeleteTopic",
+                            "sns:Subscribe",
+                            "sns:ListSubscriptionsByTopic",
+                            "sns:Publish",
+                        ],
+                        "Resource": topic.arn,
+                    },
+                    {
+                        "Sid": "ServicesPublish",
+                        "Effect": "Allow",
+                        "Principal": {"Service": list(publishers)},
+                        "Action": "sns:Publish",
+                        "Resource": topic.arn,
+                        "Condition": source,
+                    },
+                ],
+            }
+        ),
+    )
     return topic

@@ -15,8 +15,10 @@ def service_trust(service: str, *, source_account: str | None = None, source_arn
     """A role's trust policy admitting one AWS service, optionally only on behalf of one
     account or one resource (the confused-deputy guard)."""
     statement: dict = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-    condition = {**({"aws:SourceAccount": source_account} if source_account else {}),
-                 **({"aws:SourceArn": source_arn} if source_arn else {})}
+    condition = {
+        **({"aws:SourceAccount": source_account} if source_account else {}),
+        **({"aws:SourceArn": source_arn} if source_arn else {}),
+    }
     if condition:
         statement["Condition"] = {"StringEquals": condition}
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})

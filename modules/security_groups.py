@@ -8,8 +8,16 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 
-def allow_tcp_from(scope: Construct, id: str, *, security_group_id: str, client_security_group_id: str, port: int,
-                   description: str) -> VpcSecurityGroupIngressRule:
-    return VpcSecurityGroupIngressRule(scope, f"from-{id}", security_group_id=security_group_id,
-                                       referenced_security_group_id=client_security_group_id, ip_protocol="tcp",
-                                       from_port=port, to_port=port, description=description)
+def allow_tcp_from(
+    scope: Construct, id: str, *, security_group_id: str, client_security_group_id: str, port: int, description: str
+) -> VpcSecurityGroupIngressRule:
+    return VpcSecurityGroupIngressRule(
+        scope,
+        f"from-{id}",
+        security_group_id=security_group_id,
+        referenced_security_group_id=client_security_group_id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description=description,
+    )

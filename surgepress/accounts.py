@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-
 from collections.abc import Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -32,23 +31,33 @@ def check_identities(settings: Settings, workspaces: list[Workspace], env: Mappi
     try:
         caller = base_session(env, state_ws.region).client("sts", endpoint_url=endpoint).get_caller_identity()
     except (NoCredentialsError, ClientError, BotoCoreError) as exc:
-        raise UserError(f"no usable AWS credentials for --target {target.value} ({_error_code(exc)}); "
-                        "sign in (e.g. aws sso login) or export AWS_PROFILE") from None
+        raise UserError(
+            f"no usable AWS credentials for --target {target.value} ({_error_code(exc)}); "
+            "sign in (e.g. aws sso login) or export AWS_PROFILE"
+        ) from None
     if target is Target.LOCAL and caller["Account"] != state_ws.state.account_id:
         # The emulator's operator was started for another configuration.
-        raise ConfigError(state_ws.file, "state.account_id",
-                          f"the running emulator's operator identity is in account {caller['Account']}; "
-                          "stop it (`python main.py emulator down`) or restore the account",
-                          state_ws.state.account_id)
+        raise ConfigError(
+            state_ws.file,
+            "state.account_id",
+            f"the running emulator's operator identity is in account {caller['Account']}; "
+            "stop it (`python main.py emulator down`) or restore the account",
+            state_ws.state.account_id,
+        )
     for ws in [state_ws, *[w for w in workspaces if w is not state_ws]]:
         try:
             identity = WorkspaceClients(ws, env).get("sts").get_caller_identity()
         except (ClientError, BotoCoreError) as exc:
-            raise ConfigError(ws.file, "role_name", f"cannot assume {ws.role_arn} ({_error_code(exc)})",
-                              ws.role_name) from None
+            raise ConfigError(
+                ws.file, "role_name", f"cannot assume {ws.role_arn} ({_error_code(exc)})", ws.role_name
+            ) from None
         if identity["Account"] != ws.account_id:
-            raise ConfigError(ws.file, "account_id", f"assuming {ws.role_arn} gives an identity in account "
-                              f"{identity['Account']} ({identity['Arn']})", ws.account_id)
+            raise ConfigError(
+                ws.file,
+                "account_id",
+                f"assuming {ws.role_arn} gives an identity in account {identity['Account']} ({identity['Arn']})",
+                ws.account_id,
+            )
 
 
 class StateStore:
@@ -71,8 +80,10 @@ class StateStore:
     def require(self) -> None:
         if not self.exists():
             ws = self.workspace
-            raise UserError(f"state bucket {self.bucket} does not exist in account {ws.state.account_id} "
-                            f"({ws.state.region}); run `python main.py bootstrap` first")
+            raise UserError(
+                f"state bucket {self.bucket} does not exist in account {ws.state.account_id} "
+                f"({ws.state.region}); run `python main.py bootstrap` first"
+            )
 
     def holds(self, ws: Workspace) -> bool:
         try:
@@ -98,8 +109,10 @@ class StateStore:
         on AWS the state bucket's history is kept and the bucket is removed by hand, if ever."""
         removed = 0
         for page in self._s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket):
-            doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                      for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            doomed = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
             if doomed:
                 self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": doomed, "Quiet": True})
                 removed += len(doomed)

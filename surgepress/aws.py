@@ -18,16 +18,23 @@ SESSION_NAME = "surgepress-cli"
 def base_session(env: Mapping[str, str], region: str) -> boto3.Session:
     keys = {}
     if env.get("AWS_ACCESS_KEY_ID"):
-        keys = {"aws_access_key_id": env["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
-                "aws_session_token": env.get("AWS_SESSION_TOKEN") or None}
+        keys = {
+            "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
+            "aws_session_token": env.get("AWS_SESSION_TOKEN") or None,
+        }
     return boto3.Session(region_name=region, **keys)
 
 
 def role_session(env: Mapping[str, str], role_arn: str, region: str, name: str = SESSION_NAME) -> boto3.Session:
     sts = base_session(env, region).client("sts", endpoint_url=env.get("AWS_ENDPOINT_URL") or None)
     creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=name)["Credentials"]
-    return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                         aws_session_token=creds["SessionToken"], region_name=region)
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=region,
+    )
 
 
 class WorkspaceClients:

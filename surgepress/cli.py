@@ -72,8 +72,10 @@ class Session:
             StateStore(self.settings, self.env).require()
             state_ws = self.settings.state_workspace
             if self.paths.local_state_file(state_ws.name).exists():
-                raise UserError(f"the bootstrap of {state_ws.name} did not finish (its state is still in "
-                                f"{self.paths.local_state_file(state_ws.name)}); run `python main.py bootstrap` again")
+                raise UserError(
+                    f"the bootstrap of {state_ws.name} did not finish (its state is still in "
+                    f"{self.paths.local_state_file(state_ws.name)}); run `python main.py bootstrap` again"
+                )
 
     def synth(self, workspaces: list[Workspace], *, local_state: frozenset[str] = frozenset()) -> None:
         """Synthesize what is out of date (code, environment files, target or backend changed)."""
@@ -94,23 +96,43 @@ class Session:
         self.say(f"synth: done in {time.monotonic() - started:.1f}s -> {self.paths.synth_dir(self.target)}")
 
     def runner(self, ws: Workspace, out: TextIO | None = None) -> WorkspaceRunner:
-        return WorkspaceRunner(ws.name, self.paths.stack_dir(self.target, ws.name), self.env,
-                               out=out or self.out,
-                               parallelism=LOCAL_PARALLELISM if self.target is Target.LOCAL else DEFAULT_PARALLELISM)
+        return WorkspaceRunner(
+            ws.name,
+            self.paths.stack_dir(self.target, ws.name),
+            self.env,
+            out=out or self.out,
+            parallelism=LOCAL_PARALLELISM if self.target is Target.LOCAL else DEFAULT_PARALLELISM,
+        )
 
-    def run_graph(self, workspaces: list[Workspace], work: Callable[[Job, Workspace], str], *, verb: str,
-                  jobs: int | None, reverse: bool = False, ordered: bool = True) -> None:
+    def run_graph(
+        self,
+        workspaces: list[Workspace],
+        work: Callable[[Job, Workspace], str],
+        *,
+        verb: str,
+        jobs: int | None,
+        reverse: bool = False,
+        ordered: bool = True,
+    ) -> None:
         """`work` for each workspace, concurrently along the data graph (surgepress.graph);
         `ordered=False` for read-only work that may run in any order. The first failure is
         raised once every started run has ended and the summary table is printed."""
         needs = {ws.name: self.settings.needs(ws) for ws in workspaces} if ordered else {}
         try:
-            run_graph([ws.name for ws in workspaces], needs, lambda job: work(job, self.settings.get(job.name)),
-                      jobs=jobs or default_jobs(), out=self.out, reverse=reverse, verb=verb)
+            run_graph(
+                [ws.name for ws in workspaces],
+                needs,
+                lambda job: work(job, self.settings.get(job.name)),
+                jobs=jobs or default_jobs(),
+                out=self.out,
+                reverse=reverse,
+                verb=verb,
+            )
         except GraphFailed as failed:
             others = [o.name for o in failed.outcomes if o.status == "not run"]
             if others:
                 self.say(f"{verb}: {failed.first.name} failed first; not started: {', '.join(others)}")
+            assert failed.first.error is not None, "a failed outcome carries its error"
             raise failed.first.error from None
 
     def dataplane(self, ws: Workspace, say: Callable[[str], None] | None = None) -> DataPlane:
@@ -124,14 +146,15 @@ class Session:
         planes = dataplane_workspaces(workspaces)
         site = replicated_site(self.settings)
         in_site = [ws for ws in planes if site and ws.name in (site.source.name, site.replica.name)]
-        writer = read_topology(site, self.env).writer if in_site else None
+        writer = read_topology(site, self.env).writer if site and in_site else None
         outputs = {}
         for ws in planes:
             outputs[ws.name] = self.runner(ws).outputs()
             if not outputs[ws.name]:
                 raise UserError(f"dataplane: {ws.name} is not deployed; run `python main.py deploy {ws.name}` first")
-            self.dataplane(ws).up(outputs[ws.name], object_cache=object_cache,
-                                  writer=ws not in in_site or writer == ws.name)
+            self.dataplane(ws).up(
+                outputs[ws.name], object_cache=object_cache, writer=ws not in in_site or writer == ws.name
+            )
         if in_site:
             reconcile_site(self.paths, site, self.env, say=self.say)
             for ws in in_site:  # the edge learns the load balancers started after it
@@ -151,8 +174,10 @@ def cmd_list(s: Session, args) -> int:
     for ws in s.settings.workspaces.values():
         role = "secondary" if ws.replica_of else "primary"
         network = ws.network.cidr if ws.network else "-"
-        s.say(f"{ws.name:<12} {ws.account_id:<13} {ws.region:<14} {role:<10} {network:<15} "
-              f"{', '.join(ws.depends_on) or '-'}")
+        s.say(
+            f"{ws.name:<12} {ws.account_id:<13} {ws.region:<14} {role:<10} {network:<15} "
+            f"{', '.join(ws.depends_on) or '-'}"
+        )
     return 0
 
 
@@ -239,8 +264,9 @@ def _confirm_destroy(s: Session, ws: Workspace, approved: set[str], stdin: TextI
     if not ws.protected or ws.name in approved:
         return
     if not stdin.isatty():
-        raise UserError(f"refusing to destroy protected workspace {ws.name!r} without a terminal; "
-                        f"pass --yes-destroy {ws.name}")
+        raise UserError(
+            f"refusing to destroy protected workspace {ws.name!r} without a terminal; pass --yes-destroy {ws.name}"
+        )
     s.out.write(f"{ws.name} is protected. Type its name to destroy it: ")
     s.out.flush()
     if stdin.readline().strip() != ws.name:
@@ -254,9 +280,11 @@ def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
         approved.add("production")
     state_ws = s.settings.state_workspace
     if state_ws in workspaces and s.target is not Target.LOCAL:
-        raise UserError(f"refusing to destroy {state_ws.name} on aws: it holds the state bucket "
-                        f"{state_ws.state.bucket} with every workspace's state history; remove it by hand if "
-                        "you really mean to (README: Tearing down)")
+        raise UserError(
+            f"refusing to destroy {state_ws.name} on aws: it holds the state bucket "
+            f"{state_ws.state.bucket} with every workspace's state history; remove it by hand if "
+            "you really mean to (README: Tearing down)"
+        )
     for ws in workspaces:
         _confirm_destroy(s, ws, approved, stdin)
     s.connect()
@@ -289,8 +317,10 @@ def _unbootstrap(s: Session, ws: Workspace, job: Job) -> None:
     and delete markers), which S3 requires."""
     s.runner(ws, job.out).migrate_state()
     removed = StateStore(s.settings, s.env).empty()
-    job.say(f"destroy {ws.name}: state moved to {s.paths.local_state_file(ws.name)}; local target only: emptied the "
-          f"state bucket {ws.state.bucket} ({removed} object versions) so that it can be deleted")
+    job.say(
+        f"destroy {ws.name}: state moved to {s.paths.local_state_file(ws.name)}; local target only: emptied the "
+        f"state bucket {ws.state.bucket} ({removed} object versions) so that it can be deleted"
+    )
 
 
 def cmd_bootstrap(s: Session, args) -> int:
@@ -304,8 +334,10 @@ def cmd_bootstrap(s: Session, args) -> int:
         s.say(f"bootstrap: state bucket {store.bucket} exists and holds {ws.name}'s state; nothing to do")
         return 0
     if exists and not local_file.exists():
-        raise UserError(f"bootstrap: bucket {store.bucket} exists but holds no state of {ws.name} and no local "
-                        f"state is left at {local_file}; import the bucket or choose another state.bucket")
+        raise UserError(
+            f"bootstrap: bucket {store.bucket} exists but holds no state of {ws.name} and no local "
+            f"state is left at {local_file}; import the bucket or choose another state.bucket"
+        )
 
     def bootstrap(job: Job, ws: Workspace) -> str:
         if not exists:
@@ -322,8 +354,10 @@ def cmd_bootstrap(s: Session, args) -> int:
         s.runner(ws, job.out).migrate_state()
         for leftover in (local_file, local_file.with_name(local_file.name + ".backup")):
             leftover.unlink(missing_ok=True)
-        job.say(f"bootstrap: done in {time.monotonic() - job.started:.1f}s; every workspace keeps its state in "
-                f"s3://{store.bucket}/<project>/<workspace>/terraform.tfstate (native S3 locking)")
+        job.say(
+            f"bootstrap: done in {time.monotonic() - job.started:.1f}s; every workspace keeps its state in "
+            f"s3://{store.bucket}/<project>/<workspace>/terraform.tfstate (native S3 locking)"
+        )
         return f"state in s3://{store.bucket}"
 
     s.run_graph([ws], bootstrap, verb="bootstrap", jobs=args.jobs)
@@ -343,8 +377,10 @@ def cmd_output(s: Session, args) -> int:
     workspaces = _selected(s, args)
     s.connect(start_emulator=False)
     if s.target is Target.LOCAL and "AWS_ENDPOINT_URL" not in s.env:
-        raise UserError("output: the emulator is not running, so nothing is deployed; "
-                        "run `python main.py bootstrap` and `python main.py deploy --all`")
+        raise UserError(
+            "output: the emulator is not running, so nothing is deployed; "
+            "run `python main.py bootstrap` and `python main.py deploy --all`"
+        )
     s.preflight(workspaces)
     missing = [ws for ws in workspaces if not (s.paths.stack_dir(s.target, ws.name) / "cdk.tf.json").is_file()]
     if missing:
@@ -356,8 +392,17 @@ def cmd_output(s: Session, args) -> int:
         collected[ws.name] = runner.outputs()
     if args.json:
         # Sensitive values stay out of JSON output too; read them with terraform directly.
-        print(json.dumps({name: {k: (None if v.get("sensitive") else v["value"]) for k, v in outs.items()}
-                          for name, outs in collected.items()}, indent=2, sort_keys=True), file=s.out)
+        print(
+            json.dumps(
+                {
+                    name: {k: (None if v.get("sensitive") else v["value"]) for k, v in outs.items()}
+                    for name, outs in collected.items()
+                },
+                indent=2,
+                sort_keys=True,
+            ),
+            file=s.out,
+        )
     else:
         for ws in workspaces:
             _print_outputs(s, ws, collected[ws.name])
@@ -393,8 +438,10 @@ def cmd_emulator(s: Session, args) -> int:
         return 0
     status = emulator.status()
     if status.state == "running":
-        s.say(f"emulator: running on {status.info.endpoint} (pid {status.info.pid}, "
-              f"up {time.time() - status.info.started_at:.0f}s, log {emulator.log_file})")
+        s.say(
+            f"emulator: running on {status.info.endpoint} (pid {status.info.pid}, "
+            f"up {time.time() - status.info.started_at:.0f}s, log {emulator.log_file})"
+        )
         return 0
     s.say(f"emulator: {status.state}" + (f" ({status.detail})" if status.detail else ""))
     return 3
@@ -408,8 +455,9 @@ def cmd_drill(s: Session, args) -> int:
     if s.target is Target.LOCAL and "AWS_ENDPOINT_URL" not in s.env:
         raise UserError("drill: the emulator is not running; deploy first (`python main.py deploy --all`)")
     s.preflight(list(site.sides))
-    return Drill(s, args.kind, dry_run=args.dry_run, simulate_outage=args.simulate_outage,
-                 marker_grace_s=args.marker_grace).run()
+    return Drill(
+        s, args.kind, dry_run=args.dry_run, simulate_outage=args.simulate_outage, marker_grace_s=args.marker_grace
+    ).run()
 
 
 def cmd_dataplane(s: Session, args) -> int:
@@ -418,8 +466,10 @@ def cmd_dataplane(s: Session, args) -> int:
     named = s.settings.select(args.workspaces) if args.workspaces else list(s.settings.workspaces.values())
     workspaces = dataplane_workspaces(named)
     if not workspaces:
-        raise UserError(f"dataplane: {', '.join(ws.name for ws in named)} run(s) no site "
-                        "(a data plane needs database, cache, compute and cdn sections)")
+        raise UserError(
+            f"dataplane: {', '.join(ws.name for ws in named)} run(s) no site "
+            "(a data plane needs database, cache, compute and cdn sections)"
+        )
     if args.action == "up":
         s.connect(start_emulator=False)
         if "AWS_ENDPOINT_URL" not in s.env:
@@ -453,16 +503,27 @@ def cmd_loadtest(s: Session, args) -> int:
         ws = s.settings.get(args.workspace)
         endpoint = s.dataplane(ws).edge_endpoint()
         if endpoint is None:
-            raise UserError(f"loadtest: {ws.name}'s data plane is not running; run `python main.py dataplane up "
-                            f"{ws.name}`")
+            raise UserError(
+                f"loadtest: {ws.name}'s data plane is not running; run `python main.py dataplane up {ws.name}`"
+            )
         url, host_header, ca_file = endpoint
     if args.users < 1 or args.duration <= 0 or not 1 <= args.multiplier <= 20:
-        raise UserError(f"loadtest: expected --users >= 1, --duration > 0 and 1 <= --multiplier <= 20, got "
-                        f"{args.users}, {args.duration}, {args.multiplier}")
+        raise UserError(
+            f"loadtest: expected --users >= 1, --duration > 0 and 1 <= --multiplier <= 20, got "
+            f"{args.users}, {args.duration}, {args.multiplier}"
+        )
     try:
-        report = run(url, scenario=args.scenario, users=args.users, duration_s=args.duration,
-                     surge_multiplier=args.multiplier, surge_ramp_s=args.ramp, host_header=host_header,
-                     ca_file=ca_file, max_requests=args.max_requests)
+        report = run(
+            url,
+            scenario=args.scenario,
+            users=args.users,
+            duration_s=args.duration,
+            surge_multiplier=args.multiplier,
+            surge_ramp_s=args.ramp,
+            host_header=host_header,
+            ca_file=ca_file,
+            max_requests=args.max_requests,
+        )
     except LoadError as exc:
         raise DataPlaneError(f"loadtest: {exc}") from None
     if args.json:
@@ -487,9 +548,23 @@ def cmd_test(s: Session, args) -> int:
     reports = HarnessPaths(s.paths.build).reports(invocation)
     reports.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, TARGET_ENV: s.target.value, WORKSPACES_ENV: ",".join(workspaces), RUN_ID_ENV: invocation}
-    argv = [sys.executable, "-m", "pytest", "tests/integration", "-m", "integration", "-p", "no:cacheprovider",
-            "-o", "junit_suite_name=surgepress-integration", "-o", "junit_family=xunit1",  # xunit1 keeps properties
-            f"--junitxml={reports / 'junit.xml'}", f"--harness-summary={reports / 'summary.md'}", *args.extra]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "tests/integration",
+        "-m",
+        "integration",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "junit_suite_name=surgepress-integration",
+        "-o",
+        "junit_family=xunit1",  # xunit1 keeps properties
+        f"--junitxml={reports / 'junit.xml'}",
+        f"--harness-summary={reports / 'summary.md'}",
+        *args.extra,
+    ]
     s.say(f"harness: {s.target.value} run {invocation}; reports in {reports}")
     code = subprocess.run(argv, cwd=REPO_ROOT, env=env).returncode
     s.say(f"harness: exit {code}; summary {reports / 'summary.md'}, JUnit {reports / 'junit.xml'}")
@@ -517,71 +592,121 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, handler: Callable, help: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
-        p.add_argument("--target", choices=[t.value for t in Target], default=None,
-                       help="local (embedded AWS emulator, default; or $SURGEPRESS_TARGET) or aws")
+        p.add_argument(
+            "--target",
+            choices=[t.value for t in Target],
+            default=None,
+            help="local (embedded AWS emulator, default; or $SURGEPRESS_TARGET) or aws",
+        )
         p.set_defaults(handler=handler)
         return p
 
     add("list", cmd_list, "list workspaces in dependency order")
-    def add_jobs(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--jobs", type=lambda v: check_jobs(v, "--jobs"), default=None, metavar="N",
-                       help="Terraform runs at once, each starting once what it reads exists (default: one per "
-                            "core, at least 2; or $SURGEPRESS_JOBS)")
 
-    add_jobs(add("bootstrap", cmd_bootstrap, "create the S3 state bucket (the workspace with `state_bucket:`, "
-                                             "deployed with local state) and move that state into it; does nothing "
-                                             "when already done"))
+    def add_jobs(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--jobs",
+            type=lambda v: check_jobs(v, "--jobs"),
+            default=None,
+            metavar="N",
+            help="Terraform runs at once, each starting once what it reads exists (default: one per "
+            "core, at least 2; or $SURGEPRESS_JOBS)",
+        )
+
+    add_jobs(
+        add(
+            "bootstrap",
+            cmd_bootstrap,
+            "create the S3 state bucket (the workspace with `state_bucket:`, "
+            "deployed with local state) and move that state into it; does nothing "
+            "when already done",
+        )
+    )
     p = add("synth", cmd_synth, "synthesize Terraform JSON for the workspaces (all by default), in one process")
     p.add_argument("workspaces", nargs="*", metavar="workspace")
     p = add("plan", cmd_plan, "plan workspaces; exit 0 = no changes, 2 = changes, 1 = error")
     p.add_argument("workspaces", nargs="*", metavar="workspace")
     p.add_argument("--all", action="store_true", help="every workspace")
     add_jobs(p)
-    for name, handler, help in (("deploy", cmd_deploy, "deploy workspaces, each once what it reads is deployed, "
-                                                        "and print their outputs"),
-                                ("destroy", cmd_destroy, "destroy workspaces, each once what reads it is gone"),
-                                ("output", cmd_output, "print the outputs of deployed workspaces")):
+    for name, handler, help in (
+        ("deploy", cmd_deploy, "deploy workspaces, each once what it reads is deployed, and print their outputs"),
+        ("destroy", cmd_destroy, "destroy workspaces, each once what reads it is gone"),
+        ("output", cmd_output, "print the outputs of deployed workspaces"),
+    ):
         p = add(name, handler, help)
         p.add_argument("workspaces", nargs="*", metavar="workspace")
         p.add_argument("--all", action="store_true", help="every workspace")
         if name == "output":
             p.add_argument("--json", action="store_true", help="machine-readable output")
         if name == "deploy":
-            p.add_argument("--no-dataplane", action="store_true",
-                           help="local target: deploy the control plane only, do not start the data plane")
+            p.add_argument(
+                "--no-dataplane",
+                action="store_true",
+                help="local target: deploy the control plane only, do not start the data plane",
+            )
         if name in ("deploy", "destroy"):
             add_jobs(p)
-            p.add_argument("--no-refresh", action="store_true",
-                           help="trust the state: skip reading every resource back first (-refresh=false); for "
-                                "a state known to be fresh, such as right after a deploy")
+            p.add_argument(
+                "--no-refresh",
+                action="store_true",
+                help="trust the state: skip reading every resource back first (-refresh=false); for "
+                "a state known to be fresh, such as right after a deploy",
+            )
         if name == "destroy":
-            p.add_argument("--yes-destroy", action="append", metavar="WORKSPACE",
-                           help="approve destroying this protected workspace without a prompt (repeatable)")
-            p.add_argument("--yes-destroy-production", action="store_true",
-                           help="same as --yes-destroy production")
+            p.add_argument(
+                "--yes-destroy",
+                action="append",
+                metavar="WORKSPACE",
+                help="approve destroying this protected workspace without a prompt (repeatable)",
+            )
+            p.add_argument("--yes-destroy-production", action="store_true", help="same as --yes-destroy production")
     p = add("policy", cmd_policy, "run Checkov over the synthesized workspaces (all by default)")
     p.add_argument("workspaces", nargs="*", metavar="workspace")
     p = add("emulator", cmd_emulator, "start, stop or inspect the embedded local AWS")
     p.add_argument("action", choices=["up", "down", "status"])
-    p = add("dataplane", cmd_dataplane, "local target: start, stop or inspect the data plane (WordPress, MariaDB, "
-                                        "Redis, load balancer, edge) of deployed environments")
+    p = add(
+        "dataplane",
+        cmd_dataplane,
+        "local target: start, stop or inspect the data plane (WordPress, MariaDB, "
+        "Redis, load balancer, edge) of deployed environments",
+    )
     p.add_argument("action", choices=["up", "down", "status"])
     p.add_argument("workspaces", nargs="*", metavar="workspace", help="default: every environment with a site")
     p.add_argument("--no-object-cache", action="store_true", help="run WordPress without the Redis object cache")
-    p = add("drill", cmd_drill, "DR drill of the replicated site: preflight, a timed runbook, a prober (RTO) and "
-                                "writers (RPO) throughout; report under build/reports/drills/; exit 1 when a step "
-                                "fails or a target is missed, 2 when preflight refuses")
-    p.add_argument("kind", choices=["switchover", "failover", "failback"],
-                   help="switchover: planned, no data loss; failover: unplanned, allows data loss; failback: "
-                        "switchover back to the source workspace's region")
-    p.add_argument("--dry-run", action="store_true", help="run the read-only preflight, print the runbook, change "
-                                                          "nothing")
-    p.add_argument("--simulate-outage", action="store_true",
-                   help="failover on local: halt replication, let writes go on 2s, kill the primary's database")
-    p.add_argument("--marker-grace", type=int, default=None, metavar="SECONDS",
-                   help="how long to wait for replicated marker objects (default: failover.marker_grace_s)")
-    p = add("loadtest", cmd_loadtest, "locust: a steady news-reading mix or a breaking-news surge against the "
-                                      "local edge (default) or a real site (--url)")
+    p = add(
+        "drill",
+        cmd_drill,
+        "DR drill of the replicated site: preflight, a timed runbook, a prober (RTO) and "
+        "writers (RPO) throughout; report under build/reports/drills/; exit 1 when a step "
+        "fails or a target is missed, 2 when preflight refuses",
+    )
+    p.add_argument(
+        "kind",
+        choices=["switchover", "failover", "failback"],
+        help="switchover: planned, no data loss; failover: unplanned, allows data loss; failback: "
+        "switchover back to the source workspace's region",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="run the read-only preflight, print the runbook, change nothing"
+    )
+    p.add_argument(
+        "--simulate-outage",
+        action="store_true",
+        help="failover on local: halt replication, let writes go on 2s, kill the primary's database",
+    )
+    p.add_argument(
+        "--marker-grace",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="how long to wait for replicated marker objects (default: failover.marker_grace_s)",
+    )
+    p = add(
+        "loadtest",
+        cmd_loadtest,
+        "locust: a steady news-reading mix or a breaking-news surge against the "
+        "local edge (default) or a real site (--url)",
+    )
     p.add_argument("workspace", nargs="?", default="staging", help="local target: whose edge (default staging)")
     p.add_argument("--scenario", choices=["steady", "surge"], default="steady")
     p.add_argument("--url", help="the site's URL instead of the local edge (e.g. https://www.staging.example)")
@@ -591,12 +716,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ramp", type=float, default=60.0, help="surge: seconds for the surge to arrive (default 60)")
     p.add_argument("--max-requests", type=int, default=None, help="stop after this many requests")
     p.add_argument("--json", action="store_true", help="machine-readable report")
-    p = add("test", cmd_test, "integration harness: deploy, verify, drill, teardown (SKIP_<STAGE>=1 skips a "
-                              "stage); JUnit XML and a markdown summary under build/reports/<run>/; pytest "
-                              "arguments after -- (e.g. -- -k alb)")
+    p = add(
+        "test",
+        cmd_test,
+        "integration harness: deploy, verify, drill, teardown (SKIP_<STAGE>=1 skips a "
+        "stage); JUnit XML and a markdown summary under build/reports/<run>/; pytest "
+        "arguments after -- (e.g. -- -k alb)",
+    )
     p.add_argument("suite", choices=["integration"])
-    p.add_argument("--workspace", action="append", metavar="WORKSPACE",
-                   help="workspace to test (repeatable; default every workspace on local; required on aws)")
+    p.add_argument(
+        "--workspace",
+        action="append",
+        metavar="WORKSPACE",
+        help="workspace to test (repeatable; default every workspace on local; required on aws)",
+    )
     add("env", cmd_env, "print shell exports for running `npx cdktf synth|diff|deploy|destroy <workspace>`")
     return parser
 
@@ -604,8 +737,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    extra = argv[argv.index("--") + 1:] if "--" in argv else []  # `test integration -- -k alb`: pytest's
-    args = parser.parse_args(argv[:len(argv) - len(extra) - (1 if "--" in argv else 0)])
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []  # `test integration -- -k alb`: pytest's
+    args = parser.parse_args(argv[: len(argv) - len(extra) - (1 if "--" in argv else 0)])
     args.extra = extra
     if extra and args.command != "test":
         print(f"error: {args.command}: takes no arguments after --, got {' '.join(extra)!r}", file=sys.stderr)

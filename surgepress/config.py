@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from modules import names
 from modules.subnet_layout import SUBNET_SLOTS_PER_TIER, TIERS
 from surgepress.errors import ConfigError, UserError
 from surgepress.regions import ZONE_LETTERS_BY_REGION, zone_names
@@ -30,8 +31,30 @@ DEFAULTS_FILE = "defaults.yaml"
 NAT_MODES = ("single", "per_az")
 MIN_AZ_COUNT = 2
 # The values CloudWatch Logs accepts for retentionInDays.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
-                      1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 
 @dataclass(frozen=True)
@@ -251,9 +274,9 @@ class Workspace:
     # Resolved across workspaces at load time (never set in a file):
     log_archive_account_id: str | None = None
     """Account of the workspace with `log_archive:` (where guardrails deliver)."""
-    parent_zone: "ParentZone | None" = None
+    parent_zone: ParentZone | None = None
     """Where this workspace's `dns.zone_name` is delegated from, when another workspace holds its parent."""
-    peer: "FailoverPeer | None" = None
+    peer: FailoverPeer | None = None
     """The other side of a site that runs in two regions (source <-> replica), with `failover`."""
 
     @property
@@ -325,7 +348,7 @@ class Settings:
         return next(iter(self.workspaces.values())).state.account_id
 
     @property
-    def organisation(self) -> "Organisation":
+    def organisation(self) -> Organisation:
         return Organisation(account_ids=tuple(sorted({ws.account_id for ws in self.workspaces.values()})))
 
     @property
@@ -338,8 +361,7 @@ class Settings:
             return self.workspaces[name]
         except KeyError:
             raise UserError(
-                f"unknown workspace {name!r}: no environments/{name}.yaml "
-                f"(known: {', '.join(self.names)})"
+                f"unknown workspace {name!r}: no environments/{name}.yaml (known: {', '.join(self.names)})"
             ) from None
 
     def needs(self, ws: Workspace) -> tuple[str, ...]:
@@ -376,14 +398,17 @@ def _int_between(low: int, high: int) -> Check:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ConfigError(file, name, f"expected a whole number from {low} to {high}", value)
         return value
+
     return check
 
 
 def _one_of(choices: tuple) -> Check:
     def check(file: str, name: str, value: Any) -> Any:
-        if value not in choices:
+        # By type too: `true == 1` and `7.0 == 7` in Python, but neither is the choice 1 or 7.
+        if not any(type(value) is type(choice) and value == choice for choice in choices):
             raise ConfigError(file, name, f"expected one of {', '.join(map(str, choices))}", value)
         return value
+
     return check
 
 
@@ -424,12 +449,85 @@ def _zone_list(file: str, name: str, value: Any) -> tuple[str, ...]:
 def _tags(file: str, name: str, value: Any) -> Mapping[str, str]:
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise ConfigError(file, name, "expected a mapping of string keys to string values", value)
+    for key, text in value.items():
+        if not 1 <= len(key) <= 128 or not _TAG_CHARS.fullmatch(key):
+            raise ConfigError(file, f"{name}.{key}", "a tag key is 1-128 letters, digits, spaces and _.:/=+-@", key)
+        if key.lower().startswith("aws:"):
+            raise ConfigError(file, f"{name}.{key}", "the aws: prefix is reserved for AWS's own tags", key)
+        if key in PLATFORM_TAGS:
+            raise ConfigError(file, f"{name}.{key}", "the platform sets this tag itself", key)
+        if len(text) > 256 or not _TAG_CHARS.fullmatch(text):
+            raise ConfigError(file, f"{name}.{key}", "a tag value is 0-256 letters, digits, spaces and _.:/=+-@", text)
+    if len(value) + len(PLATFORM_TAGS) > MAX_TAGS:
+        raise ConfigError(
+            file,
+            name,
+            f"AWS allows {MAX_TAGS} tags per resource and the platform adds {len(PLATFORM_TAGS)}; {len(value)} given",
+            show_received=False,
+        )
     return MappingProxyType(dict(value))
+
+
+def _pattern(regex: str, expected: str) -> Check:
+    compiled = re.compile(regex)
+
+    def check(file: str, name: str, value: Any) -> str:
+        if not isinstance(value, str) or not compiled.fullmatch(value):
+            raise ConfigError(file, name, f"expected {expected}", value)
+        return value
+
+    return check
+
+
+# AWS's own grammars, each from the service's API reference.
+_project = _pattern(
+    r"[a-z][a-z0-9-]{0,28}[a-z0-9]",
+    "lower-case letters, digits and hyphens, 2-30 long, starting with a "
+    "letter (it begins every bucket, role and load balancer name)",
+)
+_iam_role_name = _pattern(r"[\w+=,.@-]{1,64}", "an IAM role name: 1-64 of letters, digits and +=,.@_-")
+_image_tag = _pattern(
+    r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag: 1-128 of letters, digits, _ . - (not starting with . or -)"
+)
+_instance_type = _pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type such as c7i.large (family.size)")
+_db_instance_class = _pattern(r"db\.[a-z][a-z0-9-]*\.[a-z0-9]+", "an RDS instance class such as db.r6g.large")
+_cache_node_type = _pattern(r"cache\.[a-z][a-z0-9-]*\.[a-z0-9]+", "an ElastiCache node type such as cache.t4g.small")
+
+
+def bucket_name_problem(name: str) -> str:
+    """Why S3 would refuse `name` as a bucket name (general purpose buckets); "" when it is fine."""
+    if not 3 <= len(name) <= 63:
+        return f"an S3 bucket name is 3-63 characters, this one is {len(name)}"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", name):
+        return (
+            "an S3 bucket name is lower-case letters, digits, dots and hyphens, starting and ending with a letter "
+            "or digit"
+        )
+    if ".." in name or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
+        return "an S3 bucket name has no two adjacent dots and is not an IP address"
+    if name.startswith(("xn--", "sthree-")) or name.endswith(("-s3alias", "--ol-s3")):
+        return "an S3 bucket name may not use the prefixes xn--, sthree- or the suffixes -s3alias, --ol-s3"
+    return ""
+
+
+def _bucket(file: str, name: str, value: Any) -> str:
+    problem = bucket_name_problem(value) if isinstance(value, str) else "expected a string"
+    if problem:
+        raise ConfigError(file, name, problem, value)
+    return value
+
+
+# Tags: AWS's rules for tag keys and values (the same in every service the platform tags).
+_TAG_CHARS = re.compile(r"[\w\s.:/=+\-@]*", re.UNICODE)
+MAX_TAGS = 50
+PLATFORM_TAGS = ("Workspace",)
+"""Tags the platform adds to every resource besides `tags:` (the provider's default_tags)."""
 
 
 def _optional(check: Check) -> Check:
     def inner(file: str, name: str, value: Any) -> Any:
         return None if value is None else check(file, name, value)
+
     return inner
 
 
@@ -441,9 +539,15 @@ NETWORK_SCHEMA: dict[str, Check] = {
     "subnet_newbits": _int_between(4, 8),
     "flow_log_retention_days": _one_of(LOG_RETENTION_DAYS),
 }
+
+
 def _acu(file: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.5 <= value <= 256 \
-            or (value * 2) != int(value * 2):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0.5 <= value <= 256
+        or (value * 2) != int(value * 2)
+    ):
         raise ConfigError(file, name, "expected Aurora capacity units from 0.5 to 256 in steps of 0.5", value)
     return float(value)
 
@@ -451,7 +555,7 @@ def _acu(file: str, name: str, value: Any) -> float:
 DATABASE_SCHEMA: dict[str, Check] = {
     "engine_version": _str,
     "capacity": _one_of(("provisioned", "serverless_v2")),
-    "instance_class": _str,
+    "instance_class": _db_instance_class,
     "serverless_min_acu": _acu,
     "serverless_max_acu": _acu,
     "reader_count": _int_between(0, 15),
@@ -467,13 +571,17 @@ STORAGE_SCHEMA: dict[str, Check] = {
 }
 CACHE_SCHEMA: dict[str, Check] = {
     "engine_version": _str,
-    "node_type": _str,
+    "node_type": _cache_node_type,
     "node_count": _int_between(2, 6),
     "snapshot_retention_days": _int_between(1, 35),
     "log_retention_days": _one_of(LOG_RETENTION_DAYS),
 }
+
+
 def _host_name(file: str, name: str, value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*", value):
+    if not isinstance(value, str) or not re.fullmatch(
+        r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*", value
+    ):
         raise ConfigError(file, name, "expected a lower-case DNS name without a trailing dot", value)
     return value
 
@@ -487,9 +595,9 @@ def _url_path(file: str, name: str, value: Any) -> str:
 DNS_SCHEMA: dict[str, Check] = {"zone_name": _host_name, "site_host": _host_name, "origin_host": _host_name}
 FARGATE_CPU_UNITS = (256, 512, 1024, 2048, 4096, 8192, 16384)
 COMPUTE_SCHEMA: dict[str, Check] = {
-    "image_tag": _str,
+    "image_tag": _image_tag,
     "capacity": _one_of(("ec2", "fargate", "fargate_spot")),
-    "instance_type": _str,
+    "instance_type": _instance_type,
     "min_hosts": _int_between(0, 1000),
     "max_hosts": _int_between(1, 1000),
     "capacity_target_percent": _int_between(1, 100),
@@ -521,6 +629,8 @@ CDN_SCHEMA: dict[str, Check] = {
     "enable_origin_shield": _bool,
     "log_retention_days": _one_of(LOG_RETENTION_DAYS),
 }
+
+
 def _seconds(file: str, name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 60:
         raise ConfigError(file, name, "expected seconds above 0 and up to 60", value)
@@ -545,11 +655,15 @@ SECRETS_SCHEMA: dict[str, Check] = {"generation": _int_between(1, 1_000_000)}
 
 def _ints(low: int, high: int) -> Check:
     def check(file: str, name: str, value: Any) -> tuple[int, ...]:
-        if not isinstance(value, list) or not value or any(
-                isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high for v in value) \
-                or len(set(value)) != len(value):
+        if (
+            not isinstance(value, list)
+            or not value
+            or any(isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high for v in value)
+            or len(set(value)) != len(value)
+        ):
             raise ConfigError(file, name, f"expected a list of distinct whole numbers from {low} to {high}", value)
         return tuple(value)
+
     return check
 
 
@@ -562,8 +676,13 @@ def _strs(file: str, name: str, value: Any) -> tuple[str, ...]:
 def _schedule(file: str, name: str, value: Any) -> str:
     if not isinstance(value, str) or schedule_problem(value):
         problem = schedule_problem(value) if isinstance(value, str) else "expected a string"
-        raise ConfigError(file, name, f"not an EventBridge schedule expression ({problem}); expected e.g. "
-                                      "cron(0 20 ? * MON-FRI *) or rate(12 hours)", value)
+        raise ConfigError(
+            file,
+            name,
+            f"not an EventBridge schedule expression ({problem}); expected e.g. "
+            "cron(0 20 ? * MON-FRI *) or rate(12 hours)",
+            value,
+        )
     return value
 
 
@@ -586,8 +705,8 @@ _CRON_FIELD = {
     "day-of-week": (r"[0-9A-Z,\-*?/L#]+", 1, 7),
     "year": (r"[0-9,\-*/]+", 1970, 2199),
 }
-_MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
-_DAYS = "SUN MON TUE WED THU FRI SAT".split()
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+_DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
 _RATE_UNITS = {"minute", "minutes", "hour", "hours", "day", "days"}
 
 
@@ -605,7 +724,7 @@ def schedule_problem(expression: str) -> str:
     fields = cron.group(1).split()
     if len(fields) != len(_CRON_FIELD):
         return f"cron needs 6 fields (minutes hours day-of-month month day-of-week year), got {len(fields)}"
-    for (label, (pattern, low, high)), text in zip(_CRON_FIELD.items(), fields):
+    for (label, (pattern, low, high)), text in zip(_CRON_FIELD.items(), fields, strict=True):
         if not re.fullmatch(pattern, text):
             return f"{label} {text!r} has characters cron does not allow"
         names = _MONTHS if label == "month" else _DAYS if label == "day-of-week" else []
@@ -666,13 +785,13 @@ PIPELINE_SCHEMA: dict[str, Check] = {
     "artifact_retention_days": _int_between(1, 3650),
     "log_retention_days": _one_of(LOG_RETENTION_DAYS),
 }
-STATE_SCHEMA: dict[str, Check] = {"bucket": _str, "region": _region, "account_id": _account_id}
+STATE_SCHEMA: dict[str, Check] = {"bucket": _bucket, "region": _region, "account_id": _account_id}
 WORKSPACE_SCHEMA: dict[str, Check] = {
-    "project": _str,
+    "project": _project,
     "account_id": _account_id,
     "region": _region,
     "dr_region": _region,
-    "role_name": _str,
+    "role_name": _iam_role_name,
     "depends_on": _names,
     "protected": _bool,
     "owns_account_settings": _bool,
@@ -740,13 +859,68 @@ OPTIONAL_KEYS = {"replica_of", "availability_zones"}
 # --- loading ------------------------------------------------------------------------------
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2's core scalars and no silent duplicates.
+
+    YAML 1.1 (PyYAML's default) reads `no`/`on`/`yes` as booleans and `1:30` as the number 90;
+    here only true/false are booleans and sexagesimals stay strings, so a typo reaches the
+    schema as what it looks like and is refused there. A key given twice in one mapping is
+    refused too (PyYAML lets the last one win)."""
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in ("tag:yaml.org,2002:bool",)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+for _first, _resolvers in _StrictLoader.yaml_implicit_resolvers.items():
+    _StrictLoader.yaml_implicit_resolvers[_first] = [
+        (tag, regexp)
+        for tag, regexp in _resolvers
+        if not (tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and regexp.match("1:30"))
+    ] + [
+        (tag, re.compile(r"^[-+]?[0-9][0-9_]*$|^0x[0-9a-fA-F_]+$|^0o[0-7_]+$"))
+        for tag, regexp in _resolvers
+        if tag == "tag:yaml.org,2002:int" and regexp.match("1:30")
+    ]
+
+
+class DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: object, mark: yaml.Mark | None):
+        self.problem = f"key {key!r} is given twice in one mapping"
+        self.problem_mark = mark
+        super().__init__(self.problem)
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise DuplicateKey(key, key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
 def _read_yaml(path: Path, display: str) -> dict[str, Any]:
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except OSError as exc:
         raise UserError(f"{display}: cannot read: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise UserError(
+            f"{display}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}); save it as UTF-8"
+        ) from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -762,8 +936,9 @@ def _read_yaml(path: Path, display: str) -> dict[str, Any]:
 def _check_keys(file: str, prefix: str, data: Mapping[str, Any], allowed: Mapping[str, Any]) -> None:
     for key in data:
         if key not in allowed:
-            raise ConfigError(file, f"{prefix}{key}", f"unknown key (known: {', '.join(sorted(allowed))})",
-                              show_received=False)
+            raise ConfigError(
+                file, f"{prefix}{key}", f"unknown key (known: {', '.join(sorted(allowed))})", show_received=False
+            )
 
 
 def _merge_section(
@@ -794,7 +969,7 @@ def _build_workspace(name: str, ws_file: str, own: dict, defaults_file: str, def
     _check_keys(ws_file, "", own, allowed)
     flat_own = {k: v for k, v in own.items() if k not in SECTIONS}
     flat_defaults = {k: v for k, v in defaults.items() if k not in SECTIONS}
-    values = _merge_section(ws_file, defaults_file, "", flat_own, flat_defaults, WORKSPACE_SCHEMA)
+    values: dict[str, Any] = _merge_section(ws_file, defaults_file, "", flat_own, flat_defaults, WORKSPACE_SCHEMA)
 
     sections: dict[str, Any] = {}
     for section, (schema, optional) in SECTIONS.items():
@@ -808,13 +983,15 @@ def _build_workspace(name: str, ws_file: str, own: dict, defaults_file: str, def
     if sections["network"]:
         net = sections["network"]
         network = NetworkSettings(**{**net, "availability_zones": _zones_for(ws_file, values["region"], net)})
+    section_values: dict[str, Any] = {
+        section: kind(**sections[section]) if sections[section] else None for section, kind in SECTION_TYPES.items()
+    }
     return Workspace(
         name=name,
         file=ws_file,
         state=StateSettings(**sections["state"]),
         network=network,
-        **{section: kind(**sections[section]) if sections[section] else None
-           for section, kind in SECTION_TYPES.items()},
+        **section_values,
         **values,
     )
 
@@ -825,15 +1002,24 @@ def _zones_for(file: str, region: str, net: dict[str, Any]) -> tuple[str, ...]:
     named = net["availability_zones"]
     if named is None:
         if net["az_count"] > len(known):
-            raise ConfigError(file, "network.az_count", f"{region} has only {len(known)} availability zones",
-                              net["az_count"])
+            raise ConfigError(
+                file, "network.az_count", f"{region} has only {len(known)} availability zones", net["az_count"]
+            )
         return tuple(known[: net["az_count"]])
     for zone in named:
         if not zone.startswith(region) or len(zone) != len(region) + 1:
             raise ConfigError(file, "network.availability_zones", f"{zone!r} is not a zone of {region}", list(named))
+        if zone not in known:
+            raise ConfigError(
+                file,
+                "network.availability_zones",
+                f"{region} has no zone {zone!r} (it has {', '.join(known)})",
+                list(named),
+            )
     if len(named) != net["az_count"]:
-        raise ConfigError(file, "network.availability_zones", f"expected {net['az_count']} zones (az_count)",
-                          list(named))
+        raise ConfigError(
+            file, "network.availability_zones", f"expected {net['az_count']} zones (az_count)", list(named)
+        )
     return named
 
 
@@ -843,13 +1029,20 @@ def _validate_network(ws: Workspace) -> None:
         return
     prefix = ipaddress.IPv4Network(net.cidr).prefixlen
     if prefix + net.subnet_newbits > 28:
-        raise ConfigError(ws.file, "network.subnet_newbits",
-                          f"{net.cidr} split by {net.subnet_newbits} bits gives subnets smaller than /28",
-                          net.subnet_newbits)
-    if 2 ** net.subnet_newbits < SUBNET_SLOTS_PER_TIER * len(TIERS):
-        raise ConfigError(ws.file, "network.subnet_newbits",
-                          f"need at least {SUBNET_SLOTS_PER_TIER * len(TIERS)} subnets per VPC "
-                          f"({len(TIERS)} tiers x {SUBNET_SLOTS_PER_TIER} AZ slots)", net.subnet_newbits)
+        raise ConfigError(
+            ws.file,
+            "network.subnet_newbits",
+            f"{net.cidr} split by {net.subnet_newbits} bits gives subnets smaller than /28",
+            net.subnet_newbits,
+        )
+    if 2**net.subnet_newbits < SUBNET_SLOTS_PER_TIER * len(TIERS):
+        raise ConfigError(
+            ws.file,
+            "network.subnet_newbits",
+            f"need at least {SUBNET_SLOTS_PER_TIER * len(TIERS)} subnets per VPC "
+            f"({len(TIERS)} tiers x {SUBNET_SLOTS_PER_TIER} AZ slots)",
+            net.subnet_newbits,
+        )
 
 
 def _validate_needs(ws: Workspace) -> None:
@@ -860,22 +1053,136 @@ def _validate_needs(ws: Workspace) -> None:
             if needed == "cdn" and ws.replica_of:
                 continue  # a replica is served by its source's distribution
             if getattr(ws, needed) is None:
-                raise ConfigError(ws.file, section, f"needs a `{needed}:` section in the same workspace",
-                                  show_received=False)
+                raise ConfigError(
+                    ws.file, section, f"needs a `{needed}:` section in the same workspace", show_received=False
+                )
 
 
 def _validate_ranges(ws: Workspace) -> None:
     """Pairs of settings that bound each other: the lower must not exceed the upper."""
-    pairs = [("database", "serverless_min_acu", "serverless_max_acu"),
-             ("compute", "min_tasks", "max_tasks"), ("compute", "min_hosts", "max_hosts"),
-             ("compute", "min_scaling_step", "max_scaling_step"),
-             ("cdn", "page_default_ttl_s", "asset_default_ttl_s"),
-             ("log_archive", "archive_after_days", "object_lock_retention_days")]
+    pairs = [
+        ("database", "serverless_min_acu", "serverless_max_acu"),
+        ("compute", "min_tasks", "max_tasks"),
+        ("compute", "min_hosts", "max_hosts"),
+        ("compute", "min_scaling_step", "max_scaling_step"),
+        ("cdn", "page_default_ttl_s", "asset_default_ttl_s"),
+        ("log_archive", "archive_after_days", "object_lock_retention_days"),
+    ]
     for section, low, high in pairs:
         values = getattr(ws, section)
         if values is not None and getattr(values, low) > getattr(values, high):
-            raise ConfigError(ws.file, f"{section}.{low}", f"exceeds {high} ({getattr(values, high)})",
-                              getattr(values, low))
+            raise ConfigError(
+                ws.file, f"{section}.{low}", f"exceeds {high} ({getattr(values, high)})", getattr(values, low)
+            )
+
+
+# Fargate's CPU units -> the memory (MiB) it accepts: (lowest, highest, step).
+FARGATE_MEMORY_MIB = {
+    256: (512, 2048, 512),
+    512: (1024, 4096, 1024),
+    1024: (2048, 8192, 1024),
+    2048: (4096, 16384, 1024),
+    4096: (8192, 30720, 1024),
+    8192: (16384, 61440, 4096),
+    16384: (32768, 122880, 8192),
+}
+ALB_SUBNET_MAX_PREFIX = 27  # an ALB needs a /27 or larger in each of its subnets (8 free addresses)
+SUBNET_RESERVED_ADDRESSES = 5  # AWS keeps the first four and the last address of every subnet
+
+
+def _validate_sizes(ws: Workspace) -> None:
+    """What AWS refuses later although each value is fine alone: Fargate's CPU/memory pairs,
+    subnets too small for what lives in them, the longest names derived from `project`, a
+    zone name with one label, archiving that does not come before retention ends."""
+    compute, net = ws.compute, ws.network
+    if compute is not None and compute.capacity in ("fargate", "fargate_spot"):
+        low, high, step = FARGATE_MEMORY_MIB[compute.task_cpu_units]
+        memory = compute.task_memory_mib
+        if not low <= memory <= high or (memory - low) % step:
+            raise ConfigError(
+                ws.file,
+                "compute.task_memory_mib",
+                f"Fargate with {compute.task_cpu_units} CPU units takes {low}-{high} MiB in steps of {step}",
+                memory,
+            )
+    if net is not None:
+        prefix = ipaddress.IPv4Network(net.cidr).prefixlen + net.subnet_newbits
+        if prefix > ALB_SUBNET_MAX_PREFIX:
+            raise ConfigError(
+                ws.file,
+                "network.subnet_newbits",
+                f"{net.cidr} split by {net.subnet_newbits} bits gives /{prefix} "
+                f"subnets; the load balancer needs /{ALB_SUBNET_MAX_PREFIX} or larger",
+                net.subnet_newbits,
+            )
+        if compute is not None:
+            addresses = (2 ** (32 - prefix) - SUBNET_RESERVED_ADDRESSES) * net.az_count
+            needed = compute.max_tasks + (compute.max_hosts if compute.capacity == "ec2" else 0)
+            if needed > addresses:
+                raise ConfigError(
+                    ws.file,
+                    "compute.max_tasks",
+                    f"{compute.max_tasks} tasks (one network interface each, awsvpc)"
+                    f"{' and ' + str(compute.max_hosts) + ' hosts' if compute.capacity == 'ec2' else ''} need "
+                    f"{needed} addresses; the app subnets (/{prefix} x {net.az_count}) have {addresses}",
+                    compute.max_tasks,
+                )
+    if ws.dns is not None and "." not in ws.dns.zone_name:
+        raise ConfigError(ws.file, "dns.zone_name", "expected a domain of two labels or more", ws.dns.zone_name)
+    archive = ws.log_archive
+    if archive is not None and archive.archive_after_days == archive.object_lock_retention_days:
+        raise ConfigError(
+            ws.file,
+            "log_archive.archive_after_days",
+            "must be below object_lock_retention_days "
+            f"({archive.object_lock_retention_days}): objects move to Glacier before their retention ends",
+            archive.archive_after_days,
+        )
+    for kind, name, limit in derived_names(ws):
+        if len(name) > limit:
+            raise ConfigError(
+                ws.file,
+                "project",
+                f"makes {ws.name}'s {kind} name {name!r} {len(name)} characters; AWS allows {limit}",
+                ws.project,
+            )
+        if kind.endswith("bucket") and bucket_name_problem(name):
+            raise ConfigError(
+                ws.file, "project", f"makes {ws.name}'s {kind} name {name!r}: {bucket_name_problem(name)}", ws.project
+            )
+
+
+def derived_names(ws: Workspace) -> list[tuple[str, str, int]]:
+    """(kind, name, AWS's limit) of each length-limited name the modules derive for `ws`."""
+    prefix = resource_prefix(ws)
+    found: list[tuple[str, str, int]] = []
+    if ws.storage is not None:
+        found += [
+            (f"{purpose} bucket", names.bucket_name(prefix, purpose, ws.account_id, ws.region), names.BUCKET_NAME_MAX)
+            for purpose in (*names.DATA_BUCKETS, names.LOGS_BUCKET)
+        ]
+    if ws.pipeline is not None:
+        found += [
+            (
+                f"pipeline {purpose} bucket",
+                names.pipeline_bucket_name(prefix, purpose, ws.account_id),
+                names.BUCKET_NAME_MAX,
+            )
+            for purpose in names.PIPELINE_BUCKETS
+        ]
+    if ws.log_archive is not None:
+        found.append(
+            ("log archive bucket", names.log_archive_bucket_name(ws.project, ws.account_id), names.BUCKET_NAME_MAX)
+        )
+    if ws.compute is not None:
+        found += [
+            ("load balancer", prefix, names.LOAD_BALANCER_NAME_MAX),
+            ("target group", names.target_group_name(prefix), names.LOAD_BALANCER_NAME_MAX),
+            ("task execution role", names.task_execution_role_name(prefix), names.IAM_ROLE_NAME_MAX),
+        ]
+    if ws.guardrails is not None:
+        found.append(("Config role", names.config_role_name(prefix, ws.region), names.IAM_ROLE_NAME_MAX))
+    return found
 
 
 def _validate_across(workspaces: dict[str, Workspace]) -> None:
@@ -884,8 +1191,7 @@ def _validate_across(workspaces: dict[str, Workspace]) -> None:
             if dep not in workspaces:
                 raise ConfigError(ws.file, "depends_on", f"unknown workspace {dep!r}", list(ws.depends_on))
             if dep == ws.name:
-                raise ConfigError(ws.file, "depends_on", "a workspace cannot depend on itself",
-                                  list(ws.depends_on))
+                raise ConfigError(ws.file, "depends_on", "a workspace cannot depend on itself", list(ws.depends_on))
     for ws in workspaces.values():  # primaries before replicas, whose checks read their source
         if ws.replica_of is None and ws.dr_region == ws.region:
             raise ConfigError(ws.file, "dr_region", f"must differ from region ({ws.region})", ws.dr_region)
@@ -897,19 +1203,27 @@ def _validate_across(workspaces: dict[str, Workspace]) -> None:
             if source.replica_of is not None:
                 raise ConfigError(ws.file, "replica_of", "the source is itself a replica", ws.replica_of)
             if ws.region != source.dr_region:
-                raise ConfigError(ws.file, "region",
-                                  f"a replica of {source.name} must sit in its dr_region ({source.dr_region})",
-                                  ws.region)
+                raise ConfigError(
+                    ws.file,
+                    "region",
+                    f"a replica of {source.name} must sit in its dr_region ({source.dr_region})",
+                    ws.region,
+                )
             if ws.replica_of not in ws.depends_on:
-                raise ConfigError(ws.file, "depends_on", f"a replica must depend on its source {ws.replica_of!r}",
-                                  list(ws.depends_on))
+                raise ConfigError(
+                    ws.file, "depends_on", f"a replica must depend on its source {ws.replica_of!r}", list(ws.depends_on)
+                )
             _validate_replica(ws, source)
     replicated = {ws.replica_of for ws in workspaces.values() if ws.replica_of and ws.compute}
     for ws in workspaces.values():
         if ws.failover is not None and ws.name not in replicated:
-            raise ConfigError(ws.file, "failover", f"no workspace runs a replica of {ws.name} "
-                              f"(`replica_of: {ws.name}` with a `compute:` section) to fail over to",
-                              show_received=False)
+            raise ConfigError(
+                ws.file,
+                "failover",
+                f"no workspace runs a replica of {ws.name} "
+                f"(`replica_of: {ws.name}` with a `compute:` section) to fail over to",
+                show_received=False,
+            )
 
     owners: dict[str, Workspace] = {}
     for ws in workspaces.values():
@@ -917,47 +1231,74 @@ def _validate_across(workspaces: dict[str, Workspace]) -> None:
             continue
         other = owners.setdefault(ws.account_id, ws)
         if other is not ws:
-            raise ConfigError(ws.file, "owns_account_settings",
-                              f"account {ws.account_id} is already managed by {other.name} ({other.file}); "
-                              "set false in one of them", True)
+            raise ConfigError(
+                ws.file,
+                "owns_account_settings",
+                f"account {ws.account_id} is already managed by {other.name} ({other.file}); set false in one of them",
+                True,
+            )
 
     _validate_singletons(workspaces)
     networks = [ws for ws in workspaces.values() if ws.network]
     for i, a in enumerate(networks):
-        for b in networks[i + 1:]:
+        for b in networks[i + 1 :]:
             net_a = ipaddress.IPv4Network(a.network.cidr)
             net_b = ipaddress.IPv4Network(b.network.cidr)
             if net_a.overlaps(net_b):
-                raise ConfigError(b.file, "network.cidr",
-                                  f"overlaps {a.name}'s {a.network.cidr} ({a.file})", b.network.cidr)
+                raise ConfigError(
+                    b.file, "network.cidr", f"overlaps {a.name}'s {a.network.cidr} ({a.file})", b.network.cidr
+                )
 
 
 def _validate_replica(ws: Workspace, source: Workspace) -> None:
     """A replica runs its source's site in the DR region: same zone, a global database to join."""
     if ws.failover is not None:
-        raise ConfigError(ws.file, "failover", f"belongs in the source's file ({source.file}); a replica "
-                          "follows it", show_received=False)
+        raise ConfigError(
+            ws.file,
+            "failover",
+            f"belongs in the source's file ({source.file}); a replica follows it",
+            show_received=False,
+        )
     if ws.database is not None and (source.database is None or source.database.global_cluster != "primary"):
-        raise ConfigError(source.file, "database.global_cluster",
-                          f"{ws.name} ({ws.file}) joins it as a secondary; expected 'primary'",
-                          source.database.global_cluster if source.database else None)
+        raise ConfigError(
+            source.file,
+            "database.global_cluster",
+            f"{ws.name} ({ws.file}) joins it as a secondary; expected 'primary'",
+            source.database.global_cluster if source.database else None,
+        )
     if ws.dns is not None and (source.dns is None or source.dns.zone_name != ws.dns.zone_name):
-        raise ConfigError(ws.file, "dns.zone_name", f"a replica serves its source's zone "
-                          f"({source.dns.zone_name if source.dns else 'none'})", ws.dns.zone_name)
+        raise ConfigError(
+            ws.file,
+            "dns.zone_name",
+            f"a replica serves its source's zone ({source.dns.zone_name if source.dns else 'none'})",
+            ws.dns.zone_name,
+        )
     if ws.compute is not None and source.failover is None:
-        raise ConfigError(source.file, "failover", f"{ws.name} ({ws.file}) runs a replica of this site; the "
-                          "source needs a `failover:` section (primary region, targets)", show_received=False)
+        raise ConfigError(
+            source.file,
+            "failover",
+            f"{ws.name} ({ws.file}) runs a replica of this site; the "
+            "source needs a `failover:` section (primary region, targets)",
+            show_received=False,
+        )
     if source.failover is not None and source.failover.primary_region not in (source.region, ws.region):
-        raise ConfigError(source.file, "failover.primary_region",
-                          f"expected {source.region} or {ws.region} (the source's or its replica's region)",
-                          source.failover.primary_region)
+        raise ConfigError(
+            source.file,
+            "failover.primary_region",
+            f"expected {source.region} or {ws.region} (the source's or its replica's region)",
+            source.failover.primary_region,
+        )
 
 
 def _only_one(workspaces: dict[str, Workspace], section: str) -> Workspace | None:
     holders = [ws for ws in workspaces.values() if getattr(ws, section) is not None]
     if len(holders) > 1:
-        raise ConfigError(holders[1].file, section, f"only one workspace may declare it; {holders[0].name} "
-                          f"({holders[0].file}) already does", show_received=False)
+        raise ConfigError(
+            holders[1].file,
+            section,
+            f"only one workspace may declare it; {holders[0].name} ({holders[0].file}) already does",
+            show_received=False,
+        )
     return holders[0] if holders else None
 
 
@@ -966,18 +1307,26 @@ def _validate_singletons(workspaces: dict[str, Workspace]) -> None:
     state = _only_one(workspaces, "state_bucket")
     first = next(iter(workspaces.values()))
     if state is None:
-        raise ConfigError(first.file, "state_bucket", "no workspace declares it; the management workspace holds "
-                          "the state bucket (`state_bucket: {}`)", show_received=False)
+        raise ConfigError(
+            first.file,
+            "state_bucket",
+            "no workspace declares it; the management workspace holds the state bucket (`state_bucket: {}`)",
+            show_received=False,
+        )
     if (state.account_id, state.region) != (state.state.account_id, state.state.region):
-        raise ConfigError(state.file, "state.account_id",
-                          f"the state bucket is deployed by {state.name} (account {state.account_id}, "
-                          f"{state.region}); state must name that account and region",
-                          f"{state.state.account_id} {state.state.region}")
+        raise ConfigError(
+            state.file,
+            "state.account_id",
+            f"the state bucket is deployed by {state.name} (account {state.account_id}, "
+            f"{state.region}); state must name that account and region",
+            f"{state.state.account_id} {state.state.region}",
+        )
     archive = _only_one(workspaces, "log_archive")
     for ws in workspaces.values():
         if ws.guardrails is not None and archive is None:
-            raise ConfigError(ws.file, "guardrails", "needs a workspace with `log_archive:` to deliver to",
-                              show_received=False)
+            raise ConfigError(
+                ws.file, "guardrails", "needs a workspace with `log_archive:` to deliver to", show_received=False
+            )
     _only_one(workspaces, "apex_zone")
     pipeline_ws = _only_one(workspaces, "pipeline")
     if pipeline_ws is not None:
@@ -985,15 +1334,24 @@ def _validate_singletons(workspaces: dict[str, Workspace]) -> None:
         for field_name in ("deploy_workspaces", "approval_before"):
             for name in getattr(pipeline, field_name):
                 if name not in workspaces:
-                    raise ConfigError(pipeline_ws.file, f"pipeline.{field_name}", f"unknown workspace {name!r}",
-                                      list(getattr(pipeline, field_name)))
+                    raise ConfigError(
+                        pipeline_ws.file,
+                        f"pipeline.{field_name}",
+                        f"unknown workspace {name!r}",
+                        list(getattr(pipeline, field_name)),
+                    )
         if pipeline.test_workspace not in pipeline.deploy_workspaces:
-            raise ConfigError(pipeline_ws.file, "pipeline.test_workspace", "must be one of deploy_workspaces",
-                              pipeline.test_workspace)
+            raise ConfigError(
+                pipeline_ws.file, "pipeline.test_workspace", "must be one of deploy_workspaces", pipeline.test_workspace
+            )
         for name in pipeline.approval_before:
             if name not in pipeline.deploy_workspaces:
-                raise ConfigError(pipeline_ws.file, "pipeline.approval_before", "must be in deploy_workspaces",
-                                  list(pipeline.approval_before))
+                raise ConfigError(
+                    pipeline_ws.file,
+                    "pipeline.approval_before",
+                    "must be in deploy_workspaces",
+                    list(pipeline.approval_before),
+                )
 
 
 def _resolve_links(workspaces: dict[str, Workspace]) -> dict[str, Workspace]:
@@ -1007,8 +1365,9 @@ def _resolve_links(workspaces: dict[str, Workspace]) -> dict[str, Workspace]:
         changes: dict[str, Any] = {}
         peer = replicas.get(name) or (workspaces[ws.replica_of] if ws.replica_of and ws.compute else None)
         if peer is not None and peer.compute is not None and ws.compute is not None:
-            changes["peer"] = FailoverPeer(name=peer.name, region=peer.region, min_tasks=peer.compute.min_tasks,
-                                           min_hosts=peer.compute.min_hosts)
+            changes["peer"] = FailoverPeer(
+                name=peer.name, region=peer.region, min_tasks=peer.compute.min_tasks, min_hosts=peer.compute.min_hosts
+            )
             if ws.replica_of:  # a replica follows its source's failover settings
                 changes["failover"] = peer.failover
         if ws.guardrails is not None:
@@ -1016,8 +1375,9 @@ def _resolve_links(workspaces: dict[str, Workspace]) -> dict[str, Workspace]:
         # A replica serves its source's zone: the source's delegation covers it.
         delegated = apex is not None and ws.dns is not None and not ws.replica_of
         if delegated and ws.dns.zone_name.endswith("." + apex.apex_zone.zone_name):
-            changes["parent_zone"] = ParentZone(zone_name=apex.apex_zone.zone_name, account_id=apex.account_id,
-                                                role_arn=apex.role_arn)
+            changes["parent_zone"] = ParentZone(
+                zone_name=apex.apex_zone.zone_name, account_id=apex.account_id, role_arn=apex.role_arn
+            )
         resolved[name] = replace(ws, **changes) if changes else ws
     return resolved
 
@@ -1042,6 +1402,7 @@ def data_reads(ws: Workspace, workspaces: Mapping[str, Workspace]) -> dict[str, 
 def _validate_reads(workspaces: Mapping[str, Workspace]) -> None:
     """`depends_on` is the data graph: each workspace must come after what it reads (directly or
     through another dependency). Release order is the pipeline's business, not this graph's."""
+
     def reachable(name: str) -> set[str]:
         seen: set[str] = set()
         todo = list(workspaces[name].depends_on)
@@ -1067,7 +1428,7 @@ def _dependency_order(workspaces: dict[str, Workspace]) -> list[str]:
         if name in ordered:
             return
         if name in visiting:
-            cycle = " -> ".join(visiting[visiting.index(name):] + [name])
+            cycle = " -> ".join(visiting[visiting.index(name) :] + [name])
             ws = workspaces[name]
             raise ConfigError(ws.file, "depends_on", f"dependency cycle {cycle}", list(ws.depends_on))
         visiting.append(name)
@@ -1108,6 +1469,7 @@ def load_settings(directory: Path | None = None) -> Settings:
         _validate_network(ws)
         _validate_needs(ws)
         _validate_ranges(ws)
+        _validate_sizes(ws)
         workspaces[name] = ws
     if not workspaces:
         raise UserError(f"{label}/: no workspace files (<workspace>.yaml) found")

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TextIO, cast
 
 from surgepress.errors import UserError
 
@@ -95,8 +95,11 @@ class Console:
 
     def _draw_status(self) -> None:
         if self.tty:
-            self.out.write(self.status_text()[: os.get_terminal_size(self.out.fileno()).columns - 1]
-                           if hasattr(self.out, "fileno") else self.status_text())
+            self.out.write(
+                self.status_text()[: os.get_terminal_size(self.out.fileno()).columns - 1]
+                if hasattr(self.out, "fileno")
+                else self.status_text()
+            )
             self._status_shown = True
         self.out.flush()
 
@@ -122,7 +125,7 @@ class Console:
             self._clear_status()
             self.out.flush()
 
-    def writer(self, name: str) -> "PrefixedWriter":
+    def writer(self, name: str) -> PrefixedWriter:
         return PrefixedWriter(self, name)
 
 
@@ -155,7 +158,7 @@ class Job:
 
     def __init__(self, console: Console, name: str):
         self.name = name
-        self.out = console.writer(name)
+        self.out: TextIO = cast(TextIO, console.writer(name))  # a TextIOBase: file-like for print()
         self.started = time.monotonic()
         self.detail = ""
         """Set by a failing job to say what it left (e.g. resources in state) in the table."""
@@ -168,8 +171,16 @@ class Job:
         print(message, file=self.out, flush=True)
 
 
-def run_graph(names: list[str], needs: Mapping[str, Iterable[str]], work: Callable[[Job], str], *,
-              jobs: int, out: TextIO = sys.stdout, reverse: bool = False, verb: str = "run") -> list[Outcome]:
+def run_graph(
+    names: list[str],
+    needs: Mapping[str, Iterable[str]],
+    work: Callable[[Job], str],
+    *,
+    jobs: int,
+    out: TextIO = sys.stdout,
+    reverse: bool = False,
+    verb: str = "run",
+) -> list[Outcome]:
     """Run `work(job)` for each name once its needs (restricted to `names`) are done; reversed:
     once everything that needs it is done. Returns the outcomes in `names` order, or raises
     GraphFailed after every started job has ended. `work` returns a detail for the table."""
@@ -179,7 +190,8 @@ def run_graph(names: list[str], needs: Mapping[str, Iterable[str]], work: Callab
         waits_for = {name: {other for other in names if name in waits_for[other]} for name in names}
     console = Console(out, names, prefix=len(names) > 1)
     outcomes = {name: Outcome(name) for name in names}
-    pending, running = list(names), {}  # type: list[str], dict[Future, str]
+    pending: list[str] = list(names)
+    running: dict[Future[str], str] = {}
     first_failure: Outcome | None = None
     started_at: dict[str, float] = {}
 
@@ -220,8 +232,11 @@ def run_graph(names: list[str], needs: Mapping[str, Iterable[str]], work: Callab
                 console.phase(name, f"{outcome.status} ({outcome.seconds:.0f}s)")
     console.finish()
     for name in pending:
-        outcomes[name].detail = (f"not started: {first_failure.name} failed" if first_failure
-                                 else "not started: what it waits for did not finish")
+        outcomes[name].detail = (
+            f"not started: {first_failure.name} failed"
+            if first_failure
+            else "not started: what it waits for did not finish"
+        )
     ordered = [outcomes[name] for name in names]
     print_table(ordered, out, verb=verb)
     if first_failure is not None:

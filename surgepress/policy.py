@@ -46,8 +46,10 @@ class PolicyReport:
         return not self.failed
 
     def summary(self) -> str:
-        return (f"policy: {self.passed} passed, {len(self.failed)} failed, {len(self.skipped)} skipped "
-                f"(each with its reason) over {self.resources_scanned} resources")
+        return (
+            f"policy: {self.passed} passed, {len(self.failed)} failed, {len(self.skipped)} skipped "
+            f"(each with its reason) over {self.resources_scanned} resources"
+        )
 
 
 def checkov_binary() -> str:
@@ -109,7 +111,10 @@ def scan(stack_dirs: dict[str, Path]) -> PolicyReport:
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}
     proc = subprocess.run(
         [checkov_binary(), *directories, "--framework", "terraform_json", "--skip-download", "-o", "json"],
-        capture_output=True, text=True, env=env, timeout=CHECKOV_TIMEOUT_S,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=CHECKOV_TIMEOUT_S,
     )
     documents = _json_documents(proc.stdout)
     if not documents:

@@ -7,6 +7,7 @@ mistaken for ours.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -54,13 +55,20 @@ def is_running(pid: int | None, marker: str) -> bool:
 def spawn(argv: Sequence[str], *, log: Path, cwd: Path, env: Mapping[str, str]) -> subprocess.Popen:
     """Start `argv` detached from our terminal and session, output appended to `log`."""
     with open(log, "ab") as out:
-        return subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        return subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def stop(pid: int | None, marker: str, timeout: float = SHUTDOWN_TIMEOUT_S) -> bool:
     """SIGTERM the process group of `pid`, then SIGKILL it after `timeout`; False if it was not ours."""
-    if not is_running(pid, marker):
+    if pid is None or not is_running(pid, marker):
         return False
     try:
         os.killpg(pid, signal.SIGTERM)
@@ -68,14 +76,10 @@ def stop(pid: int | None, marker: str, timeout: float = SHUTDOWN_TIMEOUT_S) -> b
         return False
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and is_running(pid, marker):
-        try:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
         time.sleep(POLL_INTERVAL_S)
     if is_running(pid, marker):
-        try:
+        with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
     return True

@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from python_terraform import IsFlagged, IsNotFlagged, Terraform
 
@@ -68,7 +69,8 @@ class StateLockedError(UserError):
             f"{workspace}: state is locked by another run ({info.get('Operation', 'unknown operation')} by "
             f"{info.get('Who', 'unknown')} since {info.get('Created', 'unknown')}, lock ID {info.get('ID', '?')}); "
             "nothing was changed. Wait for it, or if it died: terraform force-unlock <lock ID> in the stack "
-            "directory")
+            "directory"
+        )
         self.lock_id = info.get("ID")
 
 
@@ -141,8 +143,9 @@ def seed_lock_file(directory: Path) -> bool:
     argv = [find_terraform(), "providers", "lock", f"-fs-mirror={mirror}", *(f"-platform={p}" for p in platforms)]
     proc = subprocess.run(argv, cwd=directory, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise TerraformError(directory.name, "providers lock", proc.returncode,
-                             proc.stderr.splitlines()[-ERROR_TAIL_LINES:])
+        raise TerraformError(
+            directory.name, "providers lock", proc.returncode, proc.stderr.splitlines()[-ERROR_TAIL_LINES:]
+        )
     return True
 
 
@@ -159,7 +162,7 @@ class WorkspaceRunner:
     workspace: str
     directory: Path
     env: Mapping[str, str]
-    out: object = sys.stdout
+    out: TextIO = sys.stdout
     parallelism: int = DEFAULT_PARALLELISM
     """Terraform's -parallelism unless SURGEPRESS_PARALLELISM says otherwise."""
 
@@ -180,8 +183,9 @@ class WorkspaceRunner:
         tail: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
         argv = self._tf.generate_cmd_string(command, *args, **options)
         env = _process_env({**self.env, "TF_IN_AUTOMATION": "1"})
-        proc = subprocess.Popen(argv, cwd=self.directory, env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            argv, cwd=self.directory, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         # Terraform writes diagnostics to stderr; fold it into the same live stream.
         for line in _merged_lines(proc):
             print(line, file=self.out, flush=True)
@@ -192,8 +196,14 @@ class WorkspaceRunner:
         # The environment goes to the process, never into os.environ: runs of several
         # workspaces go on at once in threads (surgepress.graph).
         argv = self._tf.generate_cmd_string(command, *args, **options)
-        proc = subprocess.run(argv, cwd=self.directory, env=_process_env({**self.env, "TF_IN_AUTOMATION": "1"}),
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        proc = subprocess.run(
+            argv,
+            cwd=self.directory,
+            env=_process_env({**self.env, "TF_IN_AUTOMATION": "1"}),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+        )
         return proc.returncode, proc.stdout, proc.stderr
 
     def _check(self, command: str, code: int, tail: list[str], ok: tuple[int, ...] = (0,)) -> int:
@@ -209,7 +219,11 @@ class WorkspaceRunner:
         """`terraform init`, skipped when the terraform block is unchanged since the last one."""
         fingerprint = self._terraform_block_fingerprint()
         marker = self.directory / ".terraform" / "surgepress-init"
-        if marker.is_file() and marker.read_text() == fingerprint and (self.directory / ".terraform.lock.hcl").is_file():
+        if (
+            marker.is_file()
+            and marker.read_text() == fingerprint
+            and (self.directory / ".terraform.lock.hcl").is_file()
+        ):
             return False
         code, tail = self._stream("init", input=False, no_color=self._color, reconfigure=IsFlagged)
         self._check("init", code, tail)
@@ -218,29 +232,48 @@ class WorkspaceRunner:
 
     def migrate_state(self) -> None:
         """`terraform init -migrate-state`: copy the state to the backend the config now names."""
-        code, tail = self._stream("init", input=False, no_color=self._color, migrate_state=IsFlagged,
-                                  force_copy=IsFlagged)
+        code, tail = self._stream(
+            "init", input=False, no_color=self._color, migrate_state=IsFlagged, force_copy=IsFlagged
+        )
         self._check("init -migrate-state", code, tail)
         (self.directory / ".terraform" / "surgepress-init").write_text(self._terraform_block_fingerprint())
 
     def plan(self) -> int:
         """0: no changes, 2: changes, 1 raises. Uses -detailed-exitcode."""
-        code, tail = self._stream("plan", input=False, no_color=self._color, detailed_exitcode=IsFlagged,
-                                  lock_timeout=lock_timeout(), parallelism=parallelism(self.parallelism))
+        code, tail = self._stream(
+            "plan",
+            input=False,
+            no_color=self._color,
+            detailed_exitcode=IsFlagged,
+            lock_timeout=lock_timeout(),
+            parallelism=parallelism(self.parallelism),
+        )
         return self._check("plan", code, tail, ok=(PLAN_NO_CHANGES, PLAN_CHANGES))
 
     def apply(self, *, refresh: bool = True) -> None:
         """`refresh=False` (-refresh=false) trusts the state instead of reading every resource first."""
-        code, tail = self._stream("apply", input=False, no_color=self._color, auto_approve=IsFlagged,
-                                  lock_timeout=lock_timeout(), parallelism=parallelism(self.parallelism),
-                                  refresh=None if refresh else False)
+        code, tail = self._stream(
+            "apply",
+            input=False,
+            no_color=self._color,
+            auto_approve=IsFlagged,
+            lock_timeout=lock_timeout(),
+            parallelism=parallelism(self.parallelism),
+            refresh=None if refresh else False,
+        )
         self._check("apply", code, tail)
 
     def destroy(self, *, refresh: bool = True) -> None:
         # python-terraform's destroy() adds -force, which Terraform 1.x no longer accepts.
-        code, tail = self._stream("destroy", input=False, no_color=self._color, auto_approve=IsFlagged,
-                                  lock_timeout=lock_timeout(), parallelism=parallelism(self.parallelism),
-                                  refresh=None if refresh else False)
+        code, tail = self._stream(
+            "destroy",
+            input=False,
+            no_color=self._color,
+            auto_approve=IsFlagged,
+            lock_timeout=lock_timeout(),
+            parallelism=parallelism(self.parallelism),
+            refresh=None if refresh else False,
+        )
         self._check("destroy", code, tail)
 
     def outputs(self) -> dict[str, dict]:

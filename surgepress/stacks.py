@@ -11,14 +11,23 @@ over whole (`**asdict(section)`) next to what the stack itself knows (names, acc
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import cast
 
-from cdktf import LocalBackend, S3Backend, S3BackendAssumeRoleConfig, TerraformOutput, TerraformStack, Token
+from cdktf import (
+    LocalBackend,
+    S3Backend,
+    S3BackendAssumeRoleConfig,
+    TerraformOutput,
+    TerraformProvider,
+    TerraformStack,
+    Token,
+)
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 from constructs import Construct
 
-from modules.baseline import Baseline, BaselineProps
 from modules.backup import Backup, BackupProps
+from modules.baseline import Baseline, BaselineProps
 from modules.budget import Budget, BudgetProps
 from modules.cache import Cache, CacheProps
 from modules.cdn import CLOUDFRONT_REGION, Cdn, CdnProps
@@ -26,6 +35,8 @@ from modules.compute import Compute, ComputeProps
 from modules.database import Database, DatabaseProps
 from modules.dns import Dns, DnsProps
 from modules.failover import AppEndpoints, AppEndpointsProps, FailoverOrigin, FailoverOriginProps
+from modules.guardrails import Guardrails, GuardrailsProps
+from modules.log_archive import LogArchive, LogArchiveProps, log_archive_bucket_name
 from modules.network import Network, NetworkProps
 from modules.observability import Observability, ObservabilityProps
 from modules.pipeline import Pipeline, PipelineProps
@@ -33,10 +44,8 @@ from modules.replication import Replication, ReplicationProps
 from modules.roles import PlatformRole
 from modules.scheduler import Scheduler, SchedulerProps
 from modules.secrets import Secrets, SecretsProps
-from modules.storage import ALB_LOG_PREFIX, DATA_BUCKETS, Storage, StorageProps, bucket_name
-from modules.guardrails import Guardrails, GuardrailsProps
-from modules.log_archive import LogArchive, LogArchiveProps, log_archive_bucket_name
 from modules.state import StateBucket, StateBucketProps, state_key_alias
+from modules.storage import ALB_LOG_PREFIX, DATA_BUCKETS, Storage, StorageProps, bucket_name
 from surgepress.config import (
     FailoverSettings,
     Organisation,
@@ -51,21 +60,27 @@ from surgepress.targets import LOCAL_MAX_RETRIES, Paths, Target
 # wp-config.php additions (the official image's WORDPRESS_CONFIG_EXTRA): everything the task
 # environment carries that WordPress itself does not read. Aurora requires TLS
 # (require_secure_transport), and TLS ends at the ALB, which says so in X-Forwarded-Proto.
-WORDPRESS_CONFIG_EXTRA = "\n".join([
-    "define('MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL);",
-    "define('WP_HOME', getenv('WP_HOME')); define('WP_SITEURL', getenv('WP_SITEURL'));",
-    "define('WP_REDIS_HOST', getenv('WP_REDIS_HOST')); define('WP_REDIS_PORT', (int) getenv('WP_REDIS_PORT'));",
-    "define('WP_REDIS_SCHEME', getenv('WP_REDIS_SCHEME')); define('WP_REDIS_PASSWORD', getenv('WP_REDIS_PASSWORD'));",
-    "define('S3_UPLOADS_BUCKET', getenv('S3_UPLOADS_BUCKET'));",
-    "define('S3_UPLOADS_BUCKET_URL', getenv('S3_UPLOADS_BUCKET_URL'));",
-    "define('S3_UPLOADS_REGION', getenv('S3_UPLOADS_REGION')); define('S3_UPLOADS_USE_INSTANCE_PROFILE', true);",
-    "if (($_SERVER['HTTP_X_FORWARDED_PROTO'] ?? '') === 'https') { $_SERVER['HTTPS'] = 'on'; }",
-    # Which region answered: what the drill's prober records (and an operator's curl shows).
-    "if (!headers_sent()) { header('X-Surgepress-Region: ' . getenv('SURGEPRESS_REGION')); }",
-])
+WORDPRESS_CONFIG_EXTRA = "\n".join(
+    [
+        "define('MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL);",
+        "define('WP_HOME', getenv('WP_HOME')); define('WP_SITEURL', getenv('WP_SITEURL'));",
+        "define('WP_REDIS_HOST', getenv('WP_REDIS_HOST')); define('WP_REDIS_PORT', (int) getenv('WP_REDIS_PORT'));",
+        "define('WP_REDIS_SCHEME', getenv('WP_REDIS_SCHEME')); "
+        "define('WP_REDIS_PASSWORD', getenv('WP_REDIS_PASSWORD'));",
+        "define('S3_UPLOADS_BUCKET', getenv('S3_UPLOADS_BUCKET'));",
+        "define('S3_UPLOADS_BUCKET_URL', getenv('S3_UPLOADS_BUCKET_URL'));",
+        "define('S3_UPLOADS_REGION', getenv('S3_UPLOADS_REGION')); define('S3_UPLOADS_USE_INSTANCE_PROFILE', true);",
+        "if (($_SERVER['HTTP_X_FORWARDED_PROTO'] ?? '') === 'https') { $_SERVER['HTTPS'] = 'on'; }",
+        # Which region answered: what the drill's prober records (and an operator's curl shows).
+        "if (!headers_sent()) { header('X-Surgepress-Region: ' . getenv('SURGEPRESS_REGION')); }",
+    ]
+)
 # The application's data settings, read from SSM at task start (modules/failover AppEndpoints).
-APP_SETTING_ENV = {"WORDPRESS_DB_HOST": "db-host", "WORDPRESS_DB_READER_HOST": "db-reader-host",
-                   "WP_REDIS_HOST": "cache-host"}
+APP_SETTING_ENV = {
+    "WORDPRESS_DB_HOST": "db-host",
+    "WORDPRESS_DB_READER_HOST": "db-reader-host",
+    "WP_REDIS_HOST": "cache-host",
+}
 
 # cdktf-cdktf-provider-aws 19.65.1 pins exactly the 5.99.1 it was generated from; any 5.x
 # from 5.99 on has the same schema for what we use, and lets real users take fixes.
@@ -81,8 +96,17 @@ class WorkspaceStack(TerraformStack):
 
     role: PlatformRole = PlatformRole.PRIMARY
 
-    def __init__(self, scope: Construct, workspace: Workspace, *, target: Target, paths: Paths,
-                 organisation: Organisation, local_state: bool = False, source: Workspace | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        workspace: Workspace,
+        *,
+        target: Target,
+        paths: Paths,
+        organisation: Organisation,
+        local_state: bool = False,
+        source: Workspace | None = None,
+    ) -> None:
         super().__init__(scope, workspace.name)
         self.workspace = workspace
         self.source = source
@@ -95,58 +119,112 @@ class WorkspaceStack(TerraformStack):
         self._backend(target, paths, local_state)
         self.add_override("terraform.required_providers.aws.version", AWS_PROVIDER_CONSTRAINT)
 
-        Baseline(self, "baseline", props=BaselineProps(
-            account_id=workspace.account_id,
-            enable_account_wide_controls=workspace.owns_account_settings,
-        ))
+        Baseline(
+            self,
+            "baseline",
+            props=BaselineProps(
+                account_id=workspace.account_id,
+                enable_account_wide_controls=workspace.owns_account_settings,
+            ),
+        )
         if workspace.state_bucket:
-            StateBucket(self, "state", props=StateBucketProps(
-                bucket_name=workspace.state.bucket, account_id=workspace.account_id,
-                **asdict(workspace.state_bucket)))
+            StateBucket(
+                self,
+                "state",
+                props=StateBucketProps(
+                    bucket_name=workspace.state.bucket,
+                    account_id=workspace.account_id,
+                    **asdict(workspace.state_bucket),
+                ),
+            )
         if workspace.log_archive:
-            LogArchive(self, "log-archive", props=LogArchiveProps(
-                name=self.resource_prefix, project=workspace.project, account_id=workspace.account_id,
-                region=workspace.region, member_account_ids=organisation.account_ids,
-                **asdict(workspace.log_archive)))
+            LogArchive(
+                self,
+                "log-archive",
+                props=LogArchiveProps(
+                    name=self.resource_prefix,
+                    project=workspace.project,
+                    account_id=workspace.account_id,
+                    region=workspace.region,
+                    member_account_ids=organisation.account_ids,
+                    **asdict(workspace.log_archive),
+                ),
+            )
         if workspace.guardrails:
-            Guardrails(self, "guardrails", props=GuardrailsProps(
-                name=self.resource_prefix, account_id=workspace.account_id, region=workspace.region,
-                log_archive_bucket=log_archive_bucket_name(workspace.project, workspace.log_archive_account_id),
-                log_archive_account_id=workspace.log_archive_account_id,
-                record_global_types=workspace.owns_account_settings, role=self.role,
-                **asdict(workspace.guardrails)))
+            archive_account = workspace.log_archive_account_id
+            assert archive_account is not None, "resolved at load for every workspace with guardrails"
+            Guardrails(
+                self,
+                "guardrails",
+                props=GuardrailsProps(
+                    name=self.resource_prefix,
+                    account_id=workspace.account_id,
+                    region=workspace.region,
+                    log_archive_bucket=log_archive_bucket_name(workspace.project, archive_account),
+                    log_archive_account_id=archive_account,
+                    record_global_types=workspace.owns_account_settings,
+                    role=self.role,
+                    **asdict(workspace.guardrails),
+                ),
+            )
         self.network = self._network()
         self.secrets = self._secrets()
         self.storage = self._storage()
         self.database = self._database()
         self.cache = self._cache()
-        self.dns = Dns(self, "dns", props=DnsProps(zone_name=workspace.dns.zone_name, existing=source is not None,
-                                                   role=self.role)) if workspace.dns else None
+        self.dns = (
+            Dns(
+                self,
+                "dns",
+                props=DnsProps(zone_name=workspace.dns.zone_name, existing=source is not None, role=self.role),
+            )
+            if workspace.dns
+            else None
+        )
         if self.dns and workspace.parent_zone:
             parent = workspace.parent_zone
-            self.dns.delegate_from(parent.zone_name, provider=self._provider(
-                target, workspace.region, alias="parent_zone", account_id=parent.account_id, role_arn=parent.role_arn))
+            self.dns.delegate_from(
+                parent.zone_name,
+                provider=self._provider(
+                    target,
+                    workspace.region,
+                    alias="parent_zone",
+                    account_id=parent.account_id,
+                    role_arn=parent.role_arn,
+                ),
+            )
         if workspace.apex_zone:
             Dns(self, "apex", props=DnsProps(zone_name=workspace.apex_zone.zone_name, role=self.role))
         self._web_platform()
         self._operations()
-        for key, value in {"account_id": workspace.account_id, "region": workspace.region,
-                           "platform_role": self.role.value}.items():
+        for key, value in {
+            "account_id": workspace.account_id,
+            "region": workspace.region,
+            "platform_role": self.role.value,
+        }.items():
             TerraformOutput(self, key, value=value)
 
     @property
     def resource_prefix(self) -> str:
         return resource_prefix(self.workspace)
 
-    def _provider(self, target: Target, region: str, alias: str | None = None, *, account_id: str | None = None,
-                  role_arn: str | None = None) -> AwsProvider:
+    def _provider(
+        self,
+        target: Target,
+        region: str,
+        alias: str | None = None,
+        *,
+        account_id: str | None = None,
+        role_arn: str | None = None,
+    ) -> AwsProvider:
         """The workspace's account by default; `account_id`/`role_arn` reach another one (DNS delegation)."""
         ws = self.workspace
         settings: dict = {
             "region": region,
             "allowed_account_ids": [account_id or ws.account_id],
-            "assume_role": [AwsProviderAssumeRole(role_arn=role_arn or ws.role_arn,
-                                                  session_name=f"{ws.project}-{ws.name}")],
+            "assume_role": [
+                AwsProviderAssumeRole(role_arn=role_arn or ws.role_arn, session_name=f"{ws.project}-{ws.name}")
+            ],
             "default_tags": [AwsProviderDefaultTags(tags={**ws.tags, "Workspace": ws.name})],
         }
         if target is Target.LOCAL:
@@ -174,8 +252,9 @@ class WorkspaceStack(TerraformStack):
             region=ws.state.region,
             encrypt=True,
             kms_key_id=state_key_alias(ws.state.bucket),
-            assume_role=S3BackendAssumeRoleConfig(role_arn=role_arn(ws.state.account_id, ws.role_name),
-                                                  session_name=f"{ws.project}-{ws.name}-state"),
+            assume_role=S3BackendAssumeRoleConfig(
+                role_arn=role_arn(ws.state.account_id, ws.role_name), session_name=f"{ws.project}-{ws.name}-state"
+            ),
             # The emulator's endpoint comes from AWS_ENDPOINT_URL, as for the provider.
             use_path_style=target is Target.LOCAL or None,
         )
@@ -185,17 +264,21 @@ class WorkspaceStack(TerraformStack):
         ws = self.workspace
         if ws.database is None:
             return None
-        return Database(self, "database", props=DatabaseProps(
-            name=self.resource_prefix,
-            account_id=ws.account_id,
-            vpc_id=self.network.vpc.id,
-            subnet_ids=[s.id for s in self.network.subnets["data"]],
-            availability_zones=ws.network.availability_zones,
-            master_password_parameter_arn=self.secrets.parameters["db_master_password"].arn,
-            password_generation=ws.secrets.generation,
-            role=self.role,
-            **{**asdict(ws.database), **self._global_membership()},
-        ))
+        return Database(
+            self,
+            "database",
+            props=DatabaseProps(
+                name=self.resource_prefix,
+                account_id=ws.account_id,
+                vpc_id=self.network.vpc.id,
+                subnet_ids=[s.id for s in self.network.subnets["data"]],
+                availability_zones=ws.network.availability_zones,
+                master_password_parameter_arn=self.secrets.parameters["db_master_password"].arn,
+                password_generation=ws.secrets.generation,
+                role=self.role,
+                **{**asdict(ws.database), **self._global_membership()},
+            ),
+        )
 
     def _global_membership(self) -> dict:
         """A replica's cluster joins its source's global database as a secondary."""
@@ -244,98 +327,148 @@ class WorkspaceStack(TerraformStack):
         dns, storage, secrets = self.dns, self.storage, self.secrets
         site_domain, origin_domain = dns.fqdn(ws.dns.site_host), dns.fqdn(ws.dns.origin_host)
         # Read at apply into the state (ALB rule and CloudFront header need the value); never in JSON.
-        origin_secret = DataAwsSsmParameter(self, "origin-secret", name=secrets.parameters["origin_secret"].name,
-                                            with_decryption=True).value
-        self.cdn = Cdn(self, "cdn", props=CdnProps(
-            name=self.resource_prefix,
-            account_id=ws.account_id,
-            site_domain=site_domain,
-            certificate_arn=dns.certificate("site", ws.dns.site_host, provider=self.global_provider),
-            origin_domain=origin_domain,
-            origin_secret=origin_secret,
-            media_bucket_domain=storage.buckets["media"].bucket_regional_domain_name,
-            media_replica_domain=self._media_replica_domain(),
-            log_bucket_arn=storage.buckets["logs"].arn,
-            provider=self.global_provider,
-            origin_shield_region=ws.region,
-            role=self.role,
-            **asdict(ws.cdn),
-        )) if ws.cdn else None
+        origin_secret = DataAwsSsmParameter(
+            self, "origin-secret", name=secrets.parameters["origin_secret"].name, with_decryption=True
+        ).value
+        self.cdn = (
+            Cdn(
+                self,
+                "cdn",
+                props=CdnProps(
+                    name=self.resource_prefix,
+                    account_id=ws.account_id,
+                    site_domain=site_domain,
+                    certificate_arn=dns.certificate("site", ws.dns.site_host, provider=self.global_provider),
+                    origin_domain=origin_domain,
+                    origin_secret=origin_secret,
+                    media_bucket_domain=storage.buckets["media"].bucket_regional_domain_name,
+                    media_replica_domain=self._media_replica_domain(),
+                    log_bucket_arn=storage.buckets["logs"].arn,
+                    provider=cast(TerraformProvider, self.global_provider),  # set for every workspace with cdn
+                    origin_shield_region=ws.region,
+                    role=self.role,
+                    **asdict(ws.cdn),
+                ),
+            )
+            if ws.cdn
+            else None
+        )
         database, cache = self.database, self.cache
-        app = AppEndpoints(self, "app", props=AppEndpointsProps(
-            name=self.resource_prefix, parameter_prefix=self.parameter_prefix, active=self.active,
-            writer_endpoint=database.cluster.endpoint, reader_endpoint=database.cluster.reader_endpoint,
-            cache_endpoint=cache.replication_group.primary_endpoint_address, role=self.role))
-        wordpress_secrets = {"WORDPRESS_DB_PASSWORD": "db_master_password", "WP_REDIS_PASSWORD": "redis_auth_token",
-                             **{key.upper(): key for key in secrets.parameters if key.startswith("wordpress_")}}
-        self.compute = Compute(self, "compute", props=ComputeProps(
-            name=self.resource_prefix,
-            account_id=ws.account_id,
-            region=ws.region,
-            vpc_id=self.network.vpc.id,
-            public_subnet_ids=[s.id for s in self.network.subnets["public"]],
-            app_subnet_ids=[s.id for s in self.network.subnets["app"]],
-            certificate_arn=dns.certificate("origin", ws.dns.origin_host),
-            origin_secret=origin_secret,
-            access_log_bucket=storage.buckets["logs"].bucket,
-            access_log_prefix=ALB_LOG_PREFIX,
-            media_bucket_arn=storage.buckets["media"].arn,
-            media_key_arn=storage.key.arn,
-            secrets_key_arn=secrets.key.arn,
-            environment={
-                "WORDPRESS_DB_NAME": database.database_name,
-                "WORDPRESS_DB_USER": database.master_username,
-                "WP_REDIS_READER_HOST": cache.replication_group.reader_endpoint_address,
-                "WP_REDIS_PORT": Token.as_string(cache.replication_group.port),
-                "WP_REDIS_SCHEME": "tls",
-                "WP_HOME": f"https://{site_domain}",
-                "WP_SITEURL": f"https://{site_domain}",
-                "CDN_DOMAIN": self.cdn.distribution.domain_name if self.cdn else site_domain,
-                "S3_UPLOADS_BUCKET": f"{storage.buckets['media'].bucket}/wp-content",
-                "S3_UPLOADS_BUCKET_URL": f"https://{site_domain}/wp-content",
-                "S3_UPLOADS_REGION": ws.region,
-                "SURGEPRESS_REGION": ws.region,
-                "WORDPRESS_CONFIG_EXTRA": WORDPRESS_CONFIG_EXTRA,
-            },
-            secrets={**{env: secrets.parameters[key].arn for env, key in wordpress_secrets.items()},
-                     **{env: app.parameters[setting].arn for env, setting in APP_SETTING_ENV.items()}},
-            client_of={"database": (database.security_group.id, 3306), "cache": (cache.security_group.id, 6379)},
-            role=self.role,
-            **{**asdict(ws.compute), **self._floors()},
-        ))
+        app = AppEndpoints(
+            self,
+            "app",
+            props=AppEndpointsProps(
+                name=self.resource_prefix,
+                parameter_prefix=self.parameter_prefix,
+                active=self.active,
+                writer_endpoint=database.cluster.endpoint,
+                reader_endpoint=database.cluster.reader_endpoint,
+                cache_endpoint=cache.replication_group.primary_endpoint_address,
+                role=self.role,
+            ),
+        )
+        wordpress_secrets = {
+            "WORDPRESS_DB_PASSWORD": "db_master_password",
+            "WP_REDIS_PASSWORD": "redis_auth_token",
+            **{key.upper(): key for key in secrets.parameters if key.startswith("wordpress_")},
+        }
+        self.compute = Compute(
+            self,
+            "compute",
+            props=ComputeProps(
+                name=self.resource_prefix,
+                account_id=ws.account_id,
+                region=ws.region,
+                vpc_id=self.network.vpc.id,
+                public_subnet_ids=[s.id for s in self.network.subnets["public"]],
+                app_subnet_ids=[s.id for s in self.network.subnets["app"]],
+                certificate_arn=dns.certificate("origin", ws.dns.origin_host),
+                origin_secret=origin_secret,
+                access_log_bucket=storage.buckets["logs"].bucket,
+                access_log_prefix=ALB_LOG_PREFIX,
+                media_bucket_arn=storage.buckets["media"].arn,
+                media_key_arn=storage.key.arn,
+                secrets_key_arn=secrets.key.arn,
+                environment={
+                    "WORDPRESS_DB_NAME": database.database_name,
+                    "WORDPRESS_DB_USER": database.master_username,
+                    "WP_REDIS_READER_HOST": cache.replication_group.reader_endpoint_address,
+                    "WP_REDIS_PORT": Token.as_string(cache.replication_group.port),
+                    "WP_REDIS_SCHEME": "tls",
+                    "WP_HOME": f"https://{site_domain}",
+                    "WP_SITEURL": f"https://{site_domain}",
+                    "CDN_DOMAIN": self.cdn.distribution.domain_name if self.cdn else site_domain,
+                    "S3_UPLOADS_BUCKET": f"{storage.buckets['media'].bucket}/wp-content",
+                    "S3_UPLOADS_BUCKET_URL": f"https://{site_domain}/wp-content",
+                    "S3_UPLOADS_REGION": ws.region,
+                    "SURGEPRESS_REGION": ws.region,
+                    "WORDPRESS_CONFIG_EXTRA": WORDPRESS_CONFIG_EXTRA,
+                },
+                secrets={
+                    **{env: secrets.parameters[key].arn for env, key in wordpress_secrets.items()},
+                    **{env: app.parameters[setting].arn for env, setting in APP_SETTING_ENV.items()},
+                },
+                client_of={"database": (database.security_group.id, 3306), "cache": (cache.security_group.id, 6379)},
+                role=self.role,
+                **{**asdict(ws.compute), **self._floors()},
+            ),
+        )
         service_sg = self.compute.service_security_group.id
         database.allow_from("service", service_sg)
         cache.allow_from("service", service_sg)
         load_balancer = self.compute.load_balancer
         observability = None
         if ws.alarms:
-            observability = Observability(self, "observability", props=ObservabilityProps(
-                name=self.resource_prefix,
-                account_id=ws.account_id,
-                alb_arn_suffix=load_balancer.arn_suffix,
-                cluster_name=self.compute.cluster.name,
-                service_name=self.compute.service.name,
-                db_cluster_identifier=database.cluster.cluster_identifier,
-                db_reader_count=ws.database.reader_count,
-                cache_member_ids=cache.member_ids,
-                role=self.role,
-                **asdict(ws.alarms),
-            ))
+            observability = Observability(
+                self,
+                "observability",
+                props=ObservabilityProps(
+                    name=self.resource_prefix,
+                    account_id=ws.account_id,
+                    alb_arn_suffix=load_balancer.arn_suffix,
+                    cluster_name=self.compute.cluster.name,
+                    service_name=self.compute.service.name,
+                    db_cluster_identifier=database.cluster.cluster_identifier,
+                    db_reader_count=ws.database.reader_count,
+                    cache_member_ids=cache.member_ids,
+                    role=self.role,
+                    **asdict(ws.alarms),
+                ),
+            )
         if self.failover:
-            FailoverOrigin(self, "failover", props=FailoverOriginProps(
-                name=self.resource_prefix, region=ws.region, active=self.active, zone_id=dns.zone.zone_id,
-                record_name=origin_domain, load_balancer_dns_name=load_balancer.dns_name,
-                load_balancer_zone_id=load_balancer.zone_id, load_balancer_arn_suffix=load_balancer.arn_suffix,
-                target_group_arn_suffix=self.compute.target_group.arn_suffix,
-                unhealthy_minutes=self.failover.unhealthy_minutes,
-                alarm_topic_arn=observability.topic.arn if observability else None, role=self.role))
+            FailoverOrigin(
+                self,
+                "failover",
+                props=FailoverOriginProps(
+                    name=self.resource_prefix,
+                    region=ws.region,
+                    active=self.active,
+                    zone_id=dns.zone.zone_id,
+                    record_name=origin_domain,
+                    load_balancer_dns_name=load_balancer.dns_name,
+                    load_balancer_zone_id=load_balancer.zone_id,
+                    load_balancer_arn_suffix=load_balancer.arn_suffix,
+                    target_group_arn_suffix=self.compute.target_group.arn_suffix,
+                    unhealthy_minutes=self.failover.unhealthy_minutes,
+                    alarm_topic_arn=observability.topic.arn if observability else None,
+                    role=self.role,
+                ),
+            )
         else:
-            dns.alias("origin-alias", ws.dns.origin_host, target_dns_name=load_balancer.dns_name,
-                      target_zone_id=load_balancer.zone_id)
+            dns.alias(
+                "origin-alias",
+                ws.dns.origin_host,
+                target_dns_name=load_balancer.dns_name,
+                target_zone_id=load_balancer.zone_id,
+            )
         if self.cdn:
             storage.grant_distribution_read(self.cdn.distribution.arn)
-            dns.alias("site-alias", ws.dns.site_host, target_dns_name=self.cdn.distribution.domain_name,
-                      target_zone_id=self.cdn.distribution.hosted_zone_id)
+            dns.alias(
+                "site-alias",
+                ws.dns.site_host,
+                target_dns_name=self.cdn.distribution.domain_name,
+                target_zone_id=self.cdn.distribution.hosted_zone_id,
+            )
         elif self.source is not None:  # the source's distribution fails uploads over to this replica
             storage.grant_distribution_read(f"arn:aws:cloudfront::{ws.account_id}:distribution/*")
 
@@ -343,27 +476,66 @@ class WorkspaceStack(TerraformStack):
         """Cost and recovery controls over what the workspace runs."""
         ws = self.workspace
         if ws.backup:
-            dr_provider = self._provider(self.target, ws.dr_region, alias="dr_region") \
-                if ws.backup.copy_to_dr_region else None
-            Backup(self, "backup", props=BackupProps(
-                name=self.resource_prefix, account_id=ws.account_id, region=ws.region, workspace=ws.name,
-                dr_provider=dr_provider, role=self.role, **asdict(ws.backup)))
+            dr_provider = (
+                self._provider(self.target, ws.dr_region, alias="dr_region") if ws.backup.copy_to_dr_region else None
+            )
+            Backup(
+                self,
+                "backup",
+                props=BackupProps(
+                    name=self.resource_prefix,
+                    account_id=ws.account_id,
+                    region=ws.region,
+                    workspace=ws.name,
+                    dr_provider=dr_provider,
+                    role=self.role,
+                    **asdict(ws.backup),
+                ),
+            )
         if ws.budget:
-            Budget(self, "budget", props=BudgetProps(
-                name=self.resource_prefix, account_id=ws.account_id, workspace=ws.name,
-                account_wide=ws.owns_account_settings, role=self.role, **asdict(ws.budget)))
+            Budget(
+                self,
+                "budget",
+                props=BudgetProps(
+                    name=self.resource_prefix,
+                    account_id=ws.account_id,
+                    workspace=ws.name,
+                    account_wide=ws.owns_account_settings,
+                    role=self.role,
+                    **asdict(ws.budget),
+                ),
+            )
         if ws.pipeline:
-            Pipeline(self, "pipeline", props=PipelineProps(
-                name=self.resource_prefix, account_id=ws.account_id, region=ws.region,
-                deployer_role_arns=tuple(role_arn(account, ws.role_name) for account in self.organisation.account_ids),
-                **asdict(ws.pipeline)))
+            Pipeline(
+                self,
+                "pipeline",
+                props=PipelineProps(
+                    name=self.resource_prefix,
+                    account_id=ws.account_id,
+                    region=ws.region,
+                    deployer_role_arns=tuple(
+                        role_arn(account, ws.role_name) for account in self.organisation.account_ids
+                    ),
+                    **asdict(ws.pipeline),
+                ),
+            )
         if ws.scheduler:
             host_group = self.compute.host_group
-            Scheduler(self, "scheduler", props=SchedulerProps(
-                name=self.resource_prefix, account_id=ws.account_id, region=ws.region,
-                cluster_name=self.compute.cluster.name, db_cluster_identifier=self.database.cluster.cluster_identifier,
-                parameter_prefix=self.parameter_prefix, asg_names=(host_group.name,) if host_group else (),
-                role=self.role, **asdict(ws.scheduler)))
+            Scheduler(
+                self,
+                "scheduler",
+                props=SchedulerProps(
+                    name=self.resource_prefix,
+                    account_id=ws.account_id,
+                    region=ws.region,
+                    cluster_name=self.compute.cluster.name,
+                    db_cluster_identifier=self.database.cluster.cluster_identifier,
+                    parameter_prefix=self.parameter_prefix,
+                    asg_names=(host_group.name,) if host_group else (),
+                    role=self.role,
+                    **asdict(ws.scheduler),
+                ),
+            )
 
     @property
     def parameter_prefix(self) -> str:
@@ -373,34 +545,55 @@ class WorkspaceStack(TerraformStack):
         ws = self.workspace
         if ws.cache is None:
             return None
-        return Cache(self, "cache", props=CacheProps(
-            name=self.resource_prefix,
-            account_id=ws.account_id,
-            region=ws.region,
-            vpc_id=self.network.vpc.id,
-            subnet_ids=[s.id for s in self.network.subnets["data"]],
-            availability_zones=ws.network.availability_zones,
-            auth_token_parameter_name=self.secrets.parameters["redis_auth_token"].name,
-            role=self.role,
-            **asdict(ws.cache),
-        ))
+        return Cache(
+            self,
+            "cache",
+            props=CacheProps(
+                name=self.resource_prefix,
+                account_id=ws.account_id,
+                region=ws.region,
+                vpc_id=self.network.vpc.id,
+                subnet_ids=[s.id for s in self.network.subnets["data"]],
+                availability_zones=ws.network.availability_zones,
+                auth_token_parameter_name=self.secrets.parameters["redis_auth_token"].name,
+                role=self.role,
+                **asdict(ws.cache),
+            ),
+        )
 
     def _storage(self) -> Storage | None:
         ws = self.workspace
         if ws.storage is None:
             return None
-        storage = Storage(self, "storage", props=StorageProps(
-            name=self.resource_prefix, account_id=ws.account_id, region=ws.region, role=self.role,
-            **asdict(ws.storage),
-        ))
+        storage = Storage(
+            self,
+            "storage",
+            props=StorageProps(
+                name=self.resource_prefix,
+                account_id=ws.account_id,
+                region=ws.region,
+                role=self.role,
+                **asdict(ws.storage),
+            ),
+        )
         if self.source is not None and self.source.storage is not None:
-            Replication(self, "replication", props=ReplicationProps(
-                name=self.resource_prefix, account_id=ws.account_id, source_name=resource_prefix(self.source),
-                source_region=self.source.region, source_provider=self.source_provider,
-                replicas={purpose: storage.buckets[purpose] for purpose in DATA_BUCKETS},
-                replica_key_arn=storage.key.arn, role=self.role),
+            assert self.source_provider is not None, "a replica has its source region's provider"
+            Replication(
+                self,
+                "replication",
+                props=ReplicationProps(
+                    name=self.resource_prefix,
+                    account_id=ws.account_id,
+                    source_name=resource_prefix(self.source),
+                    source_region=self.source.region,
+                    source_provider=self.source_provider,
+                    replicas={purpose: storage.buckets[purpose] for purpose in DATA_BUCKETS},
+                    replica_key_arn=storage.key.arn,
+                    role=self.role,
+                ),
                 # S3 refuses a replication rule whose destination is not versioned yet.
-                depends_on=[storage.node.find_child(f"{purpose}-versioning") for purpose in DATA_BUCKETS])
+                depends_on=[storage.node.find_child(f"{purpose}-versioning") for purpose in DATA_BUCKETS],
+            )
         return storage
 
     def _secrets(self) -> Secrets | None:
@@ -410,27 +603,39 @@ class WorkspaceStack(TerraformStack):
         copy = {}
         if self.source is not None and self.source.secrets is not None:
             src = self.source
-            copy = {"copy_from_arn_prefix": f"arn:aws:ssm:{src.region}:{src.account_id}:parameter"
-                                            f"{parameter_prefix(src)}",
-                    "source_provider": self.source_provider,
-                    "generation": src.secrets.generation}  # a new source value is copied over
-        return Secrets(self, "secrets", props=SecretsProps(
-            name=self.resource_prefix, parameter_prefix=self.parameter_prefix, account_id=ws.account_id,
-            role=self.role, **{**asdict(ws.secrets), **copy},
-        ))
+            copy = {
+                "copy_from_arn_prefix": f"arn:aws:ssm:{src.region}:{src.account_id}:parameter{parameter_prefix(src)}",
+                "source_provider": self.source_provider,
+                "generation": src.secrets.generation,
+            }  # a new source value is copied over
+        return Secrets(
+            self,
+            "secrets",
+            props=SecretsProps(
+                name=self.resource_prefix,
+                parameter_prefix=self.parameter_prefix,
+                account_id=ws.account_id,
+                role=self.role,
+                **{**asdict(ws.secrets), **copy},
+            ),
+        )
 
     def _network(self) -> Network | None:
         ws, net = self.workspace, self.workspace.network
         if net is None:
             return None
-        return Network(self, "network", props=NetworkProps(
-            name=self.resource_prefix,
-            account_id=ws.account_id,
-            region=ws.region,
-            cidr=net.cidr,
-            availability_zones=net.availability_zones,
-            nat_gateways=net.nat_gateways,
-            subnet_newbits=net.subnet_newbits,
-            flow_log_retention_days=net.flow_log_retention_days,
-            role=self.role,
-        ))
+        return Network(
+            self,
+            "network",
+            props=NetworkProps(
+                name=self.resource_prefix,
+                account_id=ws.account_id,
+                region=ws.region,
+                cidr=net.cidr,
+                availability_zones=net.availability_zones,
+                nat_gateways=net.nat_gateways,
+                subnet_newbits=net.subnet_newbits,
+                flow_log_retention_days=net.flow_log_retention_days,
+                role=self.role,
+            ),
+        )

@@ -20,8 +20,15 @@ SOURCES = ("main.py", "Pipfile.lock", "modules", "dr", "surgepress")
 MARKER = ".surgepress-synth"
 
 
-def build_app(settings: Settings, workspaces: list[Workspace], *, target: Target, paths: Paths,
-              outdir: Path | None = None, local_state: frozenset[str] = frozenset()):
+def build_app(
+    settings: Settings,
+    workspaces: list[Workspace],
+    *,
+    target: Target,
+    paths: Paths,
+    outdir: Path | None = None,
+    local_state: frozenset[str] = frozenset(),
+):
     """An App holding one stack per workspace (not yet synthesized); workspaces named in
     `local_state` keep their state in a local file (bootstrapping the state bucket)."""
     from cdktf import App  # jsii is quieted by importing the surgepress package
@@ -34,16 +41,35 @@ def build_app(settings: Settings, workspaces: list[Workspace], *, target: Target
     app = App(outdir=str(outdir))
     for ws in workspaces:
         if ws.replica_of:
-            DrStack(app, ws, source=settings.get(ws.replica_of), target=target, paths=paths,
-                    organisation=settings.organisation, local_state=ws.name in local_state)
+            DrStack(
+                app,
+                ws,
+                source=settings.get(ws.replica_of),
+                target=target,
+                paths=paths,
+                organisation=settings.organisation,
+                local_state=ws.name in local_state,
+            )
         else:
-            WorkspaceStack(app, ws, target=target, paths=paths, organisation=settings.organisation,
-                           local_state=ws.name in local_state)
+            WorkspaceStack(
+                app,
+                ws,
+                target=target,
+                paths=paths,
+                organisation=settings.organisation,
+                local_state=ws.name in local_state,
+            )
     return app
 
 
-def synthesize(settings: Settings, workspaces: list[Workspace], *, target: Target, paths: Paths,
-               local_state: frozenset[str] = frozenset()) -> dict[str, Path]:
+def synthesize(
+    settings: Settings,
+    workspaces: list[Workspace],
+    *,
+    target: Target,
+    paths: Paths,
+    local_state: frozenset[str] = frozenset(),
+) -> dict[str, Path]:
     """Write `<build>/synth/<target>/stacks/<ws>/cdk.tf.json`; returns each stack's directory."""
     app = build_app(settings, workspaces, target=target, paths=paths, local_state=local_state)
     app.synth()
@@ -69,8 +95,9 @@ def _fingerprint(digest: str, ws: Workspace, target: Target, paths: Paths, local
     return hashlib.sha256(f"{digest}|{ws.name}|{target.value}|{backend}".encode()).hexdigest()
 
 
-def stale(workspaces: list[Workspace], *, target: Target, paths: Paths,
-          local_state: frozenset[str] = frozenset()) -> tuple[list[Workspace], dict[str, str]]:
+def stale(
+    workspaces: list[Workspace], *, target: Target, paths: Paths, local_state: frozenset[str] = frozenset()
+) -> tuple[list[Workspace], dict[str, str]]:
     """(the workspaces whose stack is missing or out of date, every workspace's fingerprint)."""
     digest = _inputs_digest()
     prints = {ws.name: _fingerprint(digest, ws, target, paths, local_state) for ws in workspaces}

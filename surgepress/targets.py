@@ -26,7 +26,7 @@ class Target(str, Enum):
     AWS = "aws"
 
     @classmethod
-    def parse(cls, value: str | None) -> "Target":
+    def parse(cls, value: str | None) -> Target:
         value = value or os.environ.get(TARGET_ENV) or cls.LOCAL.value
         try:
             return cls(value)
@@ -41,7 +41,7 @@ class Paths:
     build: Path
 
     @classmethod
-    def default(cls) -> "Paths":
+    def default(cls) -> Paths:
         return cls(Path(os.environ.get(BUILD_DIR_ENV) or REPO_ROOT / "build").resolve())
 
     def synth_dir(self, target: Target) -> Path:

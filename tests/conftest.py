@@ -66,13 +66,21 @@ def edit_yaml(path: Path, change) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
-def run_cli(*args: str, build: Path, environments: Path | None = None, timeout: float = 1800,
-            stdin=subprocess.DEVNULL) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, build: Path, environments: Path | None = None, timeout: float = 1800, stdin=subprocess.DEVNULL
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "SURGEPRESS_BUILD_DIR": str(build)}
     if environments is not None:
         env["SURGEPRESS_ENVIRONMENTS"] = str(environments)
-    return subprocess.run([sys.executable, str(REPO / "main.py"), *args], cwd=REPO, env=env, text=True,
-                          capture_output=True, timeout=timeout, stdin=stdin)
+    return subprocess.run(
+        [sys.executable, str(REPO / "main.py"), *args],
+        cwd=REPO,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        stdin=stdin,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -73,32 +73,84 @@ class Backup(Construct):
         self.vault = BackupVault(self, "vault", name=props.name, kms_key_arn=key.arn, tags=tags)
         self.dr_vault = None
         if props.copy_to_dr_region:
-            dr_key = customer_key(self, "dr-key", description=f"{props.name} backup copies", tags=tags,
-                                  account_id=props.account_id, provider=props.dr_provider)
-            self.dr_vault = BackupVault(self, "dr-vault", name=f"{props.name}-dr", kms_key_arn=dr_key.arn,
-                                        tags=tags, provider=props.dr_provider)
+            dr_key = customer_key(
+                self,
+                "dr-key",
+                description=f"{props.name} backup copies",
+                tags=tags,
+                account_id=props.account_id,
+                provider=props.dr_provider,
+            )
+            self.dr_vault = BackupVault(
+                self, "dr-vault", name=f"{props.name}-dr", kms_key_arn=dr_key.arn, tags=tags, provider=props.dr_provider
+            )
 
         def rule(label: str, schedule: str, days: int) -> BackupPlanRule:
-            copy = [BackupPlanRuleCopyAction(destination_vault_arn=self.dr_vault.arn,
-                                             lifecycle=BackupPlanRuleCopyActionLifecycle(delete_after=days))] \
-                if self.dr_vault else None
-            return BackupPlanRule(rule_name=label, target_vault_name=self.vault.name, schedule=schedule,
-                                  start_window=60, completion_window=360,
-                                  lifecycle=BackupPlanRuleLifecycle(delete_after=days), copy_action=copy)
+            copy = (
+                [
+                    BackupPlanRuleCopyAction(
+                        destination_vault_arn=self.dr_vault.arn,
+                        lifecycle=BackupPlanRuleCopyActionLifecycle(delete_after=days),
+                    )
+                ]
+                if self.dr_vault
+                else None
+            )
+            return BackupPlanRule(
+                rule_name=label,
+                target_vault_name=self.vault.name,
+                schedule=schedule,
+                start_window=60,
+                completion_window=360,
+                lifecycle=BackupPlanRuleLifecycle(delete_after=days),
+                copy_action=copy,
+            )
 
-        self.plan = BackupPlan(self, "plan", name=props.name, tags=tags, rule=[
-            rule("daily", props.daily_schedule, props.daily_retention_days),
-            rule("weekly", props.weekly_schedule, props.weekly_retention_days)])
-        role = IamRole(self, "role", name=f"{props.name}-backup", tags=tags,
-                       assume_role_policy=service_trust("backup.amazonaws.com", source_account=props.account_id))
+        self.plan = BackupPlan(
+            self,
+            "plan",
+            name=props.name,
+            tags=tags,
+            rule=[
+                rule("daily", props.daily_schedule, props.daily_retention_days),
+                rule("weekly", props.weekly_schedule, props.weekly_retention_days),
+            ],
+        )
+        role = IamRole(
+            self,
+            "role",
+            name=f"{props.name}-backup",
+            tags=tags,
+            assume_role_policy=service_trust("backup.amazonaws.com", source_account=props.account_id),
+        )
         for index, policy in enumerate(SERVICE_POLICIES):
-            IamRolePolicyAttachment(self, f"role-policy-{index}", role=role.name,
-                                    policy_arn=f"arn:aws:iam::aws:policy/{policy}")
+            IamRolePolicyAttachment(
+                self, f"role-policy-{index}", role=role.name, policy_arn=f"arn:aws:iam::aws:policy/{policy}"
+            )
         BackupSelection(
-            self, "selection", name=f"{props.name}-by-tag", plan_id=self.plan.id, iam_role_arn=role.arn,
-            resources=[f"arn:aws:rds:{props.region}:{props.account_id}:cluster:{props.name}*",
-                       f"arn:aws:s3:::{props.name}-media-*", f"arn:aws:s3:::{props.name}-misc-*"],
-            condition=[BackupSelectionCondition(string_equals=[BackupSelectionConditionStringEquals(
-                key="aws:ResourceTag/Workspace", value=props.workspace)])])
-        export(self, {"backup_vault_name": self.vault.name, "backup_plan_id": self.plan.id,
-                      **({"backup_dr_vault_arn": self.dr_vault.arn} if self.dr_vault else {})})
+            self,
+            "selection",
+            name=f"{props.name}-by-tag",
+            plan_id=self.plan.id,
+            iam_role_arn=role.arn,
+            resources=[
+                f"arn:aws:rds:{props.region}:{props.account_id}:cluster:{props.name}*",
+                f"arn:aws:s3:::{props.name}-media-*",
+                f"arn:aws:s3:::{props.name}-misc-*",
+            ],
+            condition=[
+                BackupSelectionCondition(
+                    string_equals=[
+                        BackupSelectionConditionStringEquals(key="aws:ResourceTag/Workspace", value=props.workspace)
+                    ]
+                )
+            ],
+        )
+        export(
+            self,
+            {
+                "backup_vault_name": self.vault.name,
+                "backup_plan_id": self.plan.id,
+                **({"backup_dr_vault_arn": self.dr_vault.arn} if self.dr_vault else {}),
+            },
+        )

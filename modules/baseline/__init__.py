@@ -45,7 +45,8 @@ class Baseline(Construct):
         if not props.enable_account_wide_controls:
             return
         S3AccountPublicAccessBlock(
-            self, "s3-public-access-block",
+            self,
+            "s3-public-access-block",
             account_id=props.account_id,
             block_public_acls=True,
             block_public_policy=True,
@@ -53,7 +54,8 @@ class Baseline(Construct):
             restrict_public_buckets=True,
         )
         IamAccountPasswordPolicy(
-            self, "password-policy",
+            self,
+            "password-policy",
             minimum_password_length=props.password_min_length,
             require_lowercase_characters=True,
             require_uppercase_characters=True,

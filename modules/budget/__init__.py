@@ -35,20 +35,47 @@ class Budget(Construct):
     def __init__(self, scope: Construct, id: str, *, props: BudgetProps) -> None:
         super().__init__(scope, id)
         tags = {"Name": f"{props.name}-budget", "PlatformRole": props.role.value}
-        self.topic = encrypted_topic(self, "topic", name=f"{props.name}-budget", account_id=props.account_id,
-                                     publishers=("budgets.amazonaws.com",), description=f"{props.name} budget alerts",
-                                     tags=tags)
-        notifications = [BudgetsBudgetNotification(comparison_operator="GREATER_THAN", threshold=percent,
-                                                   threshold_type="PERCENTAGE", notification_type="ACTUAL",
-                                                   subscriber_sns_topic_arns=[self.topic.arn])
-                         for percent in sorted(props.alert_thresholds_percent)]
-        notifications.append(BudgetsBudgetNotification(comparison_operator="GREATER_THAN", threshold=100,
-                                                       threshold_type="PERCENTAGE", notification_type="FORECASTED",
-                                                       subscriber_sns_topic_arns=[self.topic.arn]))
+        self.topic = encrypted_topic(
+            self,
+            "topic",
+            name=f"{props.name}-budget",
+            account_id=props.account_id,
+            publishers=("budgets.amazonaws.com",),
+            description=f"{props.name} budget alerts",
+            tags=tags,
+        )
+        notifications = [
+            BudgetsBudgetNotification(
+                comparison_operator="GREATER_THAN",
+                threshold=percent,
+                threshold_type="PERCENTAGE",
+                notification_type="ACTUAL",
+                subscriber_sns_topic_arns=[self.topic.arn],
+            )
+            for percent in sorted(props.alert_thresholds_percent)
+        ]
+        notifications.append(
+            BudgetsBudgetNotification(
+                comparison_operator="GREATER_THAN",
+                threshold=100,
+                threshold_type="PERCENTAGE",
+                notification_type="FORECASTED",
+                subscriber_sns_topic_arns=[self.topic.arn],
+            )
+        )
         self.budget = BudgetsBudget(
-            self, "budget", name=f"{props.name}-monthly", account_id=props.account_id, budget_type="COST",
-            limit_amount=str(props.monthly_limit_usd), limit_unit="USD", time_unit="MONTHLY",
-            cost_filter=None if props.account_wide else [BudgetsBudgetCostFilter(
-                name="TagKeyValue", values=[f"user:Workspace${props.workspace}"])],
-            notification=notifications, tags=tags)
+            self,
+            "budget",
+            name=f"{props.name}-monthly",
+            account_id=props.account_id,
+            budget_type="COST",
+            limit_amount=str(props.monthly_limit_usd),
+            limit_unit="USD",
+            time_unit="MONTHLY",
+            cost_filter=None
+            if props.account_wide
+            else [BudgetsBudgetCostFilter(name="TagKeyValue", values=[f"user:Workspace${props.workspace}"])],
+            notification=notifications,
+            tags=tags,
+        )
         export(self, {"budget_name": self.budget.name, "budget_topic_arn": self.topic.arn})

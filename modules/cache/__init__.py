@@ -85,34 +85,51 @@ class Cache(Construct):
         if props.node_count < MIN_NODES:
             raise ValueError(f"CacheProps.node_count: expected {MIN_NODES} or more, got {props.node_count!r}")
         if props.snapshot_retention_days < 1:
-            raise ValueError(f"CacheProps.snapshot_retention_days: expected 1 or more, got "
-                             f"{props.snapshot_retention_days!r}")
+            raise ValueError(
+                f"CacheProps.snapshot_retention_days: expected 1 or more, got {props.snapshot_retention_days!r}"
+            )
         tags = {"Name": props.name, "PlatformRole": props.role.value}
-        self.key = customer_key(self, "key", description=f"{props.name} cache at rest",
-                                account_id=props.account_id, tags=tags)
+        self.key = customer_key(
+            self, "key", description=f"{props.name} cache at rest", account_id=props.account_id, tags=tags
+        )
         slow_log, _ = encrypted_log_group(
-            self, key_id="slow-log-key", group_id="slow-log", name=f"/elasticache/{props.name}/slow-log",
-            region=props.region, account_id=props.account_id, retention_days=props.log_retention_days,
-            description=f"{props.name} cache slow log", tags=tags)
-        subnets = ElasticacheSubnetGroup(self, "subnets", name=f"{props.name}-cache", subnet_ids=props.subnet_ids,
-                                         description="data tier", tags=tags)
+            self,
+            key_id="slow-log-key",
+            group_id="slow-log",
+            name=f"/elasticache/{props.name}/slow-log",
+            region=props.region,
+            account_id=props.account_id,
+            retention_days=props.log_retention_days,
+            description=f"{props.name} cache slow log",
+            tags=tags,
+        )
+        subnets = ElasticacheSubnetGroup(
+            self, "subnets", name=f"{props.name}-cache", subnet_ids=props.subnet_ids, description="data tier", tags=tags
+        )
         self.security_group = SecurityGroup(
-            self, "sg", name=f"{props.name}-cache", vpc_id=props.vpc_id,
-            description="Redis: 6379 from the WordPress service only", tags=tags)
+            self,
+            "sg",
+            name=f"{props.name}-cache",
+            vpc_id=props.vpc_id,
+            description="Redis: 6379 from the WordPress service only",
+            tags=tags,
+        )
         for i, client in enumerate(props.client_security_group_ids):
             self.allow_from(f"client-{i}", client)
 
         token = DataAwsSsmParameter(self, "auth-token", name=props.auth_token_parameter_name, with_decryption=True)
         self.replication_group = ElasticacheReplicationGroup(
-            self, "redis",
+            self,
+            "redis",
             replication_group_id=props.name,
             description=f"{props.name} WordPress object cache",
             engine="redis",
             engine_version=props.engine_version,
             node_type=props.node_type,
             num_cache_clusters=props.node_count,
-            preferred_cache_cluster_azs=[props.availability_zones[i % len(props.availability_zones)]
-                                         for i in range(props.node_count)],
+            preferred_cache_cluster_azs=[
+                props.availability_zones[i % len(props.availability_zones)] for i in range(props.node_count)
+            ],
             port=REDIS_PORT,
             subnet_group_name=subnets.name,
             security_group_ids=[self.security_group.id],
@@ -127,9 +144,14 @@ class Cache(Construct):
             maintenance_window="sun:04:30-sun:05:30",
             auto_minor_version_upgrade="true",
             apply_immediately=False,
-            log_delivery_configuration=[ElasticacheReplicationGroupLogDeliveryConfiguration(
-                destination=slow_log.name, destination_type="cloudwatch-logs", log_format="json",
-                log_type="slow-log")],
+            log_delivery_configuration=[
+                ElasticacheReplicationGroupLogDeliveryConfiguration(
+                    destination=slow_log.name,
+                    destination_type="cloudwatch-logs",
+                    log_format="json",
+                    log_type="slow-log",
+                )
+            ],
             tags=tags,
         )
         # ElastiCache names the nodes of a cluster-mode-disabled group <group>-001, -002, …
@@ -144,5 +166,11 @@ class Cache(Construct):
 
     def allow_from(self, id: str, security_group_id: str) -> None:
         """Admit Redis connections from one more client security group."""
-        allow_tcp_from(self, id, security_group_id=self.security_group.id, client_security_group_id=security_group_id,
-                       port=REDIS_PORT, description=f"Redis from {id}")
+        allow_tcp_from(
+            self,
+            id,
+            security_group_id=self.security_group.id,
+            client_security_group_id=security_group_id,
+            port=REDIS_PORT,
+            description=f"Redis from {id}",
+        )

@@ -169,108 +169,197 @@ class Cdn(Construct):
     def __init__(self, scope: Construct, id: str, *, props: CdnProps) -> None:
         super().__init__(scope, id)
         if props.page_default_ttl_s < 0 or props.asset_default_ttl_s < props.page_default_ttl_s:
-            raise ValueError(f"CdnProps: expected 0 ≤ page_default_ttl_s ≤ asset_default_ttl_s, got "
-                             f"{props.page_default_ttl_s!r} and {props.asset_default_ttl_s!r}")
+            raise ValueError(
+                f"CdnProps: expected 0 ≤ page_default_ttl_s ≤ asset_default_ttl_s, got "
+                f"{props.page_default_ttl_s!r} and {props.asset_default_ttl_s!r}"
+            )
         self._props = props
         self._tags = {"Name": props.name, "PlatformRole": props.role.value}
         cookie_hash = wordpress_cookie_hash(f"https://{props.site_domain}")
-        self.session_cookies = [f"wordpress_logged_in_{cookie_hash}", f"wp-postpass_{cookie_hash}",
-                                f"comment_author_{cookie_hash}"]
-        pages = self._cache_policy("pages", props.page_default_ttl_s, PAGE_MAX_TTL_S, cookies=self.session_cookies,
-                                   query_strings=True)
-        assets = self._cache_policy("assets", props.asset_default_ttl_s, ASSET_MAX_TTL_S, cookies=None,
-                                    query_strings=True)
+        self.session_cookies = [
+            f"wordpress_logged_in_{cookie_hash}",
+            f"wp-postpass_{cookie_hash}",
+            f"comment_author_{cookie_hash}",
+        ]
+        pages = self._cache_policy(
+            "pages", props.page_default_ttl_s, PAGE_MAX_TTL_S, cookies=self.session_cookies, query_strings=True
+        )
+        assets = self._cache_policy(
+            "assets", props.asset_default_ttl_s, ASSET_MAX_TTL_S, cookies=None, query_strings=True
+        )
         uncached = self._cache_policy("uncached", 0, 0, cookies=None, query_strings=False)
         to_wordpress = CloudfrontOriginRequestPolicy(
-            self, "to-wordpress", name=f"{props.name}-wordpress", provider=props.provider,
+            self,
+            "to-wordpress",
+            name=f"{props.name}-wordpress",
+            provider=props.provider,
             comment="everything WordPress reads: all cookies and query strings, viewer headers",
             cookies_config=CloudfrontOriginRequestPolicyCookiesConfig(cookie_behavior="all"),
             query_strings_config=CloudfrontOriginRequestPolicyQueryStringsConfig(query_string_behavior="all"),
             headers_config=CloudfrontOriginRequestPolicyHeadersConfig(
-                header_behavior="whitelist", headers=CloudfrontOriginRequestPolicyHeadersConfigHeaders(
-                    items=["CloudFront-Forwarded-Proto", "Origin", "Referer", "User-Agent", "Accept-Language"])))
+                header_behavior="whitelist",
+                headers=CloudfrontOriginRequestPolicyHeadersConfigHeaders(
+                    items=["CloudFront-Forwarded-Proto", "Origin", "Referer", "User-Agent", "Accept-Language"]
+                ),
+            ),
+        )
         headers = self._security_headers()
         oac = CloudfrontOriginAccessControl(
-            self, "media-access", name=f"{props.name}-media", description="media bucket, signed requests only",
-            origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4",
-            provider=props.provider)
+            self,
+            "media-access",
+            name=f"{props.name}-media",
+            description="media bucket, signed requests only",
+            origin_access_control_origin_type="s3",
+            signing_behavior="always",
+            signing_protocol="sigv4",
+            provider=props.provider,
+        )
         self.web_acl = self._web_acl() if props.enable_waf else None
 
-        def behavior(kind: type, pattern: str | None, origin: str, policy: CloudfrontCachePolicy,
-                     request: CloudfrontOriginRequestPolicy | None, methods: list[str]):
-            return kind(**({"path_pattern": pattern} if pattern else {}),
-                        target_origin_id=origin, viewer_protocol_policy="redirect-to-https",
-                        allowed_methods=methods, cached_methods=CACHED_METHODS, compress=True,
-                        cache_policy_id=policy.id, origin_request_policy_id=request.id if request else None,
-                        response_headers_policy_id=headers.id)
+        def behavior(
+            kind: type,
+            pattern: str | None,
+            origin: str,
+            policy: CloudfrontCachePolicy,
+            request: CloudfrontOriginRequestPolicy | None,
+            methods: list[str],
+        ):
+            return kind(
+                **({"path_pattern": pattern} if pattern else {}),
+                target_origin_id=origin,
+                viewer_protocol_policy="redirect-to-https",
+                allowed_methods=methods,
+                cached_methods=CACHED_METHODS,
+                compress=True,
+                cache_policy_id=policy.id,
+                origin_request_policy_id=request.id if request else None,
+                response_headers_policy_id=headers.id,
+            )
 
         ordered = CloudfrontDistributionOrderedCacheBehavior
         self.distribution = CloudfrontDistribution(
-            self, "distribution", provider=props.provider, enabled=True, is_ipv6_enabled=True,
-            http_version="http2and3", price_class=props.price_class, aliases=[props.site_domain],
-            comment=f"{props.name} WordPress", web_acl_id=self.web_acl.arn if self.web_acl else None,
+            self,
+            "distribution",
+            provider=props.provider,
+            enabled=True,
+            is_ipv6_enabled=True,
+            http_version="http2and3",
+            price_class=props.price_class,
+            aliases=[props.site_domain],
+            comment=f"{props.name} WordPress",
+            web_acl_id=self.web_acl.arn if self.web_acl else None,
             origin=[
                 CloudfrontDistributionOrigin(
-                    origin_id=ALB_ORIGIN, domain_name=props.origin_domain,
+                    origin_id=ALB_ORIGIN,
+                    domain_name=props.origin_domain,
                     custom_origin_config=CloudfrontDistributionOriginCustomOriginConfig(
-                        http_port=80, https_port=443, origin_protocol_policy="https-only",
-                        origin_ssl_protocols=["TLSv1.2"], origin_read_timeout=30, origin_keepalive_timeout=5),
-                    custom_header=[CloudfrontDistributionOriginCustomHeader(name=ORIGIN_HEADER,
-                                                                            value=props.origin_secret)],
+                        http_port=80,
+                        https_port=443,
+                        origin_protocol_policy="https-only",
+                        origin_ssl_protocols=["TLSv1.2"],
+                        origin_read_timeout=30,
+                        origin_keepalive_timeout=5,
+                    ),
+                    custom_header=[
+                        CloudfrontDistributionOriginCustomHeader(name=ORIGIN_HEADER, value=props.origin_secret)
+                    ],
                     # Only when on: AWS answers a disabled shield as absent, so a written-out
                     # `enabled = false` would be a difference on every plan.
                     origin_shield=CloudfrontDistributionOriginOriginShield(
-                        enabled=True, origin_shield_region=props.origin_shield_region)
-                    if props.enable_origin_shield else None),
-                CloudfrontDistributionOrigin(origin_id=MEDIA_ORIGIN, domain_name=props.media_bucket_domain,
-                                             origin_access_control_id=oac.id),
-                *([CloudfrontDistributionOrigin(origin_id=MEDIA_REPLICA_ORIGIN, domain_name=props.media_replica_domain,
-                                                origin_access_control_id=oac.id)] if props.media_replica_domain else []),
+                        enabled=True, origin_shield_region=props.origin_shield_region
+                    )
+                    if props.enable_origin_shield
+                    else None,
+                ),
+                CloudfrontDistributionOrigin(
+                    origin_id=MEDIA_ORIGIN, domain_name=props.media_bucket_domain, origin_access_control_id=oac.id
+                ),
+                *(
+                    [
+                        CloudfrontDistributionOrigin(
+                            origin_id=MEDIA_REPLICA_ORIGIN,
+                            domain_name=props.media_replica_domain,
+                            origin_access_control_id=oac.id,
+                        )
+                    ]
+                    if props.media_replica_domain
+                    else []
+                ),
             ],
-            origin_group=[CloudfrontDistributionOriginGroup(
-                origin_id=MEDIA_GROUP,
-                failover_criteria=CloudfrontDistributionOriginGroupFailoverCriteria(
-                    status_codes=ORIGIN_FAILOVER_STATUS_CODES),
-                member=[CloudfrontDistributionOriginGroupMember(origin_id=MEDIA_ORIGIN),
-                        CloudfrontDistributionOriginGroupMember(origin_id=MEDIA_REPLICA_ORIGIN)],
-            )] if props.media_replica_domain else None,
+            origin_group=[
+                CloudfrontDistributionOriginGroup(
+                    origin_id=MEDIA_GROUP,
+                    failover_criteria=CloudfrontDistributionOriginGroupFailoverCriteria(
+                        status_codes=ORIGIN_FAILOVER_STATUS_CODES
+                    ),
+                    member=[
+                        CloudfrontDistributionOriginGroupMember(origin_id=MEDIA_ORIGIN),
+                        CloudfrontDistributionOriginGroupMember(origin_id=MEDIA_REPLICA_ORIGIN),
+                    ],
+                )
+            ]
+            if props.media_replica_domain
+            else None,
             ordered_cache_behavior=[
                 behavior(ordered, "wp-admin/*", ALB_ORIGIN, uncached, to_wordpress, ALL_METHODS),
                 behavior(ordered, "wp-login.php", ALB_ORIGIN, uncached, to_wordpress, ALL_METHODS),
                 # Read-only, so an origin group fits (CloudFront fails over GET/HEAD/OPTIONS only); the
                 # pages and wp-admin take writes and follow the origin name's DNS failover instead.
-                behavior(ordered, "wp-content/uploads/*", MEDIA_GROUP if props.media_replica_domain else MEDIA_ORIGIN,
-                         assets, None, READ_METHODS),
+                behavior(
+                    ordered,
+                    "wp-content/uploads/*",
+                    MEDIA_GROUP if props.media_replica_domain else MEDIA_ORIGIN,
+                    assets,
+                    None,
+                    READ_METHODS,
+                ),
                 behavior(ordered, "wp-content/*", ALB_ORIGIN, assets, None, READ_METHODS),
                 behavior(ordered, "wp-includes/*", ALB_ORIGIN, assets, None, READ_METHODS),
             ],
-            default_cache_behavior=behavior(CloudfrontDistributionDefaultCacheBehavior, None, ALB_ORIGIN, pages,
-                                            to_wordpress, ALL_METHODS),
-            custom_error_response=[CloudfrontDistributionCustomErrorResponse(
-                error_code=code, error_caching_min_ttl=props.error_caching_s) for code in (502, 503, 504)],
+            default_cache_behavior=behavior(
+                CloudfrontDistributionDefaultCacheBehavior, None, ALB_ORIGIN, pages, to_wordpress, ALL_METHODS
+            ),
+            custom_error_response=[
+                CloudfrontDistributionCustomErrorResponse(error_code=code, error_caching_min_ttl=props.error_caching_s)
+                for code in (502, 503, 504)
+            ],
             restrictions=CloudfrontDistributionRestrictions(
-                geo_restriction=CloudfrontDistributionRestrictionsGeoRestriction(restriction_type="none")),
+                geo_restriction=CloudfrontDistributionRestrictionsGeoRestriction(restriction_type="none")
+            ),
             viewer_certificate=CloudfrontDistributionViewerCertificate(
-                acm_certificate_arn=props.certificate_arn, ssl_support_method="sni-only",
-                minimum_protocol_version="TLSv1.2_2021"),
-            tags=self._tags)
-        skip_check(self.distribution, {
-            "CKV_AWS_86": "access logs use standard logging v2 (CloudWatch Logs delivery into the logs bucket, "
-                          "below), which needs no bucket ACLs; the check reads only the legacy logging block",
-            "CKV_AWS_374": "a news site is read worldwide; geo blocking would be a business decision, not a default",
-            "CKV_AWS_305": "WordPress answers / itself; a default root object of index.php would loop with "
-                           "WordPress's canonical redirect",
-        })
+                acm_certificate_arn=props.certificate_arn,
+                ssl_support_method="sni-only",
+                minimum_protocol_version="TLSv1.2_2021",
+            ),
+            tags=self._tags,
+        )
+        skip_check(
+            self.distribution,
+            {
+                "CKV_AWS_86": "access logs use standard logging v2 (CloudWatch Logs delivery into the logs bucket, "
+                "below), which needs no bucket ACLs; the check reads only the legacy logging block",
+                "CKV_AWS_374": "a news site is read worldwide; geo blocking would be a business decision, "
+                "not a default",
+                "CKV_AWS_305": "WordPress answers / itself; a default root object of index.php would loop with "
+                "WordPress's canonical redirect",
+            },
+        )
         if not props.media_replica_domain:
-            skip_check(self.distribution, {
-                "CKV_AWS_310": "this site runs in one region (no replica to fail over to); a site with a DR "
-                               "replica serves uploads through an origin group",
-            })
+            skip_check(
+                self.distribution,
+                {
+                    "CKV_AWS_310": "this site runs in one region (no replica to fail over to); a site with a DR "
+                    "replica serves uploads through an origin group",
+                },
+            )
         if not props.enable_waf:
-            skip_check(self.distribution, {
-                "CKV_AWS_68": "this environment runs without a web ACL by its `cdn.enable_waf` setting",
-                "CKV2_AWS_47": "this environment runs without a web ACL by its `cdn.enable_waf` setting",
-            })
+            skip_check(
+                self.distribution,
+                {
+                    "CKV_AWS_68": "this environment runs without a web ACL by its `cdn.enable_waf` setting",
+                    "CKV2_AWS_47": "this environment runs without a web ACL by its `cdn.enable_waf` setting",
+                },
+            )
         self._access_logs()
         outputs = {
             "distribution_id": self.distribution.id,
@@ -280,40 +369,66 @@ class Cdn(Construct):
         }
         export(self, outputs)
 
-    def _cache_policy(self, purpose: str, default_ttl: int, max_ttl: int, *, cookies: list[str] | None,
-                      query_strings: bool) -> CloudfrontCachePolicy:
+    def _cache_policy(
+        self, purpose: str, default_ttl: int, max_ttl: int, *, cookies: list[str] | None, query_strings: bool
+    ) -> CloudfrontCachePolicy:
         params = CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOrigin
         caching = max_ttl > 0  # AWS refuses compression and key parameters on a no-cache policy
         return CloudfrontCachePolicy(
-            self, f"cache-{purpose}", name=f"{self._props.name}-{purpose}", provider=self._props.provider,
-            comment=f"WordPress {purpose}", min_ttl=0, default_ttl=default_ttl, max_ttl=max_ttl,
+            self,
+            f"cache-{purpose}",
+            name=f"{self._props.name}-{purpose}",
+            provider=self._props.provider,
+            comment=f"WordPress {purpose}",
+            min_ttl=0,
+            default_ttl=default_ttl,
+            max_ttl=max_ttl,
             parameters_in_cache_key_and_forwarded_to_origin=params(
-                enable_accept_encoding_gzip=caching, enable_accept_encoding_brotli=caching,
+                enable_accept_encoding_gzip=caching,
+                enable_accept_encoding_brotli=caching,
                 cookies_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfig(
                     cookie_behavior="whitelist" if cookies else "none",
                     cookies=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfigCookies(
-                        items=cookies) if cookies else None),
+                        items=cookies
+                    )
+                    if cookies
+                    else None,
+                ),
                 headers_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfig(
-                    header_behavior="none"),
+                    header_behavior="none"
+                ),
                 query_strings_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfig(
-                    query_string_behavior="all" if query_strings else "none")))
+                    query_string_behavior="all" if query_strings else "none"
+                ),
+            ),
+        )
 
     def _security_headers(self) -> CloudfrontResponseHeadersPolicy:
         config = CloudfrontResponseHeadersPolicySecurityHeadersConfig
         return CloudfrontResponseHeadersPolicy(
-            self, "security-headers", name=f"{self._props.name}-security-headers", provider=self._props.provider,
+            self,
+            "security-headers",
+            name=f"{self._props.name}-security-headers",
+            provider=self._props.provider,
             comment="HSTS, nosniff, same-origin framing, referrer policy",
             security_headers_config=config(
                 strict_transport_security=CloudfrontResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurity(
-                    access_control_max_age_sec=31_536_000, include_subdomains=True, preload=True, override=True),
+                    access_control_max_age_sec=31_536_000, include_subdomains=True, preload=True, override=True
+                ),
                 content_type_options=CloudfrontResponseHeadersPolicySecurityHeadersConfigContentTypeOptions(
-                    override=True),
+                    override=True
+                ),
                 frame_options=CloudfrontResponseHeadersPolicySecurityHeadersConfigFrameOptions(
-                    frame_option="SAMEORIGIN", override=True),
+                    frame_option="SAMEORIGIN", override=True
+                ),
                 referrer_policy=CloudfrontResponseHeadersPolicySecurityHeadersConfigReferrerPolicy(
-                    referrer_policy="strict-origin-when-cross-origin", override=True),
+                    referrer_policy="strict-origin-when-cross-origin", override=True
+                ),
                 xss_protection=CloudfrontResponseHeadersPolicySecurityHeadersConfigXssProtection(
-                    protection=True, mode_block=True, override=True)))
+                    protection=True, mode_block=True, override=True
+                ),
+            ),
+        )
 
     def _web_acl(self) -> Wafv2WebAcl:
         props = self._props
@@ -321,49 +436,106 @@ class Cdn(Construct):
         def visibility(metric: str) -> dict:
             return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": True}
 
-        rules = [{
-            "name": name, "priority": priority, "override_action": {"none": {}},
-            "statement": {"managed_rule_group_statement": {
-                "vendor_name": "AWS", "name": group,
-                **({"rule_action_override": [{"name": r, "action_to_use": {"count": {}}} for r in counted]}
-                   if counted else {})}},
-            "visibility_config": visibility(f"{props.name}-{name}"),
-        } for priority, (name, group, counted) in enumerate(MANAGED_RULE_GROUPS)]
-        rules.append({
-            "name": "login-rate-limit", "priority": len(rules), "action": {"block": {}},
-            "statement": {"rate_based_statement": {
-                "limit": 300, "aggregate_key_type": "IP",
-                "scope_down_statement": {"regex_match_statement": {
-                    "regex_string": "^/(wp-login\\.php|xmlrpc\\.php)",
-                    "field_to_match": {"uri_path": {}},
-                    "text_transformation": [{"priority": 0, "type": "NONE"}]}}}},
-            "visibility_config": visibility(f"{props.name}-login-rate-limit"),
-        })
-        acl = Wafv2WebAcl(self, "web-acl", name=props.name, scope="CLOUDFRONT", provider=props.provider,
-                          description="AWS managed rules and a login rate limit",
-                          default_action=Wafv2WebAclDefaultAction(allow={}),
-                          visibility_config=Wafv2WebAclVisibilityConfig(**visibility(props.name)),
-                          tags=self._tags)
+        rules = [
+            {
+                "name": name,
+                "priority": priority,
+                "override_action": {"none": {}},
+                "statement": {
+                    "managed_rule_group_statement": {
+                        "vendor_name": "AWS",
+                        "name": group,
+                        **(
+                            {"rule_action_override": [{"name": r, "action_to_use": {"count": {}}} for r in counted]}
+                            if counted
+                            else {}
+                        ),
+                    }
+                },
+                "visibility_config": visibility(f"{props.name}-{name}"),
+            }
+            for priority, (name, group, counted) in enumerate(MANAGED_RULE_GROUPS)
+        ]
+        rules.append(
+            {
+                "name": "login-rate-limit",
+                "priority": len(rules),
+                "action": {"block": {}},
+                "statement": {
+                    "rate_based_statement": {
+                        "limit": 300,
+                        "aggregate_key_type": "IP",
+                        "scope_down_statement": {
+                            "regex_match_statement": {
+                                "regex_string": "^/(wp-login\\.php|xmlrpc\\.php)",
+                                "field_to_match": {"uri_path": {}},
+                                "text_transformation": [{"priority": 0, "type": "NONE"}],
+                            }
+                        },
+                    }
+                },
+                "visibility_config": visibility(f"{props.name}-login-rate-limit"),
+            }
+        )
+        acl = Wafv2WebAcl(
+            self,
+            "web-acl",
+            name=props.name,
+            scope="CLOUDFRONT",
+            provider=props.provider,
+            description="AWS managed rules and a login rate limit",
+            default_action=Wafv2WebAclDefaultAction(allow={}),
+            visibility_config=Wafv2WebAclVisibilityConfig(**visibility(props.name)),
+            tags=self._tags,
+        )
         acl.add_override("rule", rules)
         # WAF accepts only log groups named aws-waf-logs-*.
         group, _ = encrypted_log_group(
-            self, key_id="waf-log-key", group_id="waf-logs", name=f"aws-waf-logs-{props.name}",
-            region=CLOUDFRONT_REGION, account_id=props.account_id, retention_days=props.log_retention_days,
-            description=f"{props.name} WAF logs", tags=self._tags, provider=props.provider)
-        Wafv2WebAclLoggingConfiguration(self, "web-acl-logging", resource_arn=acl.arn,
-                                        log_destination_configs=[group.arn], provider=props.provider)
+            self,
+            key_id="waf-log-key",
+            group_id="waf-logs",
+            name=f"aws-waf-logs-{props.name}",
+            region=CLOUDFRONT_REGION,
+            account_id=props.account_id,
+            retention_days=props.log_retention_days,
+            description=f"{props.name} WAF logs",
+            tags=self._tags,
+            provider=props.provider,
+        )
+        Wafv2WebAclLoggingConfiguration(
+            self, "web-acl-logging", resource_arn=acl.arn, log_destination_configs=[group.arn], provider=props.provider
+        )
         return acl
 
     def _access_logs(self) -> None:
         props = self._props
-        source = CloudwatchLogDeliverySource(self, "access-log-source", name=f"{props.name}-cdn",
-                                             log_type="ACCESS_LOGS", resource_arn=self.distribution.arn,
-                                             provider=props.provider, tags=self._tags)
+        source = CloudwatchLogDeliverySource(
+            self,
+            "access-log-source",
+            name=f"{props.name}-cdn",
+            log_type="ACCESS_LOGS",
+            resource_arn=self.distribution.arn,
+            provider=props.provider,
+            tags=self._tags,
+        )
         destination = CloudwatchLogDeliveryDestination(
-            self, "access-log-destination", name=f"{props.name}-cdn-logs", provider=props.provider,
+            self,
+            "access-log-destination",
+            name=f"{props.name}-cdn-logs",
+            provider=props.provider,
             output_format="parquet",
-            delivery_destination_configuration=[CloudwatchLogDeliveryDestinationDeliveryDestinationConfiguration(
-                destination_resource_arn=props.log_bucket_arn)],
-            tags=self._tags)
-        CloudwatchLogDelivery(self, "access-logs", delivery_source_name=source.name,
-                              delivery_destination_arn=destination.arn, provider=props.provider, tags=self._tags)
+            delivery_destination_configuration=[
+                CloudwatchLogDeliveryDestinationDeliveryDestinationConfiguration(
+                    destination_resource_arn=props.log_bucket_arn
+                )
+            ],
+            tags=self._tags,
+        )
+        CloudwatchLogDelivery(
+            self,
+            "access-logs",
+            delivery_source_name=source.name,
+            delivery_destination_arn=destination.arn,
+            provider=props.provider,
+            tags=self._tags,
+        )

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from cdktf import Fn, Token
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
@@ -48,7 +49,11 @@ from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
 )
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
-from cdktf_cdktf_provider_aws.autoscaling_group import AutoscalingGroup, AutoscalingGroupLaunchTemplate, AutoscalingGroupTag
+from cdktf_cdktf_provider_aws.autoscaling_group import (
+    AutoscalingGroup,
+    AutoscalingGroupLaunchTemplate,
+    AutoscalingGroupTag,
+)
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_ec2_managed_prefix_list import DataAwsEc2ManagedPrefixList
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
@@ -117,6 +122,7 @@ from constructs import Construct
 
 from modules.kms import customer_key
 from modules.logs import encrypted_log_group
+from modules.names import target_group_name, task_execution_role_name
 from modules.outputs import export
 from modules.policy import skip_check
 from modules.roles import PlatformRole
@@ -130,8 +136,12 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
 ECS_AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
 # Paths the official WordPress/Apache image writes to; everything else is read-only.
-WRITABLE_PATHS = {"html": "/var/www/html", "tmp": "/tmp", "apache-run": "/var/run/apache2",
-                  "apache-lock": "/var/lock/apache2"}
+WRITABLE_PATHS = {
+    "html": "/var/www/html",
+    "tmp": "/tmp",
+    "apache-run": "/var/run/apache2",
+    "apache-lock": "/var/lock/apache2",
+}
 MANAGED = "arn:aws:iam::aws:policy"
 
 
@@ -222,9 +232,16 @@ class ComputeProps:
 
 
 def _trust(scope: Construct, id: str, service: str) -> str:
-    return DataAwsIamPolicyDocument(scope, id, statement=[DataAwsIamPolicyDocumentStatement(
-        actions=["sts:AssumeRole"],
-        principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])])]).json
+    return DataAwsIamPolicyDocument(
+        scope,
+        id,
+        statement=[
+            DataAwsIamPolicyDocumentStatement(
+                actions=["sts:AssumeRole"],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])],
+            )
+        ],
+    ).json
 
 
 def _validate(props: ComputeProps) -> None:
@@ -253,29 +270,39 @@ class Compute(Construct):
         _validate(props)
         self._props = props
         self._tags = {"Name": props.name, "PlatformRole": props.role.value}
-        self.key = customer_key(self, "key", description=f"{props.name} container images",
-                                account_id=props.account_id, tags=self._tags)
+        self.key = customer_key(
+            self, "key", description=f"{props.name} container images", account_id=props.account_id, tags=self._tags
+        )
         self.host_group: AutoscalingGroup | None = None
         """The ECS hosts' Auto Scaling group (capacity `ec2` only)."""
         self.repository = self._repository()
-        self.cluster = EcsCluster(self, "cluster", name=props.name, tags=self._tags,
-                                  setting=[EcsClusterSetting(name="containerInsights", value="enabled")])
+        self.cluster = EcsCluster(
+            self,
+            "cluster",
+            name=props.name,
+            tags=self._tags,
+            setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
+        )
         self.service_security_group = self._service_security_group()
         self._load_balancer()
         strategy = self._capacity()
         self.task_definition = self._task_definition()
         self.service = EcsService(
-            self, "service",
+            self,
+            "service",
             name=CONTAINER_NAME,
             cluster=self.cluster.arn,
             task_definition=self.task_definition.arn,
             desired_count=props.min_tasks,
             capacity_provider_strategy=[EcsServiceCapacityProviderStrategy(**s) for s in strategy],
             network_configuration=EcsServiceNetworkConfiguration(
-                subnets=props.app_subnet_ids, security_groups=[self.service_security_group.id],
-                assign_public_ip=False),
-            load_balancer=[EcsServiceLoadBalancer(target_group_arn=self.target_group.arn,
-                                                  container_name=CONTAINER_NAME, container_port=CONTAINER_PORT)],
+                subnets=props.app_subnet_ids, security_groups=[self.service_security_group.id], assign_public_ip=False
+            ),
+            load_balancer=[
+                EcsServiceLoadBalancer(
+                    target_group_arn=self.target_group.arn, container_name=CONTAINER_NAME, container_port=CONTAINER_PORT
+                )
+            ],
             deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
@@ -283,7 +310,9 @@ class Compute(Construct):
             ordered_placement_strategy=[
                 EcsServiceOrderedPlacementStrategy(type="spread", field="attribute:ecs.availability-zone"),
                 EcsServiceOrderedPlacementStrategy(type="binpack", field="memory"),
-            ] if props.capacity == "ec2" else None,
+            ]
+            if props.capacity == "ec2"
+            else None,
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
             wait_for_steady_state=False,
@@ -300,76 +329,138 @@ class Compute(Construct):
     def _repository(self) -> EcrRepository:
         props = self._props
         repository = EcrRepository(
-            self, "repository", name=f"{props.name}/{CONTAINER_NAME}", image_tag_mutability="IMMUTABLE",
+            self,
+            "repository",
+            name=f"{props.name}/{CONTAINER_NAME}",
+            image_tag_mutability="IMMUTABLE",
             image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
-            encryption_configuration=[EcrRepositoryEncryptionConfiguration(encryption_type="KMS",
-                                                                           kms_key=self.key.arn)],
-            tags=self._tags)
-        EcrLifecyclePolicy(self, "repository-lifecycle", repository=repository.name, policy=json.dumps({"rules": [{
-            "rulePriority": 1,
-            "description": f"keep the newest {props.ecr_keep_images} images",
-            "selection": {"tagStatus": "any", "countType": "imageCountMoreThan",
-                          "countNumber": props.ecr_keep_images},
-            "action": {"type": "expire"},
-        }]}))
+            encryption_configuration=[
+                EcrRepositoryEncryptionConfiguration(encryption_type="KMS", kms_key=self.key.arn)
+            ],
+            tags=self._tags,
+        )
+        EcrLifecyclePolicy(
+            self,
+            "repository-lifecycle",
+            repository=repository.name,
+            policy=json.dumps(
+                {
+                    "rules": [
+                        {
+                            "rulePriority": 1,
+                            "description": f"keep the newest {props.ecr_keep_images} images",
+                            "selection": {
+                                "tagStatus": "any",
+                                "countType": "imageCountMoreThan",
+                                "countNumber": props.ecr_keep_images,
+                            },
+                            "action": {"type": "expire"},
+                        }
+                    ]
+                }
+            ),
+        )
         return repository
 
     def _capacity(self) -> list[dict]:
         """Hosts (ec2) or Fargate providers; returns the service's capacity provider strategy."""
         props = self._props
+        strategy: list[dict[str, Any]]
         if props.capacity == "fargate":
             providers, strategy = ["FARGATE", "FARGATE_SPOT"], [{"capacity_provider": "FARGATE", "weight": 1}]
         elif props.capacity == "fargate_spot":
             # The floor on on-demand Fargate; the surge on Spot at a fraction of the price.
             providers = ["FARGATE", "FARGATE_SPOT"]
-            strategy = [{"capacity_provider": "FARGATE", "weight": 0, "base": props.min_tasks},
-                        {"capacity_provider": "FARGATE_SPOT", "weight": 1}]
+            strategy = [
+                {"capacity_provider": "FARGATE", "weight": 0, "base": props.min_tasks},
+                {"capacity_provider": "FARGATE_SPOT", "weight": 1},
+            ]
         else:
             provider = self._hosts()
             providers, strategy = [provider.name], [{"capacity_provider": provider.name, "weight": 1}]
         self._capacity_providers = EcsClusterCapacityProviders(
-            self, "capacity-providers", cluster_name=self.cluster.name, capacity_providers=providers,
-            default_capacity_provider_strategy=[EcsClusterCapacityProvidersDefaultCapacityProviderStrategy(**s)
-                                                for s in strategy])
+            self,
+            "capacity-providers",
+            cluster_name=self.cluster.name,
+            capacity_providers=providers,
+            default_capacity_provider_strategy=[
+                EcsClusterCapacityProvidersDefaultCapacityProviderStrategy(**s) for s in strategy
+            ],
+        )
         return strategy
 
     def _hosts(self) -> EcsCapacityProvider:
         props = self._props
-        role = IamRole(self, "host-role", name=f"{props.name}-ecs-host", tags=self._tags,
-                       assume_role_policy=_trust(self, "host-trust", "ec2.amazonaws.com"))
+        role = IamRole(
+            self,
+            "host-role",
+            name=f"{props.name}-ecs-host",
+            tags=self._tags,
+            assume_role_policy=_trust(self, "host-trust", "ec2.amazonaws.com"),
+        )
         for policy in ("service-role/AmazonEC2ContainerServiceforEC2Role", "AmazonSSMManagedInstanceCore"):
-            IamRolePolicyAttachment(self, f"host-{policy.split('/')[-1]}", role=role.name,
-                                    policy_arn=f"{MANAGED}/{policy}")
-        profile = IamInstanceProfile(self, "host-profile", name=f"{props.name}-ecs-host", role=role.name,
-                                     tags=self._tags)
+            IamRolePolicyAttachment(
+                self, f"host-{policy.split('/')[-1]}", role=role.name, policy_arn=f"{MANAGED}/{policy}"
+            )
+        profile = IamInstanceProfile(
+            self, "host-profile", name=f"{props.name}-ecs-host", role=role.name, tags=self._tags
+        )
         hosts_sg = self._group_with_https_out(
-            "hosts", f"{props.name}-ecs-hosts", "ECS hosts: no inbound; HTTPS out to the ECS, ECR and SSM APIs",
-            "AWS APIs and image pulls")
+            "hosts",
+            f"{props.name}-ecs-hosts",
+            "ECS hosts: no inbound; HTTPS out to the ECS, ECR and SSM APIs",
+            "AWS APIs and image pulls",
+        )
         ami = DataAwsSsmParameter(self, "ecs-ami", name=ECS_AMI_PARAMETER)
         # Tasks must not reach the host's instance credentials (ECS_AWSVPC_BLOCK_IMDS).
-        user_data = "\n".join(["#!/bin/bash", f"echo ECS_CLUSTER={props.name} >> /etc/ecs/ecs.config",
-                               "echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config",
-                               "echo ECS_ENABLE_CONTAINER_METADATA=true >> /etc/ecs/ecs.config", ""])
+        user_data = "\n".join(
+            [
+                "#!/bin/bash",
+                f"echo ECS_CLUSTER={props.name} >> /etc/ecs/ecs.config",
+                "echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config",
+                "echo ECS_ENABLE_CONTAINER_METADATA=true >> /etc/ecs/ecs.config",
+                "",
+            ]
+        )
         template = LaunchTemplate(
-            self, "hosts-template", name=f"{props.name}-ecs-host", image_id=ami.value,
-            instance_type=props.instance_type, user_data=Fn.base64encode(user_data),
+            self,
+            "hosts-template",
+            name=f"{props.name}-ecs-host",
+            image_id=ami.value,
+            instance_type=props.instance_type,
+            user_data=Fn.base64encode(user_data),
             update_default_version=True,
             iam_instance_profile=LaunchTemplateIamInstanceProfile(arn=profile.arn),
-            metadata_options=LaunchTemplateMetadataOptions(http_endpoint="enabled", http_tokens="required",
-                                                           http_put_response_hop_limit=1),
-            network_interfaces=[LaunchTemplateNetworkInterfaces(associate_public_ip_address="false",
-                                                                security_groups=[hosts_sg.id])],
-            block_device_mappings=[LaunchTemplateBlockDeviceMappings(
-                device_name="/dev/xvda", ebs=LaunchTemplateBlockDeviceMappingsEbs(
-                    encrypted="true", volume_size=30, volume_type="gp3", delete_on_termination="true"))],
+            metadata_options=LaunchTemplateMetadataOptions(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
+            ),
+            network_interfaces=[
+                LaunchTemplateNetworkInterfaces(associate_public_ip_address="false", security_groups=[hosts_sg.id])
+            ],
+            block_device_mappings=[
+                LaunchTemplateBlockDeviceMappings(
+                    device_name="/dev/xvda",
+                    ebs=LaunchTemplateBlockDeviceMappingsEbs(
+                        encrypted="true", volume_size=30, volume_type="gp3", delete_on_termination="true"
+                    ),
+                )
+            ],
             monitoring=LaunchTemplateMonitoring(enabled=True),
-            tag_specifications=[LaunchTemplateTagSpecifications(resource_type=t, tags=self._tags)
-                                for t in ("instance", "volume")],
-            tags=self._tags)
+            tag_specifications=[
+                LaunchTemplateTagSpecifications(resource_type=t, tags=self._tags) for t in ("instance", "volume")
+            ],
+            tags=self._tags,
+        )
         group = self.host_group = AutoscalingGroup(
-            self, "hosts", name=f"{props.name}-ecs-hosts", min_size=props.min_hosts, max_size=props.max_hosts,
+            self,
+            "hosts",
+            name=f"{props.name}-ecs-hosts",
+            min_size=props.min_hosts,
+            max_size=props.max_hosts,
             vpc_zone_identifier=props.app_subnet_ids,
-            launch_template=AutoscalingGroupLaunchTemplate(id=template.id, version=Token.as_string(template.latest_version)),
+            launch_template=AutoscalingGroupLaunchTemplate(
+                id=template.id, version=Token.as_string(template.latest_version)
+            ),
             # Managed termination protection: ECS decides which hosts are empty enough to go.
             protect_from_scale_in=True,
             # Hosts are cattle: on delete, terminate them instead of waiting for scale-in that
@@ -377,40 +468,68 @@ class Compute(Construct):
             force_delete=True,
             default_instance_warmup=props.instance_warmup_s,
             health_check_type="EC2",
-            tag=[AutoscalingGroupTag(key="AmazonECSManaged", value="true", propagate_at_launch=True),
-                 *[AutoscalingGroupTag(key=k, value=v, propagate_at_launch=True) for k, v in self._tags.items()]])
+            tag=[
+                AutoscalingGroupTag(key="AmazonECSManaged", value="true", propagate_at_launch=True),
+                *[AutoscalingGroupTag(key=k, value=v, propagate_at_launch=True) for k, v in self._tags.items()],
+            ],
+        )
         return EcsCapacityProvider(
-            self, "hosts-provider", name=f"{props.name}-ec2",
+            self,
+            "hosts-provider",
+            name=f"{props.name}-ec2",
             auto_scaling_group_provider=EcsCapacityProviderAutoScalingGroupProvider(
                 auto_scaling_group_arn=group.arn,
                 managed_termination_protection="ENABLED",
                 managed_draining="ENABLED",
                 managed_scaling=EcsCapacityProviderAutoScalingGroupProviderManagedScaling(
-                    status="ENABLED", target_capacity=props.capacity_target_percent,
+                    status="ENABLED",
+                    target_capacity=props.capacity_target_percent,
                     instance_warmup_period=props.instance_warmup_s,
                     minimum_scaling_step_size=props.min_scaling_step,
-                    maximum_scaling_step_size=props.max_scaling_step)),
-            tags=self._tags)
+                    maximum_scaling_step_size=props.max_scaling_step,
+                ),
+            ),
+            tags=self._tags,
+        )
 
     # --- traffic ---------------------------------------------------------------------------
 
     def _service_security_group(self) -> SecurityGroup:
         props = self._props
         group = self._group_with_https_out(
-            "service", f"{props.name}-service", "WordPress tasks: HTTP from the load balancer; out to data and HTTPS",
-            "AWS APIs, S3 and WordPress.org over HTTPS")
+            "service",
+            f"{props.name}-service",
+            "WordPress tasks: HTTP from the load balancer; out to data and HTTPS",
+            "AWS APIs, S3 and WordPress.org over HTTPS",
+        )
         for name, (client_sg, port) in props.client_of.items():
-            VpcSecurityGroupEgressRule(self, f"service-to-{name}", security_group_id=group.id, ip_protocol="tcp",
-                                       from_port=port, to_port=port, referenced_security_group_id=client_sg,
-                                       description=f"to {name}")
+            VpcSecurityGroupEgressRule(
+                self,
+                f"service-to-{name}",
+                security_group_id=group.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=client_sg,
+                description=f"to {name}",
+            )
         return group
 
     def _group_with_https_out(self, id: str, name: str, description: str, out: str) -> SecurityGroup:
         """A group with no inbound rule and HTTPS out to anywhere (AWS APIs through NAT)."""
-        group = SecurityGroup(self, f"{id}-sg", name=name, vpc_id=self._props.vpc_id, description=description,
-                              tags=self._tags)
-        VpcSecurityGroupEgressRule(self, f"{id}-https-out", security_group_id=group.id, ip_protocol="tcp",
-                                   from_port=443, to_port=443, cidr_ipv4="0.0.0.0/0", description=out)
+        group = SecurityGroup(
+            self, f"{id}-sg", name=name, vpc_id=self._props.vpc_id, description=description, tags=self._tags
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            f"{id}-https-out",
+            security_group_id=group.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="0.0.0.0/0",
+            description=out,
+        )
         return group
 
     def _load_balancer(self) -> None:
@@ -418,99 +537,220 @@ class Compute(Construct):
         cloudfront = DataAwsEc2ManagedPrefixList(self, "cloudfront-origin-facing", name=CLOUDFRONT_PREFIX_LIST)
         groups = {}
         for port, purpose in ((443, "https"), (80, "http")):
-            group = SecurityGroup(self, f"alb-{purpose}-sg", name=f"{props.name}-alb-{purpose}",
-                                  vpc_id=props.vpc_id, tags=self._tags,
-                                  description=f"ALB {purpose.upper()}: from CloudFront origin-facing addresses only")
-            rule = VpcSecurityGroupIngressRule(self, f"alb-{purpose}-from-cloudfront", security_group_id=group.id,
-                                               ip_protocol="tcp", from_port=port, to_port=port,
-                                               prefix_list_id=cloudfront.id, description=f"{purpose} from CloudFront")
+            group = SecurityGroup(
+                self,
+                f"alb-{purpose}-sg",
+                name=f"{props.name}-alb-{purpose}",
+                vpc_id=props.vpc_id,
+                tags=self._tags,
+                description=f"ALB {purpose.upper()}: from CloudFront origin-facing addresses only",
+            )
+            rule = VpcSecurityGroupIngressRule(
+                self,
+                f"alb-{purpose}-from-cloudfront",
+                security_group_id=group.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                prefix_list_id=cloudfront.id,
+                description=f"{purpose} from CloudFront",
+            )
             skip_check(rule, {"CKV_AWS_260": "the source is CloudFront's origin-facing prefix list, not 0.0.0.0/0"})
             groups[purpose] = group
-        VpcSecurityGroupEgressRule(self, "alb-to-service", security_group_id=groups["https"].id, ip_protocol="tcp",
-                                   from_port=CONTAINER_PORT, to_port=CONTAINER_PORT,
-                                   referenced_security_group_id=self.service_security_group.id,
-                                   description="to WordPress tasks")
-        from_alb = allow_tcp_from(self, "alb", security_group_id=self.service_security_group.id,
-                                  client_security_group_id=groups["https"].id, port=CONTAINER_PORT,
-                                  description="HTTP from the load balancer")
+        VpcSecurityGroupEgressRule(
+            self,
+            "alb-to-service",
+            security_group_id=groups["https"].id,
+            ip_protocol="tcp",
+            from_port=CONTAINER_PORT,
+            to_port=CONTAINER_PORT,
+            referenced_security_group_id=self.service_security_group.id,
+            description="to WordPress tasks",
+        )
+        from_alb = allow_tcp_from(
+            self,
+            "alb",
+            security_group_id=self.service_security_group.id,
+            client_security_group_id=groups["https"].id,
+            port=CONTAINER_PORT,
+            description="HTTP from the load balancer",
+        )
         skip_check(from_alb, {"CKV_AWS_260": "the source is the load balancer's security group, not 0.0.0.0/0"})
 
         self.load_balancer = Lb(
-            self, "alb", name=props.name, load_balancer_type="application", internal=False,
-            subnets=props.public_subnet_ids, security_groups=[g.id for g in groups.values()],
-            drop_invalid_header_fields=True, desync_mitigation_mode="strictest",
+            self,
+            "alb",
+            name=props.name,
+            load_balancer_type="application",
+            internal=False,
+            subnets=props.public_subnet_ids,
+            security_groups=[g.id for g in groups.values()],
+            drop_invalid_header_fields=True,
+            desync_mitigation_mode="strictest",
             enable_deletion_protection=props.enable_deletion_protection,
             access_logs=LbAccessLogs(bucket=props.access_log_bucket, prefix=props.access_log_prefix, enabled=True),
-            tags=self._tags)
-        skip_check(self.load_balancer, {
-            "CKV2_AWS_28": "the web ACL sits on CloudFront; the ALB admits only CloudFront's origin-facing "
-                           "addresses carrying the origin secret",
-        })
+            tags=self._tags,
+        )
+        skip_check(
+            self.load_balancer,
+            {
+                "CKV2_AWS_28": "the web ACL sits on CloudFront; the ALB admits only CloudFront's origin-facing "
+                "addresses carrying the origin secret",
+            },
+        )
         if not props.enable_deletion_protection:
-            skip_check(self.load_balancer, {
-                "CKV_AWS_150": "deletion protection is off by this environment's setting (rebuilt freely)"})
+            skip_check(
+                self.load_balancer,
+                {"CKV_AWS_150": "deletion protection is off by this environment's setting (rebuilt freely)"},
+            )
         self.target_group = LbTargetGroup(
-            self, "targets", name=f"{props.name}-wp", port=CONTAINER_PORT, protocol="HTTP", target_type="ip",
-            vpc_id=props.vpc_id, deregistration_delay=str(props.deregistration_delay_s),
+            self,
+            "targets",
+            name=target_group_name(props.name),
+            port=CONTAINER_PORT,
+            protocol="HTTP",
+            target_type="ip",
+            vpc_id=props.vpc_id,
+            deregistration_delay=str(props.deregistration_delay_s),
             health_check=LbTargetGroupHealthCheck(
-                enabled=True, path=props.health_check_path, matcher="200", interval=10, timeout=5,
-                healthy_threshold=2, unhealthy_threshold=2),
-            tags=self._tags)
-        skip_check(self.target_group, {
-            "CKV_AWS_378": "TLS ends at the ALB; tasks answer plain HTTP inside the private app subnets, "
-                           "reachable only from the ALB's security group",
-        })
-        LbListener(self, "http", load_balancer_arn=self.load_balancer.arn, port=80, protocol="HTTP",
-                   default_action=[LbListenerDefaultAction(type="redirect", redirect=LbListenerDefaultActionRedirect(
-                       protocol="HTTPS", port="443", status_code="HTTP_301"))], tags=self._tags)
+                enabled=True,
+                path=props.health_check_path,
+                matcher="200",
+                interval=10,
+                timeout=5,
+                healthy_threshold=2,
+                unhealthy_threshold=2,
+            ),
+            tags=self._tags,
+        )
+        skip_check(
+            self.target_group,
+            {
+                "CKV_AWS_378": "TLS ends at the ALB; tasks answer plain HTTP inside the private app subnets, "
+                "reachable only from the ALB's security group",
+            },
+        )
+        LbListener(
+            self,
+            "http",
+            load_balancer_arn=self.load_balancer.arn,
+            port=80,
+            protocol="HTTP",
+            default_action=[
+                LbListenerDefaultAction(
+                    type="redirect",
+                    redirect=LbListenerDefaultActionRedirect(protocol="HTTPS", port="443", status_code="HTTP_301"),
+                )
+            ],
+            tags=self._tags,
+        )
         self.https_listener = LbListener(
-            self, "https", load_balancer_arn=self.load_balancer.arn, port=443, protocol="HTTPS",
-            ssl_policy=TLS_POLICY, certificate_arn=props.certificate_arn,
-            default_action=[LbListenerDefaultAction(type="fixed-response", fixed_response=(
-                LbListenerDefaultActionFixedResponse(content_type="text/plain", message_body="Forbidden",
-                                                     status_code="403")))],
-            tags=self._tags)
+            self,
+            "https",
+            load_balancer_arn=self.load_balancer.arn,
+            port=443,
+            protocol="HTTPS",
+            ssl_policy=TLS_POLICY,
+            certificate_arn=props.certificate_arn,
+            default_action=[
+                LbListenerDefaultAction(
+                    type="fixed-response",
+                    fixed_response=(
+                        LbListenerDefaultActionFixedResponse(
+                            content_type="text/plain", message_body="Forbidden", status_code="403"
+                        )
+                    ),
+                )
+            ],
+            tags=self._tags,
+        )
         self.forward_rule = LbListenerRule(
-            self, "from-cloudfront", listener_arn=self.https_listener.arn, priority=1,
-            condition=[LbListenerRuleCondition(http_header=LbListenerRuleConditionHttpHeader(
-                http_header_name=ORIGIN_HEADER, values=[props.origin_secret]))],
+            self,
+            "from-cloudfront",
+            listener_arn=self.https_listener.arn,
+            priority=1,
+            condition=[
+                LbListenerRuleCondition(
+                    http_header=LbListenerRuleConditionHttpHeader(
+                        http_header_name=ORIGIN_HEADER, values=[props.origin_secret]
+                    )
+                )
+            ],
             action=[LbListenerRuleAction(type="forward", target_group_arn=self.target_group.arn)],
-            tags=self._tags)
+            tags=self._tags,
+        )
 
     # --- the task ----------------------------------------------------------------------------
 
     def _task_definition(self) -> EcsTaskDefinition:
         props = self._props
         logs, _ = encrypted_log_group(
-            self, key_id="logs-key", group_id="logs", name=f"/ecs/{props.name}/{CONTAINER_NAME}",
-            region=props.region, account_id=props.account_id, retention_days=props.log_retention_days,
-            description=f"{props.name} container logs", tags=self._tags)
-        execution = IamRole(self, "execution-role", name=f"{props.name}-task-execution", tags=self._tags,
-                            assume_role_policy=_trust(self, "execution-trust", "ecs-tasks.amazonaws.com"))
-        IamRolePolicyAttachment(self, "execution-managed", role=execution.name,
-                                policy_arn=f"{MANAGED}/service-role/AmazonECSTaskExecutionRolePolicy")
+            self,
+            key_id="logs-key",
+            group_id="logs",
+            name=f"/ecs/{props.name}/{CONTAINER_NAME}",
+            region=props.region,
+            account_id=props.account_id,
+            retention_days=props.log_retention_days,
+            description=f"{props.name} container logs",
+            tags=self._tags,
+        )
+        execution = IamRole(
+            self,
+            "execution-role",
+            name=task_execution_role_name(props.name),
+            tags=self._tags,
+            assume_role_policy=_trust(self, "execution-trust", "ecs-tasks.amazonaws.com"),
+        )
+        IamRolePolicyAttachment(
+            self,
+            "execution-managed",
+            role=execution.name,
+            policy_arn=f"{MANAGED}/service-role/AmazonECSTaskExecutionRolePolicy",
+        )
         statements = [DataAwsIamPolicyDocumentStatement(actions=["kms:Decrypt"], resources=[self.key.arn])]
         if props.secrets:
             statements += [
-                DataAwsIamPolicyDocumentStatement(actions=["ssm:GetParameters"],
-                                                  resources=sorted(set(props.secrets.values()))),
+                DataAwsIamPolicyDocumentStatement(
+                    actions=["ssm:GetParameters"], resources=sorted(set(props.secrets.values()))
+                ),
                 DataAwsIamPolicyDocumentStatement(actions=["kms:Decrypt"], resources=[props.secrets_key_arn]),
             ]
-        IamRolePolicy(self, "execution-secrets", name="read-secrets-and-image", role=execution.id,
-                      policy=DataAwsIamPolicyDocument(self, "execution-access", statement=statements).json)
+        IamRolePolicy(
+            self,
+            "execution-secrets",
+            name="read-secrets-and-image",
+            role=execution.id,
+            policy=DataAwsIamPolicyDocument(self, "execution-access", statement=statements).json,
+        )
 
-        task = IamRole(self, "task-role", name=f"{props.name}-task", tags=self._tags,
-                       assume_role_policy=_trust(self, "task-trust", "ecs-tasks.amazonaws.com"))
-        IamRolePolicy(self, "task-media", name="media-bucket", role=task.id,
-                      policy=DataAwsIamPolicyDocument(self, "task-access", statement=[
-                          DataAwsIamPolicyDocumentStatement(actions=["s3:ListBucket"],
-                                                            resources=[props.media_bucket_arn]),
-                          DataAwsIamPolicyDocumentStatement(
-                              actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                              resources=[f"{props.media_bucket_arn}/*"]),
-                          DataAwsIamPolicyDocumentStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                                                            resources=[props.media_key_arn]),
-                      ]).json)
+        task = IamRole(
+            self,
+            "task-role",
+            name=f"{props.name}-task",
+            tags=self._tags,
+            assume_role_policy=_trust(self, "task-trust", "ecs-tasks.amazonaws.com"),
+        )
+        IamRolePolicy(
+            self,
+            "task-media",
+            name="media-bucket",
+            role=task.id,
+            policy=DataAwsIamPolicyDocument(
+                self,
+                "task-access",
+                statement=[
+                    DataAwsIamPolicyDocumentStatement(actions=["s3:ListBucket"], resources=[props.media_bucket_arn]),
+                    DataAwsIamPolicyDocumentStatement(
+                        actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                        resources=[f"{props.media_bucket_arn}/*"],
+                    ),
+                    DataAwsIamPolicyDocumentStatement(
+                        actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[props.media_key_arn]
+                    ),
+                ],
+            ).json,
+        )
 
         container = {
             "name": CONTAINER_NAME,
@@ -521,68 +761,117 @@ class Compute(Construct):
             "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(props.secrets.items())],
             "readonlyRootFilesystem": True,
             "privileged": False,
-            "mountPoints": [{"sourceVolume": v, "containerPath": p, "readOnly": False}
-                            for v, p in WRITABLE_PATHS.items()],
+            "mountPoints": [
+                {"sourceVolume": v, "containerPath": p, "readOnly": False} for v, p in WRITABLE_PATHS.items()
+            ],
             "linuxParameters": {"initProcessEnabled": True},
-            "logConfiguration": {"logDriver": "awslogs", "options": {
-                "awslogs-group": logs.name, "awslogs-region": props.region, "awslogs-stream-prefix": CONTAINER_NAME}},
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": logs.name,
+                    "awslogs-region": props.region,
+                    "awslogs-stream-prefix": CONTAINER_NAME,
+                },
+            },
         }
         return EcsTaskDefinition(
-            self, "task", family=props.name, network_mode="awsvpc",
+            self,
+            "task",
+            family=props.name,
+            network_mode="awsvpc",
             requires_compatibilities=["EC2" if props.capacity == "ec2" else "FARGATE"],
-            cpu=str(props.task_cpu_units), memory=str(props.task_memory_mib),
-            execution_role_arn=execution.arn, task_role_arn=task.arn,
+            cpu=str(props.task_cpu_units),
+            memory=str(props.task_memory_mib),
+            execution_role_arn=execution.arn,
+            task_role_arn=task.arn,
             container_definitions=json.dumps([container]),
             volume=[EcsTaskDefinitionVolume(name=v) for v in WRITABLE_PATHS],
-            tags=self._tags)
+            tags=self._tags,
+        )
 
     # --- scaling -----------------------------------------------------------------------------
 
     def _scaling(self) -> None:
         props = self._props
         target = AppautoscalingTarget(
-            self, "scaling-target", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",
+            self,
+            "scaling-target",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
             resource_id=f"service/{self.cluster.name}/{self.service.name}",
-            min_capacity=props.min_tasks, max_capacity=props.max_tasks, tags=self._tags)
+            min_capacity=props.min_tasks,
+            max_capacity=props.max_tasks,
+            tags=self._tags,
+        )
         label = f"{self.load_balancer.arn_suffix}/{self.target_group.arn_suffix}"
         for name, metric, value, resource_label in (
             ("requests", "ALBRequestCountPerTarget", props.requests_per_target, label),
             ("cpu", "ECSServiceAverageCPUUtilization", props.cpu_target_percent, None),
         ):
             AppautoscalingPolicy(
-                self, f"track-{name}", name=f"{props.name}-track-{name}", policy_type="TargetTrackingScaling",
-                service_namespace=target.service_namespace, resource_id=target.resource_id,
+                self,
+                f"track-{name}",
+                name=f"{props.name}-track-{name}",
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                resource_id=target.resource_id,
                 scalable_dimension=target.scalable_dimension,
                 target_tracking_scaling_policy_configuration=(
                     AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
-                        target_value=value, scale_out_cooldown=props.scale_out_cooldown_s,
+                        target_value=value,
+                        scale_out_cooldown=props.scale_out_cooldown_s,
                         scale_in_cooldown=props.scale_in_cooldown_s,
                         predefined_metric_specification=(
                             AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
-                                predefined_metric_type=metric, resource_label=resource_label)))))
+                                predefined_metric_type=metric, resource_label=resource_label
+                            )
+                        ),
+                    )
+                ),
+            )
         surge = AppautoscalingPolicy(
-            self, "surge", name=f"{props.name}-surge", policy_type="StepScaling",
-            service_namespace=target.service_namespace, resource_id=target.resource_id,
+            self,
+            "surge",
+            name=f"{props.name}-surge",
+            policy_type="StepScaling",
+            service_namespace=target.service_namespace,
+            resource_id=target.resource_id,
             scalable_dimension=target.scalable_dimension,
             step_scaling_policy_configuration=AppautoscalingPolicyStepScalingPolicyConfiguration(
-                adjustment_type="PercentChangeInCapacity", cooldown=props.scale_out_cooldown_s,
-                metric_aggregation_type="Maximum", min_adjustment_magnitude=2,
+                adjustment_type="PercentChangeInCapacity",
+                cooldown=props.scale_out_cooldown_s,
+                metric_aggregation_type="Maximum",
+                min_adjustment_magnitude=2,
                 step_adjustment=[
                     # Past the threshold: +50 %; past twice the threshold: double at once.
                     AppautoscalingPolicyStepScalingPolicyConfigurationStepAdjustment(
-                        metric_interval_lower_bound="0", metric_interval_upper_bound=str(
-                            props.surge_requests_per_minute), scaling_adjustment=50),
+                        metric_interval_lower_bound="0",
+                        metric_interval_upper_bound=str(props.surge_requests_per_minute),
+                        scaling_adjustment=50,
+                    ),
                     AppautoscalingPolicyStepScalingPolicyConfigurationStepAdjustment(
-                        metric_interval_lower_bound=str(props.surge_requests_per_minute), scaling_adjustment=100),
-                ]))
+                        metric_interval_lower_bound=str(props.surge_requests_per_minute), scaling_adjustment=100
+                    ),
+                ],
+            ),
+        )
         self.surge_alarm = CloudwatchMetricAlarm(
-            self, "surge-alarm", alarm_name=f"{props.name}-surge",
+            self,
+            "surge-alarm",
+            alarm_name=f"{props.name}-surge",
             alarm_description="Breaking-news surge: one minute of ALB requests past the surge threshold",
-            namespace="AWS/ApplicationELB", metric_name="RequestCount", statistic="Sum", period=60,
-            evaluation_periods=1, threshold=props.surge_requests_per_minute,
-            comparison_operator="GreaterThanThreshold", treat_missing_data="notBreaching",
+            namespace="AWS/ApplicationELB",
+            metric_name="RequestCount",
+            statistic="Sum",
+            period=60,
+            evaluation_periods=1,
+            threshold=props.surge_requests_per_minute,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
             dimensions={"LoadBalancer": self.load_balancer.arn_suffix},
-            alarm_actions=[surge.arn], tags=self._tags)
+            alarm_actions=[surge.arn],
+            tags=self._tags,
+        )
 
     def _outputs(self) -> None:
         outputs = {

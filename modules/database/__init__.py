@@ -37,11 +37,11 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster, RdsClusterServerlessv2ScalingConfiguration
 from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
-from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
 from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
     RdsClusterParameterGroup,
     RdsClusterParameterGroupParameter,
 )
+from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
@@ -120,46 +120,75 @@ class Database(Construct):
         if props.capacity not in CAPACITY_MODES:
             raise ValueError(f"DatabaseProps.capacity: expected one of {CAPACITY_MODES}, got {props.capacity!r}")
         if props.global_cluster not in GLOBAL_CLUSTER_ROLES:
-            raise ValueError(f"DatabaseProps.global_cluster: expected one of {GLOBAL_CLUSTER_ROLES}, got "
-                             f"{props.global_cluster!r}")
+            raise ValueError(
+                f"DatabaseProps.global_cluster: expected one of {GLOBAL_CLUSTER_ROLES}, got {props.global_cluster!r}"
+            )
         if (props.global_cluster == "secondary") != bool(props.global_cluster_identifier):
-            raise ValueError("DatabaseProps.global_cluster_identifier: needed exactly when global_cluster is "
-                             f"'secondary', got {props.global_cluster_identifier!r}")
+            raise ValueError(
+                "DatabaseProps.global_cluster_identifier: needed exactly when global_cluster is "
+                f"'secondary', got {props.global_cluster_identifier!r}"
+            )
         if props.reader_count < 0 or props.backup_retention_days < 1:
-            raise ValueError(f"DatabaseProps: reader_count >= 0 and backup_retention_days >= 1, got "
-                             f"{props.reader_count!r} and {props.backup_retention_days!r}")
+            raise ValueError(
+                f"DatabaseProps: reader_count >= 0 and backup_retention_days >= 1, got "
+                f"{props.reader_count!r} and {props.backup_retention_days!r}"
+            )
         tags = {"Name": props.name, "PlatformRole": props.role.value}
         # Known before apply, and the same on a secondary (which inherits them from the global database).
         self.database_name, self.master_username = props.database_name, props.master_username
-        self.key = customer_key(self, "key", description=f"{props.name} database storage and insights",
-                                account_id=props.account_id, tags=tags)
+        self.key = customer_key(
+            self,
+            "key",
+            description=f"{props.name} database storage and insights",
+            account_id=props.account_id,
+            tags=tags,
+        )
         subnets = DbSubnetGroup(self, "subnets", name=f"{props.name}-data", subnet_ids=props.subnet_ids, tags=tags)
         self.security_group = SecurityGroup(
-            self, "sg", name=f"{props.name}-database", vpc_id=props.vpc_id,
-            description="Aurora MySQL: 3306 from the WordPress service only", tags=tags)
+            self,
+            "sg",
+            name=f"{props.name}-database",
+            vpc_id=props.vpc_id,
+            description="Aurora MySQL: 3306 from the WordPress service only",
+            tags=tags,
+        )
         for i, client in enumerate(props.client_security_group_ids):
             self.allow_from(f"client-{i}", client)
         parameters = RdsClusterParameterGroup(
-            self, "parameters", name=f"{props.name}-aurora-mysql8", family="aurora-mysql8.0",
+            self,
+            "parameters",
+            name=f"{props.name}-aurora-mysql8",
+            family="aurora-mysql8.0",
             description="utf8mb4, TLS only, audit and slow-query logs",
-            parameter=[RdsClusterParameterGroupParameter(name=k, value=v, apply_method="pending-reboot")
-                       for k, v in CLUSTER_PARAMETERS.items()],
-            tags=tags)
+            parameter=[
+                RdsClusterParameterGroupParameter(name=k, value=v, apply_method="pending-reboot")
+                for k, v in CLUSTER_PARAMETERS.items()
+            ],
+            tags=tags,
+        )
 
         serverless = props.capacity == "serverless_v2"
         self.global_cluster = None
         if props.global_cluster == "primary":
             self.global_cluster = RdsGlobalCluster(
-                self, "global", global_cluster_identifier=f"{props.name}-global", engine="aurora-mysql",
-                engine_version=props.engine_version, storage_encrypted=True,
-                deletion_protection=props.enable_deletion_protection)
+                self,
+                "global",
+                global_cluster_identifier=f"{props.name}-global",
+                engine="aurora-mysql",
+                engine_version=props.engine_version,
+                storage_encrypted=True,
+                deletion_protection=props.enable_deletion_protection,
+            )
         self.cluster = RdsCluster(
-            self, "cluster",
+            self,
+            "cluster",
             cluster_identifier=props.name,
             engine="aurora-mysql",
             engine_version=props.engine_version,
-            global_cluster_identifier=self.global_cluster.id if self.global_cluster else props.global_cluster_identifier,
-            **self._credentials(id, props),  # type: ignore[arg-type]
+            global_cluster_identifier=self.global_cluster.id
+            if self.global_cluster
+            else props.global_cluster_identifier,
+            **self._credentials(id, props),
             db_subnet_group_name=subnets.name,
             vpc_security_group_ids=[self.security_group.id],
             db_cluster_parameter_group_name=parameters.name,
@@ -175,17 +204,28 @@ class Database(Construct):
             enabled_cloudwatch_logs_exports=LOG_EXPORTS,
             iam_database_authentication_enabled=True,
             serverlessv2_scaling_configuration=RdsClusterServerlessv2ScalingConfiguration(
-                min_capacity=props.serverless_min_acu, max_capacity=props.serverless_max_acu) if serverless else None,
+                min_capacity=props.serverless_min_acu, max_capacity=props.serverless_max_acu
+            )
+            if serverless
+            else None,
             tags=tags,
         )
-        skip_check(self.cluster, {
-            "CKV2_AWS_8": "AWS Backup plans and DR-region copies arrive with the backups step (accounts issue)",
-            "CKV_AWS_326": "backtrack cannot be used with Aurora Global Database (the DR design); "
-                           "point-in-time restore covers the same mistakes",
-        })
+        skip_check(
+            self.cluster,
+            {
+                "CKV2_AWS_8": "AWS Backup plans and DR-region copies arrive with the backups step (accounts issue)",
+                "CKV_AWS_326": "backtrack cannot be used with Aurora Global Database (the DR design); "
+                "point-in-time restore covers the same mistakes",
+            },
+        )
         if not props.enable_deletion_protection:
-            skip_check(self.cluster, {"CKV_AWS_139": "deletion protection is off by this environment's setting "
-                                                     "(disposable data, switched off at night)"})
+            skip_check(
+                self.cluster,
+                {
+                    "CKV_AWS_139": "deletion protection is off by this environment's setting "
+                    "(disposable data, switched off at night)"
+                },
+            )
 
         self._monitoring_and_instances(props, tags, serverless)
 
@@ -195,10 +235,13 @@ class Database(Construct):
             return {}
         password = f"{id}_master_password".replace("-", "_")
         # cdktf 0.20 has no ephemeral-resource class; the block is written as-is.
-        TerraformStack.of(self).add_override(f"ephemeral.aws_ssm_parameter.{password}", {
-            "arn": props.master_password_parameter_arn,
-            "with_decryption": True,
-        })
+        TerraformStack.of(self).add_override(
+            f"ephemeral.aws_ssm_parameter.{password}",
+            {
+                "arn": props.master_password_parameter_arn,
+                "with_decryption": True,
+            },
+        )
         return {
             "database_name": props.database_name,
             "master_username": props.master_username,
@@ -207,17 +250,29 @@ class Database(Construct):
         }
 
     def _monitoring_and_instances(self, props: DatabaseProps, tags: dict, serverless: bool) -> None:
-        trust = DataAwsIamPolicyDocument(self, "monitoring-trust", statement=[DataAwsIamPolicyDocumentStatement(
-            actions=["sts:AssumeRole"],
-            principals=[DataAwsIamPolicyDocumentStatementPrincipals(
-                type="Service", identifiers=["monitoring.rds.amazonaws.com"])])])
-        monitoring = IamRole(self, "monitoring-role", name=f"{props.name}-rds-monitoring",
-                             assume_role_policy=trust.json, tags=tags)
+        trust = DataAwsIamPolicyDocument(
+            self,
+            "monitoring-trust",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    actions=["sts:AssumeRole"],
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="Service", identifiers=["monitoring.rds.amazonaws.com"]
+                        )
+                    ],
+                )
+            ],
+        )
+        monitoring = IamRole(
+            self, "monitoring-role", name=f"{props.name}-rds-monitoring", assume_role_policy=trust.json, tags=tags
+        )
         IamRolePolicyAttachment(self, "monitoring-policy", role=monitoring.name, policy_arn=MONITORING_POLICY)
 
         self.instances = [
             RdsClusterInstance(
-                self, f"instance-{i}",
+                self,
+                f"instance-{i}",
                 identifier=f"{props.name}-{i}",
                 cluster_identifier=self.cluster.id,
                 engine=self.cluster.engine,
@@ -250,5 +305,11 @@ class Database(Construct):
 
     def allow_from(self, id: str, security_group_id: str) -> None:
         """Admit MySQL connections from one more client security group."""
-        allow_tcp_from(self, id, security_group_id=self.security_group.id, client_security_group_id=security_group_id,
-                       port=MYSQL_PORT, description=f"MySQL from {id}")
+        allow_tcp_from(
+            self,
+            id,
+            security_group_id=self.security_group.id,
+            client_security_group_id=security_group_id,
+            port=MYSQL_PORT,
+            description=f"MySQL from {id}",
+        )

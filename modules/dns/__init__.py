@@ -47,54 +47,86 @@ class Dns(Construct):
     def __init__(self, scope: Construct, id: str, *, props: DnsProps) -> None:
         super().__init__(scope, id)
         if props.zone_name.endswith(".") or "." not in props.zone_name:
-            raise ValueError(f"DnsProps.zone_name: expected a domain such as staging.example.com, got "
-                             f"{props.zone_name!r}")
+            raise ValueError(
+                f"DnsProps.zone_name: expected a domain such as staging.example.com, got {props.zone_name!r}"
+            )
         self._props = props
         self._tags = {"Name": props.zone_name, "PlatformRole": props.role.value}
+        self.zone: Route53Zone | DataAwsRoute53Zone
         if props.existing:
             self.zone = DataAwsRoute53Zone(self, "zone", name=props.zone_name, private_zone=False)
             return
-        self.zone = Route53Zone(self, "zone", name=props.zone_name, comment="surgepress environment zone",
-                                tags=self._tags)
-        skip_check(self.zone, {
-            "CKV2_AWS_38": "DNSSEC signing needs a KMS key in us-east-1 and a DS record chain up to the "
-                           "registrar's apex; not enabled yet (the apex is not registered)",
-            "CKV2_AWS_39": "public zones only answer public DNS; query logs need a us-east-1 log group and "
-                           "resource policy, not set up yet",
-        })
+        self.zone = Route53Zone(
+            self, "zone", name=props.zone_name, comment="surgepress environment zone", tags=self._tags
+        )
+        skip_check(
+            self.zone,
+            {
+                "CKV2_AWS_38": "DNSSEC signing needs a KMS key in us-east-1 and a DS record chain up to the "
+                "registrar's apex; not enabled yet (the apex is not registered)",
+                "CKV2_AWS_39": "public zones only answer public DNS; query logs need a us-east-1 log group and "
+                "resource policy, not set up yet",
+            },
+        )
         export(self, {"zone_id": self.zone.zone_id, "zone_name_servers": self.zone.name_servers})
 
     def delegate_from(self, parent_zone_name: str, *, provider: TerraformProvider) -> Route53Record:
         """The NS record of this zone in its parent zone, written through the parent account's
         provider (its zone is looked up by name, so no other workspace's state is read)."""
         parent = DataAwsRoute53Zone(self, "parent-zone", name=parent_zone_name, private_zone=False, provider=provider)
-        return Route53Record(self, "delegation", zone_id=parent.zone_id, name=self._props.zone_name, type="NS",
-                             ttl=DELEGATION_TTL_S, records=self.zone.name_servers, provider=provider)
+        return Route53Record(
+            self,
+            "delegation",
+            zone_id=parent.zone_id,
+            name=self._props.zone_name,
+            type="NS",
+            ttl=DELEGATION_TTL_S,
+            records=self.zone.name_servers,
+            provider=provider,
+        )
 
     def fqdn(self, host: str) -> str:
         return f"{host}.{self._props.zone_name}"
 
     def certificate(self, id: str, host: str, *, provider: TerraformProvider | None = None) -> str:
         """A DNS-validated certificate for `host` in this zone; returns its ARN once issued."""
-        cert = AcmCertificate(self, f"{id}-certificate", domain_name=self.fqdn(host), validation_method="DNS",
-                              key_algorithm="RSA_2048",
-                              options=AcmCertificateOptions(certificate_transparency_logging_preference="ENABLED"),
-                              lifecycle={"create_before_destroy": True}, provider=provider,
-                              tags={**self._tags, "Name": self.fqdn(host)})
+        cert = AcmCertificate(
+            self,
+            f"{id}-certificate",
+            domain_name=self.fqdn(host),
+            validation_method="DNS",
+            key_algorithm="RSA_2048",
+            options=AcmCertificateOptions(certificate_transparency_logging_preference="ENABLED"),
+            lifecycle={"create_before_destroy": True},
+            provider=provider,
+            tags={**self._tags, "Name": self.fqdn(host)},
+        )
         option = cert.domain_validation_options.get(0)
         if self._props.existing:  # published by the zone's owner for its own certificate of this name
             fqdn = option.resource_record_name
         else:
-            fqdn = Route53Record(self, f"{id}-validation", zone_id=self.zone.zone_id,
-                                 name=option.resource_record_name, type=option.resource_record_type,
-                                 records=[option.resource_record_value], ttl=VALIDATION_RECORD_TTL_S,
-                                 allow_overwrite=True).fqdn
-        validation = AcmCertificateValidation(self, f"{id}-issued", certificate_arn=cert.arn,
-                                              validation_record_fqdns=[fqdn], provider=provider)
+            fqdn = Route53Record(
+                self,
+                f"{id}-validation",
+                zone_id=self.zone.zone_id,
+                name=option.resource_record_name,
+                type=option.resource_record_type,
+                records=[option.resource_record_value],
+                ttl=VALIDATION_RECORD_TTL_S,
+                allow_overwrite=True,
+            ).fqdn
+        validation = AcmCertificateValidation(
+            self, f"{id}-issued", certificate_arn=cert.arn, validation_record_fqdns=[fqdn], provider=provider
+        )
         return validation.certificate_arn
 
     def alias(self, id: str, host: str, *, target_dns_name: str, target_zone_id: str) -> Route53Record:
         """`host` in this zone, as an alias (A record) of a load balancer or distribution."""
-        return Route53Record(self, id, zone_id=self.zone.zone_id, name=self.fqdn(host), type="A",
-                             alias=Route53RecordAlias(name=target_dns_name, zone_id=target_zone_id,
-                                                      evaluate_target_health=True))
+        return Route53Record(
+            self,
+            id,
+            zone_id=self.zone.zone_id,
+            name=self.fqdn(host),
+            type="A",
+            alias=Route53RecordAlias(name=target_dns_name, zone_id=target_zone_id, evaluate_target_health=True),
+        )

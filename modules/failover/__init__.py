@@ -76,29 +76,51 @@ class FailoverOrigin(Construct):
     def __init__(self, scope: Construct, id: str, *, props: FailoverOriginProps) -> None:
         super().__init__(scope, id)
         if not 1 <= props.unhealthy_minutes <= 10:
-            raise ValueError("FailoverOriginProps.unhealthy_minutes: expected 1 to 10, got "
-                             f"{props.unhealthy_minutes!r}")
+            raise ValueError(
+                f"FailoverOriginProps.unhealthy_minutes: expected 1 to 10, got {props.unhealthy_minutes!r}"
+            )
         tags = {"Name": f"{props.name}-origin", "PlatformRole": props.role.value}
         self.alarm = CloudwatchMetricAlarm(
-            self, "no-healthy-targets", alarm_name=f"{props.name}-origin-no-healthy-targets",
+            self,
+            "no-healthy-targets",
+            alarm_name=f"{props.name}-origin-no-healthy-targets",
             alarm_description="No healthy WordPress target behind the load balancer: Route 53 fails the origin over",
-            namespace="AWS/ApplicationELB", metric_name="HealthyHostCount", statistic="Minimum",
+            namespace="AWS/ApplicationELB",
+            metric_name="HealthyHostCount",
+            statistic="Minimum",
             dimensions={"LoadBalancer": props.load_balancer_arn_suffix, "TargetGroup": props.target_group_arn_suffix},
-            period=ALARM_PERIOD_S, evaluation_periods=props.unhealthy_minutes, comparison_operator="LessThanThreshold",
-            threshold=1, treat_missing_data="breaching", tags=tags,
+            period=ALARM_PERIOD_S,
+            evaluation_periods=props.unhealthy_minutes,
+            comparison_operator="LessThanThreshold",
+            threshold=1,
+            treat_missing_data="breaching",
+            tags=tags,
             alarm_actions=[props.alarm_topic_arn] if props.alarm_topic_arn else None,
-            ok_actions=[props.alarm_topic_arn] if props.alarm_topic_arn else None)
+            ok_actions=[props.alarm_topic_arn] if props.alarm_topic_arn else None,
+        )
         self.health_check = Route53HealthCheck(
-            self, "health-check", type="CLOUDWATCH_METRIC", cloudwatch_alarm_name=self.alarm.alarm_name,
-            cloudwatch_alarm_region=props.region, insufficient_data_health_status="LastKnownStatus",
-            tags={**tags, "Name": f"{props.name}-origin"})
+            self,
+            "health-check",
+            type="CLOUDWATCH_METRIC",
+            cloudwatch_alarm_name=self.alarm.alarm_name,
+            cloudwatch_alarm_region=props.region,
+            insufficient_data_health_status="LastKnownStatus",
+            tags={**tags, "Name": f"{props.name}-origin"},
+        )
         failover = "PRIMARY" if props.active else "SECONDARY"
         self.record = Route53Record(
-            self, "record", zone_id=props.zone_id, name=props.record_name, type="A", set_identifier=props.region,
+            self,
+            "record",
+            zone_id=props.zone_id,
+            name=props.record_name,
+            type="A",
+            set_identifier=props.region,
             failover_routing_policy=Route53RecordFailoverRoutingPolicy(type=failover),
             health_check_id=self.health_check.id,
-            alias=Route53RecordAlias(name=props.load_balancer_dns_name, zone_id=props.load_balancer_zone_id,
-                                     evaluate_target_health=True))
+            alias=Route53RecordAlias(
+                name=props.load_balancer_dns_name, zone_id=props.load_balancer_zone_id, evaluate_target_health=True
+            ),
+        )
         # Not the role: a drill moves it live, and an output would hold the old one until the next apply.
         export(self, {"origin_health_check_id": self.health_check.id, "origin_set_identifier": props.region})
 
@@ -129,9 +151,15 @@ class AppEndpoints(Construct):
         }
         self.parameters: dict[str, SsmParameter] = {}
         for setting in APP_SETTINGS:
-            parameter = SsmParameter(self, setting, name=f"{props.parameter_prefix}/app/{setting}", type="String",
-                                     value=values[setting], description=f"where WordPress finds its {setting}",
-                                     tags=tags)
+            parameter = SsmParameter(
+                self,
+                setting,
+                name=f"{props.parameter_prefix}/app/{setting}",
+                type="String",
+                value=values[setting],
+                description=f"where WordPress finds its {setting}",
+                tags=tags,
+            )
             skip_check(parameter, {"CKV2_AWS_34": "a host name, not a secret: every task and operator may read it"})
             self.parameters[setting] = parameter
         export(self, {"app_setting_parameters": {k: p.name for k, p in self.parameters.items()}})

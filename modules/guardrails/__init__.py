@@ -39,6 +39,7 @@ from cdktf_cdktf_provider_aws.securityhub_account import SecurityhubAccount
 from cdktf_cdktf_provider_aws.securityhub_standards_subscription import SecurityhubStandardsSubscription
 from constructs import Construct
 
+from modules.names import config_role_name
 from modules.notifications import encrypted_topic
 from modules.outputs import export
 from modules.policy import skip_check
@@ -70,50 +71,100 @@ class Guardrails(Construct):
     def __init__(self, scope: Construct, id: str, *, props: GuardrailsProps) -> None:
         super().__init__(scope, id)
         tags = {"Name": f"{props.name}-guardrails", "PlatformRole": props.role.value}
-        self.detector = GuarddutyDetector(self, "guardduty", enable=True, tags=tags,
-                                          finding_publishing_frequency=props.finding_publishing_frequency)
-        skip_check(self.detector, {
-            "CKV2_AWS_3": "every account and region the platform uses gets its own detector here; organisation "
-                          "auto-enable needs AWS Organizations' management account, which account vending owns",
-        })
-        self.findings_topic = encrypted_topic(self, "findings", name=f"{props.name}-security-findings",
-                                              account_id=props.account_id, publishers=("events.amazonaws.com",),
-                                              description=f"{props.name} security findings", tags=tags)
-        rule = CloudwatchEventRule(self, "findings-rule", name=f"{props.name}-security-findings", tags=tags,
-                                   description="GuardDuty and Security Hub findings to SNS",
-                                   event_pattern=json.dumps({
-                                       "source": ["aws.guardduty", "aws.securityhub"],
-                                       "detail-type": ["GuardDuty Finding", "Security Hub Findings - Imported"]}))
+        self.detector = GuarddutyDetector(
+            self, "guardduty", enable=True, tags=tags, finding_publishing_frequency=props.finding_publishing_frequency
+        )
+        skip_check(
+            self.detector,
+            {
+                "CKV2_AWS_3": "every account and region the platform uses gets its own detector here; organisation "
+                "auto-enable needs AWS Organizations' management account, which account vending owns",
+            },
+        )
+        self.findings_topic = encrypted_topic(
+            self,
+            "findings",
+            name=f"{props.name}-security-findings",
+            account_id=props.account_id,
+            publishers=("events.amazonaws.com",),
+            description=f"{props.name} security findings",
+            tags=tags,
+        )
+        rule = CloudwatchEventRule(
+            self,
+            "findings-rule",
+            name=f"{props.name}-security-findings",
+            tags=tags,
+            description="GuardDuty and Security Hub findings to SNS",
+            event_pattern=json.dumps(
+                {
+                    "source": ["aws.guardduty", "aws.securityhub"],
+                    "detail-type": ["GuardDuty Finding", "Security Hub Findings - Imported"],
+                }
+            ),
+        )
         CloudwatchEventTarget(self, "findings-target", rule=rule.name, target_id="sns", arn=self.findings_topic.arn)
 
-        role = IamRole(self, "config-role", name=f"{props.name}-config-{props.region}", tags=tags,
-                       assume_role_policy=service_trust("config.amazonaws.com", source_account=props.account_id))
+        role = IamRole(
+            self,
+            "config-role",
+            name=config_role_name(props.name, props.region),
+            tags=tags,
+            assume_role_policy=service_trust("config.amazonaws.com", source_account=props.account_id),
+        )
         IamRolePolicyAttachment(self, "config-role-policy", role=role.name, policy_arn=CONFIG_ROLE_POLICY)
         recorder = ConfigConfigurationRecorder(
-            self, "config-recorder", name=props.name, role_arn=role.arn,
+            self,
+            "config-recorder",
+            name=props.name,
+            role_arn=role.arn,
             recording_group=ConfigConfigurationRecorderRecordingGroup(
-                all_supported=True, include_global_resource_types=props.record_global_types))
+                all_supported=True, include_global_resource_types=props.record_global_types
+            ),
+        )
         if not props.record_global_types:
-            skip_check(recorder, {
-                "CKV2_AWS_48": "global resources (IAM) are recorded once per account, by the recorder of the "
-                               "workspace that owns the account's settings; twice would double every item",
-            })
+            skip_check(
+                recorder,
+                {
+                    "CKV2_AWS_48": "global resources (IAM) are recorded once per account, by the recorder of the "
+                    "workspace that owns the account's settings; twice would double every item",
+                },
+            )
         channel = ConfigDeliveryChannel(
-            self, "config-delivery", name=props.name, s3_bucket_name=props.log_archive_bucket,
+            self,
+            "config-delivery",
+            name=props.name,
+            s3_bucket_name=props.log_archive_bucket,
             snapshot_delivery_properties=ConfigDeliveryChannelSnapshotDeliveryProperties(
-                delivery_frequency="TwentyFour_Hours"),
-            depends_on=[recorder])
-        status = ConfigConfigurationRecorderStatus(self, "config-recording", name=recorder.name, is_enabled=True,
-                                                   depends_on=[channel])
+                delivery_frequency="TwentyFour_Hours"
+            ),
+            depends_on=[recorder],
+        )
+        status = ConfigConfigurationRecorderStatus(
+            self, "config-recording", name=recorder.name, is_enabled=True, depends_on=[channel]
+        )
         for identifier in props.config_rules:
-            ConfigConfigRule(self, f"rule-{identifier.lower()}", name=f"{props.name}-{identifier.lower()}"[:128],
-                             source=ConfigConfigRuleSource(owner="AWS", source_identifier=identifier),
-                             depends_on=[status], tags=tags)
-        ConfigAggregateAuthorization(self, "config-aggregation", account_id=props.log_archive_account_id,
-                                     region=props.region, tags=tags)
+            ConfigConfigRule(
+                self,
+                f"rule-{identifier.lower()}",
+                name=f"{props.name}-{identifier.lower()}"[:128],
+                source=ConfigConfigRuleSource(owner="AWS", source_identifier=identifier),
+                depends_on=[status],
+                tags=tags,
+            )
+        ConfigAggregateAuthorization(
+            self, "config-aggregation", account_id=props.log_archive_account_id, region=props.region, tags=tags
+        )
 
         hub = SecurityhubAccount(self, "securityhub", enable_default_standards=False, auto_enable_controls=True)
-        SecurityhubStandardsSubscription(self, "fsbp", depends_on=[hub],
-                                         standards_arn=f"arn:aws:securityhub:{props.region}::{FSBP_STANDARD}")
-        export(self, {"guardduty_detector_id": self.detector.id, "security_findings_topic_arn": self.findings_topic.arn,
-                      "config_recorder_name": recorder.name})
+        SecurityhubStandardsSubscription(
+            self, "fsbp", depends_on=[hub], standards_arn=f"arn:aws:securityhub:{props.region}::{FSBP_STANDARD}"
+        )
+        export(
+            self,
+            {
+                "guardduty_detector_id": self.detector.id,
+                "security_findings_topic_arn": self.findings_topic.arn,
+                "config_recorder_name": recorder.name,
+            },
+        )

@@ -46,14 +46,10 @@ from constructs import Construct
 from modules.buckets import bucket_policy, retention_lifecycle, secure_bucket
 from modules.kms import customer_key
 from modules.logs import encrypted_log_group
+from modules.names import log_archive_bucket_name  # noqa: F401 (re-exported)
 from modules.outputs import export
 from modules.policy import skip_check
 from modules.roles import service_trust
-
-
-def log_archive_bucket_name(name: str, account_id: str) -> str:
-    """The archive's bucket name: members name it without reading the security workspace's state."""
-    return f"{name}-log-archive-{account_id}"
 
 
 @dataclass(frozen=True)
@@ -78,123 +74,217 @@ class LogArchive(Construct):
     def __init__(self, scope: Construct, id: str, *, props: LogArchiveProps) -> None:
         super().__init__(scope, id)
         if props.archive_after_days >= props.object_lock_retention_days:
-            raise ValueError(f"LogArchiveProps.archive_after_days: must be below object_lock_retention_days "
-                             f"({props.object_lock_retention_days}), got {props.archive_after_days!r}")
+            raise ValueError(
+                f"LogArchiveProps.archive_after_days: must be below object_lock_retention_days "
+                f"({props.object_lock_retention_days}), got {props.archive_after_days!r}"
+            )
         bucket_name = log_archive_bucket_name(props.project, props.account_id)
         trail_name = f"{props.project}-organization"
         trail_arn = f"arn:aws:cloudtrail:{props.region}:{props.account_id}:trail/{trail_name}"
         accounts = sorted(props.member_account_ids)
         tags = {"Name": bucket_name, "Purpose": "log-archive"}
-        self.key = customer_key(self, "key", description=f"{bucket_name} audit logs", account_id=props.account_id,
-                                tags=tags, statements=(
+        self.key = customer_key(
+            self,
+            "key",
+            description=f"{bucket_name} audit logs",
+            account_id=props.account_id,
+            tags=tags,
+            statements=(
+                {
+                    "Sid": "CloudTrailEncryptsLogs",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringLike": {
+                            "kms:EncryptionContext:aws:cloudtrail:arn": [
+                                f"arn:aws:cloudtrail:*:{account}:trail/*" for account in accounts
+                            ]
+                        }
+                    },
+                },
+                {
+                    "Sid": "ConfigEncryptsSnapshots",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "config.amazonaws.com"},
+                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt", "kms:DescribeKey"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": accounts}},
+                },
+            ),
+        )
+        self.bucket = secure_bucket(
+            self, "bucket", name=bucket_name, kms_key_arn=self.key.arn, tags=tags, object_lock=True
+        )
+        skip_check(
+            self.bucket,
             {
-                "Sid": "CloudTrailEncryptsLogs",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
-                "Resource": "*",
-                "Condition": {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": [
-                    f"arn:aws:cloudtrail:*:{account}:trail/*" for account in accounts]}},
+                "CKV_AWS_18": "the log archive is the terminal bucket: its own access is recorded by the organisation "
+                "trail's S3 data events, and access logs would need yet another bucket",
+                "CKV_AWS_144": "a second immutable copy in another region is not required for audit logs here; "
+                "Object Lock already makes them undeletable",
+                "CKV2_AWS_62": "nothing consumes object events from the log archive",
+                "CKV_AWS_21": "Object Lock turns versioning on at creation and for good (S3 refuses to change it), "
+                "so no versioning resource may manage it",
             },
-            {
-                "Sid": "ConfigEncryptsSnapshots",
-                "Effect": "Allow",
-                "Principal": {"Service": "config.amazonaws.com"},
-                "Action": ["kms:GenerateDataKey*", "kms:Decrypt", "kms:DescribeKey"],
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": accounts}},
-            },
-        ))
-        self.bucket = secure_bucket(self, "bucket", name=bucket_name, kms_key_arn=self.key.arn, tags=tags,
-                                    object_lock=True)
-        skip_check(self.bucket, {
-            "CKV_AWS_18": "the log archive is the terminal bucket: its own access is recorded by the organisation "
-                          "trail's S3 data events, and access logs would need yet another bucket",
-            "CKV_AWS_144": "a second immutable copy in another region is not required for audit logs here; "
-                           "Object Lock already makes them undeletable",
-            "CKV2_AWS_62": "nothing consumes object events from the log archive",
-            "CKV_AWS_21": "Object Lock turns versioning on at creation and for good (S3 refuses to change it), "
-                          "so no versioning resource may manage it",
-        })
-        retention = S3BucketObjectLockConfigurationRuleDefaultRetentionA(mode=props.object_lock_mode,
-                                                                         days=props.object_lock_retention_days)
-        S3BucketObjectLockConfigurationA(self, "object-lock", bucket=self.bucket.id,
-                                         rule=S3BucketObjectLockConfigurationRuleA(default_retention=retention))
+        )
+        retention = S3BucketObjectLockConfigurationRuleDefaultRetentionA(
+            mode=props.object_lock_mode, days=props.object_lock_retention_days
+        )
+        S3BucketObjectLockConfigurationA(
+            self,
+            "object-lock",
+            bucket=self.bucket.id,
+            rule=S3BucketObjectLockConfigurationRuleA(default_retention=retention),
+        )
         arn = self.bucket.arn
         delivered = {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceAccount": accounts}}
-        self.policy = bucket_policy(self, "policy", self.bucket, [
-            {
-                "Sid": "CloudTrailAndConfigCheckTheBucket",
-                "Effect": "Allow",
-                "Principal": {"Service": ["cloudtrail.amazonaws.com", "config.amazonaws.com"]},
-                "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
-                "Resource": arn,
-                "Condition": {"StringEquals": {"aws:SourceAccount": accounts}},
-            },
-            {
-                "Sid": "CloudTrailDelivers",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{arn}/AWSLogs/*",
-                "Condition": delivered,
-            },
-            {
-                "Sid": "ConfigDelivers",
-                "Effect": "Allow",
-                "Principal": {"Service": "config.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{arn}/AWSLogs/*/Config/*",
-                "Condition": delivered,
-            },
-            {
-                "Sid": "OnlyCloudTrailAndConfigWrite",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:PutObject",
-                "Resource": f"{arn}/*",
-                "Condition": {"StringNotEqualsIfExists": {
-                    "aws:PrincipalServiceName": ["cloudtrail.amazonaws.com", "config.amazonaws.com"]}},
-            },
-            {
-                "Sid": "NothingIsDeleted",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention",
-                           "s3:PutObjectRetention", "s3:PutObjectLegalHold"],
-                "Resource": f"{arn}/*",
-            },
-        ])
-        retention_lifecycle(self, "lifecycle", self.bucket, noncurrent_days=props.object_lock_retention_days,
-                            expire_current_days=props.object_lock_retention_days,
-                            archive_after_days=props.archive_after_days)
+        self.policy = bucket_policy(
+            self,
+            "policy",
+            self.bucket,
+            [
+                {
+                    "Sid": "CloudTrailAndConfigCheckTheBucket",
+                    "Effect": "Allow",
+                    "Principal": {"Service": ["cloudtrail.amazonaws.com", "config.amazonaws.com"]},
+                    "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+                    "Resource": arn,
+                    "Condition": {"StringEquals": {"aws:SourceAccount": accounts}},
+                },
+                {
+                    "Sid": "CloudTrailDelivers",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": f"{arn}/AWSLogs/*",
+                    "Condition": delivered,
+                },
+                {
+                    "Sid": "ConfigDelivers",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "config.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": f"{arn}/AWSLogs/*/Config/*",
+                    "Condition": delivered,
+                },
+                {
+                    "Sid": "OnlyCloudTrailAndConfigWrite",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:PutObject",
+                    "Resource": f"{arn}/*",
+                    "Condition": {
+                        "StringNotEqualsIfExists": {
+                            "aws:PrincipalServiceName": ["cloudtrail.amazonaws.com", "config.amazonaws.com"]
+                        }
+                    },
+                },
+                {
+                    "Sid": "NothingIsDeleted",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": [
+                        "s3:DeleteObject",
+                        "s3:DeleteObjectVersion",
+                        "s3:BypassGovernanceRetention",
+                        "s3:PutObjectRetention",
+                        "s3:PutObjectLegalHold",
+                    ],
+                    "Resource": f"{arn}/*",
+                },
+            ],
+        )
+        retention_lifecycle(
+            self,
+            "lifecycle",
+            self.bucket,
+            noncurrent_days=props.object_lock_retention_days,
+            expire_current_days=props.object_lock_retention_days,
+            archive_after_days=props.archive_after_days,
+        )
 
-        group, _ = encrypted_log_group(self, key_id="trail-logs-key", group_id="trail-logs",
-                                       name=f"/aws/cloudtrail/{trail_name}", region=props.region,
-                                       account_id=props.account_id, retention_days=props.trail_log_retention_days,
-                                       description=f"{trail_name} CloudWatch Logs copy", tags=tags)
-        role = IamRole(self, "trail-logs-role", name=f"{props.name}-trail-logs", tags=tags,
-                       assume_role_policy=service_trust("cloudtrail.amazonaws.com", source_arn=trail_arn))
-        IamRolePolicy(self, "trail-logs-policy", role=role.id, name="deliver-to-log-group", policy=json.dumps({
-            "Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": f"{group.arn}:log-stream:*"}]}))
+        group, _ = encrypted_log_group(
+            self,
+            key_id="trail-logs-key",
+            group_id="trail-logs",
+            name=f"/aws/cloudtrail/{trail_name}",
+            region=props.region,
+            account_id=props.account_id,
+            retention_days=props.trail_log_retention_days,
+            description=f"{trail_name} CloudWatch Logs copy",
+            tags=tags,
+        )
+        role = IamRole(
+            self,
+            "trail-logs-role",
+            name=f"{props.name}-trail-logs",
+            tags=tags,
+            assume_role_policy=service_trust("cloudtrail.amazonaws.com", source_arn=trail_arn),
+        )
+        IamRolePolicy(
+            self,
+            "trail-logs-policy",
+            role=role.id,
+            name="deliver-to-log-group",
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": f"{group.arn}:log-stream:*",
+                        }
+                    ],
+                }
+            ),
+        )
         self.trail = Cloudtrail(
-            self, "trail", name=trail_name, s3_bucket_name=self.bucket.id, kms_key_id=self.key.arn,
-            is_multi_region_trail=True, is_organization_trail=True, include_global_service_events=True,
-            enable_log_file_validation=True, enable_logging=True,
-            cloud_watch_logs_group_arn=f"{group.arn}:*", cloud_watch_logs_role_arn=role.arn,
-            event_selector=[CloudtrailEventSelector(read_write_type="All", include_management_events=True,
-                                                    data_resource=[CloudtrailEventSelectorDataResource(
-                                                        type="AWS::S3::Object", values=["arn:aws:s3"])])],
-            depends_on=[self.policy], tags=tags)
-        skip_check(self.trail, {
-            "CKV_AWS_252": "no subscriber needs a notice per delivered log file; findings reach SNS through "
-                           "GuardDuty and Security Hub (guardrails)",
-        })
+            self,
+            "trail",
+            name=trail_name,
+            s3_bucket_name=self.bucket.id,
+            kms_key_id=self.key.arn,
+            is_multi_region_trail=True,
+            is_organization_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            enable_logging=True,
+            cloud_watch_logs_group_arn=f"{group.arn}:*",
+            cloud_watch_logs_role_arn=role.arn,
+            event_selector=[
+                CloudtrailEventSelector(
+                    read_write_type="All",
+                    include_management_events=True,
+                    data_resource=[CloudtrailEventSelectorDataResource(type="AWS::S3::Object", values=["arn:aws:s3"])],
+                )
+            ],
+            depends_on=[self.policy],
+            tags=tags,
+        )
+        skip_check(
+            self.trail,
+            {
+                "CKV_AWS_252": "no subscriber needs a notice per delivered log file; findings reach SNS through "
+                "GuardDuty and Security Hub (guardrails)",
+            },
+        )
         ConfigConfigurationAggregator(
-            self, "aggregator", name=f"{props.project}-organization", tags=tags,
+            self,
+            "aggregator",
+            name=f"{props.project}-organization",
+            tags=tags,
             account_aggregation_source=ConfigConfigurationAggregatorAccountAggregationSource(
-                account_ids=accounts, all_regions=True))
-        export(self, {"log_archive_bucket_name": self.bucket.bucket, "log_archive_kms_key_arn": self.key.arn,
-                      "trail_arn": self.trail.arn})
+                account_ids=accounts, all_regions=True
+            ),
+        )
+        export(
+            self,
+            {
+                "log_archive_bucket_name": self.bucket.bucket,
+                "log_archive_kms_key_arn": self.key.arn,
+                "trail_arn": self.trail.arn,
+            },
+        )

@@ -55,6 +55,7 @@ from modules.outputs import export
 from modules.roles import PlatformRole
 from modules.subnet_layout import SUBNET_SLOTS_PER_TIER, TIERS, subnet_cidrs
 
+
 @dataclass(frozen=True)
 class NetworkProps:
     name: str
@@ -87,14 +88,17 @@ class Network(Construct):
         if props.nat_gateways not in ("single", "per_az"):
             raise ValueError(f"NetworkProps.nat_gateways: expected 'single' or 'per_az', got {props.nat_gateways!r}")
         if not 2 <= len(props.availability_zones) <= SUBNET_SLOTS_PER_TIER:
-            raise ValueError(f"NetworkProps.availability_zones: expected 2 to {SUBNET_SLOTS_PER_TIER} zones, "
-                             f"got {props.availability_zones!r}")
+            raise ValueError(
+                f"NetworkProps.availability_zones: expected 2 to {SUBNET_SLOTS_PER_TIER} zones, "
+                f"got {props.availability_zones!r}"
+            )
         self._props = props
         name = props.name
 
         az_count = len(props.availability_zones)
         self.vpc = Vpc(
-            self, "vpc",
+            self,
+            "vpc",
             cidr_block=props.cidr,
             enable_dns_support=True,
             enable_dns_hostnames=True,
@@ -108,7 +112,8 @@ class Network(Construct):
         for tier in TIERS:
             self.subnets[tier] = [
                 Subnet(
-                    self, f"{tier}-{i}",
+                    self,
+                    f"{tier}-{i}",
                     vpc_id=self.vpc.id,
                     cidr_block=cidr,
                     availability_zone=props.availability_zones[i],
@@ -120,27 +125,36 @@ class Network(Construct):
 
         igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags=self._tags(name))
         public_rt = RouteTable(self, "public-rt", vpc_id=self.vpc.id, tags=self._tags(f"{name}-public"))
-        Route(self, "public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",
-              gateway_id=igw.id)
+        Route(
+            self, "public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id
+        )
         self._associate("public", [public_rt] * az_count)
 
         nat_count = az_count if props.nat_gateways == "per_az" else 1
         self.nat_gateways: list[NatGateway] = []
         for i in range(nat_count):
             eip = Eip(self, f"nat-eip-{i}", domain="vpc", tags=self._tags(f"{name}-nat-{i}"))
-            self.nat_gateways.append(NatGateway(
-                self, f"nat-{i}",
-                allocation_id=eip.allocation_id,
-                subnet_id=self.subnets["public"][i].id,
-                tags=self._tags(f"{name}-nat-{i}"),
-                depends_on=[igw],
-            ))
+            self.nat_gateways.append(
+                NatGateway(
+                    self,
+                    f"nat-{i}",
+                    allocation_id=eip.allocation_id,
+                    subnet_id=self.subnets["public"][i].id,
+                    tags=self._tags(f"{name}-nat-{i}"),
+                    depends_on=[igw],
+                )
+            )
 
         app_rts = []
         for i in range(az_count):
             rt = RouteTable(self, f"app-rt-{i}", vpc_id=self.vpc.id, tags=self._tags(f"{name}-app-{i}"))
-            Route(self, f"app-default-{i}", route_table_id=rt.id, destination_cidr_block="0.0.0.0/0",
-                  nat_gateway_id=self.nat_gateways[i % nat_count].id)
+            Route(
+                self,
+                f"app-default-{i}",
+                route_table_id=rt.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=self.nat_gateways[i % nat_count].id,
+            )
             app_rts.append(rt)
         self._associate("app", app_rts)
 
@@ -148,7 +162,8 @@ class Network(Construct):
         self._associate("data", [data_rt] * az_count)
 
         VpcEndpoint(
-            self, "s3-endpoint",
+            self,
+            "s3-endpoint",
             vpc_id=self.vpc.id,
             service_name=f"com.amazonaws.{props.region}.s3",
             vpc_endpoint_type="Gateway",
@@ -165,7 +180,7 @@ class Network(Construct):
         return {**self._props.extra_tags, "Name": name, "PlatformRole": self._props.role.value}
 
     def _associate(self, tier: str, tables: list[RouteTable]) -> None:
-        for i, (subnet, table) in enumerate(zip(self.subnets[tier], tables)):
+        for i, (subnet, table) in enumerate(zip(self.subnets[tier], tables, strict=True)):
             RouteTableAssociation(self, f"{tier}-rta-{i}", subnet_id=subnet.id, route_table_id=table.id)
 
     def _flow_logs(self) -> CloudwatchLogGroup:
@@ -173,29 +188,56 @@ class Network(Construct):
         name = f"/vpc/{props.name}/flow-logs"
         arn = log_group_arn(region=props.region, account_id=props.account_id, name=name)
         group, _ = encrypted_log_group(
-            self, key_id="flow-log-key", group_id="flow-log-group", name=name, region=props.region,
-            account_id=props.account_id, retention_days=props.flow_log_retention_days,
-            description=f"{props.name} VPC flow logs", tags=self._tags(f"{props.name}-flow-logs"))
-        trust = DataAwsIamPolicyDocument(self, "flow-log-trust", statement=[
-            DataAwsIamPolicyDocumentStatement(
-                actions=["sts:AssumeRole"],
-                principals=[DataAwsIamPolicyDocumentStatementPrincipals(
-                    type="Service", identifiers=["vpc-flow-logs.amazonaws.com"])],
-                condition=[DataAwsIamPolicyDocumentStatementCondition(
-                    test="StringEquals", variable="aws:SourceAccount", values=[props.account_id])],
-            ),
-        ])
-        role = IamRole(self, "flow-log-role", name=f"{props.name}-flow-logs",
-                       assume_role_policy=trust.json, tags=self._tags(f"{props.name}-flow-logs"))
-        write = DataAwsIamPolicyDocument(self, "flow-log-write", statement=[
-            DataAwsIamPolicyDocumentStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                resources=[f"{arn}:*"],
-            ),
-        ])
+            self,
+            key_id="flow-log-key",
+            group_id="flow-log-group",
+            name=name,
+            region=props.region,
+            account_id=props.account_id,
+            retention_days=props.flow_log_retention_days,
+            description=f"{props.name} VPC flow logs",
+            tags=self._tags(f"{props.name}-flow-logs"),
+        )
+        trust = DataAwsIamPolicyDocument(
+            self,
+            "flow-log-trust",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    actions=["sts:AssumeRole"],
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="Service", identifiers=["vpc-flow-logs.amazonaws.com"]
+                        )
+                    ],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals", variable="aws:SourceAccount", values=[props.account_id]
+                        )
+                    ],
+                ),
+            ],
+        )
+        role = IamRole(
+            self,
+            "flow-log-role",
+            name=f"{props.name}-flow-logs",
+            assume_role_policy=trust.json,
+            tags=self._tags(f"{props.name}-flow-logs"),
+        )
+        write = DataAwsIamPolicyDocument(
+            self,
+            "flow-log-write",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    resources=[f"{arn}:*"],
+                ),
+            ],
+        )
         IamRolePolicy(self, "flow-log-write-policy", name="write-flow-logs", role=role.id, policy=write.json)
         FlowLog(
-            self, "flow-log",
+            self,
+            "flow-log",
             vpc_id=self.vpc.id,
             traffic_type="ALL",
             log_destination_type="cloud-watch-logs",

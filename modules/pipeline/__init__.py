@@ -48,18 +48,23 @@ from constructs import Construct
 from modules.buckets import bucket_policy, retention_lifecycle, secure_bucket
 from modules.kms import customer_key
 from modules.logs import encrypted_log_group
+from modules.names import PIPELINE_BUCKETS, pipeline_bucket_name
 from modules.outputs import export
 from modules.policy import skip_check
 from modules.roles import service_trust
 
 SOURCE_OBJECT_KEY = "surgepress/source.zip"
-INSTALL = ["python3 -m pip install --quiet pipenv", "PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv sync --dev",
-           "npm ci --no-audit --no-fund"]
+INSTALL = [
+    "python3 -m pip install --quiet pipenv",
+    "PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv sync --dev",
+    "npm ci --no-audit --no-fund",
+]
 
 
 def buildspec(*commands: str) -> str:
-    return json.dumps({"version": 0.2, "phases": {"install": {"commands": INSTALL},
-                                                  "build": {"commands": list(commands)}}}, indent=2)
+    return json.dumps(
+        {"version": 0.2, "phases": {"install": {"commands": INSTALL}, "build": {"commands": list(commands)}}}, indent=2
+    )
 
 
 @dataclass(frozen=True)
@@ -83,116 +88,260 @@ class Pipeline(Construct):
     def __init__(self, scope: Construct, id: str, *, props: PipelineProps) -> None:
         super().__init__(scope, id)
         if props.test_workspace not in props.deploy_workspaces:
-            raise ValueError(f"PipelineProps.test_workspace: must be one of deploy_workspaces, got "
-                             f"{props.test_workspace!r}")
+            raise ValueError(
+                f"PipelineProps.test_workspace: must be one of deploy_workspaces, got {props.test_workspace!r}"
+            )
         self._props = props
         tags = self._tags = {"Name": f"{props.name}-pipeline"}
         account, region = props.account_id, props.region
-        self.key = customer_key(self, "key", description=f"{props.name} pipeline artifacts", account_id=account,
-                                tags=tags)
+        self.key = customer_key(
+            self, "key", description=f"{props.name} pipeline artifacts", account_id=account, tags=tags
+        )
         self.buckets = {}
-        for purpose in ("source", "artifacts"):
-            bucket = secure_bucket(self, f"{purpose}-bucket", name=f"{props.name}-pipeline-{purpose}-{account}",
-                                   kms_key_arn=self.key.arn, tags={**tags, "Purpose": f"pipeline-{purpose}"})
-            skip_check(bucket, {
-                "CKV_AWS_18": "pipeline buckets hold build inputs and outputs only; their access is recorded by "
-                              "the organisation trail's S3 data events",
-                "CKV_AWS_144": "artifacts are rebuilt from the repository; a cross-region copy adds nothing",
-                "CKV2_AWS_62": "the pipeline reads the source object itself; nothing else consumes events",
-            })
+        for purpose in PIPELINE_BUCKETS:
+            bucket = secure_bucket(
+                self,
+                f"{purpose}-bucket",
+                name=pipeline_bucket_name(props.name, purpose, account),
+                kms_key_arn=self.key.arn,
+                tags={**tags, "Purpose": f"pipeline-{purpose}"},
+            )
+            skip_check(
+                bucket,
+                {
+                    "CKV_AWS_18": "pipeline buckets hold build inputs and outputs only; their access is recorded by "
+                    "the organisation trail's S3 data events",
+                    "CKV_AWS_144": "artifacts are rebuilt from the repository; a cross-region copy adds nothing",
+                    "CKV2_AWS_62": "the pipeline reads the source object itself; nothing else consumes events",
+                },
+            )
             bucket_policy(self, f"{purpose}-policy", bucket, [])
-            retention_lifecycle(self, f"{purpose}-lifecycle", bucket, noncurrent_days=props.artifact_retention_days,
-                                expire_current_days=props.artifact_retention_days if purpose == "artifacts" else None)
+            retention_lifecycle(
+                self,
+                f"{purpose}-lifecycle",
+                bucket,
+                noncurrent_days=props.artifact_retention_days,
+                expire_current_days=props.artifact_retention_days if purpose == "artifacts" else None,
+            )
             self.buckets[purpose] = bucket
-        self.log_group, _ = encrypted_log_group(self, key_id="logs-key", group_id="logs",
-                                                name=f"/aws/codebuild/{props.name}", region=region, account_id=account,
-                                                retention_days=props.log_retention_days,
-                                                description=f"{props.name} build logs", tags=tags)
-        self.build_role = IamRole(self, "build-role", name=f"{props.name}-build", tags=tags,
-                                  assume_role_policy=service_trust("codebuild.amazonaws.com", source_account=account))
+        self.log_group, _ = encrypted_log_group(
+            self,
+            key_id="logs-key",
+            group_id="logs",
+            name=f"/aws/codebuild/{props.name}",
+            region=region,
+            account_id=account,
+            retention_days=props.log_retention_days,
+            description=f"{props.name} build logs",
+            tags=tags,
+        )
+        self.build_role = IamRole(
+            self,
+            "build-role",
+            name=f"{props.name}-build",
+            tags=tags,
+            assume_role_policy=service_trust("codebuild.amazonaws.com", source_account=account),
+        )
         self.projects: dict[str, CodebuildProject] = {}
-        self._project("checks", "synth, unit and policy tests",
-                      "PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv run pytest -m 'unit or policy'")
+        self._project(
+            "checks",
+            "synth, unit and policy tests",
+            "PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv run pytest -m 'unit or policy'",
+        )
         for workspace in props.deploy_workspaces:
-            self._project(f"deploy-{workspace}", f"deploy {workspace}",
-                          f"PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv run python main.py deploy {workspace}")
-        self._project(f"integration-{props.test_workspace}", f"integration tests on {props.test_workspace}",
-                      "PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv run python main.py test integration "
-                      f"--workspace {props.test_workspace}")
-        IamRolePolicy(self, "build-policy", role=self.build_role.id, name="build", policy=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                 "Resource": f"{self.log_group.arn}:log-stream:*"},
-                {"Sid": "Artifacts", "Effect": "Allow",
-                 "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-                 "Resource": f"{self.buckets['artifacts'].arn}/*"},
-                {"Sid": "ArtifactKey", "Effect": "Allow",
-                 "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
-                 "Resource": self.key.arn},
-                {"Sid": "DeployThroughTheDeployerRoles", "Effect": "Allow", "Action": "sts:AssumeRole",
-                 "Resource": sorted(props.deployer_role_arns)},
-            ],
-        }))
-        self.pipeline_role = IamRole(self, "pipeline-role", name=f"{props.name}-pipeline", tags=tags,
-                                     assume_role_policy=service_trust("codepipeline.amazonaws.com",
-                                                                      source_account=account))
-        IamRolePolicy(self, "pipeline-policy", role=self.pipeline_role.id, name="pipeline", policy=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Sid": "Buckets", "Effect": "Allow",
-                 "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning", "s3:PutObject"],
-                 "Resource": [b.arn for b in self.buckets.values()] + [f"{b.arn}/*" for b in self.buckets.values()]},
-                {"Sid": "Key", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
-                 "Resource": self.key.arn},
-                {"Sid": "Builds", "Effect": "Allow", "Action": ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
-                 "Resource": [p.arn for p in self.projects.values()]},
-            ],
-        }))
+            self._project(
+                f"deploy-{workspace}",
+                f"deploy {workspace}",
+                f"PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv run python main.py deploy {workspace}",
+            )
+        self._project(
+            f"integration-{props.test_workspace}",
+            f"integration tests on {props.test_workspace}",
+            "PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv run python main.py test integration "
+            f"--workspace {props.test_workspace}",
+        )
+        IamRolePolicy(
+            self,
+            "build-policy",
+            role=self.build_role.id,
+            name="build",
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "Logs",
+                            "Effect": "Allow",
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": f"{self.log_group.arn}:log-stream:*",
+                        },
+                        {
+                            "Sid": "Artifacts",
+                            "Effect": "Allow",
+                            "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+                            "Resource": f"{self.buckets['artifacts'].arn}/*",
+                        },
+                        {
+                            "Sid": "ArtifactKey",
+                            "Effect": "Allow",
+                            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                            "Resource": self.key.arn,
+                        },
+                        {
+                            "Sid": "DeployThroughTheDeployerRoles",
+                            "Effect": "Allow",
+                            "Action": "sts:AssumeRole",
+                            "Resource": sorted(props.deployer_role_arns),
+                        },
+                    ],
+                }
+            ),
+        )
+        self.pipeline_role = IamRole(
+            self,
+            "pipeline-role",
+            name=f"{props.name}-pipeline",
+            tags=tags,
+            assume_role_policy=service_trust("codepipeline.amazonaws.com", source_account=account),
+        )
+        IamRolePolicy(
+            self,
+            "pipeline-policy",
+            role=self.pipeline_role.id,
+            name="pipeline",
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "Buckets",
+                            "Effect": "Allow",
+                            "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning", "s3:PutObject"],
+                            "Resource": [b.arn for b in self.buckets.values()]
+                            + [f"{b.arn}/*" for b in self.buckets.values()],
+                        },
+                        {
+                            "Sid": "Key",
+                            "Effect": "Allow",
+                            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
+                            "Resource": self.key.arn,
+                        },
+                        {
+                            "Sid": "Builds",
+                            "Effect": "Allow",
+                            "Action": ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+                            "Resource": [p.arn for p in self.projects.values()],
+                        },
+                    ],
+                }
+            ),
+        )
         self.pipeline = Codepipeline(
-            self, "pipeline", name=props.name, role_arn=self.pipeline_role.arn, tags=tags,
-            artifact_store=[CodepipelineArtifactStore(
-                location=self.buckets["artifacts"].bucket, type="S3",
-                encryption_key=CodepipelineArtifactStoreEncryptionKey(id=self.key.arn, type="KMS"))],
-            stage=self._stages())
-        export(self, {"pipeline_name": self.pipeline.name, "pipeline_source_bucket": self.buckets["source"].bucket,
-                      "pipeline_source_key": SOURCE_OBJECT_KEY})
+            self,
+            "pipeline",
+            name=props.name,
+            role_arn=self.pipeline_role.arn,
+            tags=tags,
+            artifact_store=[
+                CodepipelineArtifactStore(
+                    location=self.buckets["artifacts"].bucket,
+                    type="S3",
+                    encryption_key=CodepipelineArtifactStoreEncryptionKey(id=self.key.arn, type="KMS"),
+                )
+            ],
+            stage=self._stages(),
+        )
+        export(
+            self,
+            {
+                "pipeline_name": self.pipeline.name,
+                "pipeline_source_bucket": self.buckets["source"].bucket,
+                "pipeline_source_key": SOURCE_OBJECT_KEY,
+            },
+        )
 
     def _project(self, label: str, description: str, command: str) -> None:
         props = self._props
         self.projects[label] = CodebuildProject(
-            self, f"project-{label}", name=f"{props.name}-{label}", description=description,
-            service_role=self.build_role.arn, encryption_key=self.key.arn, build_timeout=90, tags=self._tags,
+            self,
+            f"project-{label}",
+            name=f"{props.name}-{label}",
+            description=description,
+            service_role=self.build_role.arn,
+            encryption_key=self.key.arn,
+            build_timeout=90,
+            tags=self._tags,
             artifacts=CodebuildProjectArtifacts(type="CODEPIPELINE"),
             source=CodebuildProjectSource(type="CODEPIPELINE", buildspec=buildspec(command)),
             environment=CodebuildProjectEnvironment(
-                compute_type=props.build_compute_type, image=props.build_image, type="LINUX_CONTAINER",
-                privileged_mode=False, image_pull_credentials_type="CODEBUILD",
-                environment_variable=[CodebuildProjectEnvironmentEnvironmentVariable(
-                    name="SURGEPRESS_TARGET", value="aws")]),
-            logs_config=CodebuildProjectLogsConfig(cloudwatch_logs=CodebuildProjectLogsConfigCloudwatchLogs(
-                group_name=self.log_group.name, stream_name=label)))
+                compute_type=props.build_compute_type,
+                image=props.build_image,
+                type="LINUX_CONTAINER",
+                privileged_mode=False,
+                image_pull_credentials_type="CODEBUILD",
+                environment_variable=[
+                    CodebuildProjectEnvironmentEnvironmentVariable(name="SURGEPRESS_TARGET", value="aws")
+                ],
+            ),
+            logs_config=CodebuildProjectLogsConfig(
+                cloudwatch_logs=CodebuildProjectLogsConfigCloudwatchLogs(
+                    group_name=self.log_group.name, stream_name=label
+                )
+            ),
+        )
 
     def _build(self, label: str, run_order: int = 1) -> CodepipelineStageAction:
-        return CodepipelineStageAction(name=label, category="Build", owner="AWS", provider="CodeBuild", version="1",
-                                       input_artifacts=["source"], run_order=run_order,
-                                       configuration={"ProjectName": self.projects[label].name})
+        return CodepipelineStageAction(
+            name=label,
+            category="Build",
+            owner="AWS",
+            provider="CodeBuild",
+            version="1",
+            input_artifacts=["source"],
+            run_order=run_order,
+            configuration={"ProjectName": self.projects[label].name},
+        )
 
     def _stages(self) -> list[CodepipelineStage]:
         props = self._props
         stages = [
-            CodepipelineStage(name="Source", action=[CodepipelineStageAction(
-                name="source", category="Source", owner="AWS", provider="S3", version="1",
-                output_artifacts=["source"], configuration={
-                    "S3Bucket": self.buckets["source"].bucket, "S3ObjectKey": SOURCE_OBJECT_KEY,
-                    "PollForSourceChanges": "false"})]),
+            CodepipelineStage(
+                name="Source",
+                action=[
+                    CodepipelineStageAction(
+                        name="source",
+                        category="Source",
+                        owner="AWS",
+                        provider="S3",
+                        version="1",
+                        output_artifacts=["source"],
+                        configuration={
+                            "S3Bucket": self.buckets["source"].bucket,
+                            "S3ObjectKey": SOURCE_OBJECT_KEY,
+                            "PollForSourceChanges": "false",
+                        },
+                    )
+                ],
+            ),
             CodepipelineStage(name="Checks", action=[self._build("checks")]),
         ]
         for workspace in props.deploy_workspaces:
             if workspace in props.approval_before:
-                stages.append(CodepipelineStage(name=f"Approve-{workspace}", action=[CodepipelineStageAction(
-                    name="approve", category="Approval", owner="AWS", provider="Manual", version="1",
-                    configuration={"CustomData": f"Integration tests passed; release to {workspace}?"})]))
+                stages.append(
+                    CodepipelineStage(
+                        name=f"Approve-{workspace}",
+                        action=[
+                            CodepipelineStageAction(
+                                name="approve",
+                                category="Approval",
+                                owner="AWS",
+                                provider="Manual",
+                                version="1",
+                                configuration={"CustomData": f"Integration tests passed; release to {workspace}?"},
+                            )
+                        ],
+                    )
+                )
             actions = [self._build(f"deploy-{workspace}")]
             if workspace == props.test_workspace:
                 actions.append(self._build(f"integration-{workspace}", run_order=2))

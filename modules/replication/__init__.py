@@ -84,72 +84,142 @@ class Replication(Construct):
         if not props.replicas:
             raise ValueError("ReplicationProps.replicas: expected at least one bucket to replicate into")
         tags = {"Name": f"{props.name}-replication", "PlatformRole": props.role.value}
-        source_key = DataAwsKmsAlias(self, "source-key", name=key_alias(props.source_name),
-                                     provider=props.source_provider)
-        sources = {purpose: bucket_name(props.source_name, purpose, props.account_id, props.source_region)
-                   for purpose in props.replicas}
+        source_key = DataAwsKmsAlias(
+            self, "source-key", name=key_alias(props.source_name), provider=props.source_provider
+        )
+        sources = {
+            purpose: bucket_name(props.source_name, purpose, props.account_id, props.source_region)
+            for purpose in props.replicas
+        }
         source_arns = [f"arn:aws:s3:::{name}" for name in sources.values()]
         replica_arns = [bucket.arn for bucket in props.replicas.values()]
         both = [*source_arns, *replica_arns]
-        self.role = IamRole(self, "role", name=f"{props.name}-s3-replication", tags=tags,
-                            assume_role_policy=service_trust("s3.amazonaws.com", source_account=props.account_id))
-        IamRolePolicy(self, "policy", name="replicate-between-regions", role=self.role.id, policy=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Sid": "ReadConfiguration", "Effect": "Allow",
-                 "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"], "Resource": both},
-                {"Sid": "ReadVersions", "Effect": "Allow",
-                 "Action": ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl",
-                            "s3:GetObjectVersionTagging"],
-                 "Resource": [f"{arn}/*" for arn in both]},
-                {"Sid": "WriteReplicas", "Effect": "Allow",
-                 "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-                 "Resource": [f"{arn}/*" for arn in both]},
-                {"Sid": "DecryptAndEncrypt", "Effect": "Allow",
-                 "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                 "Resource": [source_key.target_key_arn, props.replica_key_arn]},
-            ],
-        }))
+        self.role = IamRole(
+            self,
+            "role",
+            name=f"{props.name}-s3-replication",
+            tags=tags,
+            assume_role_policy=service_trust("s3.amazonaws.com", source_account=props.account_id),
+        )
+        IamRolePolicy(
+            self,
+            "policy",
+            name="replicate-between-regions",
+            role=self.role.id,
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "ReadConfiguration",
+                            "Effect": "Allow",
+                            "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                            "Resource": both,
+                        },
+                        {
+                            "Sid": "ReadVersions",
+                            "Effect": "Allow",
+                            "Action": [
+                                "s3:GetObjectVersionForReplication",
+                                "s3:GetObjectVersionAcl",
+                                "s3:GetObjectVersionTagging",
+                            ],
+                            "Resource": [f"{arn}/*" for arn in both],
+                        },
+                        {
+                            "Sid": "WriteReplicas",
+                            "Effect": "Allow",
+                            "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                            "Resource": [f"{arn}/*" for arn in both],
+                        },
+                        {
+                            "Sid": "DecryptAndEncrypt",
+                            "Effect": "Allow",
+                            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                            "Resource": [source_key.target_key_arn, props.replica_key_arn],
+                        },
+                    ],
+                }
+            ),
+        )
         self.configurations = {}
         for purpose, replica in props.replicas.items():
             # Forward: what the source writes reaches this region within RTC's 15 minutes.
             self.configurations[purpose] = self._configuration(
-                f"{purpose}-replication", bucket=sources[purpose], destination_arn=replica.arn,
-                destination_key_arn=props.replica_key_arn, rule_id=f"to-{props.name}",
-                provider=props.source_provider, depends_on=depends_on)
+                f"{purpose}-replication",
+                bucket=sources[purpose],
+                destination_arn=replica.arn,
+                destination_key_arn=props.replica_key_arn,
+                rule_id=f"to-{props.name}",
+                provider=props.source_provider,
+                depends_on=depends_on,
+            )
             # Back: what this region writes while it serves is in the source's bucket for the failback.
             self.configurations[f"{purpose}-back"] = self._configuration(
-                f"{purpose}-replication-back", bucket=replica.bucket,
+                f"{purpose}-replication-back",
+                bucket=replica.bucket,
                 destination_arn=f"arn:aws:s3:::{sources[purpose]}",
-                destination_key_arn=source_key.target_key_arn, rule_id=f"to-{props.source_name}",
-                provider=None, depends_on=depends_on)
-        export(self, {"replication_role_arn": self.role.arn,
-                      "replicated_buckets": {sources[p]: props.replicas[p].bucket for p in props.replicas}})
+                destination_key_arn=source_key.target_key_arn,
+                rule_id=f"to-{props.source_name}",
+                provider=None,
+                depends_on=depends_on,
+            )
+        export(
+            self,
+            {
+                "replication_role_arn": self.role.arn,
+                "replicated_buckets": {sources[p]: props.replicas[p].bucket for p in props.replicas},
+            },
+        )
 
-    def _configuration(self, id: str, *, bucket: str, destination_arn: str, destination_key_arn: str, rule_id: str,
-                       provider: TerraformProvider | None, depends_on: list) -> S3BucketReplicationConfigurationA:
+    def _configuration(
+        self,
+        id: str,
+        *,
+        bucket: str,
+        destination_arn: str,
+        destination_key_arn: str,
+        rule_id: str,
+        provider: TerraformProvider | None,
+        depends_on: list,
+    ) -> S3BucketReplicationConfigurationA:
         return S3BucketReplicationConfigurationA(
-            self, id, bucket=bucket, role=self.role.arn, provider=provider, depends_on=depends_on,
-            rule=[S3BucketReplicationConfigurationRule(
-                id=rule_id,
-                status="Enabled",
-                filter=S3BucketReplicationConfigurationRuleFilter(prefix=""),
-                delete_marker_replication=S3BucketReplicationConfigurationRuleDeleteMarkerReplication(
-                    status="Enabled"),
-                source_selection_criteria=S3BucketReplicationConfigurationRuleSourceSelectionCriteria(
-                    sse_kms_encrypted_objects=KmsEncryptedObjects(status="Enabled")),
-                destination=S3BucketReplicationConfigurationRuleDestination(
-                    bucket=destination_arn,
-                    storage_class="STANDARD",
-                    encryption_configuration=S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration(
-                        replica_kms_key_id=destination_key_arn),
-                    metrics=S3BucketReplicationConfigurationRuleDestinationMetrics(
-                        status="Enabled",
-                        event_threshold=S3BucketReplicationConfigurationRuleDestinationMetricsEventThreshold(
-                            minutes=REPLICATION_TIME_MINUTES)),
-                    replication_time=S3BucketReplicationConfigurationRuleDestinationReplicationTime(
-                        status="Enabled",
-                        time=S3BucketReplicationConfigurationRuleDestinationReplicationTimeTime(
-                            minutes=REPLICATION_TIME_MINUTES)),
-                ),
-            )])
+            self,
+            id,
+            bucket=bucket,
+            role=self.role.arn,
+            provider=provider,
+            depends_on=depends_on,
+            rule=[
+                S3BucketReplicationConfigurationRule(
+                    id=rule_id,
+                    status="Enabled",
+                    filter=S3BucketReplicationConfigurationRuleFilter(prefix=""),
+                    delete_marker_replication=S3BucketReplicationConfigurationRuleDeleteMarkerReplication(
+                        status="Enabled"
+                    ),
+                    source_selection_criteria=S3BucketReplicationConfigurationRuleSourceSelectionCriteria(
+                        sse_kms_encrypted_objects=KmsEncryptedObjects(status="Enabled")
+                    ),
+                    destination=S3BucketReplicationConfigurationRuleDestination(
+                        bucket=destination_arn,
+                        storage_class="STANDARD",
+                        encryption_configuration=S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration(
+                            replica_kms_key_id=destination_key_arn
+                        ),
+                        metrics=S3BucketReplicationConfigurationRuleDestinationMetrics(
+                            status="Enabled",
+                            event_threshold=S3BucketReplicationConfigurationRuleDestinationMetricsEventThreshold(
+                                minutes=REPLICATION_TIME_MINUTES
+                            ),
+                        ),
+                        replication_time=S3BucketReplicationConfigurationRuleDestinationReplicationTime(
+                            status="Enabled",
+                            time=S3BucketReplicationConfigurationRuleDestinationReplicationTimeTime(
+                                minutes=REPLICATION_TIME_MINUTES
+                            ),
+                        ),
+                    ),
+                )
+            ],
+        )

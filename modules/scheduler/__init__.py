@@ -110,80 +110,200 @@ class Scheduler(Construct):
         name = f"{props.name}-scheduler"
         account, region = props.account_id, props.region
         parameter = saved_counts_parameter(props.parameter_prefix)
-        group, _ = encrypted_log_group(self, key_id="logs-key", group_id="logs", name=f"/aws/lambda/{name}",
-                                       region=region, account_id=account, retention_days=props.log_retention_days,
-                                       description=f"{name} logs", tags=tags)
-        role = IamRole(self, "role", name=name, tags=tags,
-                       assume_role_policy=service_trust("lambda.amazonaws.com", source_account=account))
+        group, _ = encrypted_log_group(
+            self,
+            key_id="logs-key",
+            group_id="logs",
+            name=f"/aws/lambda/{name}",
+            region=region,
+            account_id=account,
+            retention_days=props.log_retention_days,
+            description=f"{name} logs",
+            tags=tags,
+        )
+        role = IamRole(
+            self,
+            "role",
+            name=name,
+            tags=tags,
+            assume_role_policy=service_trust("lambda.amazonaws.com", source_account=account),
+        )
         cluster_arn = f"arn:aws:ecs:{region}:{account}:cluster/{props.cluster_name}"
-        env_key = customer_key(self, "env-key", description=f"{name} environment and schedule inputs",
-                               account_id=account, tags=tags)
-        SsmParameter(self, "saved-counts", name=parameter, type="SecureString", key_id=env_key.arn,
-                     value=json.dumps({}), tags=tags,
-                     description="counts the scheduler saved at its last off (written by the function)",
-                     lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]))
-        IamRolePolicy(self, "policy", role=role.id, name="switch-the-environment", policy=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                 "Resource": f"{group.arn}:log-stream:*"},
-                {"Sid": "ListServices", "Effect": "Allow", "Action": "ecs:ListServices", "Resource": "*",
-                 "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}}},
-                {"Sid": "Services", "Effect": "Allow", "Action": ["ecs:DescribeServices", "ecs:UpdateService"],
-                 "Resource": f"arn:aws:ecs:{region}:{account}:service/{props.cluster_name}/*"},
-                {"Sid": "ScalingTargets", "Effect": "Allow",
-                 "Action": ["application-autoscaling:DescribeScalableTargets",
-                            "application-autoscaling:RegisterScalableTarget"], "Resource": "*"},
-                {"Sid": "HostGroups", "Effect": "Allow", "Action": "autoscaling:DescribeAutoScalingGroups",
-                 "Resource": "*"},
-                *([{"Sid": "HostGroupSizes", "Effect": "Allow", "Action": "autoscaling:UpdateAutoScalingGroup",
-                    "Resource": [f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{g}"
-                                 for g in props.asg_names]}] if props.asg_names else []),
-                {"Sid": "Database", "Effect": "Allow",
-                 "Action": ["rds:DescribeDBClusters", "rds:StopDBCluster", "rds:StartDBCluster"],
-                 "Resource": f"arn:aws:rds:{region}:{account}:cluster:{props.db_cluster_identifier}"},
-                {"Sid": "SavedCounts", "Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:PutParameter"],
-                 "Resource": f"arn:aws:ssm:{region}:{account}:parameter{parameter}"},
-                {"Sid": "SavedCountsKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                 "Resource": env_key.arn},
-            ],
-        }))
+        env_key = customer_key(
+            self, "env-key", description=f"{name} environment and schedule inputs", account_id=account, tags=tags
+        )
+        SsmParameter(
+            self,
+            "saved-counts",
+            name=parameter,
+            type="SecureString",
+            key_id=env_key.arn,
+            value=json.dumps({}),
+            tags=tags,
+            description="counts the scheduler saved at its last off (written by the function)",
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]),
+        )
+        IamRolePolicy(
+            self,
+            "policy",
+            role=role.id,
+            name="switch-the-environment",
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "Logs",
+                            "Effect": "Allow",
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": f"{group.arn}:log-stream:*",
+                        },
+                        {
+                            "Sid": "ListServices",
+                            "Effect": "Allow",
+                            "Action": "ecs:ListServices",
+                            "Resource": "*",
+                            "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}},
+                        },
+                        {
+                            "Sid": "Services",
+                            "Effect": "Allow",
+                            "Action": ["ecs:DescribeServices", "ecs:UpdateService"],
+                            "Resource": f"arn:aws:ecs:{region}:{account}:service/{props.cluster_name}/*",
+                        },
+                        {
+                            "Sid": "ScalingTargets",
+                            "Effect": "Allow",
+                            "Action": [
+                                "application-autoscaling:DescribeScalableTargets",
+                                "application-autoscaling:RegisterScalableTarget",
+                            ],
+                            "Resource": "*",
+                        },
+                        {
+                            "Sid": "HostGroups",
+                            "Effect": "Allow",
+                            "Action": "autoscaling:DescribeAutoScalingGroups",
+                            "Resource": "*",
+                        },
+                        *(
+                            [
+                                {
+                                    "Sid": "HostGroupSizes",
+                                    "Effect": "Allow",
+                                    "Action": "autoscaling:UpdateAutoScalingGroup",
+                                    "Resource": [
+                                        f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{g}"
+                                        for g in props.asg_names
+                                    ],
+                                }
+                            ]
+                            if props.asg_names
+                            else []
+                        ),
+                        {
+                            "Sid": "Database",
+                            "Effect": "Allow",
+                            "Action": ["rds:DescribeDBClusters", "rds:StopDBCluster", "rds:StartDBCluster"],
+                            "Resource": f"arn:aws:rds:{region}:{account}:cluster:{props.db_cluster_identifier}",
+                        },
+                        {
+                            "Sid": "SavedCounts",
+                            "Effect": "Allow",
+                            "Action": ["ssm:GetParameter", "ssm:PutParameter"],
+                            "Resource": f"arn:aws:ssm:{region}:{account}:parameter{parameter}",
+                        },
+                        {
+                            "Sid": "SavedCountsKey",
+                            "Effect": "Allow",
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                            "Resource": env_key.arn,
+                        },
+                    ],
+                }
+            ),
+        )
         asset = TerraformAsset(self, "code", path=str(reproducible_copy(FUNCTION_DIR)), type=AssetType.ARCHIVE)
         self.function = LambdaFunction(
-            self, "function", function_name=name, role=role.arn, runtime=RUNTIME, handler="handler.handler",
-            filename=asset.path, source_code_hash=Fn.filebase64sha256(asset.path), timeout=TIMEOUT_S,
-            memory_size=256, reserved_concurrent_executions=1, kms_key_arn=env_key.arn,
+            self,
+            "function",
+            function_name=name,
+            role=role.arn,
+            runtime=RUNTIME,
+            handler="handler.handler",
+            filename=asset.path,
+            source_code_hash=Fn.filebase64sha256(asset.path),
+            timeout=TIMEOUT_S,
+            memory_size=256,
+            reserved_concurrent_executions=1,
+            kms_key_arn=env_key.arn,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
-            environment=LambdaFunctionEnvironment(variables={
-                "ECS_CLUSTER": props.cluster_name, "DB_CLUSTER": props.db_cluster_identifier,
-                "ASG_NAMES": ",".join(props.asg_names), "STATE_PARAMETER": parameter,
-                "STATE_KEY_ID": env_key.arn}),
-            depends_on=[group], tags=tags)
-        skip_check(self.function, {
-            "CKV_AWS_116": "EventBridge Scheduler invokes it and retries; a run that fails is reported in its "
-                           "JSON log, and the next schedule re-applies the same idempotent action",
-            "CKV_AWS_117": "it calls only AWS APIs; inside the VPC it would need NAT or five more endpoints",
-            "CKV_AWS_272": "the code is built from this repository at synth; code signing needs a signing "
-                           "profile in the pipeline, which the management workspace does not run yet",
-        })
-        invoker = IamRole(self, "schedule-role", name=f"{name}-invoke",
-                          assume_role_policy=service_trust("scheduler.amazonaws.com", source_account=account),
-                          tags=tags)
-        IamRolePolicy(self, "schedule-policy", role=invoker.id, name="invoke-the-scheduler", policy=json.dumps({
-            "Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": self.function.arn},
-                {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": env_key.arn}]}))
+            environment=LambdaFunctionEnvironment(
+                variables={
+                    "ECS_CLUSTER": props.cluster_name,
+                    "DB_CLUSTER": props.db_cluster_identifier,
+                    "ASG_NAMES": ",".join(props.asg_names),
+                    "STATE_PARAMETER": parameter,
+                    "STATE_KEY_ID": env_key.arn,
+                }
+            ),
+            depends_on=[group],
+            tags=tags,
+        )
+        skip_check(
+            self.function,
+            {
+                "CKV_AWS_116": "EventBridge Scheduler invokes it and retries; a run that fails is reported in its "
+                "JSON log, and the next schedule re-applies the same idempotent action",
+                "CKV_AWS_117": "it calls only AWS APIs; inside the VPC it would need NAT or five more endpoints",
+                "CKV_AWS_272": "the code is built from this repository at synth; code signing needs a signing "
+                "profile in the pipeline, which the management workspace does not run yet",
+            },
+        )
+        invoker = IamRole(
+            self,
+            "schedule-role",
+            name=f"{name}-invoke",
+            assume_role_policy=service_trust("scheduler.amazonaws.com", source_account=account),
+            tags=tags,
+        )
+        IamRolePolicy(
+            self,
+            "schedule-policy",
+            role=invoker.id,
+            name="invoke-the-scheduler",
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": self.function.arn},
+                        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": env_key.arn},
+                    ],
+                }
+            ),
+        )
         self.schedules = {
             action: SchedulerSchedule(
-                self, f"{action}-schedule", name=f"{name}-{action}", schedule_expression=expression,
-                schedule_expression_timezone=props.timezone, description=f"switch {props.name} {action}",
+                self,
+                f"{action}-schedule",
+                name=f"{name}-{action}",
+                schedule_expression=expression,
+                schedule_expression_timezone=props.timezone,
+                description=f"switch {props.name} {action}",
                 kms_key_arn=env_key.arn,
                 flexible_time_window=SchedulerScheduleFlexibleTimeWindow(mode="OFF"),
-                target=SchedulerScheduleTarget(arn=self.function.arn, role_arn=invoker.arn,
-                                               input=json.dumps({"action": action}),
-                                               retry_policy=SchedulerScheduleTargetRetryPolicy(
-                                                   maximum_retry_attempts=3, maximum_event_age_in_seconds=3600)))
+                target=SchedulerScheduleTarget(
+                    arn=self.function.arn,
+                    role_arn=invoker.arn,
+                    input=json.dumps({"action": action}),
+                    retry_policy=SchedulerScheduleTargetRetryPolicy(
+                        maximum_retry_attempts=3, maximum_event_age_in_seconds=3600
+                    ),
+                ),
+            )
             for action, expression in (("off", props.off_schedule), ("on", props.on_schedule))
         }
-        export(self, {"scheduler_function_name": self.function.function_name,
-                      "scheduler_saved_counts_parameter": parameter})
+        export(
+            self,
+            {"scheduler_function_name": self.function.function_name, "scheduler_saved_counts_parameter": parameter},
+        )

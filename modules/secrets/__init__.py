@@ -40,8 +40,16 @@ from modules.kms import customer_key
 from modules.outputs import export
 from modules.roles import PlatformRole
 
-WORDPRESS_KEYS = ("auth-key", "secure-auth-key", "logged-in-key", "nonce-key",
-                  "auth-salt", "secure-auth-salt", "logged-in-salt", "nonce-salt")
+WORDPRESS_KEYS = (
+    "auth-key",
+    "secure-auth-key",
+    "logged-in-key",
+    "nonce-key",
+    "auth-salt",
+    "secure-auth-salt",
+    "logged-in-salt",
+    "nonce-salt",
+)
 # secret key -> (parameter path below the prefix, length)
 SECRETS: dict[str, tuple[str, int]] = {
     "db_master_password": ("db/master-password", 40),
@@ -81,8 +89,13 @@ class Secrets(Construct):
         if (props.copy_from_arn_prefix is None) != (props.source_provider is None):
             raise ValueError("SecretsProps.copy_from_arn_prefix and source_provider: give both or neither")
         tags = {"Name": props.name, "PlatformRole": props.role.value}
-        self.key = customer_key(self, "key", description=f"{props.name} secrets and environment data",
-                                account_id=props.account_id, tags=tags)
+        self.key = customer_key(
+            self,
+            "key",
+            description=f"{props.name} secrets and environment data",
+            account_id=props.account_id,
+            tags=tags,
+        )
         KmsAlias(self, "alias", name=f"alias/{props.name}", target_key_id=self.key.key_id)
 
         stack = TerraformStack.of(self)
@@ -91,21 +104,28 @@ class Secrets(Construct):
             generator = f"{id}_{key}".replace("-", "_")
             # cdktf 0.20 has no ephemeral-resource class; the block is written as-is.
             if props.copy_from_arn_prefix:
-                stack.add_override(f"ephemeral.aws_ssm_parameter.{generator}", {
-                    "arn": f"{props.copy_from_arn_prefix}/{path}",
-                    "with_decryption": True,
-                    "provider": f"aws.{props.source_provider.alias}",
-                })
+                stack.add_override(
+                    f"ephemeral.aws_ssm_parameter.{generator}",
+                    {
+                        "arn": f"{props.copy_from_arn_prefix}/{path}",
+                        "with_decryption": True,
+                        "provider": f"aws.{props.source_provider.alias}",
+                    },
+                )
                 value = f"${{ephemeral.aws_ssm_parameter.{generator}.value}}"
             else:
-                stack.add_override(f"ephemeral.{RANDOM_PASSWORD}.{generator}", {
-                    "password_length": length,
-                    "exclude_punctuation": True,
-                    "require_each_included_type": True,
-                })
+                stack.add_override(
+                    f"ephemeral.{RANDOM_PASSWORD}.{generator}",
+                    {
+                        "password_length": length,
+                        "exclude_punctuation": True,
+                        "require_each_included_type": True,
+                    },
+                )
                 value = f"${{ephemeral.{RANDOM_PASSWORD}.{generator}.random_password}}"
             self.parameters[key] = SsmParameter(
-                self, key,
+                self,
+                key,
                 name=f"{props.parameter_prefix}/{path}",
                 type="SecureString",
                 key_id=self.key.arn,
@@ -114,5 +134,10 @@ class Secrets(Construct):
                 tags=tags,
             )
 
-        export(self, {"secrets_kms_key_arn": self.key.arn,
-                      "secret_parameter_names": {k: p.name for k, p in self.parameters.items()}})
+        export(
+            self,
+            {
+                "secrets_kms_key_arn": self.key.arn,
+                "secret_parameter_names": {k: p.name for k, p in self.parameters.items()},
+            },
+        )

@@ -45,18 +45,21 @@ class StateBucket(Construct):
     def __init__(self, scope: Construct, id: str, *, props: StateBucketProps) -> None:
         super().__init__(scope, id)
         tags = {"Name": props.bucket_name, "Purpose": "terraform-state"}
-        self.key = customer_key(self, "key", description=f"{props.bucket_name} Terraform state",
-                                account_id=props.account_id, tags=tags)
+        self.key = customer_key(
+            self, "key", description=f"{props.bucket_name} Terraform state", account_id=props.account_id, tags=tags
+        )
         self.bucket = secure_bucket(self, "bucket", name=props.bucket_name, kms_key_arn=self.key.arn, tags=tags)
-        skip_check(self.bucket, {
-            "CKV_AWS_18": "access to the state bucket is recorded by the organisation CloudTrail's S3 data "
-                          "events in the log archive; server access logs would need a second bucket here",
-            "CKV_AWS_144": "state is small and rebuilt from the region's own API; versioning and the log "
-                           "archive's trail cover its history, and a replica would need a DR-region key",
-            "CKV2_AWS_62": "nothing consumes events from the state bucket",
-        })
+        skip_check(
+            self.bucket,
+            {
+                "CKV_AWS_18": "access to the state bucket is recorded by the organisation CloudTrail's S3 data "
+                "events in the log archive; server access logs would need a second bucket here",
+                "CKV_AWS_144": "state is small and rebuilt from the region's own API; versioning and the log "
+                "archive's trail cover its history, and a replica would need a DR-region key",
+                "CKV2_AWS_62": "nothing consumes events from the state bucket",
+            },
+        )
         KmsAlias(self, "key-alias", name=state_key_alias(props.bucket_name), target_key_id=self.key.key_id)
         bucket_policy(self, "policy", self.bucket, [])
-        retention_lifecycle(self, "lifecycle", self.bucket,
-                            noncurrent_days=props.noncurrent_version_expiration_days)
+        retention_lifecycle(self, "lifecycle", self.bucket, noncurrent_days=props.noncurrent_version_expiration_days)
         export(self, {"state_bucket_name": self.bucket.bucket, "state_bucket_kms_key_arn": self.key.arn})

@@ -31,19 +31,13 @@ from constructs import Construct
 
 from modules.buckets import bucket_policy, bucket_policy_document, retention_lifecycle, secure_bucket
 from modules.kms import customer_key, key_policy
+from modules.names import DATA_BUCKETS, LOGS_BUCKET, bucket_name  # noqa: F401 (re-exported)
 from modules.outputs import export
 from modules.policy import skip_check
 from modules.roles import PlatformRole
 from surgepress.regions import elb_log_principal
 
-DATA_BUCKETS = ("media", "misc")
-LOGS_BUCKET = "logs"
-ALB_LOG_PREFIX = "alb"   # load balancer access logs land under logs/alb/AWSLogs/<account>/
-
-
-def bucket_name(name: str, purpose: str, account_id: str, region: str) -> str:
-    """A bucket's name, known before it exists (the DR workspace names its source's buckets)."""
-    return f"{name}-{purpose}-{account_id}-{region}"
+ALB_LOG_PREFIX = "alb"  # load balancer access logs land under logs/alb/AWSLogs/<account>/
 
 
 def key_alias(name: str) -> str:
@@ -76,57 +70,84 @@ class Storage(Construct):
             if getattr(props, field_name) < 1:
                 raise ValueError(f"StorageProps.{field_name}: expected 1 or more, got {getattr(props, field_name)!r}")
         self._props = props
-        self.key = customer_key(self, "key", description=f"{props.name} bucket data",
-                                account_id=props.account_id, tags=self._tags(f"{props.name}-buckets"))
+        self.key = customer_key(
+            self,
+            "key",
+            description=f"{props.name} bucket data",
+            account_id=props.account_id,
+            tags=self._tags(f"{props.name}-buckets"),
+        )
         KmsAlias(self, "key-alias", name=key_alias(props.name), target_key_id=self.key.key_id)
         self.buckets: dict[str, S3Bucket] = {}
         self.policies: dict[str, S3BucketPolicy] = {}
         logs = self._bucket(LOGS_BUCKET, kms=False)
-        skip_check(logs, {
-            "CKV_AWS_145": "S3 server access logs and ALB access logs can only be delivered to SSE-S3 buckets",
-            "CKV_AWS_144": "access logs describe this region's own traffic; only the data buckets are replicated",
-            "CKV2_AWS_62": "nothing consumes events from the log archive bucket",
-        })
-        log_delivery = self._policy(LOGS_BUCKET, [
+        skip_check(
+            logs,
             {
-                "Sid": "S3ServerAccessLogDelivery",
-                "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{logs.arn}/s3/*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": props.account_id}},
+                "CKV_AWS_145": "S3 server access logs and ALB access logs can only be delivered to SSE-S3 buckets",
+                "CKV_AWS_144": "access logs describe this region's own traffic; only the data buckets are replicated",
+                "CKV2_AWS_62": "nothing consumes events from the log archive bucket",
             },
-            {
-                "Sid": "LoadBalancerAccessLogDelivery",
-                "Effect": "Allow",
-                "Principal": elb_log_principal(props.region),
-                "Action": "s3:PutObject",
-                "Resource": f"{logs.arn}/{ALB_LOG_PREFIX}/AWSLogs/{props.account_id}/*",
-            },
-            {
-                "Sid": "CloudFrontAccessLogDelivery",
-                "Effect": "Allow",
-                "Principal": {"Service": "delivery.logs.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{logs.arn}/AWSLogs/{props.account_id}/CloudFront/*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": props.account_id,
-                                               "s3:x-amz-acl": "bucket-owner-full-control"}},
-            },
-        ])
-        self._lifecycle(LOGS_BUCKET, expire_current_days=props.log_retention_days,
-                        noncurrent_days=props.noncurrent_version_expiration_days)
+        )
+        log_delivery = self._policy(
+            LOGS_BUCKET,
+            [
+                {
+                    "Sid": "S3ServerAccessLogDelivery",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": f"{logs.arn}/s3/*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": props.account_id}},
+                },
+                {
+                    "Sid": "LoadBalancerAccessLogDelivery",
+                    "Effect": "Allow",
+                    "Principal": elb_log_principal(props.region),
+                    "Action": "s3:PutObject",
+                    "Resource": f"{logs.arn}/{ALB_LOG_PREFIX}/AWSLogs/{props.account_id}/*",
+                },
+                {
+                    "Sid": "CloudFrontAccessLogDelivery",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": f"{logs.arn}/AWSLogs/{props.account_id}/CloudFront/*",
+                    "Condition": {
+                        "StringEquals": {
+                            "aws:SourceAccount": props.account_id,
+                            "s3:x-amz-acl": "bucket-owner-full-control",
+                        }
+                    },
+                },
+            ],
+        )
+        self._lifecycle(
+            LOGS_BUCKET,
+            expire_current_days=props.log_retention_days,
+            noncurrent_days=props.noncurrent_version_expiration_days,
+        )
 
         for purpose in DATA_BUCKETS:
             bucket = self._bucket(purpose, kms=True)
-            skip_check(bucket, {
-                "CKV_AWS_144": "a replica's workspace (dr) configures the replication of both sides' data "
-                               "buckets (modules/replication); an environment without a replica (staging) "
-                               "needs none",
-                "CKV2_AWS_62": "no consumer of object events exists yet; WordPress writes and reads directly",
-            })
+            skip_check(
+                bucket,
+                {
+                    "CKV_AWS_144": "a replica's workspace (dr) configures the replication of both sides' data "
+                    "buckets (modules/replication); an environment without a replica (staging) "
+                    "needs none",
+                    "CKV2_AWS_62": "no consumer of object events exists yet; WordPress writes and reads directly",
+                },
+            )
             # S3 refuses a logging target whose policy does not yet admit log delivery.
-            S3BucketLoggingA(self, f"{purpose}-logging", bucket=bucket.id, target_bucket=logs.id,
-                             target_prefix=f"s3/{purpose}/", depends_on=[log_delivery])
+            S3BucketLoggingA(
+                self,
+                f"{purpose}-logging",
+                bucket=bucket.id,
+                target_bucket=logs.id,
+                target_prefix=f"s3/{purpose}/",
+                depends_on=[log_delivery],
+            )
             self.policies[purpose] = self._policy(purpose, [])
             self._lifecycle(purpose, expire_current_days=None, noncurrent_days=props.noncurrent_version_expiration_days)
         self._outputs()
@@ -139,22 +160,32 @@ class Storage(Construct):
         bucket = self.buckets[purpose]
         operator = "ArnLike" if distribution_arn.endswith("*") else "StringEquals"
         source = {operator: {"AWS:SourceArn": distribution_arn}}
-        self.policies[purpose].policy = self._document(purpose, [{
-            "Sid": "CloudFrontOriginAccessControlReads",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudfront.amazonaws.com"},
-            "Action": "s3:GetObject",
-            "Resource": f"{bucket.arn}/*",
-            "Condition": source,
-        }])
-        self.key.policy = key_policy(self._props.account_id, ({
-            "Sid": "CloudFrontDecryptsForOneDistribution",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudfront.amazonaws.com"},
-            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
-            "Resource": "*",
-            "Condition": source,
-        },))
+        self.policies[purpose].policy = self._document(
+            purpose,
+            [
+                {
+                    "Sid": "CloudFrontOriginAccessControlReads",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudfront.amazonaws.com"},
+                    "Action": "s3:GetObject",
+                    "Resource": f"{bucket.arn}/*",
+                    "Condition": source,
+                }
+            ],
+        )
+        self.key.policy = key_policy(
+            self._props.account_id,
+            (
+                {
+                    "Sid": "CloudFrontDecryptsForOneDistribution",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudfront.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": source,
+                },
+            ),
+        )
 
     def _tags(self, name: str) -> dict[str, str]:
         return {"Name": name, "PlatformRole": self._props.role.value}
@@ -162,8 +193,14 @@ class Storage(Construct):
     def _bucket(self, purpose: str, *, kms: bool) -> S3Bucket:
         props = self._props
         name = bucket_name(props.name, purpose, props.account_id, props.region)
-        bucket = secure_bucket(self, purpose, name=name, kms_key_arn=self.key.arn if kms else None,
-                               force_destroy=props.enable_force_destroy, tags={**self._tags(name), "Purpose": purpose})
+        bucket = secure_bucket(
+            self,
+            purpose,
+            name=name,
+            kms_key_arn=self.key.arn if kms else None,
+            force_destroy=props.enable_force_destroy,
+            tags={**self._tags(name), "Purpose": purpose},
+        )
         self.buckets[purpose] = bucket
         return bucket
 
@@ -174,10 +211,21 @@ class Storage(Construct):
         return bucket_policy(self, f"{purpose}-policy", self.buckets[purpose], statements)
 
     def _lifecycle(self, purpose: str, *, expire_current_days: int | None, noncurrent_days: int) -> None:
-        retention_lifecycle(self, f"{purpose}-lifecycle", self.buckets[purpose], noncurrent_days=noncurrent_days,
-                            expire_current_days=expire_current_days)
+        retention_lifecycle(
+            self,
+            f"{purpose}-lifecycle",
+            self.buckets[purpose],
+            noncurrent_days=noncurrent_days,
+            expire_current_days=expire_current_days,
+        )
 
     def _outputs(self) -> None:
-        export(self, {f"{purpose}_bucket_{attribute}": value for purpose, bucket in self.buckets.items()
-                      for attribute, value in (("name", bucket.bucket), ("arn", bucket.arn))})
+        export(
+            self,
+            {
+                f"{purpose}_bucket_{attribute}": value
+                for purpose, bucket in self.buckets.items()
+                for attribute, value in (("name", bucket.bucket), ("arn", bucket.arn))
+            },
+        )
         export(self, {"buckets_kms_key_arn": self.key.arn})

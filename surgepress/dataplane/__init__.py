@@ -58,8 +58,15 @@ SERVICES = ("database", "cache", "app", "web", "lb", "s3-origin", "edge")
 EDGE_SERVICES = ("s3-origin", "edge")
 RELOADABLE = ("web", "lb", "edge")  # nginx: a changed configuration is reloaded in place
 # The Ports field each service is checked on (the load balancer and edge: their HTTPS side).
-LISTEN_PORT = {"database": "database", "cache": "cache", "app": "app", "web": "web", "lb": "lb_https",
-               "s3-origin": "s3_origin", "edge": "edge_https"}
+LISTEN_PORT = {
+    "database": "database",
+    "cache": "cache",
+    "app": "app",
+    "web": "web",
+    "lb": "lb_https",
+    "s3-origin": "s3_origin",
+    "edge": "edge_https",
+}
 READY_TIMEOUT_S = {"database": 90.0}
 DEFAULT_READY_TIMEOUT_S = 30.0
 POLL_INTERVAL_S = 0.1
@@ -128,8 +135,15 @@ def _tail(path: Path, lines: int = 5) -> str:
 class DataPlane:
     """One environment workspace's data plane."""
 
-    def __init__(self, paths: Paths, ws: Workspace, env: Mapping[str, str], *, boot_id: str = "",
-                 say: Callable[[str], None] = print) -> None:
+    def __init__(
+        self,
+        paths: Paths,
+        ws: Workspace,
+        env: Mapping[str, str],
+        *,
+        boot_id: str = "",
+        say: Callable[[str], None] = print,
+    ) -> None:
         self.paths = paths
         self.workspace = ws
         self.env = dict(env)
@@ -159,8 +173,9 @@ class DataPlane:
 
     # --- public -----------------------------------------------------------------------------
 
-    def up(self, outputs: Mapping, *, object_cache: bool = True, writer: bool = True,
-           only: tuple[str, ...] | None = None) -> dict:
+    def up(
+        self, outputs: Mapping, *, object_cache: bool = True, writer: bool = True, only: tuple[str, ...] | None = None
+    ) -> dict:
         """Start (or keep) every service; returns the recorded state.
 
         `writer=False` (a global database's secondary) leaves WordPress's install to the writer:
@@ -179,17 +194,27 @@ class DataPlane:
         state = self._load()
         if state.get("boot_id") != self.boot_id or state.get("cluster") != deployment.database.endpoint:
             if state:
-                self.say(f"dataplane {self.workspace.name}: the deployment changed since the last start; "
-                         "starting over with empty data")
+                self.say(
+                    f"dataplane {self.workspace.name}: the deployment changed since the last start; "
+                    "starting over with empty data"
+                )
             self.down(quiet=True)
             shutil.rmtree(self.root, ignore_errors=True)
             state = {}
         ports = self._ports(state)
-        state.update(boot_id=self.boot_id, cluster=deployment.database.endpoint, ports=asdict(ports),
-                     object_cache=object_cache, admin_user=ADMIN_USER, database_name=deployment.database.name,
-                     health_path=deployment.load_balancer.health_path, site_domain=deployment.site_domain,
-                     load_balancer=deployment.load_balancer.dns_name, region=deployment.region,
-                     origin_domain=deployment.edge.origin_domain if deployment.edge else None)
+        state.update(
+            boot_id=self.boot_id,
+            cluster=deployment.database.endpoint,
+            ports=asdict(ports),
+            object_cache=object_cache,
+            admin_user=ADMIN_USER,
+            database_name=deployment.database.name,
+            health_path=deployment.load_balancer.health_path,
+            site_domain=deployment.site_domain,
+            load_balancer=deployment.load_balancer.dns_name,
+            region=deployment.region,
+            origin_domain=deployment.edge.origin_domain if deployment.edge else None,
+        )
         state.setdefault("services", {})
         self._save(state)
         try:
@@ -217,8 +242,19 @@ class DataPlane:
             home = layout.service(name)
             (home / "tmp").mkdir(parents=True, exist_ok=True)
             if name == "s3-origin":
-                argv = [sys.executable, "-m", "surgepress.dataplane.s3_origin", "--port", str(ports.s3_origin),
-                        "--bucket", d.edge.media_bucket, "--region", d.region, "--role-arn", self.workspace.role_arn]
+                argv = [
+                    sys.executable,
+                    "-m",
+                    "surgepress.dataplane.s3_origin",
+                    "--port",
+                    str(ports.s3_origin),
+                    "--bucket",
+                    d.edge.media_bucket,
+                    "--region",
+                    d.region,
+                    "--role-arn",
+                    self.workspace.role_arn,
+                ]
                 # An empty value means "unset" in the emulator's environment (AWS_PROFILE, say).
                 env = {**base_env, **{k: v for k, v in self.env.items() if v}, "PYTHONPATH": str(REPO_ROOT)}
                 plan.append((name, Rendered(" ".join(argv)), argv, env, f"--port {ports.s3_origin}"))
@@ -232,8 +268,13 @@ class DataPlane:
             argv = {
                 "database": [tools["mariadbd"], f"--defaults-file={config}"],
                 "cache": [tools["redis-server"], str(config)],
-                "app": [tools["php-fpm"], "--nodaemonize", "--fpm-config", str(config),
-                        *(["--allow-to-run-as-root"] if layout.run_as_root else [])],
+                "app": [
+                    tools["php-fpm"],
+                    "--nodaemonize",
+                    "--fpm-config",
+                    str(config),
+                    *(["--allow-to-run-as-root"] if layout.run_as_root else []),
+                ],
             }.get(name, [tools["nginx"], "-e", str(home / "error.log"), "-p", str(home), "-c", str(config)])
             env = {**base_env, **wordpress_env} if name == "app" else base_env
             plan.append((name, rendered, argv, env, str(config)))
@@ -242,12 +283,13 @@ class DataPlane:
             if only is not None and name not in only:
                 continue
             port = getattr(ports, LISTEN_PORT[name])
-            config_hash = hashlib.sha256((rendered.text + rendered.secret + json.dumps(env, sort_keys=True)).encode()
-                                         ).hexdigest()
+            config_hash = hashlib.sha256(
+                (rendered.text + rendered.secret + json.dumps(env, sort_keys=True)).encode()
+            ).hexdigest()
             current = self._services(state).get(name)
             if current and is_running(current.pid, current.marker) and current.config_hash == config_hash:
                 kept += 1
-            elif current and name in RELOADABLE and is_running(current.pid, current.marker):
+            elif current and current.pid and name in RELOADABLE and is_running(current.pid, current.marker):
                 os.kill(current.pid, signal.SIGHUP)  # nginx re-reads its configuration without a gap
                 state["services"][name] = asdict(ServiceState(name, current.pid, port, marker, config_hash))
                 self._save(state)
@@ -265,11 +307,14 @@ class DataPlane:
                 self._ensure_database_user(tools, d, marker)
             if name == "web" and writer:
                 self._install_wordpress(tools, wordpress_env, d)
-        entry = f"https://127.0.0.1:{ports.edge_https} (edge), origin on " if d.edge else \
-            "its source's edge; origin on "
-        self.say(f"dataplane {self.workspace.name}: {restarted} started, {kept} kept running"
-                 f"{f' ({reloaded} reloaded)' if reloaded else ''} in {time.monotonic() - started:.1f}s; site "
-                 f"https://{d.site_domain} on {entry}https://127.0.0.1:{ports.lb_https} (lb)")
+        entry = (
+            f"https://127.0.0.1:{ports.edge_https} (edge), origin on " if d.edge else "its source's edge; origin on "
+        )
+        self.say(
+            f"dataplane {self.workspace.name}: {restarted} started, {kept} kept running"
+            f"{f' ({reloaded} reloaded)' if reloaded else ''} in {time.monotonic() - started:.1f}s; site "
+            f"https://{d.site_domain} on {entry}https://127.0.0.1:{ports.lb_https} (lb)"
+        )
         return state
 
     def down(self, *, quiet: bool = False) -> int:
@@ -303,8 +348,15 @@ class DataPlane:
             health = "-"
             if answering:
                 health = self._health(name, ports, state)
-            result.append(ServiceStatus(name, "running" if answering else "dead", service.pid, service.port,
-                                        health if answering else ("not listening" if alive else "process gone")))
+            result.append(
+                ServiceStatus(
+                    name,
+                    "running" if answering else "dead",
+                    service.pid,
+                    service.port,
+                    health if answering else ("not listening" if alive else "process gone"),
+                )
+            )
         return result
 
     def edge_endpoint(self) -> tuple[str, str, str] | None:
@@ -334,14 +386,20 @@ class DataPlane:
         env = {**d.task.environment, **d.task.secrets}
         missing = [name for name in (*WORDPRESS_REQUIRED_ENV, *WORDPRESS_KEYS) if not env.get(name)]
         if missing:
-            raise DataPlaneError(f"dataplane {self.workspace.name}: task definition {d.task.family} does not give "
-                                 f"WordPress {', '.join(missing)} (in `environment` or `secrets`)")
+            raise DataPlaneError(
+                f"dataplane {self.workspace.name}: task definition {d.task.family} does not give "
+                f"WordPress {', '.join(missing)} (in `environment` or `secrets`)"
+            )
         return env
 
     def _endpoint_map(self, d: Deployment, ports: Ports) -> dict[str, int]:
         """Deployed host names -> the loopback port of the service standing in for them."""
-        return {d.database.endpoint: ports.database, d.database.reader_endpoint: ports.database,
-                d.cache.primary_endpoint: ports.cache, d.cache.reader_endpoint: ports.cache}
+        return {
+            d.database.endpoint: ports.database,
+            d.database.reader_endpoint: ports.database,
+            d.cache.primary_endpoint: ports.cache,
+            d.cache.reader_endpoint: ports.cache,
+        }
 
     def _localised(self, env: dict[str, str], endpoints: dict[str, int], d: Deployment) -> dict[str, str]:
         """The task's env with deployed endpoints pointed at loopback.
@@ -366,8 +424,11 @@ class DataPlane:
         ca = LocalCa(self.layout.ca_dir, tools["openssl"]).ensure()
         ca.issue(tls, "database", [d.database.endpoint, d.database.reader_endpoint])
         ca.issue(tls, "cache", [d.cache.primary_endpoint, d.cache.reader_endpoint])
-        ca.issue(tls, "lb", [*d.load_balancer.certificate_names, *([d.edge.origin_domain] if d.edge else []),
-                             d.load_balancer.dns_name])
+        ca.issue(
+            tls,
+            "lb",
+            [*d.load_balancer.certificate_names, *([d.edge.origin_domain] if d.edge else []), d.load_balancer.dns_name],
+        )
         if d.edge:
             ca.issue(tls, "edge", [*d.edge.aliases, d.edge.domain_name])
 
@@ -390,8 +451,9 @@ class DataPlane:
         for record in records:  # PRIMARY first
             found = running.get(_normal(record.target))
             if found:
-                origins.append(OriginServer(found[0], f"{found[1]} {record.set_identifier} {record.role}",
-                                            fail_timeout))
+                origins.append(
+                    OriginServer(found[0], f"{found[1]} {record.set_identifier} {record.role}", fail_timeout)
+                )
         return tuple(origins)
 
     def _docroot(self, tools: Toolchain, object_cache: bool) -> None:
@@ -419,60 +481,94 @@ class DataPlane:
         deadline = time.monotonic() + READY_TIMEOUT_S.get(name, DEFAULT_READY_TIMEOUT_S)
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise DataPlaneError(f"dataplane {self.workspace.name}: {name} exited with code {proc.returncode} "
-                                     f"while starting: {_tail(log)} (logs in {home})")
+                raise DataPlaneError(
+                    f"dataplane {self.workspace.name}: {name} exited with code {proc.returncode} "
+                    f"while starting: {_tail(log)} (logs in {home})"
+                )
             if listening(port):
                 return proc.pid
             time.sleep(POLL_INTERVAL_S)
         stop(proc.pid, marker)
-        raise DataPlaneError(f"dataplane {self.workspace.name}: {name} did not listen on 127.0.0.1:{port} within "
-                             f"{READY_TIMEOUT_S.get(name, DEFAULT_READY_TIMEOUT_S):.0f}s (logs in {home})")
+        raise DataPlaneError(
+            f"dataplane {self.workspace.name}: {name} did not listen on 127.0.0.1:{port} within "
+            f"{READY_TIMEOUT_S.get(name, DEFAULT_READY_TIMEOUT_S):.0f}s (logs in {home})"
+        )
 
     def _initialise_database(self, tools: Toolchain, config: str) -> None:
         data = self.layout.service("database") / "data"
         if (data / "mysql").is_dir():
             return
         user = ["--user=root"] if self.layout.run_as_root else []
-        proc = subprocess.run([tools["mariadb-install-db"], f"--defaults-file={config}", *user,
-                               "--auth-root-authentication-method=socket", "--skip-test-db"],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                tools["mariadb-install-db"],
+                f"--defaults-file={config}",
+                *user,
+                "--auth-root-authentication-method=socket",
+                "--skip-test-db",
+            ],
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
-            raise DataPlaneError(f"dataplane {self.workspace.name}: mariadb-install-db failed: "
-                                 f"{(proc.stderr or proc.stdout).strip().splitlines()[-1:]}")
+            raise DataPlaneError(
+                f"dataplane {self.workspace.name}: mariadb-install-db failed: "
+                f"{(proc.stderr or proc.stdout).strip().splitlines()[-1:]}"
+            )
 
     def _ensure_database_user(self, tools: Toolchain, d: Deployment, config: str) -> None:
         """The cluster's database and master user, with its password from SSM; TLS required."""
         db, user = _identifier(d.database.name, "name"), _identifier(d.database.user, "user")
         account = f"'{user}'@'127.0.0.1'"
         require = " REQUIRE SSL" if d.database.require_tls else ""
-        sql = "\n".join([
-            "SET SESSION sql_log_bin = 0;",  # each server's own account, never replicated
-            f"CREATE DATABASE IF NOT EXISTS `{db}` CHARACTER SET {d.database.charset} COLLATE utf8mb4_unicode_ci;",
-            f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {_sql_string(d.database.password)};",
-            f"ALTER USER {account} IDENTIFIED BY {_sql_string(d.database.password)}{require};",
-            f"GRANT ALL PRIVILEGES ON `{db}`.* TO {account};",
-            "",
-        ])
-        proc = subprocess.run([tools["mariadb"], f"--defaults-file={config}", "--user=root"], input=sql,
-                              capture_output=True, text=True)  # the password goes on stdin, never argv
+        sql = "\n".join(
+            [
+                "SET SESSION sql_log_bin = 0;",  # each server's own account, never replicated
+                f"CREATE DATABASE IF NOT EXISTS `{db}` CHARACTER SET {d.database.charset} COLLATE utf8mb4_unicode_ci;",
+                f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {_sql_string(d.database.password)};",
+                f"ALTER USER {account} IDENTIFIED BY {_sql_string(d.database.password)}{require};",
+                f"GRANT ALL PRIVILEGES ON `{db}`.* TO {account};",
+                "",
+            ]
+        )
+        proc = subprocess.run(
+            [tools["mariadb"], f"--defaults-file={config}", "--user=root"], input=sql, capture_output=True, text=True
+        )  # the password goes on stdin, never argv
         if proc.returncode != 0:
-            raise DataPlaneError(f"dataplane {self.workspace.name}: could not create database {db} and user "
-                                 f"{user}: {proc.stderr.strip().splitlines()[-1:]}")
+            raise DataPlaneError(
+                f"dataplane {self.workspace.name}: could not create database {db} and user "
+                f"{user}: {proc.stderr.strip().splitlines()[-1:]}"
+            )
 
     def _install_wordpress(self, tools: Toolchain, env: dict[str, str], d: Deployment) -> None:
         password_file = self.admin_password_file
         if not password_file.is_file():
             _write(password_file, secrets.token_urlsafe(24) + "\n", 0o600)
         docroot = self.layout.docroot
-        argv = [tools["php"], "-d", f"openssl.cafile={self.layout.ca}", str(docroot / "surgepress-install.php"),
-                ADMIN_USER, f"admin@{d.site_domain}", f"surgepress {self.workspace.name}", str(SAMPLE_POSTS)]
+        argv = [
+            tools["php"],
+            "-d",
+            f"openssl.cafile={self.layout.ca}",
+            str(docroot / "surgepress-install.php"),
+            ADMIN_USER,
+            f"admin@{d.site_domain}",
+            f"surgepress {self.workspace.name}",
+            str(SAMPLE_POSTS),
+        ]
         try:
-            proc = subprocess.run(argv, cwd=docroot, input=password_file.read_text().strip(), capture_output=True,
-                                  text=True, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
-                                  timeout=INSTALL_TIMEOUT_S)
+            proc = subprocess.run(
+                argv,
+                cwd=docroot,
+                input=password_file.read_text().strip(),
+                capture_output=True,
+                text=True,
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+                timeout=INSTALL_TIMEOUT_S,
+            )
         except subprocess.TimeoutExpired:
-            raise DataPlaneError(f"dataplane {self.workspace.name}: WordPress install did not finish within "
-                                 f"{INSTALL_TIMEOUT_S:.0f}s") from None
+            raise DataPlaneError(
+                f"dataplane {self.workspace.name}: WordPress install did not finish within {INSTALL_TIMEOUT_S:.0f}s"
+            ) from None
         answer = proc.stdout.strip().splitlines()[-1:] if proc.stdout.strip() else []
         try:
             result = json.loads(answer[0]) if answer else None
@@ -482,16 +578,17 @@ class DataPlane:
             detail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-3:]
             raise DataPlaneError(f"dataplane {self.workspace.name}: WordPress install failed: {' | '.join(detail)}")
         if result["installed"]:
-            self.say(f"dataplane {self.workspace.name}: WordPress installed; admin {result['admin']}, "
-                     f"password in {password_file} (mode 600), {result['posts']} sample posts")
+            self.say(
+                f"dataplane {self.workspace.name}: WordPress installed; admin {result['admin']}, "
+                f"password in {password_file} (mode 600), {result['posts']} sample posts"
+            )
 
     def _health(self, name: str, ports: dict, state: dict) -> str:
         """What an operator wants to know per service beyond 'listening'."""
         if name == "web":
             return _http_status(f"http://127.0.0.1:{ports['web']}{self._health_path(state)}", "target")
         if name == "lb":
-            return _http_status(f"https://127.0.0.1:{ports['lb_https']}/", "without origin secret",
-                                ca=self.layout.ca)
+            return _http_status(f"https://127.0.0.1:{ports['lb_https']}/", "without origin secret", ca=self.layout.ca)
         if name == "edge":
             return _http_status(f"https://127.0.0.1:{ports['edge_https']}/", "site", ca=self.layout.ca)
         return "listening"
@@ -500,8 +597,14 @@ class DataPlane:
         return state.get("health_path", "/")
 
 
-def reconcile_site(paths: Paths, site, env: Mapping[str, str], *, diverged: frozenset[str] = frozenset(),
-                   say: Callable[[str], None] = print) -> dict[str, str]:
+def reconcile_site(
+    paths: Paths,
+    site,
+    env: Mapping[str, str],
+    *,
+    diverged: frozenset[str] = frozenset(),
+    say: Callable[[str], None] = print,
+) -> dict[str, str]:
     """Make both regions' MariaDB agree with the emulator's global cluster (see `replication`)."""
     from surgepress.dataplane.replication import Node, ReplicationError, reconcile, replication_password
     from surgepress.drill.topology import read_topology
@@ -512,12 +615,24 @@ def reconcile_site(paths: Paths, site, env: Mapping[str, str], *, diverged: froz
         _identifier(node.database, "name")  # it goes into SQL
     shared = Layout(paths.build / "dataplane" / site.source.name).ca_dir
     try:
-        roles = reconcile(nodes, writer=topology.writer, settled=topology.settled, ca=shared / "ca.pem",
-                          password=replication_password(shared), diverged=diverged)
+        roles = reconcile(
+            nodes,
+            writer=topology.writer,
+            settled=topology.settled,
+            ca=shared / "ca.pem",
+            password=replication_password(shared),
+            diverged=diverged,
+        )
     except ReplicationError as exc:
         raise DataPlaneError(f"dataplane replication: {exc}") from None
-    say("dataplane replication (global cluster " + topology.identifier + ", " + topology.status + "): "
-        + "; ".join(f"{name} {role}" for name, role in roles.items()))
+    say(
+        "dataplane replication (global cluster "
+        + topology.identifier
+        + ", "
+        + topology.status
+        + "): "
+        + "; ".join(f"{name} {role}" for name, role in roles.items())
+    )
     return roles
 
 
@@ -544,8 +659,7 @@ def _http_status(url: str, label: str, ca: Path | None = None) -> str:
     context = ssl.create_default_context(cafile=str(ca)) if ca else None
     if context:
         context.check_hostname = False  # loopback; the chain is still verified against the local CA
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                         urllib.request.HTTPSHandler(context=context))
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
     try:
         with opener.open(url, timeout=HTTP_TIMEOUT_S) as response:
             return f"{label} {response.status}"

@@ -18,8 +18,9 @@ from surgepress.aws import WorkspaceClients
 CLOUDFRONT_REGION = "us-east-1"
 # What the official WordPress image needs before it can start (its entrypoint's contract).
 WORDPRESS_REQUIRED_ENV = ("WORDPRESS_DB_HOST", "WORDPRESS_DB_USER", "WORDPRESS_DB_PASSWORD", "WORDPRESS_DB_NAME")
-WORDPRESS_KEYS = tuple(f"WORDPRESS_{k}_{s}" for k in ("AUTH", "SECURE_AUTH", "LOGGED_IN", "NONCE")
-                       for s in ("KEY", "SALT"))
+WORDPRESS_KEYS = tuple(
+    f"WORDPRESS_{k}_{s}" for k in ("AUTH", "SECURE_AUTH", "LOGGED_IN", "NONCE") for s in ("KEY", "SALT")
+)
 
 
 class DiscoveryError(Exception):
@@ -146,7 +147,7 @@ def ssm_values(clients: WorkspaceClients, names: list[str]) -> dict[str, str]:
     ssm = clients.get("ssm")
     values = {}
     for start in range(0, len(names), 10):  # GetParameters takes ten at a time
-        answer = ssm.get_parameters(Names=names[start:start + 10], WithDecryption=True)
+        answer = ssm.get_parameters(Names=names[start : start + 10], WithDecryption=True)
         values.update({p["Name"]: p["Value"] for p in answer["Parameters"]})
     missing = [n for n in names if n not in values]
     if missing:
@@ -188,16 +189,25 @@ def failover_records(clients: WorkspaceClients, name: str) -> list[FailoverRecor
     """The failover alias records of `name` in the account's public zone for it, PRIMARY first."""
     route53 = clients.get("route53")
     fqdn = name.rstrip(".") + "."
-    zones = [z for z in route53.list_hosted_zones()["HostedZones"]
-             if not z.get("Config", {}).get("PrivateZone") and fqdn.endswith("." + z["Name"])]
+    zones = [
+        z
+        for z in route53.list_hosted_zones()["HostedZones"]
+        if not z.get("Config", {}).get("PrivateZone") and fqdn.endswith("." + z["Name"])
+    ]
     if not zones:
         return []
     zone = max(zones, key=lambda z: len(z["Name"]))
     answer = route53.list_resource_record_sets(HostedZoneId=zone["Id"], StartRecordName=fqdn, StartRecordType="A")
-    records = [FailoverRecord(set_identifier=r.get("SetIdentifier", ""), role=r["Failover"],
-                              target=r["AliasTarget"]["DNSName"], health_check_id=r.get("HealthCheckId"))
-               for r in answer["ResourceRecordSets"]
-               if r["Name"] == fqdn and r["Type"] == "A" and r.get("Failover") and r.get("AliasTarget")]
+    records = [
+        FailoverRecord(
+            set_identifier=r.get("SetIdentifier", ""),
+            role=r["Failover"],
+            target=r["AliasTarget"]["DNSName"],
+            health_check_id=r.get("HealthCheckId"),
+        )
+        for r in answer["ResourceRecordSets"]
+        if r["Name"] == fqdn and r["Type"] == "A" and r.get("Failover") and r.get("AliasTarget")
+    ]
     return sorted(records, key=lambda r: r.role != "PRIMARY")
 
 
@@ -211,9 +221,13 @@ def _database(clients: WorkspaceClients, identifier: str, password_parameter: st
     password = ssm_values(clients, [password_parameter])[password_parameter]
     return Database(
         # A global database's secondary inherits schema and user: the task says which it uses.
-        identifier=identifier, name=cluster.get("DatabaseName") or task.environment["WORDPRESS_DB_NAME"],
-        user=cluster.get("MasterUsername") or task.environment["WORDPRESS_DB_USER"], password=password,
-        endpoint=cluster["Endpoint"], reader_endpoint=cluster["ReaderEndpoint"], port=int(cluster["Port"]),
+        identifier=identifier,
+        name=cluster.get("DatabaseName") or task.environment["WORDPRESS_DB_NAME"],
+        user=cluster.get("MasterUsername") or task.environment["WORDPRESS_DB_USER"],
+        password=password,
+        endpoint=cluster["Endpoint"],
+        reader_endpoint=cluster["ReaderEndpoint"],
+        port=int(cluster["Port"]),
         require_tls=str(parameters.get("require_secure_transport", "")).upper() in ("ON", "1", "TRUE"),
         charset=parameters.get("character_set_server") or "utf8mb4",
     )
@@ -225,10 +239,14 @@ def _cache(clients: WorkspaceClients, primary_address: str, token_parameter: str
         node_group = group["NodeGroups"][0]
         if node_group["PrimaryEndpoint"]["Address"] == primary_address:
             token = ssm_values(clients, [token_parameter])[token_parameter] if group.get("AuthTokenEnabled") else ""
-            return Cache(group_id=group["ReplicationGroupId"], primary_endpoint=primary_address,
-                         reader_endpoint=node_group["ReaderEndpoint"]["Address"],
-                         port=int(node_group["PrimaryEndpoint"]["Port"]), auth_token=token,
-                         tls=bool(group.get("TransitEncryptionEnabled")))
+            return Cache(
+                group_id=group["ReplicationGroupId"],
+                primary_endpoint=primary_address,
+                reader_endpoint=node_group["ReaderEndpoint"]["Address"],
+                port=int(node_group["PrimaryEndpoint"]["Port"]),
+                auth_token=token,
+                tls=bool(group.get("TransitEncryptionEnabled")),
+            )
     raise DiscoveryError(f"{clients.workspace.name}: no replication group has primary endpoint {primary_address}")
 
 
@@ -244,11 +262,15 @@ def _task(clients: WorkspaceClients, cluster: str, service: str) -> Task:
     references = {s["name"]: parameter_name(s["valueFrom"]) for s in container.get("secrets", [])}
     values = ssm_values(clients, sorted(set(references.values()))) if references else {}
     port = lb.get("containerPort") or container["portMappings"][0]["containerPort"]
-    return Task(family=definition["family"], container=name, container_port=int(port),
-                environment={e["name"]: e["value"] for e in container.get("environment", [])},
-                secrets={env: values[param] for env, param in references.items()},
-                read_only_root=bool(container.get("readonlyRootFilesystem")),
-                cpu_units=int(definition.get("cpu") or container.get("cpu") or 1024))
+    return Task(
+        family=definition["family"],
+        container=name,
+        container_port=int(port),
+        environment={e["name"]: e["value"] for e in container.get("environment", [])},
+        secrets={env: values[param] for env, param in references.items()},
+        read_only_root=bool(container.get("readonlyRootFilesystem")),
+        cpu_units=int(definition.get("cpu") or container.get("cpu") or 1024),
+    )
 
 
 def _load_balancer(clients: WorkspaceClients, dns_name: str) -> LoadBalancer:
@@ -257,18 +279,22 @@ def _load_balancer(clients: WorkspaceClients, dns_name: str) -> LoadBalancer:
     if not matches:
         raise DiscoveryError(f"{clients.workspace.name}: no load balancer has DNS name {dns_name}")
     listeners = elb.describe_listeners(LoadBalancerArn=matches[0]["LoadBalancerArn"])["Listeners"]
-    by_protocol = {l["Protocol"]: l for l in listeners}
+    by_protocol = {listener["Protocol"]: listener for listener in listeners}
     if set(by_protocol) != {"HTTP", "HTTPS"}:
-        raise DiscoveryError(f"{clients.workspace.name}: the local load balancer needs one HTTP and one HTTPS "
-                             f"listener, found {sorted(by_protocol)}")
+        raise DiscoveryError(
+            f"{clients.workspace.name}: the local load balancer needs one HTTP and one HTTPS "
+            f"listener, found {sorted(by_protocol)}"
+        )
     redirect = by_protocol["HTTP"]["DefaultActions"][0]
     if redirect["Type"] != "redirect" or redirect["RedirectConfig"]["Protocol"] != "HTTPS":
         raise DiscoveryError(f"{clients.workspace.name}: the HTTP listener does not redirect to HTTPS")
     https = by_protocol["HTTPS"]
     default = https["DefaultActions"][0]
     if default["Type"] != "fixed-response":
-        raise DiscoveryError(f"{clients.workspace.name}: the HTTPS listener's default action is {default['Type']}; "
-                             "the local load balancer supports fixed-response defaults")
+        raise DiscoveryError(
+            f"{clients.workspace.name}: the HTTPS listener's default action is {default['Type']}; "
+            "the local load balancer supports fixed-response defaults"
+        )
     target_groups = {}
     routes = []
     for rule in elb.describe_rules(ListenerArn=https["ListenerArn"])["Rules"]:
@@ -277,8 +303,10 @@ def _load_balancer(clients: WorkspaceClients, dns_name: str) -> LoadBalancer:
         headers = {}
         for condition in rule["Conditions"]:
             if condition["Field"] != "http-header":
-                raise DiscoveryError(f"{clients.workspace.name}: listener rule {rule['Priority']} has a "
-                                     f"{condition['Field']} condition; the local load balancer matches headers only")
+                raise DiscoveryError(
+                    f"{clients.workspace.name}: listener rule {rule['Priority']} has a "
+                    f"{condition['Field']} condition; the local load balancer matches headers only"
+                )
             config = condition["HttpHeaderConfig"]
             headers[config["HttpHeaderName"].lower()] = tuple(config["Values"])
         (action,) = [a for a in rule["Actions"] if a["Type"] == "forward"]
@@ -287,16 +315,20 @@ def _load_balancer(clients: WorkspaceClients, dns_name: str) -> LoadBalancer:
             target_groups[arn] = elb.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]
         routes.append(Route(priority=int(rule["Priority"]), headers=headers, target_port=target_groups[arn]["Port"]))
     if len(target_groups) != 1:
-        raise DiscoveryError(f"{clients.workspace.name}: expected rules forwarding to one target group, "
-                             f"found {len(target_groups)}")
+        raise DiscoveryError(
+            f"{clients.workspace.name}: expected rules forwarding to one target group, found {len(target_groups)}"
+        )
     (group,) = target_groups.values()
     return LoadBalancer(
-        dns_name=dns_name, redirect_status=int(redirect["RedirectConfig"]["StatusCode"].removeprefix("HTTP_")),
-        https_port=int(https["Port"]), ssl_policy=https.get("SslPolicy", ""),
+        dns_name=dns_name,
+        redirect_status=int(redirect["RedirectConfig"]["StatusCode"].removeprefix("HTTP_")),
+        https_port=int(https["Port"]),
+        ssl_policy=https.get("SslPolicy", ""),
         routes=tuple(sorted(routes, key=lambda r: r.priority)),
         default_status=int(default["FixedResponseConfig"]["StatusCode"]),
         default_body=default["FixedResponseConfig"].get("MessageBody", ""),
-        health_path=group["HealthCheckPath"], health_matcher=group["Matcher"]["HttpCode"],
+        health_path=group["HealthCheckPath"],
+        health_matcher=group["Matcher"]["HttpCode"],
         health_interval_s=int(group["HealthCheckIntervalSeconds"]),
         certificate_names=_certificate_names(clients, https),
     )
@@ -310,7 +342,7 @@ def _certificate_names(clients: WorkspaceClients, listener: Mapping[str, Any]) -
     return tuple(dict.fromkeys(names))
 
 
-def _items(block: Mapping[str, Any] | None, key: str) -> tuple[str, ...]:
+def _items(block: Mapping[str, Any] | None, key: str) -> tuple[Any, ...]:
     return tuple(((block or {}).get(key) or {}).get("Items") or ())
 
 
@@ -321,8 +353,10 @@ def _edge(clients: WorkspaceClients, distribution_id: str, media_bucket: str) ->
     origins = {o["Id"]: o for o in config["Origins"]["Items"]}
     alb_origins = [o for o in origins.values() if o.get("CustomOriginConfig")]
     if len(alb_origins) != 1:
-        raise DiscoveryError(f"{clients.workspace.name}: the local edge needs one custom (load balancer) origin, "
-                             f"found {len(alb_origins)}")
+        raise DiscoveryError(
+            f"{clients.workspace.name}: the local edge needs one custom (load balancer) origin, "
+            f"found {len(alb_origins)}"
+        )
     policies: dict[str, dict] = {}
 
     def policy(kind: str, policy_id: str | None) -> dict:
@@ -332,11 +366,13 @@ def _edge(clients: WorkspaceClients, distribution_id: str, media_bucket: str) ->
             if kind == "cache":
                 policies[policy_id] = cloudfront.get_cache_policy(Id=policy_id)["CachePolicy"]["CachePolicyConfig"]
             elif kind == "request":
-                policies[policy_id] = cloudfront.get_origin_request_policy(
-                    Id=policy_id)["OriginRequestPolicy"]["OriginRequestPolicyConfig"]
+                policies[policy_id] = cloudfront.get_origin_request_policy(Id=policy_id)["OriginRequestPolicy"][
+                    "OriginRequestPolicyConfig"
+                ]
             else:
-                policies[policy_id] = cloudfront.get_response_headers_policy(
-                    Id=policy_id)["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"]
+                policies[policy_id] = cloudfront.get_response_headers_policy(Id=policy_id)["ResponseHeadersPolicy"][
+                    "ResponseHeadersPolicyConfig"
+                ]
         return policies[policy_id]
 
     # An origin group (uploads failing over to the DR replica bucket) is served locally by its
@@ -349,8 +385,10 @@ def _edge(clients: WorkspaceClients, distribution_id: str, media_bucket: str) ->
     def behaviour(item: dict, pattern: str | None) -> Behaviour:
         cache = policy("cache", item.get("CachePolicyId"))
         if not cache:
-            raise DiscoveryError(f"{clients.workspace.name}: behaviour {pattern or 'default'} has no cache policy; "
-                                 "the local edge supports cache policies only (no legacy forwarded values)")
+            raise DiscoveryError(
+                f"{clients.workspace.name}: behaviour {pattern or 'default'} has no cache policy; "
+                "the local edge supports cache policies only (no legacy forwarded values)"
+            )
         key = cache.get("ParametersInCacheKeyAndForwardedToOrigin", {})
         request = policy("request", item.get("OriginRequestPolicyId"))
         key_cookies = key.get("CookiesConfig", {}).get("CookieBehavior", "none")
@@ -363,12 +401,15 @@ def _edge(clients: WorkspaceClients, distribution_id: str, media_bucket: str) ->
             viewer_protocol_policy=item["ViewerProtocolPolicy"],
             allowed_methods=tuple(item["AllowedMethods"]["Items"]),
             compress=bool(item.get("Compress")),
-            min_ttl=int(cache.get("MinTTL", 0)), default_ttl=int(cache.get("DefaultTTL", 0)),
+            min_ttl=int(cache.get("MinTTL", 0)),
+            default_ttl=int(cache.get("DefaultTTL", 0)),
             max_ttl=int(cache.get("MaxTTL", 0)),
-            key_query_strings=key_qs, key_cookies=key_cookies,
+            key_query_strings=key_qs,
+            key_cookies=key_cookies,
             key_cookie_names=_items(key.get("CookiesConfig"), "Cookies"),
-            forward_cookies="all" if "all" in (key_cookies, forward_cookies) else
-            ("whitelist" if "whitelist" in (key_cookies, forward_cookies) else "none"),
+            forward_cookies="all"
+            if "all" in (key_cookies, forward_cookies)
+            else ("whitelist" if "whitelist" in (key_cookies, forward_cookies) else "none"),
             forward_query_strings="none" if key_qs == forward_qs == "none" else "all",
             forward_headers=_items(request.get("HeadersConfig"), "Headers"),
         )
@@ -378,15 +419,18 @@ def _edge(clients: WorkspaceClients, distribution_id: str, media_bucket: str) ->
     headers_policy = policy("headers", config["DefaultCacheBehavior"].get("ResponseHeadersPolicyId"))
     (alb,) = alb_origins
     return Edge(
-        distribution_id=distribution_id, domain_name=distribution["DomainName"],
+        distribution_id=distribution_id,
+        domain_name=distribution["DomainName"],
         aliases=tuple(config["Aliases"]["Items"]),
         minimum_protocol_version=config["ViewerCertificate"].get("MinimumProtocolVersion", "TLSv1.2_2021"),
         origin_domain=alb["DomainName"],
         origin_headers={h["HeaderName"]: h["HeaderValue"] for h in _items(alb, "CustomHeaders")},
         media_bucket=media_bucket,
         behaviours=(*ordered, default),
-        error_caching={int(e["ErrorCode"]): int(e.get("ErrorCachingMinTTL", 0))
-                       for e in (config.get("CustomErrorResponses") or {}).get("Items", [])},
+        error_caching={
+            int(e["ErrorCode"]): int(e.get("ErrorCachingMinTTL", 0))
+            for e in (config.get("CustomErrorResponses") or {}).get("Items", [])
+        },
         response_headers=security_headers(headers_policy),
     )
 
@@ -395,20 +439,21 @@ def security_headers(config: Mapping[str, Any]) -> dict[str, str]:
     """A response headers policy's security headers as header -> value."""
     security = config.get("SecurityHeadersConfig") or {}
     headers = {}
-    if (hsts := security.get("StrictTransportSecurity")):
+    if hsts := security.get("StrictTransportSecurity"):
         value = f"max-age={hsts['AccessControlMaxAgeSec']}"
         value += "; includeSubDomains" if hsts.get("IncludeSubdomains") else ""
         value += "; preload" if hsts.get("Preload") else ""
         headers["Strict-Transport-Security"] = value
     if security.get("ContentTypeOptions"):
         headers["X-Content-Type-Options"] = "nosniff"
-    if (frame := security.get("FrameOptions")):
+    if frame := security.get("FrameOptions"):
         headers["X-Frame-Options"] = frame["FrameOption"]
-    if (referrer := security.get("ReferrerPolicy")):
+    if referrer := security.get("ReferrerPolicy"):
         headers["Referrer-Policy"] = referrer["ReferrerPolicy"]
-    if (xss := security.get("XSSProtection")):
-        headers["X-XSS-Protection"] = ("1" if xss.get("Protection") else "0") + ("; mode=block" if xss.get(
-            "ModeBlock") else "")
-    if (csp := security.get("ContentSecurityPolicy")):
+    if xss := security.get("XSSProtection"):
+        headers["X-XSS-Protection"] = ("1" if xss.get("Protection") else "0") + (
+            "; mode=block" if xss.get("ModeBlock") else ""
+        )
+    if csp := security.get("ContentSecurityPolicy"):
         headers["Content-Security-Policy"] = csp["ContentSecurityPolicy"]
     return headers

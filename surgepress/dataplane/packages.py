@@ -83,8 +83,9 @@ def find_toolchain() -> Toolchain:
         missing.append("wordpress-theme-twentytwentythree")
     if missing:
         packages = " ".join(dict.fromkeys(missing))
-        raise MissingPackage(f"data plane: missing Debian package(s) {packages}: "
-                             + INSTALL_HINT.format(packages=packages))
+        raise MissingPackage(
+            f"data plane: missing Debian package(s) {packages}: " + INSTALL_HINT.format(packages=packages)
+        )
     return Toolchain(programs=programs, wordpress=WORDPRESS_DIR)
 
 

@@ -19,11 +19,17 @@ PHP_WORKERS_PER_VCPU = 8
 NGINX_MIME_TYPES = "/etc/nginx/mime.types"
 NGINX_FASTCGI_PARAMS = "/etc/nginx/fastcgi_params"
 # CloudFront's viewer security policies -> the protocols they allow.
-VIEWER_PROTOCOLS = {"TLSv1.2_2021": "TLSv1.2 TLSv1.3", "TLSv1.2_2019": "TLSv1.2 TLSv1.3",
-                    "TLSv1.2_2018": "TLSv1.2 TLSv1.3", "TLSv1.1_2016": "TLSv1.1 TLSv1.2 TLSv1.3"}
+VIEWER_PROTOCOLS = {
+    "TLSv1.2_2021": "TLSv1.2 TLSv1.3",
+    "TLSv1.2_2019": "TLSv1.2 TLSv1.3",
+    "TLSv1.2_2018": "TLSv1.2 TLSv1.3",
+    "TLSv1.1_2016": "TLSv1.1 TLSv1.2 TLSv1.3",
+}
 # ALB security policies -> protocols.
-LB_PROTOCOLS = {"ELBSecurityPolicy-TLS13-1-2-2021-06": "TLSv1.2 TLSv1.3",
-                "ELBSecurityPolicy-TLS13-1-3-2021-06": "TLSv1.3"}
+LB_PROTOCOLS = {
+    "ELBSecurityPolicy-TLS13-1-2-2021-06": "TLSv1.2 TLSv1.3",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06": "TLSv1.3",
+}
 EDGE_CACHE_MAX_SIZE = "512m"
 # CloudFront compresses these types (a subset of its list that WordPress serves).
 COMPRESSED_TYPES = "text/css text/plain text/xml application/javascript application/json image/svg+xml"
@@ -146,9 +152,15 @@ def redis(d: Deployment, ports: Ports, layout: Layout) -> Rendered:
         'proc-title-template "{title} {listen-addr} {config-file}"',
     ]
     if d.cache.tls:
-        lines += ["port 0", f"tls-port {ports.cache}", f"tls-cert-file {tls / 'cache.pem'}",
-                  f"tls-key-file {tls / 'cache.key'}", f"tls-ca-cert-file {layout.ca}",
-                  "tls-auth-clients no", "tls-protocols \"TLSv1.2 TLSv1.3\""]
+        lines += [
+            "port 0",
+            f"tls-port {ports.cache}",
+            f"tls-cert-file {tls / 'cache.pem'}",
+            f"tls-key-file {tls / 'cache.key'}",
+            f"tls-ca-cert-file {layout.ca}",
+            "tls-auth-clients no",
+            'tls-protocols "TLSv1.2 TLSv1.3"',
+        ]
     else:
         lines += [f"port {ports.cache}"]
     lines += [f"include {home / 'secrets' / 'auth.conf'}", ""]
@@ -254,11 +266,15 @@ def load_balancer(d: Deployment, ports: Ports, layout: Layout) -> Rendered:
     for route in lb.routes:
         names = sorted(route.headers)
         source = "|".join(_header_variable(n) for n in names)
-        combos = [[]]
+        combos: list[list[str]] = [[]]
         for name in names:
             combos = [c + [v] for c in combos for v in route.headers[name]]
-        maps += [f'map "{source}" $lb_rule_{route.priority} {{', "    default 0;",
-                 *(f"    {_quote('|'.join(c))} 1;" for c in combos), "}"]
+        maps += [
+            f'map "{source}" $lb_rule_{route.priority} {{',
+            "    default 0;",
+            *(f"    {_quote('|'.join(c))} 1;" for c in combos),
+            "}",
+        ]
         checks.append(f"    if ($lb_rule_{route.priority}) {{ set $lb_target target; }}")
     protocols = LB_PROTOCOLS.get(lb.ssl_policy, "TLSv1.2 TLSv1.3")
     body = [
@@ -307,8 +323,9 @@ def _cookie_variable(index: int) -> str:
     return f"$edge_cookie_{index}"
 
 
-def _behaviour_location(b: Behaviour, index: int, cookies: dict[str, int], d: Deployment, ports: Ports,
-                        layout: Layout) -> list[str]:
+def _behaviour_location(
+    b: Behaviour, index: int, cookies: dict[str, int], d: Deployment, ports: Ports, layout: Layout
+) -> list[str]:
     home = layout.service("edge")
     opening = f"location ~ {_quote(path_pattern_regex(b.pattern))} {{" if b.pattern else "location / {"
     lines = [f"# behaviour {index}: {b.pattern or 'default'} -> {b.origin}", opening]
@@ -321,8 +338,12 @@ def _behaviour_location(b: Behaviour, index: int, cookies: dict[str, int], d: De
         if b.key_query_strings != "none":
             key += "$is_args$args"
         key += "".join(f"|{_cookie_variable(cookies[name])}" for name in b.key_cookie_names)
-        lines += ["    proxy_cache edge;", f'    proxy_cache_key "{key}";', "    proxy_cache_lock on;",
-                  "    proxy_cache_lock_timeout 10s;"]
+        lines += [
+            "    proxy_cache edge;",
+            f'    proxy_cache_key "{key}";',
+            "    proxy_cache_lock on;",
+            "    proxy_cache_lock_timeout 10s;",
+        ]
         if b.default_ttl > 0:
             lines.append(f"    proxy_cache_valid 200 203 300 301 410 {b.default_ttl}s;")
         lines += [f"    proxy_cache_valid {code} {ttl}s;" for code, ttl in sorted(d.edge.error_caching.items()) if ttl]
@@ -332,8 +353,11 @@ def _behaviour_location(b: Behaviour, index: int, cookies: dict[str, int], d: De
     if b.forward_query_strings == "none":
         lines.append("    rewrite ^(.*)$ $1? break;")
     # Only what the policies forward reaches the origin (CloudFront drops other viewer headers).
-    lines += ["    proxy_pass_request_headers off;", "    proxy_set_header Content-Type $content_type;",
-              "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;"]
+    lines += [
+        "    proxy_pass_request_headers off;",
+        "    proxy_set_header Content-Type $content_type;",
+        "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+    ]
     for header in b.forward_headers:
         value = "https" if header.lower() == "cloudfront-forwarded-proto" else _header_variable(header)
         lines.append(f"    proxy_set_header {header} {value};")
@@ -362,13 +386,16 @@ def _behaviour_location(b: Behaviour, index: int, cookies: dict[str, int], d: De
             "    proxy_next_upstream error timeout http_502 http_503 http_504;",
         ]
     else:
-        lines += ["    proxy_pass http://origin_s3;", "    proxy_http_version 1.1;",
-                  '    proxy_set_header Connection "";']
+        lines += [
+            "    proxy_pass http://origin_s3;",
+            "    proxy_http_version 1.1;",
+            '    proxy_set_header Connection "";',
+        ]
     lines.append("}")
     return lines
 
 
-def edge(d: Deployment, ports: Ports, layout: Layout, origins: tuple["OriginServer", ...] = ()) -> Rendered:
+def edge(d: Deployment, ports: Ports, layout: Layout, origins: tuple[OriginServer, ...] = ()) -> Rendered:
     """CloudFront: each behaviour a location, in the distribution's order.
 
     `origins` are the load balancers the origin's name resolves to, in Route 53's failover
@@ -394,12 +421,19 @@ def edge(d: Deployment, ports: Ports, layout: Layout, origins: tuple["OriginServ
         "}",
     ]
     for name, i in cookies.items():
-        body += [f"map $http_cookie {_cookie_variable(i)} {{",
-                 f'    "~(?:^|;\\s*){re.escape(name)}=(?<value>[^;]*)" $value;', '    default "";', "}"]
+        body += [
+            f"map $http_cookie {_cookie_variable(i)} {{",
+            f'    "~(?:^|;\\s*){re.escape(name)}=(?<value>[^;]*)" $value;',
+            '    default "";',
+            "}",
+        ]
     body += [
         "upstream origin_lb {",
-        *(f"    server 127.0.0.1:{o.port}{' backup' if i else f' max_fails=1 fail_timeout={o.fail_timeout_s}s'};"
-          f"  # {o.label}" for i, o in enumerate(origins or (OriginServer(ports.lb_https, d.workspace),))),
+        *(
+            f"    server 127.0.0.1:{o.port}{' backup' if i else f' max_fails=1 fail_timeout={o.fail_timeout_s}s'};"
+            f"  # {o.label}"
+            for i, o in enumerate(origins or (OriginServer(ports.lb_https, d.workspace),))
+        ),
         "    keepalive 32;",
         "}",
         f"upstream origin_s3 {{ server 127.0.0.1:{ports.s3_origin}; keepalive 8; }}",
@@ -409,7 +443,8 @@ def edge(d: Deployment, ports: Ports, layout: Layout, origins: tuple["OriginServ
         "server {",
         f"    listen 127.0.0.1:{ports.edge_http};",
         "    location / { return 301 " + f"https://$host:{ports.edge_https}$request_uri; }}"
-        if policies == {"redirect-to-https"} else "    location / { return 403; }",
+        if policies == {"redirect-to-https"}
+        else "    location / { return 403; }",
         "}",
         "server {",
         f"    # distribution {d.edge.distribution_id} ({d.edge.domain_name}), aliases {', '.join(d.edge.aliases)}",

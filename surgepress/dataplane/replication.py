@@ -46,7 +46,7 @@ class Node:
     database: str  # the schema the site uses (replicated)
 
     @classmethod
-    def of(cls, workspace: str, root: Path) -> "Node":
+    def of(cls, workspace: str, root: Path) -> Node:
         """The node of a data plane directory, with the schema its state records."""
         database = cls(workspace, root, "")._state().get("database_name") or "wordpress"
         return cls(workspace, root, database)
@@ -76,8 +76,13 @@ class Node:
         """Run statements; the last result set as rows of column -> value (NULL as "")."""
         tools = find_toolchain()
         try:
-            proc = subprocess.run([tools["mariadb"], f"--defaults-file={self.config}", "--user=root", "--batch",
-                                   "--raw"], input=statement, capture_output=True, text=True, timeout=timeout)
+            proc = subprocess.run(
+                [tools["mariadb"], f"--defaults-file={self.config}", "--user=root", "--batch", "--raw"],
+                input=statement,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
         except subprocess.TimeoutExpired:
             raise ReplicationError(f"{self.workspace}: database did not answer within {timeout:.0f}s") from None
         if proc.returncode != 0:
@@ -86,7 +91,7 @@ class Node:
         if not lines:
             return []
         header = lines[0]
-        return [dict(zip(header, ["" if v == "NULL" else v for v in row])) for row in lines[1:]]
+        return [dict(zip(header, ["" if v == "NULL" else v for v in row], strict=False)) for row in lines[1:]]
 
     def value(self, expression: str) -> str:
         rows = self.sql(f"SELECT {expression} AS v;")
@@ -97,10 +102,12 @@ class Node:
         return rows[0] if rows else {}
 
     def ensure_replication_user(self, password: str) -> None:
-        self.sql("SET SESSION sql_log_bin = 0;\n"
-                 f"CREATE USER IF NOT EXISTS '{REPLICATION_USER}'@'127.0.0.1' IDENTIFIED BY '{password}' REQUIRE SSL;\n"
-                 f"ALTER USER '{REPLICATION_USER}'@'127.0.0.1' IDENTIFIED BY '{password}' REQUIRE SSL;\n"
-                 f"GRANT REPLICATION SLAVE ON *.* TO '{REPLICATION_USER}'@'127.0.0.1';\n")
+        self.sql(
+            "SET SESSION sql_log_bin = 0;\n"
+            f"CREATE USER IF NOT EXISTS '{REPLICATION_USER}'@'127.0.0.1' IDENTIFIED BY '{password}' REQUIRE SSL;\n"
+            f"ALTER USER '{REPLICATION_USER}'@'127.0.0.1' IDENTIFIED BY '{password}' REQUIRE SSL;\n"
+            f"GRANT REPLICATION SLAVE ON *.* TO '{REPLICATION_USER}'@'127.0.0.1';\n"
+        )
 
     def fence(self) -> None:
         self.sql("SET GLOBAL read_only = 1;")
@@ -115,7 +122,7 @@ class Node:
             return None
         return float(status.get("Seconds_Behind_Master") or 0)
 
-    def catch_up(self, writer: "Node", timeout_s: float) -> bool:
+    def catch_up(self, writer: Node, timeout_s: float) -> bool:
         """Wait until every write the writer has logged is applied here."""
         position = writer.value("@@gtid_binlog_pos")
         if not position:
@@ -128,9 +135,11 @@ class Node:
 
 
 def _change_master(writer: Node, ca: Path, password: str) -> str:
-    return (f"CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {writer.port}, "
-            f"MASTER_USER = '{REPLICATION_USER}', MASTER_PASSWORD = '{password}', MASTER_SSL = 1, "
-            f"MASTER_SSL_CA = '{ca}', MASTER_SSL_VERIFY_SERVER_CERT = 1, MASTER_USE_GTID = slave_pos;")
+    return (
+        f"CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {writer.port}, "
+        f"MASTER_USER = '{REPLICATION_USER}', MASTER_PASSWORD = '{password}', MASTER_SSL = 1, "
+        f"MASTER_SSL_CA = '{ca}', MASTER_SSL_VERIFY_SERVER_CERT = 1, MASTER_USE_GTID = slave_pos;"
+    )
 
 
 def replication_password(directory: Path) -> str:
@@ -145,34 +154,54 @@ def replication_password(directory: Path) -> str:
 
 def _healthy_follower(node: Node, writer: Node) -> bool:
     status = node.replica_status()
-    return (status.get("Master_Port") == str(writer.port) and status.get("Slave_IO_Running") == "Yes"
-            and status.get("Slave_SQL_Running") == "Yes")
+    return (
+        status.get("Master_Port") == str(writer.port)
+        and status.get("Slave_IO_Running") == "Yes"
+        and status.get("Slave_SQL_Running") == "Yes"
+    )
 
 
 def _follow(node: Node, writer: Node, ca: Path, password: str) -> None:
     """Replicate from where this server is (a demoted writer, a stopped replica)."""
-    node.sql("STOP SLAVE; RESET SLAVE ALL; SET GLOBAL gtid_slave_pos = @@gtid_current_pos;\n"
-             + _change_master(writer, ca, password) + "\nSTART SLAVE;")
+    node.sql(
+        "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL gtid_slave_pos = @@gtid_current_pos;\n"
+        + _change_master(writer, ca, password)
+        + "\nSTART SLAVE;"
+    )
 
 
 def _seed(node: Node, writer: Node, ca: Path, password: str) -> None:
     """A consistent dump of the writer's schema at a GTID position, then replicate from there."""
     tools = find_toolchain()
-    proc = subprocess.run([tools["mariadb-dump"], f"--defaults-file={writer.config}", "--user=root",
-                           "--single-transaction", "--gtid", "--master-data=2", "--databases", writer.database],
-                          capture_output=True, text=True, timeout=SQL_TIMEOUT_S * 5)
+    proc = subprocess.run(
+        [
+            tools["mariadb-dump"],
+            f"--defaults-file={writer.config}",
+            "--user=root",
+            "--single-transaction",
+            "--gtid",
+            "--master-data=2",
+            "--databases",
+            writer.database,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=SQL_TIMEOUT_S * 5,
+    )
     if proc.returncode != 0:
-        raise ReplicationError(f"{writer.workspace}: dump for {node.workspace} failed: "
-                               f"{proc.stderr.strip().splitlines()[-1:]}")
+        raise ReplicationError(
+            f"{writer.workspace}: dump for {node.workspace} failed: {proc.stderr.strip().splitlines()[-1:]}"
+        )
     found = DUMP_POSITION.search(proc.stdout)
     if found is None:
         raise ReplicationError(f"{writer.workspace}: its dump names no GTID position (is binary logging on?)")
     # Its binary log starts at the dump's position, so it can feed the others from there once it writes.
-    node.sql(f"STOP SLAVE; RESET SLAVE ALL; RESET MASTER; SET GLOBAL gtid_binlog_state = '{found.group(1)}';\n"
-             f"SET SESSION sql_log_bin = 0; DROP DATABASE IF EXISTS `{node.database}`;\n"
-             + proc.stdout + "\n"
-             f"SET GLOBAL gtid_slave_pos = '{found.group(1)}';\n"
-             + _change_master(writer, ca, password) + "\nSTART SLAVE;", timeout=SQL_TIMEOUT_S * 5)
+    node.sql(
+        f"STOP SLAVE; RESET SLAVE ALL; RESET MASTER; SET GLOBAL gtid_binlog_state = '{found.group(1)}';\n"
+        f"SET SESSION sql_log_bin = 0; DROP DATABASE IF EXISTS `{node.database}`;\n" + proc.stdout + "\n"
+        f"SET GLOBAL gtid_slave_pos = '{found.group(1)}';\n" + _change_master(writer, ca, password) + "\nSTART SLAVE;",
+        timeout=SQL_TIMEOUT_S * 5,
+    )
 
 
 def _started(node: Node) -> bool:
@@ -187,8 +216,15 @@ def _started(node: Node) -> bool:
     return False
 
 
-def reconcile(nodes: dict[str, Node], *, writer: str | None, settled: bool, ca: Path, password: str,
-              diverged: frozenset[str] = frozenset()) -> dict[str, str]:
+def reconcile(
+    nodes: dict[str, Node],
+    *,
+    writer: str | None,
+    settled: bool,
+    ca: Path,
+    password: str,
+    diverged: frozenset[str] = frozenset(),
+) -> dict[str, str]:
     """Give each running server its role; returns workspace -> what it is now."""
     roles: dict[str, str] = {}
     running = {name: node for name, node in nodes.items() if node.running}
@@ -228,7 +264,9 @@ def reconcile(nodes: dict[str, Node], *, writer: str | None, settled: bool, ca: 
                 how = "reseeded"
         if not _started(node):
             status = node.replica_status()
-            raise ReplicationError(f"{name}: replication from {writer} did not start: "
-                                   f"{status.get('Last_IO_Error') or status.get('Last_SQL_Error') or 'no error given'}")
+            raise ReplicationError(
+                f"{name}: replication from {writer} did not start: "
+                f"{status.get('Last_IO_Error') or status.get('Last_SQL_Error') or 'no error given'}"
+            )
         roles[name] = f"replica of {writer} ({how})"
     return roles

@@ -27,8 +27,17 @@ from botocore.awsrequest import AWSRequest
 from surgepress.aws import role_session
 
 CREDENTIAL_LIFETIME_S = 600
-RELAYED_HEADERS = ("Content-Type", "Content-Length", "ETag", "Last-Modified", "Cache-Control", "Content-Encoding",
-                   "Content-Disposition", "Expires", "Accept-Ranges")
+RELAYED_HEADERS = (
+    "Content-Type",
+    "Content-Length",
+    "ETag",
+    "Last-Modified",
+    "Cache-Control",
+    "Content-Encoding",
+    "Content-Disposition",
+    "Expires",
+    "Accept-Ranges",
+)
 UPSTREAM_TIMEOUT_S = 10
 
 
@@ -107,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--role-arn", required=True)
     args = parser.parse_args(argv)
     signer = Signer(args.role_arn, args.region)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port),
-                                 make_handler(signer, args.bucket, os.environ.get("AWS_ENDPOINT_URL")))
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", args.port), make_handler(signer, args.bucket, os.environ.get("AWS_ENDPOINT_URL"))
+    )
     server.daemon_threads = True
     server.serve_forever()
     return 0

@@ -33,14 +33,31 @@ class LocalCa:
         self.cert = directory / "ca.pem"
         self.key = directory / "ca.key"
 
-    def ensure(self) -> "LocalCa":
+    def ensure(self) -> LocalCa:
         if self.cert.is_file() and self.key.is_file():
             return self
         self.directory.mkdir(parents=True, exist_ok=True)
-        _run(self.openssl, "req", "-x509", "-newkey", f"rsa:{KEY_BITS}", "-nodes", "-days", str(CA_DAYS),
-             "-subj", "/CN=surgepress local data plane CA", "-keyout", str(self.key), "-out", str(self.cert),
-             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-             cwd=self.directory)
+        _run(
+            self.openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            f"rsa:{KEY_BITS}",
+            "-nodes",
+            "-days",
+            str(CA_DAYS),
+            "-subj",
+            "/CN=surgepress local data plane CA",
+            "-keyout",
+            str(self.key),
+            "-out",
+            str(self.cert),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            cwd=self.directory,
+        )
         os.chmod(self.key, 0o600)
         return self
 
@@ -54,14 +71,44 @@ class LocalCa:
         directory.mkdir(parents=True, exist_ok=True)
         request = directory / f"{name}.csr"
         extensions = directory / f"{name}.ext"
-        extensions.write_text(f"subjectAltName={wanted}\nextendedKeyUsage=serverAuth\n"
-                              "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n")
-        _run(self.openssl, "req", "-newkey", f"rsa:{KEY_BITS}", "-nodes", "-subj", f"/CN=surgepress local {name}",
-             "-keyout", str(key), "-out", str(request), cwd=directory)
+        extensions.write_text(
+            f"subjectAltName={wanted}\nextendedKeyUsage=serverAuth\n"
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
+        )
+        _run(
+            self.openssl,
+            "req",
+            "-newkey",
+            f"rsa:{KEY_BITS}",
+            "-nodes",
+            "-subj",
+            f"/CN=surgepress local {name}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(request),
+            cwd=directory,
+        )
         os.chmod(key, 0o600)
-        _run(self.openssl, "x509", "-req", "-in", str(request), "-CA", str(self.cert), "-CAkey", str(self.key),
-             "-CAcreateserial", "-days", str(CERT_DAYS), "-extfile", str(extensions), "-out", str(cert),
-             cwd=directory)
+        _run(
+            self.openssl,
+            "x509",
+            "-req",
+            "-in",
+            str(request),
+            "-CA",
+            str(self.cert),
+            "-CAkey",
+            str(self.key),
+            "-CAcreateserial",
+            "-days",
+            str(CERT_DAYS),
+            "-extfile",
+            str(extensions),
+            "-out",
+            str(cert),
+            cwd=directory,
+        )
         request.unlink()
         extensions.unlink()
         marker.write_text(wanted)

@@ -22,7 +22,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from surgepress.aws import WorkspaceClients
 from surgepress.config import ENVIRONMENTS_DIR, ENVIRONMENTS_ENV, Workspace
 from surgepress.drill.local import LocalSite
 from surgepress.drill.probes import MarkerWriter, Prober
-from surgepress.drill.report import DrillResult, StepResult, measure, write_report
+from surgepress.drill.report import StepResult, measure, write_report
 from surgepress.drill.topology import Site, Topology, read_topology, require_site  # noqa: F401 (re-exported)
 from surgepress.errors import UserError
 from surgepress.targets import Target
@@ -77,13 +77,15 @@ class Side:
         return f"service/{self.out('cluster_name')}/{self.out('service_name')}"
 
     def service(self) -> dict:
-        services = self.clients.get("ecs").describe_services(cluster=self.out("cluster_name"),
-                                                             services=[self.out("service_name")])["services"]
+        services = self.clients.get("ecs").describe_services(
+            cluster=self.out("cluster_name"), services=[self.out("service_name")]
+        )["services"]
         return services[0] if services else {}
 
     def scalable_target(self) -> dict:
         found = self.clients.get("application-autoscaling").describe_scalable_targets(
-            ServiceNamespace="ecs", ResourceIds=[self.resource_id])["ScalableTargets"]
+            ServiceNamespace="ecs", ResourceIds=[self.resource_id]
+        )["ScalableTargets"]
         return found[0] if found else {}
 
 
@@ -97,18 +99,30 @@ class Plan:
 
 
 class Drill:
-    def __init__(self, session, kind: str, *, dry_run: bool = False, simulate_outage: bool = False,
-                 marker_grace_s: int | None = None, say: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        session,
+        kind: str,
+        *,
+        dry_run: bool = False,
+        simulate_outage: bool = False,
+        marker_grace_s: int | None = None,
+        say: Callable[[str], None] | None = None,
+    ) -> None:
         if kind not in KINDS:
             raise UserError(f"drill: expected one of {', '.join(KINDS)}, got {kind!r}")
         if simulate_outage and (kind != "failover" or session.target is not Target.LOCAL):
-            raise UserError("drill: --simulate-outage is for `failover` on the local target (it halts the "
-                            "emulator's replication and kills the primary's database)")
+            raise UserError(
+                "drill: --simulate-outage is for `failover` on the local target (it halts the "
+                "emulator's replication and kills the primary's database)"
+            )
         self.session, self.kind, self.dry_run, self.simulate_outage = session, kind, dry_run, simulate_outage
         self.say = say or session.say
         self.env, self.target, self.paths = session.env, session.target, session.paths
         self.site: Site = require_site(session.settings)
-        self.settings = self.site.source.failover
+        failover = self.site.source.failover
+        assert failover is not None, "a replicated site's source has its failover section (checked at load)"
+        self.settings = failover
         self.marker_grace_s = self.settings.marker_grace_s if marker_grace_s is None else marker_grace_s
         self.local = LocalSite(session, self.site) if self.target is Target.LOCAL else None
         self.started = time.monotonic()
@@ -122,8 +136,9 @@ class Drill:
         old = sides[writer]
         if self.kind == "failback":
             if writer == self.site.source.name:
-                raise DrillRefused(f"drill failback: {writer} ({self.site.source.region}) writes already; "
-                                   "nothing to fail back")
+                raise DrillRefused(
+                    f"drill failback: {writer} ({self.site.source.region}) writes already; nothing to fail back"
+                )
             return old, sides[self.site.source.name]
         return old, sides[self.site.other(old.ws).name]
 
@@ -133,31 +148,60 @@ class Drill:
         api = "FailoverGlobalCluster (AllowDataLoss)" if plan.data_loss else "SwitchoverGlobalCluster"
         source_file = self.source_file()
         plan.steps = [
-            (f"scale up {new.ws.name}", f"application-autoscaling RegisterScalableTarget {new.resource_id} min "
-             f"{self.floors(new.ws, serving=True)[0]}; ecs UpdateService desiredCount to the current writer's size; "
-             "autoscaling UpdateAutoScalingGroup min hosts", lambda: self.scale(plan.old, plan.new, serving=True)),
-            (f"database: {'failover' if plan.data_loss else 'switchover'} to {new.ws.region}",
-             f"rds {api} {topology.identifier} -> "
-             f"{topology.clusters.get(new.ws.name, '?')}", lambda: self.move_writer(plan)),
-            ("wait for the new writer", f"rds DescribeGlobalClusters until available with {new.ws.name} writing",
-             lambda: self.wait_writer(plan)),
-            (f"point {new.ws.name}'s app at its writer",
-             f"ssm PutParameter {new.out('app_setting_parameters')['db-host']} = {new.out('cluster_endpoint')}; "
-             "ecs UpdateService forceNewDeployment",
-             lambda: self.repoint(plan.new, writer=True)),
-            (f"fail DNS over to {new.ws.region}", f"route53 ChangeResourceRecordSets UPSERT {new.ws.region} PRIMARY, "
-             f"{old.ws.region} SECONDARY", lambda: self.fail_dns_over(plan)),
-            (f"verify {new.ws.region} serves", "probe the site until the new region answers healthy",
-             lambda: self.verify(plan)),
-            (f"scale down {old.ws.name}", f"ssm PutParameter db-host = its reader endpoint; min "
-             f"{self.floors(old.ws, serving=False)[0]} tasks", lambda: self.scale_down_old(plan)),
-            (f"record {new.ws.region} as primary", f"{source_file}: failover.primary_region = {new.ws.region}",
-             lambda: self.record(new.ws.region)),
+            (
+                f"scale up {new.ws.name}",
+                f"application-autoscaling RegisterScalableTarget {new.resource_id} min "
+                f"{self.floors(new.ws, serving=True)[0]}; ecs UpdateService desiredCount to the current writer's size; "
+                "autoscaling UpdateAutoScalingGroup min hosts",
+                lambda: self.scale(plan.old, plan.new, serving=True),
+            ),
+            (
+                f"database: {'failover' if plan.data_loss else 'switchover'} to {new.ws.region}",
+                f"rds {api} {topology.identifier} -> {topology.clusters.get(new.ws.name, '?')}",
+                lambda: self.move_writer(plan),
+            ),
+            (
+                "wait for the new writer",
+                f"rds DescribeGlobalClusters until available with {new.ws.name} writing",
+                lambda: self.wait_writer(plan),
+            ),
+            (
+                f"point {new.ws.name}'s app at its writer",
+                f"ssm PutParameter {new.out('app_setting_parameters')['db-host']} = {new.out('cluster_endpoint')}; "
+                "ecs UpdateService forceNewDeployment",
+                lambda: self.repoint(plan.new, writer=True),
+            ),
+            (
+                f"fail DNS over to {new.ws.region}",
+                f"route53 ChangeResourceRecordSets UPSERT {new.ws.region} PRIMARY, {old.ws.region} SECONDARY",
+                lambda: self.fail_dns_over(plan),
+            ),
+            (
+                f"verify {new.ws.region} serves",
+                "probe the site until the new region answers healthy",
+                lambda: self.verify(plan),
+            ),
+            (
+                f"scale down {old.ws.name}",
+                f"ssm PutParameter db-host = its reader endpoint; min {self.floors(old.ws, serving=False)[0]} tasks",
+                lambda: self.scale_down_old(plan),
+            ),
+            (
+                f"record {new.ws.region} as primary",
+                f"{source_file}: failover.primary_region = {new.ws.region}",
+                lambda: self.record(new.ws.region),
+            ),
         ]
         if self.simulate_outage:
-            plan.steps.insert(0, (f"simulated outage of {old.ws.region}", "halt database and bucket replication, "
-                                  f"write on for {OUTAGE_LAG_S:.0f}s, kill {old.ws.name}'s database",
-                                  lambda: self.local.outage(plan.old.ws, plan.new.ws, lag_s=OUTAGE_LAG_S)))
+            plan.steps.insert(
+                0,
+                (
+                    f"simulated outage of {old.ws.region}",
+                    "halt database and bucket replication, "
+                    f"write on for {OUTAGE_LAG_S:.0f}s, kill {old.ws.name}'s database",
+                    lambda: self.local.outage(plan.old.ws, plan.new.ws, lag_s=OUTAGE_LAG_S),
+                ),
+            )
         return plan
 
     def floors(self, ws: Workspace, *, serving: bool) -> tuple[int, int]:
@@ -178,17 +222,32 @@ class Drill:
             try:
                 side.clients.get("sts").get_caller_identity()
                 status = side.service().get("status", "MISSING")
-                checks.append(Check(f"{side.ws.name} reachable", status == "ACTIVE",
-                                    f"{side.ws.region}: ECS service {side.out('service_name')} is {status}"))
+                checks.append(
+                    Check(
+                        f"{side.ws.name} reachable",
+                        status == "ACTIVE",
+                        f"{side.ws.region}: ECS service {side.out('service_name')} is {status}",
+                    )
+                )
             except Exception as exc:  # noqa: BLE001 - unreachable is the finding
                 checks.append(Check(f"{side.ws.name} reachable", False, f"{side.ws.region}: {exc}"))
         recorded = self.site.recorded_primary.name
-        checks.append(Check("global database settled", topology.settled and len(topology.clusters) == 2,
-                            f"{topology.identifier} is {topology.status} with members "
-                            f"{', '.join(sorted(topology.clusters)) or 'none'}"))
-        checks.append(Check("config agrees with the global database", topology.writer == recorded,
-                            f"the writer is {topology.writer}; {self.source_file().name} records "
-                            f"{self.site.recorded_primary.region} ({recorded})"))
+        checks.append(
+            Check(
+                "global database settled",
+                topology.settled and len(topology.clusters) == 2,
+                f"{topology.identifier} is {topology.status} with members "
+                f"{', '.join(sorted(topology.clusters)) or 'none'}",
+            )
+        )
+        checks.append(
+            Check(
+                "config agrees with the global database",
+                topology.writer == recorded,
+                f"the writer is {topology.writer}; {self.source_file().name} records "
+                f"{self.site.recorded_primary.region} ({recorded})",
+            )
+        )
         needs_healthy = [plan.new] if plan.data_loss else [plan.old, plan.new]
         for side in needs_healthy:
             ok, detail = self.local.healthy(side.ws) if self.local else _targets_healthy(side)
@@ -206,11 +265,16 @@ class Drill:
         if self.local:
             return self.local.replication_lag(plan.old.ws, plan.new.ws, limit)
         cloudwatch = plan.new.clients.get("cloudwatch")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         stats = cloudwatch.get_metric_statistics(
-            Namespace="AWS/RDS", MetricName="AuroraGlobalDBReplicationLag", Statistics=["Maximum"], Period=60,
+            Namespace="AWS/RDS",
+            MetricName="AuroraGlobalDBReplicationLag",
+            Statistics=["Maximum"],
+            Period=60,
             Dimensions=[{"Name": "DBClusterIdentifier", "Value": plan.new.out("cluster_identifier")}],
-            StartTime=now - timedelta(minutes=5), EndTime=now)["Datapoints"]
+            StartTime=now - timedelta(minutes=5),
+            EndTime=now,
+        )["Datapoints"]
         if not stats:
             return False, "no AuroraGlobalDBReplicationLag data in the last 5 minutes"
         worst = max(p["Maximum"] for p in stats) / 1000
@@ -222,8 +286,14 @@ class Drill:
             service, target = new.service(), new.scalable_target()
             wanted = max(old.service().get("desiredCount", 0), self.floors(new.ws, serving=True)[0])
             groups = new.clients.get("elasticache").describe_replication_groups()["ReplicationGroups"]
-            cache = next((g for g in groups if g["NodeGroups"][0]["PrimaryEndpoint"]["Address"]
-                          == new.out("cache_primary_endpoint_address")), None)
+            cache = next(
+                (
+                    g
+                    for g in groups
+                    if g["NodeGroups"][0]["PrimaryEndpoint"]["Address"] == new.out("cache_primary_endpoint_address")
+                ),
+                None,
+            )
             problems = []
             if service.get("desiredCount", 0) < 1:
                 problems.append(f"service runs {service.get('desiredCount', 0)} tasks (pilot light needs >= 1)")
@@ -231,8 +301,10 @@ class Drill:
                 problems.append(f"scaling ceiling {target.get('MaxCapacity', 'missing')} < {wanted} tasks needed")
             if cache is None or cache.get("Status") != "available":
                 problems.append(f"cache {cache.get('Status') if cache else 'missing'}")
-            detail = "; ".join(problems) or (f"{service['desiredCount']} tasks running, ceiling "
-                                             f"{target['MaxCapacity']} >= {wanted} needed, cache available")
+            detail = "; ".join(problems) or (
+                f"{service['desiredCount']} tasks running, ceiling "
+                f"{target['MaxCapacity']} >= {wanted} needed, cache available"
+            )
             return Check(f"{new.ws.name} capacity present", not problems, detail)
         except Exception as exc:  # noqa: BLE001
             return Check(f"{new.ws.name} capacity present", False, str(exc))
@@ -244,10 +316,15 @@ class Drill:
         desired = max(old.service().get("desiredCount", 0), tasks) if serving else tasks
         target = side.scalable_target()
         side.clients.get("application-autoscaling").register_scalable_target(
-            ServiceNamespace="ecs", ResourceId=side.resource_id, ScalableDimension="ecs:service:DesiredCount",
-            MinCapacity=tasks, MaxCapacity=max(target.get("MaxCapacity", desired), desired))
-        side.clients.get("ecs").update_service(cluster=side.out("cluster_name"), service=side.out("service_name"),
-                                               desiredCount=desired)
+            ServiceNamespace="ecs",
+            ResourceId=side.resource_id,
+            ScalableDimension="ecs:service:DesiredCount",
+            MinCapacity=tasks,
+            MaxCapacity=max(target.get("MaxCapacity", desired), desired),
+        )
+        side.clients.get("ecs").update_service(
+            cluster=side.out("cluster_name"), service=side.out("service_name"), desiredCount=desired
+        )
         hosts_note = ""
         group = side.outputs.get("host_group_name", {}).get("value")
         if group:
@@ -263,11 +340,11 @@ class Drill:
         rds = plan.new.clients.get("rds")
         target = topology.clusters[plan.new.ws.name]
         if plan.data_loss:
-            rds.failover_global_cluster(GlobalClusterIdentifier=topology.identifier, TargetDbClusterIdentifier=target,
-                                        AllowDataLoss=True)
+            rds.failover_global_cluster(
+                GlobalClusterIdentifier=topology.identifier, TargetDbClusterIdentifier=target, AllowDataLoss=True
+            )
         else:
-            rds.switchover_global_cluster(GlobalClusterIdentifier=topology.identifier,
-                                          TargetDbClusterIdentifier=target)
+            rds.switchover_global_cluster(GlobalClusterIdentifier=topology.identifier, TargetDbClusterIdentifier=target)
         return f"{topology.identifier}: writer moving to {target}"
 
     def wait_writer(self, plan: Plan) -> str:
@@ -280,8 +357,10 @@ class Drill:
             if topology.settled and topology.writer == plan.new.ws.name:
                 break
             if time.monotonic() > deadline:
-                raise StepFailed(f"{topology.identifier} still {topology.status} (writer {topology.writer}) after "
-                                 f"{WRITER_TIMEOUT_S:.0f}s")
+                raise StepFailed(
+                    f"{topology.identifier} still {topology.status} (writer {topology.writer}) after "
+                    f"{WRITER_TIMEOUT_S:.0f}s"
+                )
             time.sleep(POLL_S)
         note = ""
         if self.local:
@@ -296,10 +375,15 @@ class Drill:
         endpoint = side.out("cluster_endpoint" if writer else "cluster_reader_endpoint")
         ssm = side.clients.get("ssm")
         ssm.put_parameter(Name=parameters["db-host"], Value=endpoint, Type="String", Overwrite=True)
-        ssm.put_parameter(Name=parameters["cache-host"], Value=side.out("cache_primary_endpoint_address"),
-                          Type="String", Overwrite=True)
-        side.clients.get("ecs").update_service(cluster=side.out("cluster_name"), service=side.out("service_name"),
-                                               forceNewDeployment=True)
+        ssm.put_parameter(
+            Name=parameters["cache-host"],
+            Value=side.out("cache_primary_endpoint_address"),
+            Type="String",
+            Overwrite=True,
+        )
+        side.clients.get("ecs").update_service(
+            cluster=side.out("cluster_name"), service=side.out("service_name"), forceNewDeployment=True
+        )
         rolled = f"; {self.local.refresh(side.ws, writer=writer)}" if self.local else ""
         return f"{side.ws.name}: db-host {endpoint}; service rolled{rolled}"
 
@@ -309,12 +393,19 @@ class Drill:
         origin = f"{self.site.source.dns.origin_host}.{self.site.source.dns.zone_name}"
         route53 = plan.new.clients.get("route53")
         zone_name = self.site.source.dns.zone_name + "."
-        zone = next((z for z in route53.list_hosted_zones_by_name(DNSName=zone_name)["HostedZones"]
-                     if z["Name"] == zone_name and not z.get("Config", {}).get("PrivateZone")), None)
+        zone = next(
+            (
+                z
+                for z in route53.list_hosted_zones_by_name(DNSName=zone_name)["HostedZones"]
+                if z["Name"] == zone_name and not z.get("Config", {}).get("PrivateZone")
+            ),
+            None,
+        )
         if zone is None:
             raise StepFailed(f"no public hosted zone {zone_name} in {plan.new.ws.name}'s account")
-        records = route53.list_resource_record_sets(HostedZoneId=zone["Id"], StartRecordName=origin,
-                                                    StartRecordType="A")["ResourceRecordSets"]
+        records = route53.list_resource_record_sets(
+            HostedZoneId=zone["Id"], StartRecordName=origin, StartRecordType="A"
+        )["ResourceRecordSets"]
         changes = []
         for record in records:
             if record["Name"] != origin + "." or not record.get("Failover"):
@@ -323,8 +414,10 @@ class Drill:
             changes.append({"Action": "UPSERT", "ResourceRecordSet": {**record, "Failover": role}})
         if len(changes) != 2:
             raise StepFailed(f"{origin}: expected two failover records, found {len(changes)}")
-        route53.change_resource_record_sets(HostedZoneId=zone["Id"], ChangeBatch={
-            "Comment": f"surgepress drill {self.kind}: {plan.new.ws.region} serves", "Changes": changes})
+        route53.change_resource_record_sets(
+            HostedZoneId=zone["Id"],
+            ChangeBatch={"Comment": f"surgepress drill {self.kind}: {plan.new.ws.region} serves", "Changes": changes},
+        )
         answer = failover_records(plan.new.clients, origin)
         if self.local:
             self.local.refresh_edge()
@@ -360,8 +453,10 @@ class Drill:
         topology = read_topology(self.site, self.env)
         plan = self.plan(topology)
         checks = self.preflight(topology, plan)
-        self.say(f"drill {self.kind}: {plan.old.ws.name} ({plan.old.ws.region}) -> {plan.new.ws.name} "
-                 f"({plan.new.ws.region}), target {self.target.value}{' (dry run)' if self.dry_run else ''}")
+        self.say(
+            f"drill {self.kind}: {plan.old.ws.name} ({plan.old.ws.region}) -> {plan.new.ws.name} "
+            f"({plan.new.ws.region}), target {self.target.value}{' (dry run)' if self.dry_run else ''}"
+        )
         for check in checks:
             self.say(f"  preflight {'ok     ' if check.ok else 'REFUSED'} {check.name}: {check.detail}")
         failed = [c for c in checks if not c.ok]
@@ -371,14 +466,16 @@ class Drill:
                 self.say(f"  {i}. {name}: {calls}")
             self.say("dry run: nothing was changed")
         if failed:
-            raise DrillRefused(f"drill {self.kind} refused by preflight ({len(failed)} check(s) failed: "
-                               f"{'; '.join(c.name for c in failed)}); nothing was changed")
+            raise DrillRefused(
+                f"drill {self.kind} refused by preflight ({len(failed)} check(s) failed: "
+                f"{'; '.join(c.name for c in failed)}); nothing was changed"
+            )
         if self.dry_run:
             return 0
         return self._execute(plan, checks)
 
     def _execute(self, plan: Plan, checks: list[Check]) -> int:
-        run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + f"-{self.kind}"
+        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + f"-{self.kind}"
         self.started = time.monotonic()
         self.current_writer = plan.old.ws
         site_domain = f"{self.site.source.dns.site_host}.{self.site.source.dns.zone_name}"
@@ -418,11 +515,22 @@ class Drill:
         self.prober.stop()
         if self.local and self.simulate_outage:
             self.say(self.local.end_outage())
-        result = measure(kind=self.kind, target=self.target.value, old=plan.old.ws, new=plan.new.ws,
-                         checks=[c.__dict__ for c in checks], steps=steps, probes=self.prober.probes, cut_at=cut_at,
-                         markers=markers.writes, present_markers=present_markers,
-                         heartbeats=heartbeats.writes if heartbeats else None, present_rows=present_rows,
-                         settings=self.settings, local=self.local is not None)
+        result = measure(
+            kind=self.kind,
+            target=self.target.value,
+            old=plan.old.ws,
+            new=plan.new.ws,
+            checks=[c.__dict__ for c in checks],
+            steps=steps,
+            probes=self.prober.probes,
+            cut_at=cut_at,
+            markers=markers.writes,
+            present_markers=present_markers,
+            heartbeats=heartbeats.writes if heartbeats else None,
+            present_rows=present_rows,
+            settings=self.settings,
+            local=self.local is not None,
+        )
         directory = self.paths.build / "reports" / "drills" / run_id
         write_report(directory, result)
         self.say(result.summary())
@@ -446,11 +554,19 @@ class StepFailed(Exception):
 
 def _targets_healthy(side: Side) -> tuple[bool, str]:
     elb = side.clients.get("elbv2")
-    groups = elb.describe_target_groups(LoadBalancerArn=next(
-        lb["LoadBalancerArn"] for lb in elb.describe_load_balancers()["LoadBalancers"]
-        if lb["DNSName"] == side.out("alb_dns_name")))["TargetGroups"]
-    healthy = sum(1 for g in groups for t in elb.describe_target_health(TargetGroupArn=g["TargetGroupArn"])[
-        "TargetHealthDescriptions"] if t["TargetHealth"]["State"] == "healthy")
+    groups = elb.describe_target_groups(
+        LoadBalancerArn=next(
+            lb["LoadBalancerArn"]
+            for lb in elb.describe_load_balancers()["LoadBalancers"]
+            if lb["DNSName"] == side.out("alb_dns_name")
+        )
+    )["TargetGroups"]
+    healthy = sum(
+        1
+        for g in groups
+        for t in elb.describe_target_health(TargetGroupArn=g["TargetGroupArn"])["TargetHealthDescriptions"]
+        if t["TargetHealth"]["State"] == "healthy"
+    )
     return healthy > 0, f"{healthy} healthy target(s) behind {side.out('alb_dns_name')}"
 
 
@@ -471,4 +587,3 @@ def set_primary_region(text: str, region: str) -> str:
         end += 1
     lines.insert(start + 1, f"  primary_region: {region}  # recorded by `python main.py drill`\n")
     return "".join(lines)
-

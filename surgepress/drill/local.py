@@ -22,8 +22,8 @@ from surgepress.accounts import StateStore
 from surgepress.config import Workspace
 from surgepress.dataplane import DataPlaneError, reconcile_site
 from surgepress.dataplane.packages import find_toolchain
-from surgepress.dataplane.replication import Node
 from surgepress.dataplane.render import Layout
+from surgepress.dataplane.replication import Node
 from surgepress.drill.probes import DatabaseEndpoint, HeartbeatWriter, credentials_file
 from surgepress.drill.topology import Site
 from surgepress.emulator.shims.s3_replication import CONTROL_PATH
@@ -37,8 +37,9 @@ APP_SERVICES = ("app", "web")  # what an ECS deployment replaces: the task (php-
 def replication_control(env, halted: bool | None = None) -> dict:
     """The emulator's bucket replication: its status, or halt (True) / resume (False) it."""
     body = None if halted is None else json.dumps({"halted": halted}).encode()
-    request = urllib.request.Request(env["AWS_ENDPOINT_URL"].rstrip("/") + CONTROL_PATH, data=body,
-                                     method="POST" if body else "GET")
+    request = urllib.request.Request(
+        env["AWS_ENDPOINT_URL"].rstrip("/") + CONTROL_PATH, data=body, method="POST" if body else "GET"
+    )
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(request, timeout=HTTP_TIMEOUT_S) as response:
@@ -74,8 +75,10 @@ class LocalSite:
     def require_running(self) -> None:
         for ws in self.site.sides:
             if not self._state(ws).get("services"):
-                raise UserError(f"drill: {ws.name}'s data plane is not running; run `python main.py dataplane up "
-                                f"{' '.join(w.name for w in self.site.sides)}` first")
+                raise UserError(
+                    f"drill: {ws.name}'s data plane is not running; run `python main.py dataplane up "
+                    f"{' '.join(w.name for w in self.site.sides)}` first"
+                )
 
     def healthy(self, ws: Workspace) -> tuple[bool, str]:
         """Every service of its set running, its database among them."""
@@ -83,8 +86,9 @@ class LocalSite:
         statuses = plane.status()
         down = [f"{s.name} {s.health}" for s in statuses if s.state != "running"]
         if down:
-            return False, (f"{ws.name}'s data plane: {', '.join(down)}; recover it with `python main.py dataplane "
-                           f"up {ws.name}`")
+            return False, (
+                f"{ws.name}'s data plane: {', '.join(down)}; recover it with `python main.py dataplane up {ws.name}`"
+            )
         return True, f"{ws.name}'s data plane: {len(statuses)} services running"
 
     def replication_lag(self, old: Workspace, new: Workspace, limit: int) -> tuple[bool, str]:
@@ -110,9 +114,8 @@ class LocalSite:
         the new writer has every write the old one logged (Aurora's switchover does the same)."""
         self.reconcile()
         old_node, new_node = self.node(old), self.node(new)
-        if wait and old_node.running and new_node.running:
-            if not new_node.catch_up(old_node, timeout_s=60):
-                raise DataPlaneError(f"{new.name}'s database did not catch up with {old.name} within 60s")
+        if wait and old_node.running and new_node.running and not new_node.catch_up(old_node, timeout_s=60):
+            raise DataPlaneError(f"{new.name}'s database did not catch up with {old.name} within 60s")
         return True
 
     def refresh(self, ws: Workspace, *, writer: bool) -> str:
@@ -152,8 +155,9 @@ class LocalSite:
         ca = Layout(self._root(source)).ca
         credentials = credentials_file(self.paths.build / "drill", user, password, ca)
         database = self.node(source).database
-        return HeartbeatWriter(run_id, find_toolchain()["mariadb"], credentials, database,
-                               lambda: self.database_endpoint(writer()), clock)
+        return HeartbeatWriter(
+            run_id, find_toolchain()["mariadb"], credentials, database, lambda: self.database_endpoint(writer()), clock
+        )
 
     # --- the unplanned case -----------------------------------------------------------------
 
@@ -169,10 +173,14 @@ class LocalSite:
         service = self._state(old).get("services", {}).get("database")
         if service and is_running(service["pid"], service["marker"]):
             os.kill(service["pid"], signal.SIGKILL)
-        return (f"replication halted, writes went on {lag_s:.0f}s, then {old.name}'s database was killed "
-                f"(pid {service['pid'] if service else '?'})")
+        return (
+            f"replication halted, writes went on {lag_s:.0f}s, then {old.name}'s database was killed "
+            f"(pid {service['pid'] if service else '?'})"
+        )
 
     def end_outage(self) -> str:
         status = self.replication_control(halted=False)
-        return (f"  outage over: bucket replication resumed ({status['pending']} copies pending); recover the old "
-                "primary's database with `python main.py dataplane up` (it is reseeded from the new writer)")
+        return (
+            f"  outage over: bucket replication resumed ({status['pending']} copies pending); recover the old "
+            "primary's database with `python main.py dataplane up` (it is reseeded from the new writer)"
+        )

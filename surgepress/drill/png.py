@@ -15,19 +15,34 @@ from collections.abc import Sequence
 WIDTH, MARGIN = 960, 20
 STEP_H, PROBE_H, GAP = 18, 14, 6
 BACKGROUND = (255, 255, 255)
-STEP_COLOURS = [(66, 133, 244), (251, 188, 5), (171, 71, 188), (0, 172, 193), (255, 112, 67), (124, 179, 66),
-                (92, 107, 192), (141, 110, 99), (236, 64, 122), (38, 166, 154)]
+STEP_COLOURS = [
+    (66, 133, 244),
+    (251, 188, 5),
+    (171, 71, 188),
+    (0, 172, 193),
+    (255, 112, 67),
+    (124, 179, 66),
+    (92, 107, 192),
+    (141, 110, 99),
+    (236, 64, 122),
+    (38, 166, 154),
+]
 FAILED_STEP = (183, 28, 28)
 AXIS_STEPS_S = (1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 86400)
 MAX_AXIS_MARKS = 15
 HEALTHY, UNHEALTHY, AXIS, TEXT = (46, 125, 50), (211, 47, 47), (97, 97, 97), (33, 33, 33)
 # 3x5 digits for the step numbers and the axis labels.
 DIGITS = {
-    "0": ("111", "101", "101", "101", "111"), "1": ("010", "110", "010", "010", "111"),
-    "2": ("111", "001", "111", "100", "111"), "3": ("111", "001", "111", "001", "111"),
-    "4": ("101", "101", "111", "001", "001"), "5": ("111", "100", "111", "001", "111"),
-    "6": ("111", "100", "111", "101", "111"), "7": ("111", "001", "001", "001", "001"),
-    "8": ("111", "101", "111", "101", "111"), "9": ("111", "101", "111", "001", "111"),
+    "0": ("111", "101", "101", "101", "111"),
+    "1": ("010", "110", "010", "010", "111"),
+    "2": ("111", "001", "111", "100", "111"),
+    "3": ("111", "001", "111", "001", "111"),
+    "4": ("101", "101", "111", "001", "001"),
+    "5": ("111", "100", "111", "001", "111"),
+    "6": ("111", "100", "111", "101", "111"),
+    "7": ("111", "001", "001", "001", "001"),
+    "8": ("111", "101", "111", "101", "111"),
+    "9": ("111", "101", "111", "001", "111"),
 }
 
 
@@ -40,7 +55,7 @@ class Canvas:
         for y in range(max(0, y0), min(self.height, y1)):
             row = self.pixels[y]
             for x in range(max(0, x0), min(self.width, x1)):
-                row[3 * x:3 * x + 3] = bytes(colour)
+                row[3 * x : 3 * x + 3] = bytes(colour)
 
     def text(self, x: int, y: int, digits: str, colour: tuple[int, int, int], scale: int = 2) -> None:
         for i, char in enumerate(digits):
@@ -60,8 +75,9 @@ class Canvas:
             return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
         header = struct.pack(">IIBBBBB", self.width, self.height, 8, 2, 0, 0, 0)
-        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + \
-            chunk(b"IEND", b"")
+        return (
+            b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+        )
 
 
 def timeline(steps: Sequence[dict], probes: Sequence[dict], *, old_region: str, new_region: str) -> bytes:
@@ -81,12 +97,13 @@ def timeline(steps: Sequence[dict], probes: Sequence[dict], *, old_region: str, 
     rows = {old_region: 0, "": 1, new_region: 2}
     for probe in probes:
         top = y + rows.get(probe["region"], 1) * PROBE_H
-        canvas.rect(x(probe["at"]), top + 2, x(probe["at"]) + 2, top + PROBE_H - 2,
-                    HEALTHY if probe["healthy"] else UNHEALTHY)
+        canvas.rect(
+            x(probe["at"]), top + 2, x(probe["at"]) + 2, top + PROBE_H - 2, HEALTHY if probe["healthy"] else UNHEALTHY
+        )
     y += 3 * PROBE_H + GAP
     canvas.rect(MARGIN, y, WIDTH - MARGIN, y + 1, AXIS)
-    step = next(s for s in AXIS_STEPS_S if end / s <= MAX_AXIS_MARKS)
-    for second in range(0, int(end) + 1, step):
+    axis_step = next(s for s in AXIS_STEPS_S if end / s <= MAX_AXIS_MARKS)
+    for second in range(0, int(end) + 1, axis_step):
         canvas.rect(x(second), y, x(second) + 1, y + 5, AXIS)
         canvas.text(x(second) + 2, y + 7, str(second), AXIS, scale=1)
     return canvas.png()

@@ -23,6 +23,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REGION_HEADER = "X-Surgepress-Region"
 PROBE_TIMEOUT_S = 3.0
@@ -81,8 +82,9 @@ class Prober(_Loop):
         context = ssl.create_default_context(cafile=str(ca)) if ca else ssl.create_default_context()
         if ca:
             context.check_hostname = False  # loopback; the chain is still verified against the local CA
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects(),
-                                                   urllib.request.HTTPSHandler(context=context))
+        self._opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), _NoRedirects(), urllib.request.HTTPSHandler(context=context)
+        )
         self.probes: list[Probe] = []
 
     def probe_once(self) -> Probe:
@@ -91,12 +93,17 @@ class Prober(_Loop):
         try:
             with self._opener.open(request, timeout=PROBE_TIMEOUT_S) as response:
                 response.read()
-                return Probe(at, response.status, (time.monotonic() - started) * 1000,
-                             response.headers.get(REGION_HEADER, ""))
+                return Probe(
+                    at, response.status, (time.monotonic() - started) * 1000, response.headers.get(REGION_HEADER, "")
+                )
         except urllib.error.HTTPError as error:
-            return Probe(at, error.code, (time.monotonic() - started) * 1000,
-                         error.headers.get(REGION_HEADER, "") if error.headers else "",
-                         "" if 300 <= error.code < 400 else f"HTTP {error.code}")
+            return Probe(
+                at,
+                error.code,
+                (time.monotonic() - started) * 1000,
+                error.headers.get(REGION_HEADER, "") if error.headers else "",
+                "" if 300 <= error.code < 400 else f"HTTP {error.code}",
+            )
         except OSError as error:
             return Probe(at, 0, (time.monotonic() - started) * 1000, "", str(getattr(error, "reason", error)))
 
@@ -116,8 +123,13 @@ class Writes:
 class MarkerWriter(_Loop):
     """Numbered marker objects into whichever media bucket `bucket()` names now."""
 
-    def __init__(self, run_id: str, bucket: Callable[[], tuple[object, str]], clock: Callable[[], float],
-                 interval_s: float = MARKER_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        bucket: Callable[[], tuple[Any, str]],
+        clock: Callable[[], float],
+        interval_s: float = MARKER_INTERVAL_S,
+    ) -> None:
         super().__init__("drill-markers", interval_s, clock)
         self.prefix = f"drill/{run_id}/"
         self.bucket = bucket
@@ -156,9 +168,16 @@ class DatabaseEndpoint:
 class HeartbeatWriter(_Loop):
     """Numbered rows into the writer database; `endpoint()` names the writer now."""
 
-    def __init__(self, run_id: str, mariadb: str, credentials: Path, database: str,
-                 endpoint: Callable[[], DatabaseEndpoint], clock: Callable[[], float],
-                 interval_s: float = HEARTBEAT_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        mariadb: str,
+        credentials: Path,
+        database: str,
+        endpoint: Callable[[], DatabaseEndpoint],
+        clock: Callable[[], float],
+        interval_s: float = HEARTBEAT_INTERVAL_S,
+    ) -> None:
         super().__init__("drill-heartbeats", interval_s, clock)
         self.run_id, self.mariadb, self.credentials, self.database = run_id, mariadb, credentials, database
         self.endpoint = endpoint
@@ -166,13 +185,28 @@ class HeartbeatWriter(_Loop):
         self._next = 1
 
     def _sql(self, target: DatabaseEndpoint, statement: str) -> subprocess.CompletedProcess:
-        return subprocess.run([self.mariadb, f"--defaults-extra-file={self.credentials}", "--host=127.0.0.1",
-                               f"--port={target.port}", "--batch", "--skip-column-names", self.database],
-                              input=statement, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
+        return subprocess.run(
+            [
+                self.mariadb,
+                f"--defaults-extra-file={self.credentials}",
+                "--host=127.0.0.1",
+                f"--port={target.port}",
+                "--batch",
+                "--skip-column-names",
+                self.database,
+            ],
+            input=statement,
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_S,
+        )
 
     def prepare(self) -> None:
-        proc = self._sql(self.endpoint(), f"CREATE TABLE IF NOT EXISTS {HEARTBEAT_TABLE} (run VARCHAR(40) NOT NULL, "
-                                          "seq INT NOT NULL, written_at DOUBLE NOT NULL, PRIMARY KEY (run, seq));")
+        proc = self._sql(
+            self.endpoint(),
+            f"CREATE TABLE IF NOT EXISTS {HEARTBEAT_TABLE} (run VARCHAR(40) NOT NULL, "
+            "seq INT NOT NULL, written_at DOUBLE NOT NULL, PRIMARY KEY (run, seq));",
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"heartbeat table: {proc.stderr.strip()}")
 
@@ -180,8 +214,9 @@ class HeartbeatWriter(_Loop):
         number, self._next = self._next, self._next + 1
         target = self.endpoint()
         try:
-            proc = self._sql(target, f"INSERT INTO {HEARTBEAT_TABLE} VALUES ('{self.run_id}', {number}, "
-                                     f"{time.time():.3f});")
+            proc = self._sql(
+                target, f"INSERT INTO {HEARTBEAT_TABLE} VALUES ('{self.run_id}', {number}, {time.time():.3f});"
+            )
         except subprocess.TimeoutExpired:
             self.writes.failed += 1
             self.writes.last_error = "timed out"

@@ -109,46 +109,87 @@ class DrillResult:
         rto = "never recovered" if self.rto_s is None else f"{self.rto_s:.1f}s"
         lost = ", ".join(f"{item.lost}/{item.acknowledged} {item.kind} lost" for item in self.losses)
         verdict = "PASSED" if self.passed else "MISSED" if self.steps_ok else "FAILED"
-        return (f"drill {self.kind} {verdict}: RTO {rto} (target {self.rto_target_s}s, "
-                f"{'met' if self.rto_met else 'missed'}), RPO {self.rpo_s:.2f}s (target {self.rpo_target_s}s, "
-                f"{'met' if self.rpo_met else 'missed'}); {lost}")
+        return (
+            f"drill {self.kind} {verdict}: RTO {rto} (target {self.rto_target_s}s, "
+            f"{'met' if self.rto_met else 'missed'}), RPO {self.rpo_s:.2f}s (target {self.rpo_target_s}s, "
+            f"{'met' if self.rpo_met else 'missed'}); {lost}"
+        )
 
     def to_json(self) -> dict:
         return {
-            "kind": self.kind, "target": self.target, "passed": self.passed,
+            "kind": self.kind,
+            "target": self.target,
+            "passed": self.passed,
             "from": {"workspace": self.old, "region": self.old_region},
             "to": {"workspace": self.new, "region": self.new_region},
             "figures_from": "local data plane" if self.local else "aws",
-            "rto_s": self.rto_s, "rto_target_s": self.rto_target_s, "rto_met": self.rto_met,
-            "rpo_s": self.rpo_s, "rpo_target_s": self.rpo_target_s, "rpo_met": self.rpo_met,
+            "rto_s": self.rto_s,
+            "rto_target_s": self.rto_target_s,
+            "rto_met": self.rto_met,
+            "rpo_s": self.rpo_s,
+            "rpo_target_s": self.rpo_target_s,
+            "rpo_met": self.rpo_met,
             "preflight": self.checks,
             "steps": [{**asdict(s), "seconds": round(s.seconds, 3)} for s in self.steps],
             "losses": [{**asdict(item), "missing": list(item.missing), "lost": item.lost} for item in self.losses],
-            "probes": {"count": len(self.probes), "failed": sum(1 for p in self.probes if not p.healthy),
-                       "records": [asdict(p) for p in self.probes]},
+            "probes": {
+                "count": len(self.probes),
+                "failed": sum(1 for p in self.probes if not p.healthy),
+                "records": [asdict(p) for p in self.probes],
+            },
             "notes": self.notes,
         }
 
 
-def measure(*, kind: str, target: str, old: Workspace, new: Workspace, checks: list[dict], steps: list[StepResult],
-            probes: list[Probe], cut_at: float, markers: Writes, present_markers: set[int],
-            heartbeats: Writes | None, present_rows: set[int] | None, settings: FailoverSettings,
-            local: bool) -> DrillResult:
+def measure(
+    *,
+    kind: str,
+    target: str,
+    old: Workspace,
+    new: Workspace,
+    checks: list[dict],
+    steps: list[StepResult],
+    probes: list[Probe],
+    cut_at: float,
+    markers: Writes,
+    present_markers: set[int],
+    heartbeats: Writes | None,
+    present_rows: set[int] | None,
+    settings: FailoverSettings,
+    local: bool,
+) -> DrillResult:
     losses = [loss("marker objects", markers, present_markers, before=cut_at)]
     notes = []
     if heartbeats is not None and present_rows is not None:
         losses.insert(0, loss("heartbeat rows", heartbeats, present_rows, before=cut_at))
     else:
-        notes.append("heartbeat rows not written: the writer database is in private data subnets the operator's "
-                     "machine cannot reach on aws; the database RPO there is Aurora's AuroraGlobalDBRPOLag metric")
+        notes.append(
+            "heartbeat rows not written: the writer database is in private data subnets the operator's "
+            "machine cannot reach on aws; the database RPO there is Aurora's AuroraGlobalDBRPOLag metric"
+        )
     if local:
-        notes.append("figures come from the local data plane (MariaDB GTID replication for the global database's "
-                      "storage replication, nginx for the load balancers and the edge) on the embedded AWS")
-    return DrillResult(kind=kind, target=target, old=old.name, new=new.name, old_region=old.region,
-                       new_region=new.region, local=local, checks=checks, steps=steps, probes=list(probes),
-                       losses=losses, rto_s=rto_seconds(probes, new.region),
-                       rpo_s=max(item.rpo_s for item in losses), rto_target_s=settings.rto_target_s,
-                       rpo_target_s=settings.rpo_target_s, notes=notes)
+        notes.append(
+            "figures come from the local data plane (MariaDB GTID replication for the global database's "
+            "storage replication, nginx for the load balancers and the edge) on the embedded AWS"
+        )
+    return DrillResult(
+        kind=kind,
+        target=target,
+        old=old.name,
+        new=new.name,
+        old_region=old.region,
+        new_region=new.region,
+        local=local,
+        checks=checks,
+        steps=steps,
+        probes=list(probes),
+        losses=losses,
+        rto_s=rto_seconds(probes, new.region),
+        rpo_s=max(item.rpo_s for item in losses),
+        rto_target_s=settings.rto_target_s,
+        rpo_target_s=settings.rpo_target_s,
+        notes=notes,
+    )
 
 
 def markdown(result: DrillResult) -> str:
@@ -172,15 +213,19 @@ def markdown(result: DrillResult) -> str:
         "",
         "| # | step | seconds | result | detail |",
         "|---|---|---|---|---|",
-        *(f"| {s.index} | {s.name} | {s.seconds:.1f} | {'ok' if s.ok else 'FAILED'} | {s.detail} |"
-          for s in result.steps),
+        *(
+            f"| {s.index} | {s.name} | {s.seconds:.1f} | {'ok' if s.ok else 'FAILED'} | {s.detail} |"
+            for s in result.steps
+        ),
         "",
         "## Writes across the cut",
         "",
         "| kind | acknowledged | lost | RPO s | failed writes |",
         "|---|---|---|---|---|",
-        *(f"| {item.kind} | {item.acknowledged} | {item.lost} | {item.rpo_s:.2f} | {item.failed_writes} |"
-          for item in result.losses),
+        *(
+            f"| {item.kind} | {item.acknowledged} | {item.lost} | {item.rpo_s:.2f} | {item.failed_writes} |"
+            for item in result.losses
+        ),
         "",
         f"## Probes: {len(result.probes)}, {sum(1 for p in result.probes if not p.healthy)} failed",
         "",
@@ -196,5 +241,6 @@ def write_report(directory: Path, result: DrillResult) -> None:
     (directory / "report.md").write_text(markdown(result))
     steps = [{"started_s": s.started_s, "ended_s": s.ended_s, "ok": s.ok} for s in result.steps]
     probes = [{"at": p.at, "healthy": p.healthy, "region": p.region} for p in result.probes]
-    (directory / "timeline.png").write_bytes(timeline(steps, probes, old_region=result.old_region,
-                                                      new_region=result.new_region))
+    (directory / "timeline.png").write_bytes(
+        timeline(steps, probes, old_region=result.old_region, new_region=result.new_region)
+    )

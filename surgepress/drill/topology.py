@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from surgepress.aws import WorkspaceClients
-from surgepress.errors import UserError
 from surgepress.config import Settings, Workspace, global_cluster_identifier, resource_prefix
+from surgepress.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,10 @@ def replicated_site(settings: Settings) -> Site | None:
 def require_site(settings: Settings) -> Site:
     site = replicated_site(settings)
     if site is None:
-        raise UserError("drill: no workspace runs a replica of a site (`replica_of:` with `compute:` and "
-                        "`database:`); nothing to fail over")
+        raise UserError(
+            "drill: no workspace runs a replica of a site (`replica_of:` with `compute:` and "
+            "`database:`); nothing to fail over"
+        )
     return site
 
 
@@ -78,5 +80,10 @@ def read_topology(site: Site, env: Mapping[str, str]) -> Topology:
         clusters[name] = member["DBClusterArn"]
         if member.get("IsWriter"):
             writer = name
-    return Topology(identifier=identifier, status=cluster.get("Status", "available"),
-                    failover_state=cluster.get("FailoverState") or None, clusters=clusters, writer=writer)
+    return Topology(
+        identifier=identifier,
+        status=cluster.get("Status", "available"),
+        failover_state=cluster.get("FailoverState") or None,
+        clusters=clusters,
+        writer=writer,
+    )

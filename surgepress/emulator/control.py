@@ -17,7 +17,6 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from surgepress.processes import free_port, is_running, stop
 from surgepress.targets import REPO_ROOT, Paths
@@ -112,8 +111,9 @@ class Emulator:
         status = self.status()
         if status.state != "dead":
             return status
-        say(f"emulator: the emulator that was on port {status.info.port} died ({status.detail}); "
-            "its resources are gone")
+        say(
+            f"emulator: the emulator that was on port {status.info.port} died ({status.detail}); its resources are gone"
+        )
         self._kill(status.info.pid)
         self.info_file.unlink(missing_ok=True)
         self._reset_and_say(say)
@@ -122,7 +122,7 @@ class Emulator:
     def up(self, account_id: str, say=print) -> tuple[EmulatorInfo, bool]:
         """Reuse the running emulator or start one; returns (info, started_now)."""
         status = self.recover(say)
-        if status.state == "running":
+        if status.state == "running" and status.info is not None:
             return status.info, False
         self._reset_and_say(say)  # states left from an emulator stopped some other way
         return self._start(account_id, say), True
@@ -141,24 +141,29 @@ class Emulator:
         with open(self.log_file, "ab") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", SERVER_MODULE, "--port", str(port), "--account-id", account_id],
-                cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         deadline = started + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise EmulatorError(f"emulator exited with code {proc.returncode} while starting; "
-                                    f"see {self.log_file}")
+                raise EmulatorError(f"emulator exited with code {proc.returncode} while starting; see {self.log_file}")
             if _answers(port):
-                info = EmulatorInfo(pid=proc.pid, port=port, boot_id=uuid.uuid4().hex,
-                                    account_id=account_id, started_at=time.time())
+                info = EmulatorInfo(
+                    pid=proc.pid, port=port, boot_id=uuid.uuid4().hex, account_id=account_id, started_at=time.time()
+                )
                 self.info_file.write_text(json.dumps(asdict(info)))
                 say(f"emulator: ready on {info.endpoint} in {time.monotonic() - started:.1f}s (pid {proc.pid})")
                 return info
             time.sleep(POLL_INTERVAL_S)
         proc.kill()
-        raise EmulatorError(f"emulator did not answer on port {port} within {STARTUP_TIMEOUT_S:.0f}s; "
-                            f"see {self.log_file}")
+        raise EmulatorError(
+            f"emulator did not answer on port {port} within {STARTUP_TIMEOUT_S:.0f}s; see {self.log_file}"
+        )
 
     def down(self) -> Status:
         status = self.status()

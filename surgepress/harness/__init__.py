@@ -19,7 +19,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -35,10 +35,19 @@ RUN_ID_ENV = "SURGEPRESS_HARNESS_RUN_ID"  # the CLI names the run (and its repor
 MAX_RETRIES = 5
 SLEEP_BETWEEN_S = 2.0
 # AWS error codes that mean "try again" (throttling, eventual consistency, brief outages).
-RETRYABLE_AWS_ERRORS = frozenset({
-    "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded",
-    "ServiceUnavailable", "InternalError", "InternalFailure", "RequestTimeout", "PriorRequestNotComplete",
-})
+RETRYABLE_AWS_ERRORS = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "InternalError",
+        "InternalFailure",
+        "RequestTimeout",
+        "PriorRequestNotComplete",
+    }
+)
 # HTTP answers of a site that mean "not ready yet" (the origin or edge still starting).
 RETRYABLE_HTTP_STATUSES = frozenset({502, 503, 504})
 # Exceptions worth retrying besides those AWS errors: connections refused, reset or timed out.
@@ -67,8 +76,14 @@ def is_retryable(error: BaseException) -> bool:
     return isinstance(error, RETRYABLE_EXCEPTIONS)
 
 
-def retry(call: Callable[[], T], what: str, *, attempts: int = MAX_RETRIES,
-          pause_s: float = SLEEP_BETWEEN_S, sleep: Callable[[float], None] = time.sleep) -> T:
+def retry(
+    call: Callable[[], T],
+    what: str,
+    *,
+    attempts: int = MAX_RETRIES,
+    pause_s: float = SLEEP_BETWEEN_S,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
     """`call()`, again after a retryable error (see the lists above), up to `attempts` times."""
     for attempt in range(1, attempts + 1):
         try:
@@ -80,9 +95,16 @@ def retry(call: Callable[[], T], what: str, *, attempts: int = MAX_RETRIES,
     raise AssertionError("unreachable")
 
 
-def wait_for(what: str, probe: Callable[[], T], *, until: Callable[[T], bool] = bool, timeout_s: float,
-             pause_s: float = SLEEP_BETWEEN_S, clock: Callable[[], float] = time.monotonic,
-             sleep: Callable[[float], None] = time.sleep) -> T:
+def wait_for(
+    what: str,
+    probe: Callable[[], T],
+    *,
+    until: Callable[[T], bool] = bool,
+    timeout_s: float,
+    pause_s: float = SLEEP_BETWEEN_S,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
     """Call `probe` until `until(answer)` holds; WaitTimeout (naming `what` and the last answer) after `timeout_s`."""
     deadline = clock() + timeout_s
     last: object = None
@@ -102,7 +124,7 @@ def wait_for(what: str, probe: Callable[[], T], *, until: Callable[[T], bool] = 
 
 
 def new_run_id(now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
@@ -123,7 +145,7 @@ class RunState:
     outputs: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path) -> "RunState | None":
+    def load(cls, path: Path) -> RunState | None:
         try:
             return cls(**json.loads(path.read_text()))
         except (OSError, ValueError, TypeError):

@@ -12,6 +12,7 @@ import socket
 import ssl
 import warnings
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -38,12 +39,20 @@ class SiteEndpoint:
     def verify(self) -> str | bool:
         return self.ca_file or True
 
-    def get(self, path: str, *, session: requests.Session | None = None, base: str | None = None,
-            **kwargs) -> requests.Response:
+    def get(
+        self, path: str, *, session: requests.Session | None = None, base: str | None = None, **kwargs
+    ) -> requests.Response:
         headers = {**({"Host": self.host} if self.host else {}), **kwargs.pop("headers", {})}
         http = session or requests
-        return http.request(kwargs.pop("method", "GET"), (base or self.https_url) + path, headers=headers,
-                            verify=self.verify, allow_redirects=False, timeout=HTTP_TIMEOUT_S, **kwargs)
+        return http.request(
+            kwargs.pop("method", "GET"),
+            (base or self.https_url) + path,
+            headers=headers,
+            verify=self.verify,
+            allow_redirects=False,
+            timeout=HTTP_TIMEOUT_S,
+            **kwargs,
+        )
 
 
 def is_edge_hit(x_cache: str) -> bool:
@@ -88,8 +97,9 @@ def redirects_to_https(site: SiteEndpoint, path: str = "/") -> str:
     response = site.get(path, base=site.http_url)
     location = response.headers.get("Location", "")
     if response.status_code not in (301, 308) or not location.startswith("https://"):
-        raise CheckFailed(f"http GET {path} answered {response.status_code} Location {location!r}, "
-                          "expected 301/308 to https://")
+        raise CheckFailed(
+            f"http GET {path} answered {response.status_code} Location {location!r}, expected 301/308 to https://"
+        )
     return f"http GET {path} -> {response.status_code} {location}"
 
 
@@ -99,10 +109,13 @@ def tls_version_and_chain(site: SiteEndpoint) -> str:
     server_name = site.host or parts.hostname
     context = ssl.create_default_context(cafile=site.ca_file)
     try:
-        with socket.create_connection((parts.hostname, parts.port or 443), timeout=HTTP_TIMEOUT_S) as raw:
-            with context.wrap_socket(raw, server_hostname=server_name) as tls:
-                version, cipher = tls.version(), tls.cipher()[0]
-                subject = dict(x[0] for x in tls.getpeercert().get("subject", ()))
+        with (
+            socket.create_connection((parts.hostname, parts.port or 443), timeout=HTTP_TIMEOUT_S) as raw,
+            context.wrap_socket(raw, server_hostname=server_name) as tls,
+        ):
+            version, cipher = tls.version(), (tls.cipher() or ("?",))[0]
+            peer: dict[str, Any] = dict(tls.getpeercert() or {})
+            subject = dict(x[0] for x in peer.get("subject", ()))
     except ssl.SSLCertVerificationError as error:
         raise CheckFailed(f"TLS to {server_name}: certificate not valid: {error.verify_message}") from None
     except (ssl.SSLError, OSError) as error:
@@ -125,9 +138,11 @@ def old_tls_refused(site: SiteEndpoint) -> str:
     except (ValueError, ssl.SSLError) as error:
         raise CheckFailed(f"this client cannot offer TLS 1.1 to test the refusal ({error})") from None
     try:
-        with socket.create_connection((parts.hostname, parts.port or 443), timeout=HTTP_TIMEOUT_S) as raw:
-            with context.wrap_socket(raw, server_hostname=site.host or parts.hostname) as tls:
-                raise CheckFailed(f"a TLS 1.1-only client was served with {tls.version()}")
+        with (
+            socket.create_connection((parts.hostname, parts.port or 443), timeout=HTTP_TIMEOUT_S) as raw,
+            context.wrap_socket(raw, server_hostname=site.host or parts.hostname) as tls,
+        ):
+            raise CheckFailed(f"a TLS 1.1-only client was served with {tls.version()}")
     except ssl.SSLError as error:
         return f"TLS 1.0/1.1-only client refused ({error.reason or error})"
 
@@ -149,17 +164,21 @@ def security_headers(site: SiteEndpoint, path: str = "/") -> str:
 def serves_object(site: SiteEndpoint, path: str, body: bytes) -> str:
     response = site.get(path)
     if response.status_code != 200 or response.content != body:
-        raise CheckFailed(f"GET {path} answered {response.status_code} with {len(response.content)} bytes, "
-                          f"expected the {len(body)}-byte object")
+        raise CheckFailed(
+            f"GET {path} answered {response.status_code} with {len(response.content)} bytes, "
+            f"expected the {len(body)}-byte object"
+        )
     return f"GET {path} 200, {len(body)} bytes, {_cache(response)}"
 
 
 def refuses_without_header(url: str, ca_file: str | None, header: str) -> str:
     """The origin (load balancer) answers 403 when the origin secret is absent or wrong."""
     for headers in ({}, {header: "not-the-secret"}):
-        response = requests.get(url, headers=headers, verify=ca_file or True, allow_redirects=False,
-                                timeout=HTTP_TIMEOUT_S)
+        response = requests.get(
+            url, headers=headers, verify=ca_file or True, allow_redirects=False, timeout=HTTP_TIMEOUT_S
+        )
         if response.status_code != 403:
-            raise CheckFailed(f"GET {url} with {sorted(headers) or 'no extra headers'} answered "
-                              f"{response.status_code}, expected 403")
+            raise CheckFailed(
+                f"GET {url} with {sorted(headers) or 'no extra headers'} answered {response.status_code}, expected 403"
+            )
     return f"GET {url} without {header} (or with a wrong one): 403"

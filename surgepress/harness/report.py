@@ -98,7 +98,7 @@ def summary_markdown(collector: Collector) -> str:
     by_stage: dict[str, list[Outcome]] = defaultdict(list)
     for entry in collector.outcomes.values():
         by_stage[entry.stage].append(entry)
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     for entry in collector.outcomes.values():
         counts[entry.result] += 1
     run = collector.run
@@ -116,9 +116,11 @@ def summary_markdown(collector: Collector) -> str:
     ]
     for stage in STAGES:
         entries = by_stage.get(stage, [])
-        lines.append(f"| {stage} | {sum(e.seconds for e in entries):.1f} | "
-                     f"{sum(e.result == 'pass' for e in entries)} | {sum(e.result == 'fail' for e in entries)} | "
-                     f"{sum(e.result == 'not applicable' for e in entries)} |")
+        lines.append(
+            f"| {stage} | {sum(e.seconds for e in entries):.1f} | "
+            f"{sum(e.result == 'pass' for e in entries)} | {sum(e.result == 'fail' for e in entries)} | "
+            f"{sum(e.result == 'not applicable' for e in entries)} |"
+        )
     lines += ["", "| stage | check | result | seconds | detail |", "|---|---|---|---:|---|"]
     for stage in STAGES:
         for entry in by_stage.get(stage, []):

@@ -33,18 +33,31 @@ class SsmBackend(BaseBackend):
 
     def run(self, command: str, *args: str, **kwargs: Any) -> CommandResult:
         command = self.get_command(command, *args)
-        sent = retry(lambda: self.ssm.send_command(
-            InstanceIds=[self.instance_id], DocumentName="AWS-RunShellScript",
-            Parameters={"commands": [command]}, TimeoutSeconds=COMMAND_TIMEOUT_S), f"send {command!r}")
+        sent = retry(
+            lambda: self.ssm.send_command(
+                InstanceIds=[self.instance_id],
+                DocumentName="AWS-RunShellScript",
+                Parameters={"commands": [command]},
+                TimeoutSeconds=COMMAND_TIMEOUT_S,
+            ),
+            f"send {command!r}",
+        )
         command_id = sent["Command"]["CommandId"]
         invocation = wait_for(
             f"SSM command {command_id} ({command!r}) on {self.instance_id}",
-            lambda: retry(lambda: self.ssm.get_command_invocation(CommandId=command_id,
-                                                                  InstanceId=self.instance_id),
-                          "get_command_invocation"),
-            until=lambda answer: answer["Status"] not in RUNNING, timeout_s=COMMAND_TIMEOUT_S)
-        return self.result(int(invocation.get("ResponseCode", -1)), self.encode(command),
-                           invocation.get("StandardOutputContent", ""), invocation.get("StandardErrorContent", ""))
+            lambda: retry(
+                lambda: self.ssm.get_command_invocation(CommandId=command_id, InstanceId=self.instance_id),
+                "get_command_invocation",
+            ),
+            until=lambda answer: answer["Status"] not in RUNNING,
+            timeout_s=COMMAND_TIMEOUT_S,
+        )
+        return self.result(
+            int(invocation.get("ResponseCode", -1)),
+            self.encode(command),
+            invocation.get("StandardOutputContent", ""),
+            invocation.get("StandardErrorContent", ""),
+        )
 
 
 def ssm_host(instance_id: str, ssm: Any) -> testinfra.host.Host:

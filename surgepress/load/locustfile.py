@@ -87,8 +87,9 @@ class NewsReader(HttpUser):
 
     @task(10)
     def stylesheet(self) -> None:
-        self.client.get("/wp-includes/css/dist/block-library/style.min.css", name="/wp-includes/[asset]",
-                        allow_redirects=False)
+        self.client.get(
+            "/wp-includes/css/dist/block-library/style.min.css", name="/wp-includes/[asset]", allow_redirects=False
+        )
 
 
 class SurgeShape(LoadTestShape):
@@ -115,6 +116,8 @@ def _reset_clock(environment, **_kw):
     global _started, _environment
     _started = time.monotonic()
     _environment = environment
+
+
 _environment = None
 
 
@@ -135,5 +138,9 @@ def _write_results(environment, **_kw):
         return
     with open(RESULTS_FILE, "w") as out:
         for t, name, ms, ok, cache in _samples:
-            out.write(json.dumps({"t": round(t, 3), "phase": phase_at(t), "name": name, "ms": round(ms, 2),
-                                  "ok": ok, "cache": cache}) + "\n")
+            out.write(
+                json.dumps(
+                    {"t": round(t, 3), "phase": phase_at(t), "name": name, "ms": round(ms, 2), "ok": ok, "cache": cache}
+                )
+                + "\n"
+            )

@@ -45,6 +45,7 @@ def release_protection(directory: Path) -> list[str]:
     """What an operator does before tearing an environment down for good: allow Terraform to
     delete buckets that hold objects (the emulator, like S3, writes access logs into them),
     clusters and load balancers that are deletion-protected. Returns the workspaces changed."""
+
     def release(data: dict) -> None:
         if data.get("storage") is not None:
             data["storage"] = {**data["storage"], "enable_force_destroy": True}
@@ -91,16 +92,19 @@ class Harness:
         self.state.save(self.paths.state_file(self.state.run_id))
 
     def cli(self, *args: str, timeout: float = DEPLOY_TIMEOUT_S) -> subprocess.CompletedProcess:
-        return run_cli(*args, "--target", self.target, build=self.build, environments=self.environments,
-                       timeout=timeout)
+        return run_cli(
+            *args, "--target", self.target, build=self.build, environments=self.environments, timeout=timeout
+        )
 
     def workspace_args(self) -> list[str]:
         return ["--all"] if self.local else list(self.state.workspaces)
 
     @property
     def deployed(self) -> bool:
-        return self.state.stages.get("deploy", {}).get("status") == "passed" and \
-            self.state.stages.get("teardown", {}).get("status") != "passed"
+        return (
+            self.state.stages.get("deploy", {}).get("status") == "passed"
+            and self.state.stages.get("teardown", {}).get("status") != "passed"
+        )
 
     def emulator(self) -> EmulatorInfo | None:
         status = Emulator(Paths(self.build)).status()
@@ -120,8 +124,12 @@ class Harness:
         # Only the workspaces whose settings changed need the release applied.
         # The run's own applies and drills are all that changed its resources: the state is fresh.
         released = self.cli("deploy", *changed, "--no-dataplane", "--no-refresh") if changed else None
-        approvals = [arg for name in self.state.workspaces if self.settings.get(name).protected
-                     for arg in ("--yes-destroy", name)]
+        approvals = [
+            arg
+            for name in self.state.workspaces
+            if self.settings.get(name).protected
+            for arg in ("--yes-destroy", name)
+        ]
         result = self.cli("destroy", *self.workspace_args(), *approvals, "--no-refresh")
         result.stdout = (released.stdout if released else "") + result.stdout
         if result.returncode == 0:
@@ -138,8 +146,7 @@ def _start_run(paths: HarnessPaths) -> RunState:
         raise pytest.UsageError("the aws target needs its workspaces: --workspace staging (or production)")
     workspaces = [ws.name for ws in base.select(requested)] if requested else list(base.names)
     run_id = os.environ.get(RUN_ID_ENV) or new_run_id()
-    state = RunState(run_id=run_id, target=target, workspaces=workspaces,
-                     project=f"{PROJECT}-{name_suffix(run_id)}")
+    state = RunState(run_id=run_id, target=target, workspaces=workspaces, project=f"{PROJECT}-{name_suffix(run_id)}")
     run_dir = paths.run_dir(run_id)
     environments = run_dir / "environments"
     shutil.copytree(ENVIRONMENTS_DIR, environments)
@@ -148,8 +155,10 @@ def _start_run(paths: HarnessPaths) -> RunState:
     suffix = name_suffix(run_id)
     defaults = yaml.safe_load((environments / "defaults.yaml").read_text())
     state_bucket = defaults["state"]["bucket"].replace(PROJECT, state.project, 1)
-    edit_yaml(environments / "defaults.yaml", lambda data: data.update(
-        project=state.project, state={**data["state"], "bucket": state_bucket}))
+    edit_yaml(
+        environments / "defaults.yaml",
+        lambda data: data.update(project=state.project, state={**data["state"], "bucket": state_bucket}),
+    )
     apexes = [yaml.safe_load(p.read_text()).get("apex_zone", {}).get("zone_name") for p in environments.glob("*.yaml")]
     apex = next((a for a in apexes if a), None)
 
@@ -181,10 +190,13 @@ def harness() -> Harness:
         state = RunState.load(paths.state_file(run_id))
     else:
         state = _start_run(paths)
-    harness = Harness(state=state, paths=paths,
-                      settings=load_settings(paths.run_dir(state.run_id) / "environments"))
-    COLLECTOR.run = {"run_id": state.run_id, "target": state.target, "workspaces": state.workspaces,
-                     "project": state.project}
+    harness = Harness(state=state, paths=paths, settings=load_settings(paths.run_dir(state.run_id) / "environments"))
+    COLLECTOR.run = {
+        "run_id": state.run_id,
+        "target": state.target,
+        "workspaces": state.workspaces,
+        "project": state.project,
+    }
     yield harness
     # Registered before the deploy: tear down what this run deployed, unless told not to.
     if skipped("teardown") or not harness.state.stages.get("deploy"):
@@ -207,8 +219,11 @@ def deployed(harness) -> Harness:
     if not harness.deployed:
         pytest.skip(f"nothing deployed in run {harness.state.run_id} (the deploy stage failed or did not run)")
     if harness.local and harness.emulator() is None:
-        pytest.fail(f"run {harness.state.run_id}: its emulator is not running, so its deployment is gone; "
-                    "run again without SKIP_DEPLOY", pytrace=False)
+        pytest.fail(
+            f"run {harness.state.run_id}: its emulator is not running, so its deployment is gone; "
+            "run again without SKIP_DEPLOY",
+            pytrace=False,
+        )
     return harness
 
 

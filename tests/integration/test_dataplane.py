@@ -19,7 +19,6 @@ import testinfra
 from surgepress.harness import wait_for
 from surgepress.harness.http_checks import SiteEndpoint
 
-
 pytestmark = [pytest.mark.integration, pytest.mark.stage("verify")]
 
 SITES = ("staging", "production")
@@ -42,18 +41,36 @@ class Site:
         self.state = json.loads((self.root / "state.json").read_text())
         self.ports = self.state["ports"]
         self.ca = str(self.root.parent / "ca" / "ca.pem")  # one CA for every environment
-        self.endpoint = SiteEndpoint(https_url=f"https://127.0.0.1:{self.ports['edge_https']}",
-                                     http_url=f"http://127.0.0.1:{self.ports['edge_http']}",
-                                     host=self.state["site_domain"], ca_file=self.ca)
+        self.endpoint = SiteEndpoint(
+            https_url=f"https://127.0.0.1:{self.ports['edge_https']}",
+            http_url=f"http://127.0.0.1:{self.ports['edge_http']}",
+            host=self.state["site_domain"],
+            ca_file=self.ca,
+        )
 
     def edge(self, path: str, **kwargs) -> requests.Response:
         return self.endpoint.get(path, **kwargs)
 
     def redis_stats(self) -> dict[str, int]:
         env = {**os.environ, "REDISCLI_AUTH": (self.root / "cache" / "secrets" / "auth.conf").read_text().split()[1]}
-        out = subprocess.run(["redis-cli", "--tls", "--cacert", self.ca, "-h", "127.0.0.1", "-p",
-                              str(self.ports["cache"]), "info", "stats"], env=env, capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            [
+                "redis-cli",
+                "--tls",
+                "--cacert",
+                self.ca,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.ports["cache"]),
+                "info",
+                "stats",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         return {k: int(v) for k, v in re.findall(r"^(keyspace_\w+):(\d+)", out, re.M)}
 
 
@@ -70,12 +87,26 @@ def test_services_run_listen_on_loopback_and_keep_secrets_private(host, sites, n
         socket = host.socket(f"tcp://127.0.0.1:{record['port']}")
         assert socket.is_listening, service
         assert not host.socket(f"tcp://0.0.0.0:{record['port']}").is_listening, service
-    for config in ("database/my.cnf", "cache/redis.conf", "app/php-fpm.conf", "web/nginx.conf", "lb/nginx.conf",
-                   "edge/nginx.conf"):
+    for config in (
+        "database/my.cnf",
+        "cache/redis.conf",
+        "app/php-fpm.conf",
+        "web/nginx.conf",
+        "lb/nginx.conf",
+        "edge/nginx.conf",
+    ):
         file = host.file(str(site.root / config))
         assert file.exists and file.mode & 0o022 == 0, config
-    for secret in ("cache/secrets/auth.conf", "lb/secrets/rules.conf", "edge/secrets/origin-headers.conf",
-                   "admin-password", "tls/edge.key", "state.json", "../ca/ca.key", "../ca/replication-password"):
+    for secret in (
+        "cache/secrets/auth.conf",
+        "lb/secrets/rules.conf",
+        "edge/secrets/origin-headers.conf",
+        "admin-password",
+        "tls/edge.key",
+        "state.json",
+        "../ca/ca.key",
+        "../ca/replication-password",
+    ):
         assert host.file(str(site.root / secret)).mode == 0o600, secret
     assert host.file(str(site.root / "wordpress" / "wp-config.php")).contains("getenv_docker")
     assert not host.file(str(site.root / "wordpress" / "wp-config.php")).contains(site.state["cluster"])
@@ -94,15 +125,35 @@ def test_status_lists_every_service_with_its_port_and_health(deployed, sites):
 def test_the_database_is_the_clusters_with_tls_required(sites, clients, outputs):
     site = sites["staging"]
     ssm = clients("staging").get("ssm")
-    password = ssm.get_parameter(Name=outputs["staging"]["secret_parameter_names"]["db_master_password"],
-                                 WithDecryption=True)["Parameter"]["Value"]
-    base = ["mariadb", "-h", "127.0.0.1", "-P", str(site.ports["database"]), "-u",
-            outputs["staging"]["cluster_master_username"], outputs["staging"]["cluster_database_name"]]
+    password = ssm.get_parameter(
+        Name=outputs["staging"]["secret_parameter_names"]["db_master_password"], WithDecryption=True
+    )["Parameter"]["Value"]
+    base = [
+        "mariadb",
+        "-h",
+        "127.0.0.1",
+        "-P",
+        str(site.ports["database"]),
+        "-u",
+        outputs["staging"]["cluster_master_username"],
+        outputs["staging"]["cluster_database_name"],
+    ]
     env = {**os.environ, "MYSQL_PWD": password}
     plain = subprocess.run([*base, "--skip-ssl", "-e", "select 1"], env=env, capture_output=True, text=True)
     assert plain.returncode != 0  # refused without TLS (require_secure_transport)
-    tls = subprocess.run([*base, "--ssl-ca", site.ca, "-N", "-e", "select count(*) from wp_posts "
-                          "where post_status='publish' and post_type='post'"], env=env, capture_output=True, text=True)
+    tls = subprocess.run(
+        [
+            *base,
+            "--ssl-ca",
+            site.ca,
+            "-N",
+            "-e",
+            "select count(*) from wp_posts where post_status='publish' and post_type='post'",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert tls.returncode == 0, tls.stderr
     assert int(tls.stdout.strip()) >= 30
 
@@ -111,9 +162,17 @@ def test_logged_in_readers_bypass_the_shared_cache(sites):
     site = sites["staging"]
     assert site.edge("/").status_code == 200 and site.edge("/").headers["X-Cache"] == "Hit from cloudfront"
     reader = requests.Session()
-    login = site.edge("/wp-login.php", session=reader, method="POST", data={
-        "log": site.state["admin_user"], "pwd": (site.root / "admin-password").read_text().strip(),
-        "testcookie": "1"}, cookies={"wordpress_test_cookie": "WP Cookie check"})
+    login = site.edge(
+        "/wp-login.php",
+        session=reader,
+        method="POST",
+        data={
+            "log": site.state["admin_user"],
+            "pwd": (site.root / "admin-password").read_text().strip(),
+            "testcookie": "1",
+        },
+        cookies={"wordpress_test_cookie": "WP Cookie check"},
+    )
     assert login.status_code == 302, login.text[:500]
     assert any(c.name.startswith("wordpress_logged_in_") for c in reader.cookies)
     for _ in range(2):
@@ -138,8 +197,13 @@ def test_up_again_keeps_everything_and_a_dead_service_is_reported_then_restarted
     again = cli("dataplane", "up", "staging")
     assert again.returncode == 0 and "dataplane staging: 0 started, 7 kept running" in again.stdout, again.stdout
     os.kill(site.state["services"]["cache"]["pid"], signal.SIGKILL)
-    status = wait_for("`dataplane status` to report the killed cache", lambda: cli("dataplane", "status", "staging"),
-                      until=lambda result: result.returncode == 3, timeout_s=STATUS_TIMEOUT_S, pause_s=STATUS_POLL_S)
+    status = wait_for(
+        "`dataplane status` to report the killed cache",
+        lambda: cli("dataplane", "status", "staging"),
+        until=lambda result: result.returncode == 3,
+        timeout_s=STATUS_TIMEOUT_S,
+        pause_s=STATUS_POLL_S,
+    )
     assert re.search(r"cache\s+dead\s+pid \d+.*process gone", status.stdout), status.stdout
     healed = cli("dataplane", "up", "staging")
     assert healed.returncode == 0 and "dataplane staging: 1 started, 6 kept running" in healed.stdout, healed.stdout

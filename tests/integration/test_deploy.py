@@ -33,7 +33,7 @@ def test_deploy_every_workspace_of_the_run(harness, record_property):
         for dep in harness.settings.needs(harness.settings.get(name)):
             if dep in names:
                 assert done[dep] < started[name], f"{name} started before {dep} was deployed"
-    summary = lines[lines.index("deploy summary:") + 2:][:len(names)]
+    summary = lines[lines.index("deploy summary:") + 2 :][: len(names)]
     assert [row.split()[:2] for row in summary] == [[n, "done"] for n in names]
     for name in names:
         assert f"\n{name} outputs ({harness.target}):" in result.stdout
@@ -43,14 +43,21 @@ def test_deploy_every_workspace_of_the_run(harness, record_property):
             assert re.search(rf"dataplane {name}: {5 if replica else 7} started, 0 kept running", result.stdout), name
             installed = f"dataplane {name}: WordPress installed; admin surgepress-admin" in result.stdout
             assert installed != replica, name
-        assert re.search(r"dataplane replication \(global cluster \S+, available\): \S+ writer; \S+ replica of "
-                         r"\S+ \(reseeded\)", result.stdout), result.stdout[-2000:]
+        assert re.search(
+            r"dataplane replication \(global cluster \S+, available\): \S+ writer; \S+ replica of "
+            r"\S+ \(reseeded\)",
+            result.stdout,
+        ), result.stdout[-2000:]
     outputs = outputs_json(harness.cli("output", *harness.workspace_args(), "--json"))
     harness.state.outputs = outputs
     harness.state.stages["deploy"] = {"status": "passed", "seconds": round(time.monotonic() - started, 1)}
     harness.save()
     counts = dict(re.findall(r"deploy (\S+): done in [\d.]+s, (\d+) resources", result.stdout))
-    record_property("detail", ", ".join(f"{n} {c}" for n, c in counts.items()) + " resources; names "
-                    f"prefixed {harness.state.project}")
-    assert all(name.startswith(harness.state.project) for name in
-               (outputs[ws]["cluster_identifier"] for ws in site_workspaces(names, harness.settings)))
+    record_property(
+        "detail",
+        ", ".join(f"{n} {c}" for n, c in counts.items()) + f" resources; names prefixed {harness.state.project}",
+    )
+    assert all(
+        name.startswith(harness.state.project)
+        for name in (outputs[ws]["cluster_identifier"] for ws in site_workspaces(names, harness.settings))
+    )

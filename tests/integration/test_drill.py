@@ -82,8 +82,11 @@ def test_switchover_then_failback_leave_the_site_as_it_started(deployed, site, r
     assert back["passed"] and _lost(back) == {"heartbeat rows": 0, "marker objects": 0}
     # Back to the deployed settings, which the verify stage's plan found clean.
     assert _writer(deployed, site) == site.source.name and _primary_region(deployed) == site.source.region
-    record_property("detail", f"switchover RTO {report['rto_s']}s, failback RTO {back['rto_s']}s; "
-                              f"steps {[round(s['seconds'], 1) for s in report['steps']]}")
+    record_property(
+        "detail",
+        f"switchover RTO {report['rto_s']}s, failback RTO {back['rto_s']}s; "
+        f"steps {[round(s['seconds'], 1) for s in report['steps']]}",
+    )
 
 
 def _refused(deployed, kind: str, expected: str) -> None:

@@ -20,9 +20,25 @@ def test_a_breaking_news_surge_is_absorbed_by_the_edge(deployed, outputs, record
     if "staging" not in deployed.state.workspaces:
         pytest.skip("staging is not deployed in this run")
     where = [] if deployed.local else ["--url", outputs["staging"]["site_url"]]
-    result = deployed.cli("loadtest", "staging", *where, "--scenario", "surge", "--users", str(STEADY_USERS),
-                          "--multiplier", str(SURGE_MULTIPLIER), "--ramp", "4", "--duration", str(DURATION_S),
-                          "--max-requests", str(MAX_REQUESTS), "--json", timeout=DURATION_S + 120)
+    result = deployed.cli(
+        "loadtest",
+        "staging",
+        *where,
+        "--scenario",
+        "surge",
+        "--users",
+        str(STEADY_USERS),
+        "--multiplier",
+        str(SURGE_MULTIPLIER),
+        "--ramp",
+        "4",
+        "--duration",
+        str(DURATION_S),
+        "--max-requests",
+        str(MAX_REQUESTS),
+        "--json",
+        timeout=DURATION_S + 120,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     report = json.loads(result.stdout)
     phases = {p["phase"]: p for p in report["phases"]}
@@ -36,5 +52,8 @@ def test_a_breaking_news_surge_is_absorbed_by_the_edge(deployed, outputs, record
     assert surge["edge_hit_ratio"] >= 0.6, surge
     for phase in (steady, surge):
         assert 0 < phase["p50_ms"] <= phase["p95_ms"] <= phase["p99_ms"]
-    record_property("detail", f"steady {steady['rps']} req/s, surge {surge['rps']} req/s, surge p95 "
-                    f"{surge['p95_ms']} ms, edge hits {surge['edge_hit_ratio']:.0%}")
+    record_property(
+        "detail",
+        f"steady {steady['rps']} req/s, surge {surge['rps']} req/s, surge p95 "
+        f"{surge['p95_ms']} ms, edge hits {surge['edge_hit_ratio']:.0%}",
+    )

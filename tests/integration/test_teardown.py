@@ -32,10 +32,14 @@ def test_destroy_leaves_nothing_behind(deployed, clients, outputs, record_proper
         assert ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"] is False, ws.name
         # AWS-managed keys (alias/aws/*: the default EBS key of the hosts' encrypted volumes) are
         # the account's, not the platform's; every key the platform made must be going away.
-        managed = {a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]
-                   if a["AliasName"].startswith("alias/aws/")}
-        states = {kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] for k in kms.list_keys()["Keys"]
-                  if k["KeyId"] not in managed}
+        managed = {
+            a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith("alias/aws/")
+        }
+        states = {
+            kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"]
+            for k in kms.list_keys()["Keys"]
+            if k["KeyId"] not in managed
+        }
         assert states <= {"PendingDeletion"}, ws.name
         assert logs.describe_log_groups()["logGroups"] == [], ws.name
         assert clients(ws.name).get("ssm").describe_parameters()["Parameters"] == [], ws.name
@@ -51,11 +55,14 @@ def test_destroy_leaves_nothing_behind(deployed, clients, outputs, record_proper
         ecs = clients(ws.name).get("ecs")
         clusters = ecs.list_clusters()["clusterArns"]  # a deleted cluster stays visible as INACTIVE a while
         assert not clusters or {c["status"] for c in ecs.describe_clusters(clusters=clusters)["clusters"]} == {
-            "INACTIVE"}, ws.name
+            "INACTIVE"
+        }, ws.name
         assert clients(ws.name).get("ecr").describe_repositories()["repositories"] == [], ws.name
         assert clients(ws.name).get("route53").list_hosted_zones()["HostedZones"] == [], ws.name
-        assert clients(ws.name).get("cloudfront", "us-east-1").list_distributions()["DistributionList"].get(
-            "Items", []) == [], ws.name
+        assert (
+            clients(ws.name).get("cloudfront", "us-east-1").list_distributions()["DistributionList"].get("Items", [])
+            == []
+        ), ws.name
 
 
 def check_named_resources_are_gone(clients, outputs) -> None:

@@ -31,7 +31,8 @@ def test_the_global_database_has_production_writing_and_dr_reading(deployed, sit
     assert set(topology.clusters) == {site.source.name, site.replica.name}
     rds = clients(site.replica.name).get("rds")
     (cluster,) = rds.describe_db_clusters(DBClusterIdentifier=outputs[site.replica.name]["cluster_identifier"])[
-        "DBClusters"]
+        "DBClusters"
+    ]
     assert cluster["StorageEncrypted"] and f":{site.replica.region}:" in cluster["KmsKeyId"]
 
 
@@ -64,25 +65,37 @@ def test_the_origin_fails_over_between_the_regions_load_balancers(deployed, site
 
     origin = f"{site.source.dns.origin_host}.{site.source.dns.zone_name}"
     records = failover_records(clients(site.source.name), origin)
-    assert [(r.set_identifier, r.role) for r in records] == [(site.source.region, "PRIMARY"),
-                                                            (site.replica.region, "SECONDARY")]
-    for record, ws in zip(records, site.sides):
+    assert [(r.set_identifier, r.role) for r in records] == [
+        (site.source.region, "PRIMARY"),
+        (site.replica.region, "SECONDARY"),
+    ]
+    for record, ws in zip(records, site.sides, strict=True):
         assert record.target.rstrip(".").lower() == outputs[ws.name]["alb_dns_name"].lower()
         check = clients(ws.name).get("route53").get_health_check(HealthCheckId=record.health_check_id)["HealthCheck"]
         config = check["HealthCheckConfig"]
         assert config["Type"] == "CLOUDWATCH_METRIC" and config["AlarmIdentifier"]["Region"] == ws.region
-        alarms = clients(ws.name).get("cloudwatch").describe_alarms(
-            AlarmNames=[config["AlarmIdentifier"]["Name"]])["MetricAlarms"]
+        alarms = (
+            clients(ws.name)
+            .get("cloudwatch")
+            .describe_alarms(AlarmNames=[config["AlarmIdentifier"]["Name"]])["MetricAlarms"]
+        )
         assert alarms and alarms[0]["MetricName"] == "HealthyHostCount"
 
 
 def test_dr_waits_at_pilot_light_size(deployed, site, clients, outputs):
     out = outputs[site.replica.name]
-    service = clients(site.replica.name).get("ecs").describe_services(
-        cluster=out["cluster_name"], services=[out["service_name"]])["services"][0]
-    (target,) = clients(site.replica.name).get("application-autoscaling").describe_scalable_targets(
-        ServiceNamespace="ecs", ResourceIds=[f"service/{out['cluster_name']}/{out['service_name']}"])[
-        "ScalableTargets"]
+    service = (
+        clients(site.replica.name)
+        .get("ecs")
+        .describe_services(cluster=out["cluster_name"], services=[out["service_name"]])["services"][0]
+    )
+    (target,) = (
+        clients(site.replica.name)
+        .get("application-autoscaling")
+        .describe_scalable_targets(
+            ServiceNamespace="ecs", ResourceIds=[f"service/{out['cluster_name']}/{out['service_name']}"]
+        )["ScalableTargets"]
+    )
     assert service["desiredCount"] == target["MinCapacity"] == site.replica.compute.min_tasks
     assert target["MaxCapacity"] >= site.source.compute.min_tasks  # room for production's size in a drill
 
@@ -105,8 +118,13 @@ def test_dr_database_replicates_productions_writes(deployed, site, local_only):
     writer, replica = nodes[site.source.name], nodes[site.replica.name]
     assert replica.value("@@read_only") == "1" and writer.value("@@read_only") == "0"
     marker = f"verify-{uuid.uuid4().hex[:8]}"
-    writer.sql(f"INSERT INTO wordpress.wp_options (option_name, option_value, autoload) "
-               f"VALUES ('{marker}', '{time.time()}', 'no');")
-    wait_for(f"{marker} on {site.replica.name}", lambda: replica.sql(
-        f"SELECT option_value FROM wordpress.wp_options WHERE option_name = '{marker}';"), timeout_s=30)
+    writer.sql(
+        f"INSERT INTO wordpress.wp_options (option_name, option_value, autoload) "
+        f"VALUES ('{marker}', '{time.time()}', 'no');"
+    )
+    wait_for(
+        f"{marker} on {site.replica.name}",
+        lambda: replica.sql(f"SELECT option_value FROM wordpress.wp_options WHERE option_name = '{marker}';"),
+        timeout_s=30,
+    )
     writer.sql(f"DELETE FROM wordpress.wp_options WHERE option_name = '{marker}';")

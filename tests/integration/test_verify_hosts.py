@@ -55,18 +55,22 @@ def test_the_runs_emulator_listens_on_loopback_only(operator, deployed, local_on
 
 
 @pytest.mark.parametrize("workspace", ["production"])
-def test_container_instances_run_the_agent_enforce_imdsv2_and_expose_no_ssh(deployed, clients, outputs, workspace,
-                                                                            record_property):
+def test_container_instances_run_the_agent_enforce_imdsv2_and_expose_no_ssh(
+    deployed, clients, outputs, workspace, record_property
+):
     if deployed.local:
-        pytest.skip("local target: the emulator runs no ECS container instances (the data plane's hosts are "
-                    "checked in test_dataplane.py)")
+        pytest.skip(
+            "local target: the emulator runs no ECS container instances (the data plane's hosts are "
+            "checked in test_dataplane.py)"
+        )
     if workspace not in deployed.state.workspaces or deployed.settings.get(workspace).compute.capacity != "ec2":
         pytest.skip(f"{workspace} does not run ECS on EC2 in this run")
     ecs, ec2, ssm = (clients(workspace).get(s) for s in ("ecs", "ec2", "ssm"))
     arns = ecs.list_container_instances(cluster=outputs[workspace]["cluster_name"])["containerInstanceArns"]
     assert arns, "no container instances registered"
-    described = ecs.describe_container_instances(cluster=outputs[workspace]["cluster_name"],
-                                                 containerInstances=arns)["containerInstances"]
+    described = ecs.describe_container_instances(cluster=outputs[workspace]["cluster_name"], containerInstances=arns)[
+        "containerInstances"
+    ]
     instance_ids = [c["ec2InstanceId"] for c in described]
     for reservation in ec2.describe_instances(InstanceIds=instance_ids)["Reservations"]:
         for instance in reservation["Instances"]:

@@ -24,12 +24,19 @@ def endpoint(deployed, outputs, name: str) -> tuple[SiteEndpoint, str, str | Non
     if not deployed.local:
         site_url = outputs[name]["site_url"]
         ws = deployed.settings.get(name)
-        return (SiteEndpoint(https_url=site_url, http_url=site_url.replace("https://", "http://", 1)),
-                f"https://{ws.dns.origin_host}.{ws.dns.zone_name}/", None)
+        return (
+            SiteEndpoint(https_url=site_url, http_url=site_url.replace("https://", "http://", 1)),
+            f"https://{ws.dns.origin_host}.{ws.dns.zone_name}/",
+            None,
+        )
     state = json.loads((deployed.build / "dataplane" / name / "state.json").read_text())
     ports, ca = state["ports"], str(deployed.build / "dataplane" / "ca" / "ca.pem")
-    site = SiteEndpoint(https_url=f"https://127.0.0.1:{ports['edge_https']}",
-                        http_url=f"http://127.0.0.1:{ports['edge_http']}", host=state["site_domain"], ca_file=ca)
+    site = SiteEndpoint(
+        https_url=f"https://127.0.0.1:{ports['edge_https']}",
+        http_url=f"http://127.0.0.1:{ports['edge_http']}",
+        host=state["site_domain"],
+        ca_file=ca,
+    )
     return site, f"https://127.0.0.1:{ports['lb_https']}/", ca
 
 
@@ -47,8 +54,12 @@ def test_front_page(deployed, outputs, name, record_property):
 
 @pytest.mark.parametrize("name", SITES)
 def test_pages_are_cached_at_the_edge(deployed, outputs, name, record_property):
-    run(record_property, checks.cached_on_repeat, endpoint(deployed, outputs, name)[0],
-        f"/?harness-probe={uuid.uuid4().hex}")
+    run(
+        record_property,
+        checks.cached_on_repeat,
+        endpoint(deployed, outputs, name)[0],
+        f"/?harness-probe={uuid.uuid4().hex}",
+    )
 
 
 @pytest.mark.parametrize("path", ["/wp-login.php", "/wp-admin/"])

@@ -27,8 +27,9 @@ FSBP = "standards/aws-foundational-security-best-practices/v/1.0.0"
 def in_run(deployed, *names: str) -> None:
     missing = [n for n in names if n not in deployed.state.workspaces]
     if missing:
-        pytest.skip(f"{', '.join(missing)} not deployed in this run "
-                    f"(workspaces: {', '.join(deployed.state.workspaces)})")
+        pytest.skip(
+            f"{', '.join(missing)} not deployed in this run (workspaces: {', '.join(deployed.state.workspaces)})"
+        )
 
 
 def state_objects(deployed, clients) -> dict[str, dict]:
@@ -64,10 +65,15 @@ def test_a_second_concurrent_deploy_of_a_workspace_stops_at_the_lock_and_the_sta
         (build / "terraform").mkdir(parents=True, exist_ok=True)
         if not (build / "terraform" / "plugin-cache").exists():
             (build / "terraform" / "plugin-cache").symlink_to(deployed.build / "terraform" / "plugin-cache")
-        env = {**os.environ, "SURGEPRESS_BUILD_DIR": str(build), "SURGEPRESS_ENVIRONMENTS": str(deployed.environments),
-               "SURGEPRESS_LOCK_TIMEOUT": "0s"}
-        runs.append(subprocess.Popen(argv, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE))
+        env = {
+            **os.environ,
+            "SURGEPRESS_BUILD_DIR": str(build),
+            "SURGEPRESS_ENVIRONMENTS": str(deployed.environments),
+            "SURGEPRESS_LOCK_TIMEOUT": "0s",
+        }
+        runs.append(
+            subprocess.Popen(argv, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        )
     results = [(run.wait(timeout=900), *run.communicate()) for run in runs]
     codes = sorted(code for code, _, _ in results)
     assert codes == [0, 2], [(code, err[-600:]) for code, _, err in results]
@@ -76,8 +82,9 @@ def test_a_second_concurrent_deploy_of_a_workspace_stops_at_the_lock_and_the_sta
     assert line.startswith("error: staging: state is locked by another run (OperationTypeApply by ")
     assert "nothing was changed" in line and "lock ID " in line
     after = json.loads(state_document(deployed, "staging"))
-    assert sorted(r["type"] + "." + r["name"] for r in after["resources"]) == \
-        sorted(r["type"] + "." + r["name"] for r in before["resources"])
+    assert sorted(r["type"] + "." + r["name"] for r in after["resources"]) == sorted(
+        r["type"] + "." + r["name"] for r in before["resources"]
+    )
     assert after["lineage"] == before["lineage"]
     assert key + ".tflock" not in state_objects(deployed, clients), "the winner released its lock"
     plan = deployed.cli("plan", "staging")
@@ -93,15 +100,20 @@ def test_the_log_archive_is_locked_and_admits_no_one_but_the_log_services(deploy
     assert lock["ObjectLockEnabled"] == "Enabled"
     retention = lock["Rule"]["DefaultRetention"]
     assert (retention["Mode"], retention["Days"]) == (archive.object_lock_mode, archive.object_lock_retention_days)
-    for call in (lambda: s3.put_object(Bucket=bucket, Key="AWSLogs/forged.json", Body=b"{}"),
-                 lambda: s3.delete_object(Bucket=bucket, Key="AWSLogs/any.json")):
+    for call in (
+        lambda: s3.put_object(Bucket=bucket, Key="AWSLogs/forged.json", Body=b"{}"),
+        lambda: s3.delete_object(Bucket=bucket, Key="AWSLogs/any.json"),
+    ):
         with pytest.raises(s3.exceptions.ClientError) as refused:
             call()
         # 403 AccessDenied (DeleteObject's denial carries no body to name the code).
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     trail = clients("security").get("cloudtrail").describe_trails()["trailList"][0]
     assert (trail["IsOrganizationTrail"], trail["IsMultiRegionTrail"], trail["LogFileValidationEnabled"]) == (
-        True, True, True)
+        True,
+        True,
+        True,
+    )
     assert trail["S3BucketName"] == bucket and trail["KmsKeyId"] and trail["CloudWatchLogsLogGroupArn"]
 
 
@@ -132,15 +144,21 @@ def test_environment_zones_are_delegated_from_the_apex(deployed, clients, output
     name = deployed.settings.get(workspace).dns.zone_name + "."
     records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
     (delegation,) = [r for r in records if r["Name"] == name and r["Type"] == "NS"]
-    assert sorted(r["Value"].rstrip(".") for r in delegation["ResourceRecords"]) == \
-        sorted(ns.rstrip(".") for ns in outputs[workspace]["zone_name_servers"])
+    assert sorted(r["Value"].rstrip(".") for r in delegation["ResourceRecords"]) == sorted(
+        ns.rstrip(".") for ns in outputs[workspace]["zone_name_servers"]
+    )
 
 
 def test_the_pipeline_runs_checks_staging_tests_approval_then_production(deployed, clients, outputs):
     in_run(deployed, "management")
     pipeline = clients("management").get("codepipeline").get_pipeline(name=outputs["management"]["pipeline_name"])
     assert [s["name"] for s in pipeline["pipeline"]["stages"]] == [
-        "Source", "Checks", "Deploy-staging", "Approve-production", "Deploy-production"]
+        "Source",
+        "Checks",
+        "Deploy-staging",
+        "Approve-production",
+        "Deploy-production",
+    ]
     assert pipeline["pipeline"]["artifactStore"]["encryptionKey"]["type"] == "KMS"
 
 
@@ -151,9 +169,12 @@ def test_backups_and_budgets_exist_as_configured(deployed, clients, outputs, wor
     backup = workspace_clients.get("backup")
     plan = backup.get_backup_plan(BackupPlanId=outputs[workspace]["backup_plan_id"])["BackupPlan"]
     assert {r["RuleName"]: r["Lifecycle"]["DeleteAfterDays"] for r in plan["Rules"]} == {
-        "daily": ws.backup.daily_retention_days, "weekly": ws.backup.weekly_retention_days}
+        "daily": ws.backup.daily_retention_days,
+        "weekly": ws.backup.weekly_retention_days,
+    }
     (selection,) = backup.list_backup_selections(BackupPlanId=outputs[workspace]["backup_plan_id"])[
-        "BackupSelectionsList"]
+        "BackupSelectionsList"
+    ]
     assert selection["SelectionName"].endswith("-by-tag")
     if ws.backup.copy_to_dr_region:
         dr_vault = outputs[workspace]["backup_dr_vault_arn"]
@@ -163,8 +184,9 @@ def test_backups_and_budgets_exist_as_configured(deployed, clients, outputs, wor
     budgets = workspace_clients.get("budgets", "us-east-1")
     budget = budgets.describe_budget(AccountId=ws.account_id, BudgetName=outputs[workspace]["budget_name"])["Budget"]
     assert float(budget["BudgetLimit"]["Amount"]) == ws.budget.monthly_limit_usd
-    notifications = budgets.describe_notifications_for_budget(AccountId=ws.account_id,
-                                                              BudgetName=budget["BudgetName"])["Notifications"]
+    notifications = budgets.describe_notifications_for_budget(AccountId=ws.account_id, BudgetName=budget["BudgetName"])[
+        "Notifications"
+    ]
     assert len(notifications) == len(ws.budget.alert_thresholds_percent) + 1
 
 
@@ -172,23 +194,28 @@ def test_the_scheduler_switches_staging_off_and_on_again(deployed, clients, outp
     in_run(deployed, "staging")
     staging = clients("staging")
     function = staging.get("lambda").get_function_configuration(
-        FunctionName=outputs["staging"]["scheduler_function_name"])
+        FunctionName=outputs["staging"]["scheduler_function_name"]
+    )
     environ = function["Environment"]["Variables"]  # exactly what the deployed function runs with
 
     def switch(action: str) -> dict:
         if deployed.local:  # the emulator stores functions but cannot run them: the same code, in process
             return handler.run(action, environ, staging.get)
-        answer = staging.get("lambda").invoke(FunctionName=function["FunctionName"],
-                                              Payload=json.dumps({"action": action}).encode())
+        answer = staging.get("lambda").invoke(
+            FunctionName=function["FunctionName"], Payload=json.dumps({"action": action}).encode()
+        )
         return json.loads(answer["Payload"].read())
 
     def observed() -> tuple:
         ecs, scaling = staging.get("ecs"), staging.get("application-autoscaling")
         arns = ecs.list_services(cluster=environ["ECS_CLUSTER"])["serviceArns"]
-        desired = tuple(s["desiredCount"] for s in ecs.describe_services(cluster=environ["ECS_CLUSTER"],
-                                                                         services=arns)["services"])
-        floors = tuple((t["MinCapacity"], t["MaxCapacity"]) for t in scaling.describe_scalable_targets(
-            ServiceNamespace="ecs")["ScalableTargets"])
+        desired = tuple(
+            s["desiredCount"] for s in ecs.describe_services(cluster=environ["ECS_CLUSTER"], services=arns)["services"]
+        )
+        floors = tuple(
+            (t["MinCapacity"], t["MaxCapacity"])
+            for t in scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+        )
         db = staging.get("rds").describe_db_clusters(DBClusterIdentifier=environ["DB_CLUSTER"])["DBClusters"][0]
         return desired, floors, db["Status"]
 
@@ -196,12 +223,14 @@ def test_the_scheduler_switches_staging_off_and_on_again(deployed, clients, outp
     assert before[2] == "available" and all(before[0])
     off = switch("off")
     assert off["ok"], off
-    desired, floors, status = wait_for("staging switched off", observed,
-                                       until=lambda o: o[2] in ("stopping", "stopped"), timeout_s=600)
+    desired, floors, status = wait_for(
+        "staging switched off", observed, until=lambda o: o[2] in ("stopping", "stopped"), timeout_s=600
+    )
     assert all(d == 0 for d in desired) and all(f == (0, 0) for f in floors)
     on = switch("on")
     assert on["ok"], on
     after = wait_for("staging switched on", observed, until=lambda o: o[2] == "available", timeout_s=900)
     assert after == before
-    record_property("detail", f"off: {len(off['done'])} steps; on: {len(on['done'])} steps; "
-                              f"tasks {before[0]} -> 0 -> {after[0]}")
+    record_property(
+        "detail", f"off: {len(off['done'])} steps; on: {len(on['done'])} steps; tasks {before[0]} -> 0 -> {after[0]}"
+    )

@@ -58,8 +58,11 @@ def test_nat_gateways_match_the_environments_setting(deployed, clients, outputs,
     ws = deployed.settings.get(workspace)
     expected = ws.network.az_count if ws.network.nat_gateways == "per_az" else 1
     assert len(outputs[workspace]["nat_gateway_public_ips"]) == expected
-    gateways = clients(workspace).get("ec2").describe_nat_gateways(
-        Filters=[{"Name": "vpc-id", "Values": [outputs[workspace]["vpc_id"]]}])["NatGateways"]
+    gateways = (
+        clients(workspace)
+        .get("ec2")
+        .describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [outputs[workspace]["vpc_id"]]}])["NatGateways"]
+    )
     assert len([g for g in gateways if g["State"] == "available"]) == expected
 
 

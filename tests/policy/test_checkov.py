@@ -31,7 +31,10 @@ def _stack_with_unrotated_key(tmp_path, *, justified: bool):
     app = App(outdir=str(tmp_path))
     stack = TerraformStack(app, "probe")
     AwsProvider(stack, "aws", region="eu-west-1")
-    policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::100000000001:root"},"Action":"kms:*","Resource":"*"}]}'
+    policy = (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+        '"Principal":{"AWS":"arn:aws:iam::100000000001:root"},"Action":"kms:*","Resource":"*"}]}'
+    )
     key = KmsKey(stack, "key", enable_key_rotation=False, description="probe", policy=policy)
     if justified:
         skip_check(key, {"CKV_AWS_7": "probe: rotation is handled outside Terraform in this fixture"})
@@ -49,7 +52,8 @@ def test_an_inline_justified_skip_is_reported_with_its_reason(tmp_path):
     report = scan(_stack_with_unrotated_key(tmp_path, justified=True))
     assert report.ok
     assert [(f.check_id, f.reason) for f in report.skipped] == [
-        ("CKV_AWS_7", "probe: rotation is handled outside Terraform in this fixture")]
+        ("CKV_AWS_7", "probe: rotation is handled outside Terraform in this fixture")
+    ]
     assert "skipped: probe: rotation" in report.skipped[0].line()
 
 

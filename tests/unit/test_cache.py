@@ -46,36 +46,54 @@ def test_snapshot_retention_and_node_type_follow_config(local_stacks, settings):
         group, ws = _group(local_stacks[name]), settings.get(name)
         assert group["snapshot_retention_limit"] == ws.cache.snapshot_retention_days
         assert group["node_type"] == ws.cache.node_type
-    assert settings.get("production").cache.snapshot_retention_days > settings.get("staging").cache.snapshot_retention_days
+    assert (
+        settings.get("production").cache.snapshot_retention_days > settings.get("staging").cache.snapshot_retention_days
+    )
 
 
 def test_slow_log_goes_to_an_encrypted_log_group_with_retention(local_stacks, settings):
     stack = local_stacks["staging"]
     (delivery,) = _group(stack)["log_delivery_configuration"]
-    group = next(g for g in resources(stack, "aws_cloudwatch_log_group").values()
-                 if g["name"] == "/elasticache/surgepress-staging/slow-log")
+    group = next(
+        g
+        for g in resources(stack, "aws_cloudwatch_log_group").values()
+        if g["name"] == "/elasticache/surgepress-staging/slow-log"
+    )
     assert delivery["destination"].startswith("${aws_cloudwatch_log_group.cache_slow-log")
     assert group["retention_in_days"] == settings.get("staging").cache.log_retention_days and group["kms_key_id"]
 
 
 def test_only_the_service_may_reach_redis(local_stacks):
     stack = local_stacks["production"]
-    rules = [r for r in resources(stack, "aws_vpc_security_group_ingress_rule").values()
-             if "cache_sg" in r["security_group_id"]]
+    rules = [
+        r
+        for r in resources(stack, "aws_vpc_security_group_ingress_rule").values()
+        if "cache_sg" in r["security_group_id"]
+    ]
     assert rules, "the cache must admit its client"
     for rule in rules:
         assert "referenced_security_group_id" in rule and "cidr_ipv4" not in rule
         assert rule["from_port"] == rule["to_port"] == 6379
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"node_count": 1}, "node_count: expected 2 or more, got 1"),
-    ({"snapshot_retention_days": 0}, "snapshot_retention_days: expected 1 or more, got 0"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"node_count": 1}, "node_count: expected 2 or more, got 1"),
+        ({"snapshot_retention_days": 0}, "snapshot_retention_days: expected 1 or more, got 0"),
+    ],
+)
 def test_the_construct_refuses_a_cache_without_failover_or_snapshots(change, message):
     from cdktf import App, TerraformStack
 
-    props = dict(name="t", account_id="100000000003", region="eu-west-1", vpc_id="vpc-1", subnet_ids=["s-1", "s-2"],
-                 availability_zones=("eu-west-1a", "eu-west-1b"), auth_token_parameter_name="/t/redis")
+    props = dict(
+        name="t",
+        account_id="100000000003",
+        region="eu-west-1",
+        vpc_id="vpc-1",
+        subnet_ids=["s-1", "s-2"],
+        availability_zones=("eu-west-1a", "eu-west-1b"),
+        auth_token_parameter_name="/t/redis",
+    )
     with pytest.raises(ValueError, match=message):
         Cache(TerraformStack(App(), "s"), "cache", props=CacheProps(**{**props, **change}))

@@ -20,8 +20,9 @@ def _policies(stack: dict) -> dict[str, dict]:
 
 
 def _policy_ref(stack: dict, purpose: str) -> str:
-    key = next(k for k, p in resources(stack, "aws_cloudfront_cache_policy").items()
-               if p["name"].endswith(f"-{purpose}"))
+    key = next(
+        k for k, p in resources(stack, "aws_cloudfront_cache_policy").items() if p["name"].endswith(f"-{purpose}")
+    )
     return f"${{aws_cloudfront_cache_policy.{key}.id}}"
 
 
@@ -42,8 +43,11 @@ def test_pages_key_on_session_cookies_so_logged_in_pages_never_reach_readers(loc
     cookies = pages["parameters_in_cache_key_and_forwarded_to_origin"]["cookies_config"]
     suffix = wordpress_cookie_hash("https://www.live.surgepress.example")
     assert cookies["cookie_behavior"] == "whitelist"
-    assert cookies["cookies"]["items"] == [f"wordpress_logged_in_{suffix}", f"wp-postpass_{suffix}",
-                                           f"comment_author_{suffix}"]
+    assert cookies["cookies"]["items"] == [
+        f"wordpress_logged_in_{suffix}",
+        f"wp-postpass_{suffix}",
+        f"comment_author_{suffix}",
+    ]
     assert pages["min_ttl"] == 0, "WordPress's no-cache answer to a logged-in reader must be obeyed"
     assert _distribution(stack)["default_cache_behavior"]["cache_policy_id"] == _policy_ref(stack, "pages")
 
@@ -73,11 +77,13 @@ def test_viewer_and_origin_tls_are_modern_and_the_origin_secret_is_a_reference(l
         assert distribution["http_version"] == "http2and3"
         alb = next(o for o in distribution["origin"] if o["origin_id"] == "alb")
         assert alb["custom_origin_config"]["origin_protocol_policy"] == "https-only"
-        assert alb["custom_header"] == [{"name": "X-Origin-Verify",
-                                         "value": "${data.aws_ssm_parameter.origin-secret.value}"}]
+        assert alb["custom_header"] == [
+            {"name": "X-Origin-Verify", "value": "${data.aws_ssm_parameter.origin-secret.value}"}
+        ]
         assert distribution["default_cache_behavior"]["viewer_protocol_policy"] == "redirect-to-https"
         assert distribution["default_cache_behavior"]["response_headers_policy_id"].startswith(
-            "${aws_cloudfront_response_headers_policy.")
+            "${aws_cloudfront_response_headers_policy."
+        )
 
 
 def test_global_resources_use_the_us_east_1_provider(local_stacks):
@@ -88,14 +94,19 @@ def test_global_resources_use_the_us_east_1_provider(local_stacks):
         assert all(r["provider"] == "aws.us_east_1" for r in resources(stack, rtype).values()), rtype
     certificates = resources(stack, "aws_acm_certificate")
     assert sorted((c["domain_name"], c.get("provider", "aws")) for c in certificates.values()) == [
-        ("origin.live.surgepress.example", "aws"), ("www.live.surgepress.example", "aws.us_east_1")]
+        ("origin.live.surgepress.example", "aws"),
+        ("www.live.surgepress.example", "aws.us_east_1"),
+    ]
     assert all(c["validation_method"] == "DNS" for c in certificates.values())
 
 
 def test_waf_in_production_only_with_managed_rules_and_logging(local_stacks):
     (acl,) = resources(local_stacks["production"], "aws_wafv2_web_acl").values()
-    groups = [r["statement"]["managed_rule_group_statement"]["name"] for r in acl["rule"]
-              if "managed_rule_group_statement" in r["statement"]]
+    groups = [
+        r["statement"]["managed_rule_group_statement"]["name"]
+        for r in acl["rule"]
+        if "managed_rule_group_statement" in r["statement"]
+    ]
     assert groups == [g for _, g, _ in MANAGED_RULE_GROUPS]
     assert _distribution(local_stacks["production"])["web_acl_id"].startswith("${aws_wafv2_web_acl.")
     assert resources(local_stacks["production"], "aws_wafv2_web_acl_logging_configuration")

@@ -14,8 +14,21 @@ from tests.conftest import edit_yaml, run_cli
 
 pytestmark = pytest.mark.unit
 
-COMMANDS = ("list", "bootstrap", "synth", "plan", "deploy", "destroy", "output", "policy", "emulator", "dataplane", "loadtest",
-            "test", "env")
+COMMANDS = (
+    "list",
+    "bootstrap",
+    "synth",
+    "plan",
+    "deploy",
+    "destroy",
+    "output",
+    "policy",
+    "emulator",
+    "dataplane",
+    "loadtest",
+    "test",
+    "env",
+)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -38,8 +51,10 @@ def test_destroying_a_protected_workspace_without_a_terminal_is_refused(workspac
     build = tmp_path / "b"
     result = run_cli("destroy", workspace, build=build)
     assert result.returncode == 2
-    assert result.stderr.strip() == (f"error: refusing to destroy protected workspace '{workspace}' without a "
-                                     f"terminal; pass --yes-destroy {workspace}")
+    assert result.stderr.strip() == (
+        f"error: refusing to destroy protected workspace '{workspace}' without a "
+        f"terminal; pass --yes-destroy {workspace}"
+    )
     assert not build.exists(), "nothing may start or synthesize before the refusal"
 
 
@@ -79,22 +94,40 @@ def test_an_unprotected_workspace_needs_no_confirmation(settings):
     _confirm_destroy(_session(settings), settings.get("staging"), set(), io.StringIO(""))
 
 
-@pytest.mark.parametrize("args, message", [
-    (("dataplane", "status", "--target", "aws"), "error: dataplane: only the local target has a data plane "
-                                                 "(on aws, ECS runs it)"),
-    (("dataplane", "up", "management"), "error: dataplane: management run(s) no site (a data plane needs database, "
-                                        "cache, compute and cdn sections)"),
-    (("dataplane", "up", "nowhere"), "error: unknown workspace 'nowhere': no environments/nowhere.yaml "
-                                     "(known: management, security, production, staging, dr)"),
-    (("loadtest", "staging", "--target", "aws"), "error: loadtest: on --target aws give the site's URL with --url"),
-    (("test", "integration", "--target", "aws"), "error: test integration --target aws: name the workspace(s) to "
-                                                 "test, e.g. --workspace staging"),
-    (("test", "integration", "--workspace", "stagin"), "error: unknown workspace 'stagin': no "
-                                                       "environments/stagin.yaml (known: management, security, "
-                                                       "production, staging, dr)"),
-    (("loadtest", "--url", "https://example.invalid", "--multiplier", "50"),
-     "error: loadtest: expected --users >= 1, --duration > 0 and 1 <= --multiplier <= 20, got 10, 60.0, 50.0"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ("dataplane", "status", "--target", "aws"),
+            "error: dataplane: only the local target has a data plane (on aws, ECS runs it)",
+        ),
+        (
+            ("dataplane", "up", "management"),
+            "error: dataplane: management run(s) no site (a data plane needs database, "
+            "cache, compute and cdn sections)",
+        ),
+        (
+            ("dataplane", "up", "nowhere"),
+            "error: unknown workspace 'nowhere': no environments/nowhere.yaml "
+            "(known: management, security, production, staging, dr)",
+        ),
+        (("loadtest", "staging", "--target", "aws"), "error: loadtest: on --target aws give the site's URL with --url"),
+        (
+            ("test", "integration", "--target", "aws"),
+            "error: test integration --target aws: name the workspace(s) to test, e.g. --workspace staging",
+        ),
+        (
+            ("test", "integration", "--workspace", "stagin"),
+            "error: unknown workspace 'stagin': no "
+            "environments/stagin.yaml (known: management, security, "
+            "production, staging, dr)",
+        ),
+        (
+            ("loadtest", "--url", "https://example.invalid", "--multiplier", "50"),
+            "error: loadtest: expected --users >= 1, --duration > 0 and 1 <= --multiplier <= 20, got 10, 60.0, 50.0",
+        ),
+    ],
+)
 def test_dataplane_and_loadtest_refuse_bad_input_in_one_line(args, message, tmp_path):
     result = run_cli(*args, build=tmp_path / "b")
     assert (result.returncode, result.stderr.strip()) == (2, message)
@@ -105,14 +138,16 @@ def test_status_of_a_data_plane_never_started_says_stopped_with_exit_3(tmp_path)
     result = run_cli("dataplane", "status", "staging", build=tmp_path / "b")
     assert result.returncode == 3
     assert [line.split()[:2] for line in result.stdout.splitlines()[1:]] == [
-        [name, "stopped"] for name in ("database", "cache", "app", "web", "lb", "s3-origin", "edge")]
+        [name, "stopped"] for name in ("database", "cache", "app", "web", "lb", "s3-origin", "edge")
+    ]
 
 
 def test_loadtest_needs_a_running_local_edge(tmp_path):
     result = run_cli("loadtest", "staging", build=tmp_path / "b")
     assert result.returncode == 2
-    assert result.stderr.strip() == ("error: loadtest: staging's data plane is not running; run "
-                                     "`python main.py dataplane up staging`")
+    assert result.stderr.strip() == (
+        "error: loadtest: staging's data plane is not running; run `python main.py dataplane up staging`"
+    )
 
 
 def test_without_a_state_bucket_and_with_another_accounts_identity_nothing_is_synthesized(env_dir, tmp_path):
@@ -120,8 +155,10 @@ def test_without_a_state_bucket_and_with_another_accounts_identity_nothing_is_sy
     try:
         missing = run_cli("plan", "staging", build=build)
         assert missing.returncode == 2, missing.stderr
-        assert missing.stderr.strip() == ("error: state bucket surgepress-tfstate-100000000001 does not exist in "
-                                          "account 100000000001 (eu-west-1); run `python main.py bootstrap` first")
+        assert missing.stderr.strip() == (
+            "error: state bucket surgepress-tfstate-100000000001 does not exist in "
+            "account 100000000001 (eu-west-1); run `python main.py bootstrap` first"
+        )
         assert not (build / "synth").exists()
         # The running emulator's operator is in 100000000001; this configuration says 100000000009.
         edit_yaml(env_dir / "management.yaml", lambda d: d.update(account_id="100000000009"))
@@ -131,7 +168,8 @@ def test_without_a_state_bucket_and_with_another_accounts_identity_nothing_is_sy
         assert mismatch.stderr.strip() == (
             "error: environments/management.yaml: state.account_id: the running emulator's operator identity is in "
             "account 100000000001; stop it (`python main.py emulator down`) or restore the account, "
-            "got '100000000009'")
+            "got '100000000009'"
+        )
         assert not (build / "synth").exists()
     finally:
         run_cli("emulator", "down", build=build)
@@ -141,6 +179,7 @@ def test_destroying_the_state_workspace_on_aws_is_refused_before_anything_runs(t
     build = tmp_path / "b"
     result = run_cli("destroy", "management", "--target", "aws", build=build)
     assert result.returncode == 2
-    assert result.stderr.startswith("error: refusing to destroy management on aws: it holds the state bucket "
-                                    "surgepress-tfstate-100000000001")
+    assert result.stderr.startswith(
+        "error: refusing to destroy management on aws: it holds the state bucket surgepress-tfstate-100000000001"
+    )
     assert not build.exists()

@@ -28,8 +28,11 @@ def test_nothing_is_open_to_the_internet_the_alb_admits_cloudfront_only(local_st
             assert rule.get("cidr_ipv4") not in ("0.0.0.0/0",) and rule.get("cidr_ipv6") != "::/0", name
         for group in resources(stack, "aws_security_group").values():
             assert "ingress" not in group, f"{name}: inline rules hide from review"
-    alb_rules = [r for r in resources(local_stacks["production"], "aws_vpc_security_group_ingress_rule").values()
-                 if "compute_alb-" in r["security_group_id"]]
+    alb_rules = [
+        r
+        for r in resources(local_stacks["production"], "aws_vpc_security_group_ingress_rule").values()
+        if "compute_alb-" in r["security_group_id"]
+    ]
     assert sorted(r["from_port"] for r in alb_rules) == [80, 443]
     assert all(r["prefix_list_id"].startswith("${data.aws_ec2_managed_prefix_list.") for r in alb_rules)
 
@@ -39,11 +42,14 @@ def test_alb_is_strict_https_with_redirect_and_a_403_without_the_origin_secret(l
     alb = _one(stack, "aws_lb")
     assert alb["drop_invalid_header_fields"] is True and alb["desync_mitigation_mode"] == "strictest"
     assert alb["access_logs"]["enabled"] is True and alb["access_logs"]["prefix"] == "alb"
-    listeners = {l["port"]: l for l in resources(stack, "aws_lb_listener").values()}
+    listeners = {listener["port"]: listener for listener in resources(stack, "aws_lb_listener").values()}
     assert listeners[443]["ssl_policy"] == TLS_POLICY == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     assert listeners[443]["default_action"][0]["fixed_response"]["status_code"] == "403"
-    assert listeners[80]["default_action"][0]["redirect"] == {"port": "443", "protocol": "HTTPS",
-                                                              "status_code": "HTTP_301"}
+    assert listeners[80]["default_action"][0]["redirect"] == {
+        "port": "443",
+        "protocol": "HTTPS",
+        "status_code": "HTTP_301",
+    }
     rule = _one(stack, "aws_lb_listener_rule")
     header = rule["condition"][0]["http_header"]
     assert header["http_header_name"] == "X-Origin-Verify"
@@ -58,8 +64,11 @@ def test_load_balancer_deletion_protection_follows_config(local_stacks, settings
 
 def test_hosts_use_imdsv2_no_public_ip_and_encrypted_volumes(local_stacks):
     template = _one(local_stacks["production"], "aws_launch_template")
-    assert template["metadata_options"] == {"http_endpoint": "enabled", "http_put_response_hop_limit": 1,
-                                            "http_tokens": "required"}
+    assert template["metadata_options"] == {
+        "http_endpoint": "enabled",
+        "http_put_response_hop_limit": 1,
+        "http_tokens": "required",
+    }
     assert template["network_interfaces"][0]["associate_public_ip_address"] == "false"
     assert template["block_device_mappings"][0]["ebs"]["encrypted"] == "true"
     assert template["image_id"].startswith("${data.aws_ssm_parameter.compute_ecs-ami")
@@ -72,7 +81,9 @@ def test_capacity_provider_keeps_headroom_and_owns_termination(local_stacks, set
     scaling = provider["managed_scaling"]
     assert scaling["target_capacity"] == compute.capacity_target_percent < 100
     assert (scaling["minimum_scaling_step_size"], scaling["maximum_scaling_step_size"]) == (
-        compute.min_scaling_step, compute.max_scaling_step)
+        compute.min_scaling_step,
+        compute.max_scaling_step,
+    )
     group = _one(local_stacks["production"], "aws_autoscaling_group")
     assert group["protect_from_scale_in"] is True
     assert (group["min_size"], group["max_size"]) == (compute.min_hosts, compute.max_hosts)
@@ -94,8 +105,11 @@ def test_task_takes_secrets_from_ssm_and_runs_read_only_unprivileged(local_stack
     secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
     assert {"WORDPRESS_DB_PASSWORD", "WP_REDIS_PASSWORD", "WORDPRESS_AUTH_KEY", "WORDPRESS_NONCE_SALT"} <= set(secrets)
     app_settings = {"WORDPRESS_DB_HOST", "WORDPRESS_DB_READER_HOST", "WP_REDIS_HOST"}
-    assert all(v.startswith("${aws_ssm_parameter.secrets_") and v.endswith(".arn}")
-               for k, v in secrets.items() if k not in app_settings)
+    assert all(
+        v.startswith("${aws_ssm_parameter.secrets_") and v.endswith(".arn}")
+        for k, v in secrets.items()
+        if k not in app_settings
+    )
     # Where the data is comes from SSM too: a drill repoints it without a task definition change.
     assert all(secrets[k].startswith("${aws_ssm_parameter.app_") for k in app_settings)
     environment = {e["name"]: e["value"] for e in container["environment"]}
@@ -128,17 +142,22 @@ def test_scaling_is_fast_out_slow_in_with_a_surge_step_from_config(local_stacks,
         target = _one(stack, "aws_appautoscaling_target")
         assert (target["min_capacity"], target["max_capacity"]) == (compute.min_tasks, compute.max_tasks)
         policies = resources(stack, "aws_appautoscaling_policy").values()
-        tracking = {p["target_tracking_scaling_policy_configuration"]["predefined_metric_specification"][
-            "predefined_metric_type"]: p["target_tracking_scaling_policy_configuration"]
-            for p in policies if p["policy_type"] == "TargetTrackingScaling"}
+        tracking = {
+            p["target_tracking_scaling_policy_configuration"]["predefined_metric_specification"][
+                "predefined_metric_type"
+            ]: p["target_tracking_scaling_policy_configuration"]
+            for p in policies
+            if p["policy_type"] == "TargetTrackingScaling"
+        }
         assert tracking["ALBRequestCountPerTarget"]["target_value"] == compute.requests_per_target
         assert tracking["ECSServiceAverageCPUUtilization"]["target_value"] == compute.cpu_target_percent
         for config in tracking.values():
             assert config["scale_out_cooldown"] == compute.scale_out_cooldown_s <= 60
             assert config["scale_in_cooldown"] == compute.scale_in_cooldown_s >= 300
         (step,) = [p for p in policies if p["policy_type"] == "StepScaling"]
-        alarm = next(a for a in resources(stack, "aws_cloudwatch_metric_alarm").values()
-                     if a["alarm_name"].endswith("-surge"))
+        alarm = next(
+            a for a in resources(stack, "aws_cloudwatch_metric_alarm").values() if a["alarm_name"].endswith("-surge")
+        )
         assert alarm["threshold"] == compute.surge_requests_per_minute and alarm["period"] == 60
         assert alarm["alarm_actions"] == [f"${{aws_appautoscaling_policy.{_id(stack, step)}.arn}}"]
 
@@ -159,23 +178,41 @@ def test_image_repository_is_immutable_scanned_encrypted_and_pruned(local_stacks
 
 def test_only_the_service_reaches_the_database_and_cache(local_stacks):
     stack = local_stacks["production"]
-    egress = {r["description"]: r for r in resources(stack, "aws_vpc_security_group_egress_rule").values()
-              if "compute_service-sg" in r["security_group_id"]}
+    egress = {
+        r["description"]: r
+        for r in resources(stack, "aws_vpc_security_group_egress_rule").values()
+        if "compute_service-sg" in r["security_group_id"]
+    }
     assert egress["to database"]["to_port"] == 3306 and egress["to cache"]["to_port"] == 6379
     assert egress["to database"]["referenced_security_group_id"].startswith("${aws_security_group.database_sg")
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"capacity": "lambda"}, "capacity: expected one of ec2, fargate, fargate_spot, got 'lambda'"),
-    ({"scale_out_cooldown_s": 120}, "scale_out_cooldown_s: expected 60 or less"),
-    ({"scale_in_cooldown_s": 60}, "scale_in_cooldown_s: expected 300 or more"),
-    ({"min_tasks": 5, "max_tasks": 2}, "min_tasks: expected 1 to max_tasks"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"capacity": "lambda"}, "capacity: expected one of ec2, fargate, fargate_spot, got 'lambda'"),
+        ({"scale_out_cooldown_s": 120}, "scale_out_cooldown_s: expected 60 or less"),
+        ({"scale_in_cooldown_s": 60}, "scale_in_cooldown_s: expected 300 or more"),
+        ({"min_tasks": 5, "max_tasks": 2}, "min_tasks: expected 1 to max_tasks"),
+    ],
+)
 def test_the_construct_refuses_slow_or_impossible_scaling(change, message):
     from cdktf import App, TerraformStack
 
-    props = dict(name="t", account_id="100000000003", region="eu-west-1", vpc_id="vpc-1", public_subnet_ids=["a"],
-                 app_subnet_ids=["b"], certificate_arn="arn:c", origin_secret="${x}", access_log_bucket="logs",
-                 access_log_prefix="alb", media_bucket_arn="arn:m", media_key_arn="arn:k", secrets_key_arn="arn:s")
+    props = dict(
+        name="t",
+        account_id="100000000003",
+        region="eu-west-1",
+        vpc_id="vpc-1",
+        public_subnet_ids=["a"],
+        app_subnet_ids=["b"],
+        certificate_arn="arn:c",
+        origin_secret="${x}",
+        access_log_bucket="logs",
+        access_log_prefix="alb",
+        media_bucket_arn="arn:m",
+        media_key_arn="arn:k",
+        secrets_key_arn="arn:s",
+    )
     with pytest.raises(ValueError, match=message):
         Compute(TerraformStack(App(), "s"), "compute", props=ComputeProps(**{**props, **change}))

@@ -69,154 +69,338 @@ def test_unknown_workspace_is_a_user_error(settings):
 
 # (file to edit, edit, expected one-line message)
 BAD_INPUTS = {
+    "project AWS would refuse": (
+        "defaults.yaml",
+        lambda d: d.update(project="Surge_Press"),
+        "environments/defaults.yaml: project: expected lower-case letters, digits and hyphens, 2-30 long",
+    ),
+    "project too long for production's target group but not staging's": (
+        "production.yaml",  # the same name in staging.yaml loads: "surgepress-newsroom-eu-staging" fits 32
+        lambda d: d.update(project="surgepress-newsroom-eu"),
+        "environments/production.yaml: project: makes production's load balancer name "
+        "'surgepress-newsroom-eu-production' 33 characters; AWS allows 32, got 'surgepress-newsroom-eu'",
+    ),
+    "role name IAM refuses": (
+        "defaults.yaml",
+        lambda d: d.update(role_name="deployer role"),
+        "environments/defaults.yaml: role_name: expected an IAM role name: 1-64 of letters, digits and +=,.@_-, "
+        "got 'deployer role'",
+    ),
+    "state bucket S3 refuses": (
+        "defaults.yaml",
+        lambda d: d["state"].update(bucket="Surgepress_TFState"),
+        "environments/defaults.yaml: state.bucket: an S3 bucket name is lower-case letters, digits, dots and hyphens",
+    ),
+    "reserved tag prefix": (
+        "staging.yaml",
+        lambda d: d.update(tags={"aws:owner": "me"}),
+        "environments/staging.yaml: tags.aws:owner: the aws: prefix is reserved for AWS's own tags",
+    ),
+    "too many tags": (
+        "staging.yaml",
+        lambda d: d.update(tags={f"T{i}": "x" for i in range(50)}),
+        "environments/staging.yaml: tags: AWS allows 50 tags per resource and the platform adds 1; 50 given",
+    ),
+    "tag value too long": (
+        "staging.yaml",
+        lambda d: d.update(tags={"Owner": "x" * 257}),
+        "environments/staging.yaml: tags.Owner: a tag value is 0-256 letters",
+    ),
+    "image tag ECR refuses": (
+        "staging.yaml",
+        lambda d: d["compute"].update(image_tag="-latest!"),
+        "environments/staging.yaml: compute.image_tag: expected an image tag",
+    ),
+    "instance type without a size": (
+        "production.yaml",
+        lambda d: d["compute"].update(instance_type="c7ixlarge"),
+        "environments/production.yaml: compute.instance_type: expected an EC2 instance type such as c7i.large "
+        "(family.size), got 'c7ixlarge'",
+    ),
+    "node type of another service": (
+        "staging.yaml",
+        lambda d: d["cache"].update(node_type="t4g.small"),
+        "environments/staging.yaml: cache.node_type: expected an ElastiCache node type such as cache.t4g.small",
+    ),
+    "zone letter the region lacks": (
+        "staging.yaml",
+        lambda d: d["network"].update(availability_zones=["eu-west-1a", "eu-west-1z"]),
+        "environments/staging.yaml: network.availability_zones: eu-west-1 has no zone 'eu-west-1z'",
+    ),
+    "a boolean where a numeric choice is expected": (
+        "staging.yaml",
+        lambda d: d["network"].update(flow_log_retention_days=True),
+        "environments/staging.yaml: network.flow_log_retention_days: expected one of 1, 3,",
+    ),
+    "a float where a numeric choice is expected": (
+        "staging.yaml",
+        lambda d: d["compute"].update(task_cpu_units=512.0),
+        "environments/staging.yaml: compute.task_cpu_units: expected one of 256, 512",
+    ),
+    "fargate memory the cpu does not take": (
+        "staging.yaml",
+        lambda d: d["compute"].update(capacity="fargate", task_cpu_units=256, task_memory_mib=4096),
+        "environments/staging.yaml: compute.task_memory_mib: Fargate with 256 CPU units takes 512-2048 MiB in "
+        "steps of 512, got 4096",
+    ),
+    "subnets too small for the load balancer": (
+        "staging.yaml",
+        lambda d: d["network"].update(cidr="10.20.0.0/24", subnet_newbits=4),
+        "environments/staging.yaml: network.subnet_newbits: 10.20.0.0/24 split by 4 bits gives /28 subnets; the "
+        "load balancer needs /27 or larger, got 4",
+    ),
+    "more tasks than the app subnets have addresses": (
+        "staging.yaml",
+        lambda d: (d["network"].update(cidr="10.20.0.0/21", subnet_newbits=4), d["compute"].update(max_tasks=300)),
+        "environments/staging.yaml: compute.max_tasks: 300 tasks (one network interface each, awsvpc)",
+    ),
+    "archiving on the day retention ends": (
+        "security.yaml",
+        lambda d: d.update(log_archive={"object_lock_retention_days": 90, "archive_after_days": 90}),
+        "environments/security.yaml: log_archive.archive_after_days: must be below object_lock_retention_days (90)",
+    ),
+    "single-label zone": (
+        "staging.yaml",
+        lambda d: d["dns"].update(zone_name="staging"),
+        "environments/staging.yaml: dns.zone_name: expected a domain of two labels or more, got 'staging'",
+    ),
     "account id not 12 digits": (
-        "staging.yaml", lambda d: d.update(account_id="12345"),
-        "environments/staging.yaml: account_id: expected a quoted 12-digit AWS account id, got '12345'"),
+        "staging.yaml",
+        lambda d: d.update(account_id="12345"),
+        "environments/staging.yaml: account_id: expected a quoted 12-digit AWS account id, got '12345'",
+    ),
     "account id unquoted": (
-        "staging.yaml", lambda d: d.update(account_id=100000000003),
-        "environments/staging.yaml: account_id: expected a quoted 12-digit AWS account id, got 100000000003"),
+        "staging.yaml",
+        lambda d: d.update(account_id=100000000003),
+        "environments/staging.yaml: account_id: expected a quoted 12-digit AWS account id, got 100000000003",
+    ),
     "unknown region": (
-        "staging.yaml", lambda d: d.update(region="eu-west-9"),
-        "environments/staging.yaml: region: unknown AWS region, got 'eu-west-9'"),
+        "staging.yaml",
+        lambda d: d.update(region="eu-west-9"),
+        "environments/staging.yaml: region: unknown AWS region, got 'eu-west-9'",
+    ),
     "unknown key": (
-        "staging.yaml", lambda d: d.update(netwrk={}),
-        "environments/staging.yaml: netwrk: unknown key (known: "),
+        "staging.yaml",
+        lambda d: d.update(netwrk={}),
+        "environments/staging.yaml: netwrk: unknown key (known: ",
+    ),
     "unknown nested key": (
-        "production.yaml", lambda d: d["network"].update(nat="per_az"),
-        "environments/production.yaml: network.nat: unknown key (known: "),
+        "production.yaml",
+        lambda d: d["network"].update(nat="per_az"),
+        "environments/production.yaml: network.nat: unknown key (known: ",
+    ),
     "missing key": (
-        "defaults.yaml", lambda d: d.pop("role_name"),
-        "environments/dr.yaml: role_name: missing (set it here or in defaults.yaml)"),
+        "defaults.yaml",
+        lambda d: d.pop("role_name"),
+        "environments/dr.yaml: role_name: missing (set it here or in defaults.yaml)",
+    ),
     "missing nested key": (
-        "staging.yaml", lambda d: d["network"].pop("cidr"),
-        "environments/staging.yaml: network.cidr: missing (set it here or in defaults.yaml)"),
+        "staging.yaml",
+        lambda d: d["network"].pop("cidr"),
+        "environments/staging.yaml: network.cidr: missing (set it here or in defaults.yaml)",
+    ),
     "bad value in defaults names defaults": (
-        "defaults.yaml", lambda d: d["network"].update(nat_gateways="two"),
-        "environments/defaults.yaml: network.nat_gateways: expected one of single, per_az, got 'two'"),
+        "defaults.yaml",
+        lambda d: d["network"].update(nat_gateways="two"),
+        "environments/defaults.yaml: network.nat_gateways: expected one of single, per_az, got 'two'",
+    ),
     "az count larger than the region has": (
-        "dr.yaml", lambda d: d["network"].update(az_count=4),
-        "environments/dr.yaml: network.az_count: eu-central-1 has only 3 availability zones, got 4"),
+        "dr.yaml",
+        lambda d: d["network"].update(az_count=4),
+        "environments/dr.yaml: network.az_count: eu-central-1 has only 3 availability zones, got 4",
+    ),
     "zone of another region": (
-        "staging.yaml", lambda d: d["network"].update(availability_zones=["eu-west-1a", "us-east-1b"]),
+        "staging.yaml",
+        lambda d: d["network"].update(availability_zones=["eu-west-1a", "us-east-1b"]),
         "environments/staging.yaml: network.availability_zones: 'us-east-1b' is not a zone of eu-west-1, "
-        "got ['eu-west-1a', 'us-east-1b']"),
+        "got ['eu-west-1a', 'us-east-1b']",
+    ),
     "cidr overlap": (
-        "staging.yaml", lambda d: d["network"].update(cidr="10.30.128.0/17"),
+        "staging.yaml",
+        lambda d: d["network"].update(cidr="10.30.128.0/17"),
         "environments/staging.yaml: network.cidr: overlaps production's 10.30.0.0/16 (environments/production.yaml), "
-        "got '10.30.128.0/17'"),
+        "got '10.30.128.0/17'",
+    ),
     "cidr overlap across regions": (
-        "dr.yaml", lambda d: d["network"].update(cidr="10.20.0.0/16"),
-        "network.cidr: overlaps "),
+        "dr.yaml",
+        lambda d: d["network"].update(cidr="10.20.0.0/16"),
+        "network.cidr: overlaps ",
+    ),
     "not a cidr": (
-        "staging.yaml", lambda d: d["network"].update(cidr="10.20.0.0/33"),
-        "environments/staging.yaml: network.cidr: expected an IPv4 network such as 10.20.0.0/16, got '10.20.0.0/33'"),
+        "staging.yaml",
+        lambda d: d["network"].update(cidr="10.20.0.0/33"),
+        "environments/staging.yaml: network.cidr: expected an IPv4 network such as 10.20.0.0/16, got '10.20.0.0/33'",
+    ),
     "dr region equal to primary": (
-        "production.yaml", lambda d: d.update(dr_region="eu-west-1"),
-        "environments/production.yaml: dr_region: must differ from region (eu-west-1), got 'eu-west-1'"),
+        "production.yaml",
+        lambda d: d.update(dr_region="eu-west-1"),
+        "environments/production.yaml: dr_region: must differ from region (eu-west-1), got 'eu-west-1'",
+    ),
     "replica outside its source's dr region": (
-        "dr.yaml", lambda d: d.update(region="eu-west-2"),
-        "environments/dr.yaml: region: a replica of production must sit in its dr_region (eu-central-1), got 'eu-west-2'"),
+        "dr.yaml",
+        lambda d: d.update(region="eu-west-2"),
+        "environments/dr.yaml: region: a replica of production must sit in its dr_region (eu-central-1), "
+        "got 'eu-west-2'",
+    ),
     "unknown dependency": (
-        "staging.yaml", lambda d: d.update(depends_on=["managment"]),
-        "environments/staging.yaml: depends_on: unknown workspace 'managment', got ['managment']"),
+        "staging.yaml",
+        lambda d: d.update(depends_on=["managment"]),
+        "environments/staging.yaml: depends_on: unknown workspace 'managment', got ['managment']",
+    ),
     "a read missing from depends_on": (
-        "staging.yaml", lambda d: d.update(depends_on=["management"]),
+        "staging.yaml",
+        lambda d: d.update(depends_on=["management"]),
         "environments/staging.yaml: depends_on: add 'security': its guardrails deliver into that workspace's log "
-        "archive bucket, got ['management']"),
+        "archive bucket, got ['management']",
+    ),
     "dependency cycle": (
-        "management.yaml", lambda d: d.update(depends_on=["security"]),
-        "depends_on: dependency cycle "),
+        "management.yaml",
+        lambda d: d.update(depends_on=["security"]),
+        "depends_on: dependency cycle ",
+    ),
     "two owners of one account": (
-        "dr.yaml", lambda d: d.update(owns_account_settings=True),
-        "owns_account_settings: account 100000000004 is already managed by "),
+        "dr.yaml",
+        lambda d: d.update(owns_account_settings=True),
+        "owns_account_settings: account 100000000004 is already managed by ",
+    ),
     "wrong type": (
-        "production.yaml", lambda d: d.update(protected="yes"),
-        "environments/production.yaml: protected: expected true or false, got 'yes'"),
+        "production.yaml",
+        lambda d: d.update(protected="yes"),
+        "environments/production.yaml: protected: expected true or false, got 'yes'",
+    ),
     "database without secrets": (
-        "production.yaml", lambda d: d.pop("secrets"),
-        "environments/production.yaml: database: needs a `secrets:` section in the same workspace"),
+        "production.yaml",
+        lambda d: d.pop("secrets"),
+        "environments/production.yaml: database: needs a `secrets:` section in the same workspace",
+    ),
     "cache without failover": (
-        "production.yaml", lambda d: d["cache"].update(node_count=1),
-        "environments/production.yaml: cache.node_count: expected a whole number from 2 to 6, got 1"),
+        "production.yaml",
+        lambda d: d["cache"].update(node_count=1),
+        "environments/production.yaml: cache.node_count: expected a whole number from 2 to 6, got 1",
+    ),
     "cache without network": (
-        "staging.yaml", lambda d: (d.pop("network"), d.pop("database")),
-        "environments/staging.yaml: cache: needs a `network:` section in the same workspace"),
+        "staging.yaml",
+        lambda d: (d.pop("network"), d.pop("database")),
+        "environments/staging.yaml: cache: needs a `network:` section in the same workspace",
+    ),
     "serverless range upside down": (
-        "staging.yaml", lambda d: d["database"].update(serverless_min_acu=8),
-        "environments/staging.yaml: database.serverless_min_acu: exceeds serverless_max_acu (4.0), got 8.0"),
+        "staging.yaml",
+        lambda d: d["database"].update(serverless_min_acu=8),
+        "environments/staging.yaml: database.serverless_min_acu: exceeds serverless_max_acu (4.0), got 8.0",
+    ),
     "capacity units off the half-step grid": (
-        "staging.yaml", lambda d: d["database"].update(serverless_max_acu=3.3),
+        "staging.yaml",
+        lambda d: d["database"].update(serverless_max_acu=3.3),
         "environments/staging.yaml: database.serverless_max_acu: expected Aurora capacity units from 0.5 to 256 "
-        "in steps of 0.5, got 3.3"),
+        "in steps of 0.5, got 3.3",
+    ),
     "schedule that does not parse": (
-        "staging.yaml", lambda d: d["scheduler"].update(off_schedule="every night at 8"),
+        "staging.yaml",
+        lambda d: d["scheduler"].update(off_schedule="every night at 8"),
         "environments/staging.yaml: scheduler.off_schedule: not an EventBridge schedule expression (neither "
-        "cron(...) nor rate(...)); expected e.g. cron(0 20 ? * MON-FRI *) or rate(12 hours), got 'every night at 8'"),
+        "cron(...) nor rate(...)); expected e.g. cron(0 20 ? * MON-FRI *) or rate(12 hours), got 'every night at 8'",
+    ),
     "cron with both day fields set": (
-        "staging.yaml", lambda d: d["scheduler"].update(on_schedule="cron(0 7 * * MON-FRI *)"),
+        "staging.yaml",
+        lambda d: d["scheduler"].update(on_schedule="cron(0 7 * * MON-FRI *)"),
         "environments/staging.yaml: scheduler.on_schedule: not an EventBridge schedule expression (exactly one of "
-        "day-of-month and day-of-week must be '?')"),
+        "day-of-month and day-of-week must be '?')",
+    ),
     "cron with five fields": (
-        "defaults.yaml", lambda d: d["backup"].update(daily_schedule="cron(0 3 * * ?)"),
+        "defaults.yaml",
+        lambda d: d["backup"].update(daily_schedule="cron(0 3 * * ?)"),
         "environments/defaults.yaml: backup.daily_schedule: not an EventBridge schedule expression (cron needs 6 "
-        "fields (minutes hours day-of-month month day-of-week year), got 5)"),
+        "fields (minutes hours day-of-month month day-of-week year), got 5)",
+    ),
     "cron hour out of range": (
-        "staging.yaml", lambda d: d["scheduler"].update(off_schedule="cron(0 25 ? * MON-FRI *)"),
-        "scheduler.off_schedule: not an EventBridge schedule expression (hours 25 is outside 0-23)"),
+        "staging.yaml",
+        lambda d: d["scheduler"].update(off_schedule="cron(0 25 ? * MON-FRI *)"),
+        "scheduler.off_schedule: not an EventBridge schedule expression (hours 25 is outside 0-23)",
+    ),
     "rate with a plural for one": (
-        "staging.yaml", lambda d: d["scheduler"].update(off_schedule="rate(1 hours)"),
-        "(rate needs a positive count and a unit such as '1 hour' or '12 hours', got '1 hours')"),
+        "staging.yaml",
+        lambda d: d["scheduler"].update(off_schedule="rate(1 hours)"),
+        "(rate needs a positive count and a unit such as '1 hour' or '12 hours', got '1 hours')",
+    ),
     "unknown time zone": (
-        "staging.yaml", lambda d: d["scheduler"].update(timezone="Europe/Valletta-ish"),
+        "staging.yaml",
+        lambda d: d["scheduler"].update(timezone="Europe/Valletta-ish"),
         "environments/staging.yaml: scheduler.timezone: expected an IANA time zone such as Europe/Malta, "
-        "got 'Europe/Valletta-ish'"),
+        "got 'Europe/Valletta-ish'",
+    ),
     "object lock shorter than archiving": (
-        "security.yaml", lambda d: d.update(log_archive={"object_lock_retention_days": 30}),
-        "environments/security.yaml: log_archive.archive_after_days: exceeds object_lock_retention_days (30), got 90"),
+        "security.yaml",
+        lambda d: d.update(log_archive={"object_lock_retention_days": 30}),
+        "environments/security.yaml: log_archive.archive_after_days: exceeds object_lock_retention_days (30), got 90",
+    ),
     "guardrails without a log archive": (
-        "security.yaml", lambda d: d.pop("log_archive"),
-        "guardrails: needs a workspace with `log_archive:` to deliver to"),
+        "security.yaml",
+        lambda d: d.pop("log_archive"),
+        "guardrails: needs a workspace with `log_archive:` to deliver to",
+    ),
     "two state buckets": (
-        "security.yaml", lambda d: d.update(state_bucket={}),
+        "security.yaml",
+        lambda d: d.update(state_bucket={}),
         "environments/security.yaml: state_bucket: only one workspace may declare it; management "
-        "(environments/management.yaml) already does"),
+        "(environments/management.yaml) already does",
+    ),
     "state account not the bucket's": (
-        "defaults.yaml", lambda d: d["state"].update(account_id="100000000002"),
+        "defaults.yaml",
+        lambda d: d["state"].update(account_id="100000000002"),
         "environments/management.yaml: state.account_id: the state bucket is deployed by management (account "
-        "100000000001, eu-west-1); state must name that account and region, got '100000000002 eu-west-1'"),
+        "100000000001, eu-west-1); state must name that account and region, got '100000000002 eu-west-1'",
+    ),
     "pipeline deploys an unknown workspace": (
-        "management.yaml", lambda d: d.update(pipeline={"deploy_workspaces": ["staging", "prod"]}),
-        "environments/management.yaml: pipeline.deploy_workspaces: unknown workspace 'prod', got ['staging', 'prod']"),
+        "management.yaml",
+        lambda d: d.update(pipeline={"deploy_workspaces": ["staging", "prod"]}),
+        "environments/management.yaml: pipeline.deploy_workspaces: unknown workspace 'prod', got ['staging', 'prod']",
+    ),
     "budget thresholds not numbers": (
-        "staging.yaml", lambda d: d["budget"].update(alert_thresholds_percent=["half"]),
+        "staging.yaml",
+        lambda d: d["budget"].update(alert_thresholds_percent=["half"]),
         "environments/staging.yaml: budget.alert_thresholds_percent: expected a list of distinct whole numbers "
-        "from 1 to 1000, got ['half']"),
+        "from 1 to 1000, got ['half']",
+    ),
     "primary region neither side's": (
-        "production.yaml", lambda d: d["failover"].update(primary_region="us-east-1"),
+        "production.yaml",
+        lambda d: d["failover"].update(primary_region="us-east-1"),
         "environments/production.yaml: failover.primary_region: expected eu-west-1 or eu-central-1 (the source's or "
-        "its replica's region), got 'us-east-1'"),
+        "its replica's region), got 'us-east-1'",
+    ),
     "failover settings in the replica": (
-        "dr.yaml", lambda d: d.update(failover={"rto_target_s": 60}),
+        "dr.yaml",
+        lambda d: d.update(failover={"rto_target_s": 60}),
         "environments/dr.yaml: failover: belongs in the source's file (environments/production.yaml); a replica "
-        "follows it"),
+        "follows it",
+    ),
     "replica of a database that is not global": (
-        "production.yaml", lambda d: d["database"].update(global_cluster="none"),
+        "production.yaml",
+        lambda d: d["database"].update(global_cluster="none"),
         "environments/production.yaml: database.global_cluster: dr (environments/dr.yaml) joins it as a secondary; "
-        "expected 'primary', got 'none'"),
+        "expected 'primary', got 'none'",
+    ),
     "replica serving another zone": (
-        "dr.yaml", lambda d: d["dns"].update(zone_name="dr.surgepress.example"),
+        "dr.yaml",
+        lambda d: d["dns"].update(zone_name="dr.surgepress.example"),
         "environments/dr.yaml: dns.zone_name: a replica serves its source's zone (live.surgepress.example), "
-        "got 'dr.surgepress.example'"),
+        "got 'dr.surgepress.example'",
+    ),
     "replicated site without failover settings": (
-        "production.yaml", lambda d: d.pop("failover"),
+        "production.yaml",
+        lambda d: d.pop("failover"),
         "environments/production.yaml: failover: dr (environments/dr.yaml) runs a replica of this site; the source "
-        "needs a `failover:` section"),
+        "needs a `failover:` section",
+    ),
     "rto target not a number": (
-        "production.yaml", lambda d: d["failover"].update(rto_target_s="fast"),
-        "environments/production.yaml: failover.rto_target_s: "),
+        "production.yaml",
+        lambda d: d["failover"].update(rto_target_s="fast"),
+        "environments/production.yaml: failover.rto_target_s: ",
+    ),
     "retention CloudWatch does not offer": (
-        "staging.yaml", lambda d: d["network"].update(flow_log_retention_days=100),
-        "environments/staging.yaml: network.flow_log_retention_days: expected one of 1, 3, "),
+        "staging.yaml",
+        lambda d: d["network"].update(flow_log_retention_days=100),
+        "environments/staging.yaml: network.flow_log_retention_days: expected one of 1, 3, ",
+    ),
 }
 
 
@@ -235,6 +419,50 @@ def test_bad_input_raises_one_line_naming_file_field_and_value(env_dir, case):
     assert "\n" not in message
 
 
+@pytest.mark.parametrize(
+    "file, old, new, message",
+    [
+        (
+            "staging.yaml",
+            'account_id: "100000000003"\n',
+            'account_id: "100000000003"\naccount_id: "100000000009"\n',
+            "environments/staging.yaml: malformed YAML at line 3, column 1: key 'account_id' is given twice in one "
+            "mapping",
+        ),
+        (
+            "defaults.yaml",
+            "protected: false ",
+            "protected: no ",
+            "environments/defaults.yaml: protected: expected true or false, got 'no'",
+        ),
+        (
+            "defaults.yaml",
+            "health_check_grace_s: 60",
+            "health_check_grace_s: 1:30",
+            "environments/defaults.yaml: compute.health_check_grace_s: expected a whole number from 0 to 2147483, "
+            "got '1:30'",
+        ),
+    ],
+)
+def test_yaml_surprises_are_refused_not_reinterpreted(env_dir, file, old, new, message):
+    path = env_dir / file
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+    with pytest.raises(UserError) as caught:
+        load_settings(env_dir)
+    assert str(caught.value) == message
+
+
+def test_a_file_that_is_not_utf8_is_one_line(env_dir, tmp_path):
+    (env_dir / "staging.yaml").write_bytes("account_id: '100000000003'\n# caf\u00e9\n".encode("latin-1"))
+    result = run_cli("synth", build=tmp_path / "build", environments=env_dir)
+    assert (result.returncode, result.stderr.strip()) == (
+        2,
+        "error: environments/staging.yaml: not UTF-8 text (byte 0xe9 at line 2); save it as UTF-8",
+    )
+    assert not (tmp_path / "build").exists()
+
+
 def test_malformed_yaml_names_file_and_line(env_dir):
     (env_dir / "staging.yaml").write_text("account_id: '100000000003'\nnetwork: [unclosed\n")
     with pytest.raises(UserError, match=r"^environments/staging.yaml: malformed YAML at line 3, column 1: "):
@@ -247,9 +475,18 @@ def test_a_file_that_is_not_a_mapping_is_refused(env_dir):
         load_settings(env_dir)
 
 
-@pytest.mark.parametrize("case", ["account id not 12 digits", "cidr overlap", "dr region equal to primary",
-                                  "unknown key", "az count larger than the region has",
-                                  "schedule that does not parse", "two state buckets"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "account id not 12 digits",
+        "cidr overlap",
+        "dr region equal to primary",
+        "unknown key",
+        "az count larger than the region has",
+        "schedule that does not parse",
+        "two state buckets",
+    ],
+)
 def test_cli_exits_2_with_one_line_and_synthesizes_nothing(env_dir, tmp_path, case):
     _break(env_dir, case)
     build = tmp_path / "build"
@@ -276,9 +513,20 @@ def test_cli_unknown_workspace_exits_2(tmp_path):
     assert not (tmp_path / "build").exists()
 
 
-@pytest.mark.parametrize("expression", ["cron(0 20 ? * MON-FRI *)", "cron(0 7 ? * MON-FRI *)", "cron(0 3 ? * * *)",
-                                        "cron(0 4 ? * SUN *)", "cron(15 10 L * ? 2027)", "cron(0/15 * ? * 2#1 *)",
-                                        "rate(1 hour)", "rate(12 hours)", "rate(5 minutes)"])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "cron(0 20 ? * MON-FRI *)",
+        "cron(0 7 ? * MON-FRI *)",
+        "cron(0 3 ? * * *)",
+        "cron(0 4 ? * SUN *)",
+        "cron(15 10 L * ? 2027)",
+        "cron(0/15 * ? * 2#1 *)",
+        "rate(1 hour)",
+        "rate(12 hours)",
+        "rate(5 minutes)",
+    ],
+)
 def test_valid_eventbridge_schedules_are_accepted(expression):
     from surgepress.config import schedule_problem
 
@@ -290,8 +538,10 @@ def test_each_workspace_learns_where_its_zone_is_delegated_from_and_where_logs_g
     for name in ("staging", "production"):
         parent = settings.get(name).parent_zone
         assert (parent.zone_name, parent.account_id, parent.role_arn) == (
-            management.apex_zone.zone_name, management.account_id, management.role_arn)
+            management.apex_zone.zone_name,
+            management.account_id,
+            management.role_arn,
+        )
     assert settings.get("dr").parent_zone is None, "dr has no zone of its own yet"
-    assert {ws.log_archive_account_id for ws in settings.workspaces.values() if ws.guardrails} == {
-        security.account_id}
+    assert {ws.log_archive_account_id for ws in settings.workspaces.values() if ws.guardrails} == {security.account_id}
     assert settings.state_workspace is management

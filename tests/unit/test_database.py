@@ -49,18 +49,19 @@ def test_writer_and_readers_spread_over_the_azs_privately(local_stacks, settings
         ws = settings.get(name)
         instances = resources(local_stacks[name], "aws_rds_cluster_instance").values()
         assert len(instances) == 1 + ws.database.reader_count
-        assert [i["availability_zone"] for i in instances] == list(ws.network.availability_zones)[:len(instances)]
-        assert all(i["publicly_accessible"] is False and i["performance_insights_enabled"] is True
-                   for i in instances)
+        assert [i["availability_zone"] for i in instances] == list(ws.network.availability_zones)[: len(instances)]
+        assert all(i["publicly_accessible"] is False and i["performance_insights_enabled"] is True for i in instances)
 
 
 def test_serverless_v2_in_staging_provisioned_in_production(local_stacks, settings):
     staging = _cluster(local_stacks["staging"])
     assert staging["serverlessv2_scaling_configuration"] == {
         "min_capacity": settings.get("staging").database.serverless_min_acu,
-        "max_capacity": settings.get("staging").database.serverless_max_acu}
-    assert {i["instance_class"] for i in resources(local_stacks["staging"], "aws_rds_cluster_instance").values()} \
-        == {"db.serverless"}
+        "max_capacity": settings.get("staging").database.serverless_max_acu,
+    }
+    assert {i["instance_class"] for i in resources(local_stacks["staging"], "aws_rds_cluster_instance").values()} == {
+        "db.serverless"
+    }
     assert "serverlessv2_scaling_configuration" not in _cluster(local_stacks["production"])
 
 
@@ -70,8 +71,11 @@ def test_cluster_lives_in_the_data_subnets_reachable_from_the_service_only(local
     assert all("network_data-" in subnet for subnet in group["subnet_ids"])
     sg = next(sg for sg_id, sg in resources(stack, "aws_security_group").items() if sg_id.startswith("database_sg"))
     assert "ingress" not in sg and "egress" not in sg
-    rules = [r for r in resources(stack, "aws_vpc_security_group_ingress_rule").values()
-             if r["security_group_id"].startswith("${aws_security_group.database_sg")]
+    rules = [
+        r
+        for r in resources(stack, "aws_vpc_security_group_ingress_rule").values()
+        if r["security_group_id"].startswith("${aws_security_group.database_sg")
+    ]
     assert rules, "the database must admit its client"
     for rule in rules:
         assert "referenced_security_group_id" in rule and "cidr_ipv4" not in rule
@@ -85,14 +89,24 @@ def test_parameter_group_enforces_utf8mb4_and_tls(local_stacks):
 
 
 def test_a_client_group_is_admitted_on_3306_only():
-    from cdktf import App, Testing, TerraformStack
     import json
 
+    from cdktf import App, TerraformStack, Testing
+
     stack = TerraformStack(App(), "probe")
-    Database(stack, "database", props=DatabaseProps(
-        name="probe", account_id="100000000003", vpc_id="vpc-1", subnet_ids=["s-1", "s-2"],
-        availability_zones=("eu-west-1a", "eu-west-1b"), master_password_parameter_arn="arn:aws:ssm:x",
-        client_security_group_ids=("sg-service",)))
+    Database(
+        stack,
+        "database",
+        props=DatabaseProps(
+            name="probe",
+            account_id="100000000003",
+            vpc_id="vpc-1",
+            subnet_ids=["s-1", "s-2"],
+            availability_zones=("eu-west-1a", "eu-west-1b"),
+            master_password_parameter_arn="arn:aws:ssm:x",
+            client_security_group_ids=("sg-service",),
+        ),
+    )
     (rule,) = json.loads(Testing.synth(stack))["resource"]["aws_vpc_security_group_ingress_rule"].values()
     assert (rule["referenced_security_group_id"], rule["from_port"], rule["to_port"]) == ("sg-service", 3306, 3306)
 
@@ -101,9 +115,19 @@ def test_an_unknown_capacity_mode_is_refused():
     from cdktf import App, TerraformStack
 
     with pytest.raises(ValueError, match="capacity"):
-        Database(TerraformStack(App(), "s"), "database", props=DatabaseProps(
-            name="x", account_id="100000000003", vpc_id="v", subnet_ids=[], availability_zones=("a",),
-            master_password_parameter_arn="arn", capacity="aurora-v1"))
+        Database(
+            TerraformStack(App(), "s"),
+            "database",
+            props=DatabaseProps(
+                name="x",
+                account_id="100000000003",
+                vpc_id="v",
+                subnet_ids=[],
+                availability_zones=("a",),
+                master_password_parameter_arn="arn",
+                capacity="aurora-v1",
+            ),
+        )
 
 
 def test_production_leads_a_global_cluster_staging_stands_alone(local_stacks):
@@ -119,10 +143,20 @@ def test_a_secondary_joins_the_global_cluster_without_credentials_of_its_own():
     from cdktf import App, Testing
 
     stack = TerraformStack(App(), "dr")
-    Database(stack, "database", props=DatabaseProps(
-        name="surgepress-dr", account_id="100000000004", vpc_id="vpc-1", subnet_ids=["a", "b"],
-        availability_zones=("eu-central-1a", "eu-central-1b"), master_password_parameter_arn="arn:p",
-        global_cluster="secondary", global_cluster_identifier="surgepress-production-global"))
+    Database(
+        stack,
+        "database",
+        props=DatabaseProps(
+            name="surgepress-dr",
+            account_id="100000000004",
+            vpc_id="vpc-1",
+            subnet_ids=["a", "b"],
+            availability_zones=("eu-central-1a", "eu-central-1b"),
+            master_password_parameter_arn="arn:p",
+            global_cluster="secondary",
+            global_cluster_identifier="surgepress-production-global",
+        ),
+    )
     synthesized = json.loads(Testing.synth(stack))
     (cluster,) = synthesized["resource"]["aws_rds_cluster"].values()
     assert cluster["global_cluster_identifier"] == "surgepress-production-global"
@@ -130,12 +164,25 @@ def test_a_secondary_joins_the_global_cluster_without_credentials_of_its_own():
     assert "ephemeral" not in synthesized
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"global_cluster": "secondary"}, "global_cluster_identifier: needed exactly when"),
-    ({"global_cluster": "tertiary"}, "global_cluster: expected one of"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"global_cluster": "secondary"}, "global_cluster_identifier: needed exactly when"),
+        ({"global_cluster": "tertiary"}, "global_cluster: expected one of"),
+    ],
+)
 def test_global_cluster_roles_are_checked(change, message):
     with pytest.raises(ValueError, match=message):
-        Database(TerraformStack(App(), "s"), "database", props=DatabaseProps(
-            name="t", account_id="100000000004", vpc_id="vpc-1", subnet_ids=["a"], availability_zones=("z",),
-            master_password_parameter_arn="arn:p", **change))
+        Database(
+            TerraformStack(App(), "s"),
+            "database",
+            props=DatabaseProps(
+                name="t",
+                account_id="100000000004",
+                vpc_id="vpc-1",
+                subnet_ids=["a"],
+                availability_zones=("z",),
+                master_password_parameter_arn="arn:p",
+                **change,
+            ),
+        )

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from surgepress.dataplane import DataPlane, DataPlaneError, dataplane_workspaces
-from surgepress.dataplane import render
+from surgepress.dataplane import DataPlane, DataPlaneError, dataplane_workspaces, render
 from surgepress.dataplane.discover import (
     Behaviour,
     Cache,
@@ -43,50 +42,131 @@ PASSWORD = "dbpassword0123456789abcdefghijklmnopqrstuvw"
 COOKIES = ("wordpress_logged_in_abc", "wp-postpass_abc")
 
 
-def behaviour(pattern, origin="lb", *, ttl=(0, 60, 600), cookies=(), forward_cookies="none", qs="all",
-              methods=("GET", "HEAD"), headers=()) -> Behaviour:
-    return Behaviour(pattern=pattern, origin=origin, viewer_protocol_policy="redirect-to-https",
-                     allowed_methods=methods, compress=True, min_ttl=ttl[0], default_ttl=ttl[1], max_ttl=ttl[2],
-                     key_query_strings=qs, key_cookies="whitelist" if cookies else "none", key_cookie_names=cookies,
-                     forward_cookies=forward_cookies, forward_query_strings="none" if qs == "none" else "all",
-                     forward_headers=headers)
+def behaviour(
+    pattern,
+    origin="lb",
+    *,
+    ttl=(0, 60, 600),
+    cookies=(),
+    forward_cookies="none",
+    qs="all",
+    methods=("GET", "HEAD"),
+    headers=(),
+) -> Behaviour:
+    return Behaviour(
+        pattern=pattern,
+        origin=origin,
+        viewer_protocol_policy="redirect-to-https",
+        allowed_methods=methods,
+        compress=True,
+        min_ttl=ttl[0],
+        default_ttl=ttl[1],
+        max_ttl=ttl[2],
+        key_query_strings=qs,
+        key_cookies="whitelist" if cookies else "none",
+        key_cookie_names=cookies,
+        forward_cookies=forward_cookies,
+        forward_query_strings="none" if qs == "none" else "all",
+        forward_headers=headers,
+    )
 
 
 ALL = ("GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE")
 DEPLOYMENT = Deployment(
-    workspace="staging", region="eu-west-1",
-    database=Database(identifier="surgepress-staging", name="wordpress", user="wpadmin", password=PASSWORD,
-                      endpoint="db.cluster-x.eu-west-1.rds.amazonaws.com",
-                      reader_endpoint="db.cluster-ro-x.eu-west-1.rds.amazonaws.com", port=3306, require_tls=True,
-                      charset="utf8mb4"),
-    cache=Cache(group_id="surgepress-staging", primary_endpoint="master.cache.euw1.cache.amazonaws.com",
-                reader_endpoint="replica.cache.euw1.cache.amazonaws.com", port=6379, auth_token=TOKEN, tls=True),
-    task=Task(family="surgepress-staging-wordpress", container="wordpress", container_port=80,
-              environment={"WORDPRESS_DB_HOST": "db.cluster-x.eu-west-1.rds.amazonaws.com",
-                           "WORDPRESS_DB_NAME": "wordpress", "WORDPRESS_DB_USER": "wpadmin",
-                           "WP_REDIS_HOST": "master.cache.euw1.cache.amazonaws.com", "WP_REDIS_PORT": "6379",
-                           "WP_HOME": "https://www.staging.example"},
-              secrets={"WORDPRESS_DB_PASSWORD": PASSWORD, **{k: "k" * 64 for k in (
-                  f"WORDPRESS_{a}_{b}" for a in ("AUTH", "SECURE_AUTH", "LOGGED_IN", "NONCE") for b in ("KEY", "SALT"))}},
-              read_only_root=True, cpu_units=1024),
-    load_balancer=LoadBalancer(dns_name="alb-1.eu-west-1.elb.amazonaws.com", redirect_status=301, https_port=443,
-                               ssl_policy="ELBSecurityPolicy-TLS13-1-2-2021-06",
-                               routes=(Route(priority=1, headers={"x-origin-verify": (SECRET,)}, target_port=80),),
-                               default_status=403, default_body="Forbidden", health_path="/health.gif",
-                               health_matcher="200", health_interval_s=10),
-    edge=Edge(distribution_id="E123", domain_name="d123.cloudfront.net", aliases=("www.staging.example",),
-              minimum_protocol_version="TLSv1.2_2021", origin_domain="origin.staging.example",
-              origin_headers={"X-Origin-Verify": SECRET}, media_bucket="media-bucket",
-              behaviours=(behaviour("wp-admin/*", ttl=(0, 0, 0), forward_cookies="all", methods=ALL, qs="none",
-                                    headers=("CloudFront-Forwarded-Proto", "User-Agent")),
-                          behaviour("wp-content/uploads/*", origin="s3", ttl=(0, 86400, 31536000)),
-                          behaviour("wp-content/*", ttl=(0, 86400, 31536000)),
-                          behaviour(None, cookies=COOKIES, forward_cookies="all", methods=ALL)),
-              error_caching={502: 5, 503: 5}, response_headers={"X-Content-Type-Options": "nosniff"}),
+    workspace="staging",
+    region="eu-west-1",
+    database=Database(
+        identifier="surgepress-staging",
+        name="wordpress",
+        user="wpadmin",
+        password=PASSWORD,
+        endpoint="db.cluster-x.eu-west-1.rds.amazonaws.com",
+        reader_endpoint="db.cluster-ro-x.eu-west-1.rds.amazonaws.com",
+        port=3306,
+        require_tls=True,
+        charset="utf8mb4",
+    ),
+    cache=Cache(
+        group_id="surgepress-staging",
+        primary_endpoint="master.cache.euw1.cache.amazonaws.com",
+        reader_endpoint="replica.cache.euw1.cache.amazonaws.com",
+        port=6379,
+        auth_token=TOKEN,
+        tls=True,
+    ),
+    task=Task(
+        family="surgepress-staging-wordpress",
+        container="wordpress",
+        container_port=80,
+        environment={
+            "WORDPRESS_DB_HOST": "db.cluster-x.eu-west-1.rds.amazonaws.com",
+            "WORDPRESS_DB_NAME": "wordpress",
+            "WORDPRESS_DB_USER": "wpadmin",
+            "WP_REDIS_HOST": "master.cache.euw1.cache.amazonaws.com",
+            "WP_REDIS_PORT": "6379",
+            "WP_HOME": "https://www.staging.example",
+        },
+        secrets={
+            "WORDPRESS_DB_PASSWORD": PASSWORD,
+            **{
+                k: "k" * 64
+                for k in (
+                    f"WORDPRESS_{a}_{b}" for a in ("AUTH", "SECURE_AUTH", "LOGGED_IN", "NONCE") for b in ("KEY", "SALT")
+                )
+            },
+        },
+        read_only_root=True,
+        cpu_units=1024,
+    ),
+    load_balancer=LoadBalancer(
+        dns_name="alb-1.eu-west-1.elb.amazonaws.com",
+        redirect_status=301,
+        https_port=443,
+        ssl_policy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+        routes=(Route(priority=1, headers={"x-origin-verify": (SECRET,)}, target_port=80),),
+        default_status=403,
+        default_body="Forbidden",
+        health_path="/health.gif",
+        health_matcher="200",
+        health_interval_s=10,
+    ),
+    edge=Edge(
+        distribution_id="E123",
+        domain_name="d123.cloudfront.net",
+        aliases=("www.staging.example",),
+        minimum_protocol_version="TLSv1.2_2021",
+        origin_domain="origin.staging.example",
+        origin_headers={"X-Origin-Verify": SECRET},
+        media_bucket="media-bucket",
+        behaviours=(
+            behaviour(
+                "wp-admin/*",
+                ttl=(0, 0, 0),
+                forward_cookies="all",
+                methods=ALL,
+                qs="none",
+                headers=("CloudFront-Forwarded-Proto", "User-Agent"),
+            ),
+            behaviour("wp-content/uploads/*", origin="s3", ttl=(0, 86400, 31536000)),
+            behaviour("wp-content/*", ttl=(0, 86400, 31536000)),
+            behaviour(None, cookies=COOKIES, forward_cookies="all", methods=ALL),
+        ),
+        error_caching={502: 5, 503: 5},
+        response_headers={"X-Content-Type-Options": "nosniff"},
+    ),
     site_domain="www.staging.example",
 )
-PORTS = render.Ports(database=1001, cache=1002, app=1003, web=1004, lb_http=1005, lb_https=1006, edge_http=1007,
-                     edge_https=1008, s3_origin=1009)
+PORTS = render.Ports(
+    database=1001,
+    cache=1002,
+    app=1003,
+    web=1004,
+    lb_http=1005,
+    lb_https=1006,
+    edge_http=1007,
+    edge_https=1008,
+    s3_origin=1009,
+)
 LAYOUT = render.Layout(Path("/build/dataplane/staging"))
 
 
@@ -128,11 +208,13 @@ def test_edge_reads_whitelisted_cookies_even_with_dashes_in_their_names():
 
 
 def test_secrets_are_rendered_only_into_the_secret_part():
-    for name, rendered in (("edge", render.edge(DEPLOYMENT, PORTS, LAYOUT)),
-                           ("lb", render.load_balancer(DEPLOYMENT, PORTS, LAYOUT)),
-                           ("cache", render.redis(DEPLOYMENT, PORTS, LAYOUT)),
-                           ("database", render.mariadb(DEPLOYMENT, PORTS, LAYOUT)),
-                           ("app", render.php_fpm(DEPLOYMENT, PORTS, LAYOUT, 1.0))):
+    for name, rendered in (
+        ("edge", render.edge(DEPLOYMENT, PORTS, LAYOUT)),
+        ("lb", render.load_balancer(DEPLOYMENT, PORTS, LAYOUT)),
+        ("cache", render.redis(DEPLOYMENT, PORTS, LAYOUT)),
+        ("database", render.mariadb(DEPLOYMENT, PORTS, LAYOUT)),
+        ("app", render.php_fpm(DEPLOYMENT, PORTS, LAYOUT, 1.0)),
+    ):
         for secret in (SECRET, TOKEN, PASSWORD):
             assert secret not in rendered.text, name
     assert f'proxy_set_header X-Origin-Verify "{SECRET}";' in render.edge(DEPLOYMENT, PORTS, LAYOUT).secret
@@ -151,8 +233,9 @@ def test_load_balancer_redirects_http_and_answers_403_unless_a_rule_matches():
 
 def test_database_and_cache_require_tls_as_deployed():
     assert "require-secure-transport = ON" in render.mariadb(DEPLOYMENT, PORTS, LAYOUT).text
-    plain = replace(DEPLOYMENT, database=replace(DEPLOYMENT.database, require_tls=False),
-                    cache=replace(DEPLOYMENT.cache, tls=False))
+    plain = replace(
+        DEPLOYMENT, database=replace(DEPLOYMENT.database, require_tls=False), cache=replace(DEPLOYMENT.cache, tls=False)
+    )
     assert "require-secure-transport = OFF" in render.mariadb(plain, PORTS, LAYOUT).text
     assert "tls-port 1002" in render.redis(DEPLOYMENT, PORTS, LAYOUT).text
     assert "port 1002" in render.redis(plain, PORTS, LAYOUT).text
@@ -177,8 +260,17 @@ def test_deployed_endpoints_are_pointed_at_loopback_ports(settings, tmp_path):
 
 def test_a_task_definition_without_what_wordpress_needs_is_refused_by_name(settings, tmp_path):
     plane = DataPlane(Paths(tmp_path), settings.get("staging"), {})
-    broken = replace(DEPLOYMENT, task=replace(DEPLOYMENT.task, secrets={
-        k: v for k, v in DEPLOYMENT.task.secrets.items() if k not in ("WORDPRESS_DB_PASSWORD", "WORDPRESS_NONCE_SALT")}))
+    broken = replace(
+        DEPLOYMENT,
+        task=replace(
+            DEPLOYMENT.task,
+            secrets={
+                k: v
+                for k, v in DEPLOYMENT.task.secrets.items()
+                if k not in ("WORDPRESS_DB_PASSWORD", "WORDPRESS_NONCE_SALT")
+            },
+        ),
+    )
     with pytest.raises(DataPlaneError, match="does not give WordPress WORDPRESS_DB_PASSWORD, WORDPRESS_NONCE_SALT"):
         plane._application_environment(broken)
 
@@ -200,8 +292,13 @@ def test_a_missing_debian_package_is_one_line_saying_how_to_install_it(monkeypat
 
 def test_setup_reads_the_package_list_the_data_plane_looks_for():
     # setup.sh runs packages.py as a script (with the system python, before any venv exists).
-    printed = subprocess.run(["python3", str(REPO / "surgepress" / "dataplane" / "packages.py")],
-                             capture_output=True, text=True, check=True, env={"PATH": os.environ["PATH"]}).stdout
+    printed = subprocess.run(
+        ["python3", str(REPO / "surgepress" / "dataplane" / "packages.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": os.environ["PATH"]},
+    ).stdout
     assert printed.split() == all_packages()
     assert "python3 surgepress/dataplane/packages.py" in (REPO / "scripts" / "setup.sh").read_text()
 
@@ -209,19 +306,34 @@ def test_setup_reads_the_package_list_the_data_plane_looks_for():
 def test_secret_references_and_object_urls():
     assert parameter_name("arn:aws:ssm:eu-west-1:1:parameter/surgepress/staging/x") == "/surgepress/staging/x"
     assert parameter_name("/surgepress/staging/x") == "/surgepress/staging/x"
-    assert object_url("http://127.0.0.1:5", "b", "eu-west-1", "/wp-content/uploads/a%20b.jpg?ver=1") == \
-        "http://127.0.0.1:5/b/wp-content/uploads/a%20b.jpg"
+    assert (
+        object_url("http://127.0.0.1:5", "b", "eu-west-1", "/wp-content/uploads/a%20b.jpg?ver=1")
+        == "http://127.0.0.1:5/b/wp-content/uploads/a%20b.jpg"
+    )
     assert object_url(None, "b", "eu-west-1", "/k") == "https://b.s3.eu-west-1.amazonaws.com/k"
 
 
 def test_security_headers_from_a_response_headers_policy():
-    headers = security_headers({"SecurityHeadersConfig": {
-        "StrictTransportSecurity": {"AccessControlMaxAgeSec": 63072000, "IncludeSubdomains": True, "Preload": True},
-        "ContentTypeOptions": {"Override": True}, "FrameOptions": {"FrameOption": "SAMEORIGIN"},
-        "ReferrerPolicy": {"ReferrerPolicy": "strict-origin-when-cross-origin"}}})
-    assert headers == {"Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
-                       "X-Content-Type-Options": "nosniff", "X-Frame-Options": "SAMEORIGIN",
-                       "Referrer-Policy": "strict-origin-when-cross-origin"}
+    headers = security_headers(
+        {
+            "SecurityHeadersConfig": {
+                "StrictTransportSecurity": {
+                    "AccessControlMaxAgeSec": 63072000,
+                    "IncludeSubdomains": True,
+                    "Preload": True,
+                },
+                "ContentTypeOptions": {"Override": True},
+                "FrameOptions": {"FrameOption": "SAMEORIGIN"},
+                "ReferrerPolicy": {"ReferrerPolicy": "strict-origin-when-cross-origin"},
+            }
+        }
+    )
+    assert headers == {
+        "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "SAMEORIGIN",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    }
 
 
 def test_policy_conditions_are_judged_like_iam():
@@ -230,14 +342,28 @@ def test_policy_conditions_are_judged_like_iam():
     assert condition_holds(tls_only, {"aws:SecureTransport": "false"}) is True
     assert condition_holds({"StringEquals": {"aws:SourceArn": "arn:x"}}, {}) is False  # missing key: no match
     assert condition_holds({"StringEqualsIfExists": {"aws:SourceArn": "arn:x"}}, {}) is True
-    assert condition_holds({"ArnLike": {"aws:SourceArn": "arn:aws:cloudfront::1:distribution/*"}},
-                           {"aws:SourceArn": "arn:aws:cloudfront::1:distribution/E1"}) is True
+    assert (
+        condition_holds(
+            {"ArnLike": {"aws:SourceArn": "arn:aws:cloudfront::1:distribution/*"}},
+            {"aws:SourceArn": "arn:aws:cloudfront::1:distribution/E1"},
+        )
+        is True
+    )
     assert condition_holds({"NumericLessThan": {"s3:max-keys": "10"}}, {}) is None  # not judged here
 
 
 def test_load_summary_per_phase():
-    samples = [{"t": i / 10, "phase": "steady", "name": "/", "ms": float(i), "ok": i != 3,
-                "cache": "Hit from cloudfront" if i % 2 else "Miss from cloudfront"} for i in range(1, 11)]
+    samples = [
+        {
+            "t": i / 10,
+            "phase": "steady",
+            "name": "/",
+            "ms": float(i),
+            "ok": i != 3,
+            "cache": "Hit from cloudfront" if i % 2 else "Miss from cloudfront",
+        }
+        for i in range(1, 11)
+    ]
     samples += [{"t": 5.0, "phase": "surge", "name": "/feed/", "ms": 1.0, "ok": True, "cache": ""}]
     (steady,) = summarise(samples, ("steady",))
     assert steady.requests == 10 and steady.seconds == 0.9 and steady.rps == round(10 / 0.9, 1)
@@ -250,14 +376,21 @@ def test_load_summary_per_phase():
 def living_in_group(group: int) -> list[int]:
     """Processes of a process group that are not zombies (this sandbox's init may not reap them)."""
     pids = subprocess.run(["pgrep", "-g", str(group)], capture_output=True, text=True).stdout.split()
-    return [int(p) for p in pids if Path(f"/proc/{p}/stat").exists()
-            and Path(f"/proc/{p}/stat").read_text().split(") ", 1)[-1][:1] != "Z"]
+    return [
+        int(p)
+        for p in pids
+        if Path(f"/proc/{p}/stat").exists() and Path(f"/proc/{p}/stat").read_text().split(") ", 1)[-1][:1] != "Z"
+    ]
 
 
 def test_processes_are_found_by_pid_and_marker_and_stopped_with_their_children(tmp_path):
     marker = f"surgepress-test-{free_port()}"
-    proc = spawn([sys.executable, "-c", "import subprocess, time; subprocess.Popen(['sleep', '60']); time.sleep(60)",
-                  marker], log=tmp_path / "log", cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    proc = spawn(
+        [sys.executable, "-c", "import subprocess, time; subprocess.Popen(['sleep', '60']); time.sleep(60)", marker],
+        log=tmp_path / "log",
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     time.sleep(0.3)
     assert len(living_in_group(proc.pid)) == 2
     assert is_running(proc.pid, marker) and not is_running(proc.pid, "some-other-marker")
@@ -277,8 +410,10 @@ def test_every_database_logs_its_writes_with_gtids_under_its_own_server_id():
 
 
 def test_the_edge_sends_to_the_primary_answer_and_keeps_the_secondary_as_backup():
-    origins = (render.OriginServer(2001, "dr eu-central-1 PRIMARY", 120),
-               render.OriginServer(1006, "staging eu-west-1 SECONDARY", 120))
+    origins = (
+        render.OriginServer(2001, "dr eu-central-1 PRIMARY", 120),
+        render.OriginServer(1006, "staging eu-west-1 SECONDARY", 120),
+    )
     text = render.edge(DEPLOYMENT, PORTS, LAYOUT, origins).text
     upstream = text.split("upstream origin_lb {", 1)[1].split("}", 1)[0]
     assert upstream.index("127.0.0.1:2001 max_fails=1 fail_timeout=120s;") < upstream.index("127.0.0.1:1006 backup;")

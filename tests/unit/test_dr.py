@@ -41,8 +41,9 @@ def test_media_and_misc_replicate_both_ways_with_rtc_metrics_replica_key_and_del
     forward = {k: c for k, c in configurations.items() if "-back" not in k}
     back = {k: c for k, c in configurations.items() if "-back" in k}
     for configuration in forward.values():
-        assert configuration["bucket"].startswith("surgepress-production-") and \
-            configuration["bucket"].endswith("-100000000004-eu-west-1")
+        assert configuration["bucket"].startswith("surgepress-production-") and configuration["bucket"].endswith(
+            "-100000000004-eu-west-1"
+        )
         assert configuration["provider"] == "aws.source_region"  # written on the source bucket, in its region
     for configuration in back.values():
         assert "provider" not in configuration and configuration["bucket"].startswith("${aws_s3_bucket.storage_")
@@ -68,20 +69,26 @@ def test_media_and_misc_replicate_both_ways_with_rtc_metrics_replica_key_and_del
 def test_origin_has_failover_records_primary_in_production_secondary_in_dr(local_stacks):
     records = {}
     for name in ("production", "dr"):
-        (record,) = [r for r in resources(local_stacks[name], "aws_route53_record").values()
-                     if r.get("failover_routing_policy")]
+        (record,) = [
+            r for r in resources(local_stacks[name], "aws_route53_record").values() if r.get("failover_routing_policy")
+        ]
         records[name] = record
         (check,) = resources(local_stacks[name], "aws_route53_health_check").values()
         assert check["type"] == "CLOUDWATCH_METRIC" and check["cloudwatch_alarm_region"] in record["set_identifier"]
         assert record["health_check_id"].startswith("${aws_route53_health_check.")
         alarm = _by_name(local_stacks[name], "aws_cloudwatch_metric_alarm", "alarm_name")[
-            f"surgepress-{name}-origin-no-healthy-targets"]
+            f"surgepress-{name}-origin-no-healthy-targets"
+        ]
         assert (alarm["metric_name"], alarm["treat_missing_data"]) == ("HealthyHostCount", "breaching")
     assert records["production"]["name"] == records["dr"]["name"] == "origin.live.surgepress.example"
-    assert (records["production"]["failover_routing_policy"]["type"], records["production"]["set_identifier"]) == \
-        ("PRIMARY", "eu-west-1")
-    assert (records["dr"]["failover_routing_policy"]["type"], records["dr"]["set_identifier"]) == \
-        ("SECONDARY", "eu-central-1")
+    assert (records["production"]["failover_routing_policy"]["type"], records["production"]["set_identifier"]) == (
+        "PRIMARY",
+        "eu-west-1",
+    )
+    assert (records["dr"]["failover_routing_policy"]["type"], records["dr"]["set_identifier"]) == (
+        "SECONDARY",
+        "eu-central-1",
+    )
     # dr serves production's zone (looked up) and has no distribution of its own.
     assert not resources(local_stacks["dr"], "aws_route53_zone")
     assert records["dr"]["zone_id"].startswith("${data.aws_route53_zone.")
@@ -108,14 +115,18 @@ def _floors(stack: dict) -> tuple[int, int]:
 
 
 def _db_host(stack: dict) -> str:
-    return _by_name(stack, "aws_ssm_parameter")[next(n for n in _by_name(stack, "aws_ssm_parameter")
-                                                     if n.endswith("/app/db-host"))]["value"]
+    return _by_name(stack, "aws_ssm_parameter")[
+        next(n for n in _by_name(stack, "aws_ssm_parameter") if n.endswith("/app/db-host"))
+    ]["value"]
 
 
 def test_pilot_light_floors_and_app_endpoints_follow_the_recorded_primary(local_stacks, settings):
     production, dr = local_stacks["production"], local_stacks["dr"]
-    assert _floors(production) == (settings.get("production").compute.min_tasks,
-                                   settings.get("production").compute.min_hosts) == (3, 3)
+    assert (
+        _floors(production)
+        == (settings.get("production").compute.min_tasks, settings.get("production").compute.min_hosts)
+        == (3, 3)
+    )
     assert _floors(dr) == (settings.get("dr").compute.min_tasks, settings.get("dr").compute.min_hosts) == (1, 1)
     assert _db_host(production).startswith("${aws_rds_cluster.") and _db_host(production).endswith(".endpoint}")
     assert _db_host(dr).endswith(".reader_endpoint}")  # a secondary's writer endpoint is inactive
@@ -134,21 +145,25 @@ def test_moving_the_primary_region_swaps_roles_floors_and_endpoints_and_nothing_
     assert _db_host(moved["production"]).endswith(".reader_endpoint}")
     assert _db_host(moved["dr"]).startswith("${aws_rds_cluster.") and _db_host(moved["dr"]).endswith(".endpoint}")
     for name, role in (("production", "SECONDARY"), ("dr", "PRIMARY")):
-        (record,) = [r for r in resources(moved[name], "aws_route53_record").values()
-                     if r.get("failover_routing_policy")]
+        (record,) = [
+            r for r in resources(moved[name], "aws_route53_record").values() if r.get("failover_routing_policy")
+        ]
         assert record["failover_routing_policy"]["type"] == role
     # The drift trap: the global database and both clusters are exactly as before.
     for name in ("production", "dr"):
-        for rtype in ("aws_rds_global_cluster", "aws_rds_cluster", "aws_rds_cluster_instance",
-                      "aws_s3_bucket_replication_configuration"):
+        for rtype in (
+            "aws_rds_global_cluster",
+            "aws_rds_cluster",
+            "aws_rds_cluster_instance",
+            "aws_s3_bucket_replication_configuration",
+        ):
             assert resources(moved[name], rtype) == resources(local_stacks[name], rtype), (name, rtype)
 
 
 def test_set_primary_region_keeps_comments_and_fills_an_empty_section():
     text = "a: 1\nfailover:\n  primary_region: eu-west-1  # who writes\n  rto_target_s: 60\nb: 2\n"
     assert set_primary_region(text, "eu-central-1") == text.replace("eu-west-1", "eu-central-1")
-    assert set_primary_region("failover: {}\n", "eu-central-1").startswith(
-        "failover:\n  primary_region: eu-central-1")
+    assert set_primary_region("failover: {}\n", "eu-central-1").startswith("failover:\n  primary_region: eu-central-1")
     assert "primary_region: eu-central-1" in set_primary_region("failover:\n  rto_target_s: 60\n", "eu-central-1")
 
 
@@ -168,6 +183,7 @@ def test_uploads_fail_over_to_the_dr_replica_bucket_through_an_origin_group(loca
     policies = [json.loads(p["policy"]) for p in resources(local_stacks["dr"], "aws_s3_bucket_policy").values()]
     reads = [s for p in policies for s in p["Statement"] if s.get("Sid") == "CloudFrontOriginAccessControlReads"]
     assert reads and reads[0]["Condition"] == {
-        "ArnLike": {"AWS:SourceArn": "arn:aws:cloudfront::100000000004:distribution/*"}}
+        "ArnLike": {"AWS:SourceArn": "arn:aws:cloudfront::100000000004:distribution/*"}
+    }
     (staging,) = resources(local_stacks["staging"], "aws_cloudfront_distribution").values()
     assert "origin_group" not in staging  # one region: nothing to fail over to

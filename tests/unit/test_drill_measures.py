@@ -23,8 +23,14 @@ def test_rto_is_zero_when_no_probe_failed():
 
 
 def test_rto_runs_from_the_first_failure_to_the_new_region_answering_healthy():
-    probes = _probes((0, 200, "eu-west-1"), (1.5, 502, ""), (2.0, 0, ""), (2.5, 200, "eu-west-1"),
-                     (3.25, 200, "eu-central-1"), (4, 500, ""))
+    probes = _probes(
+        (0, 200, "eu-west-1"),
+        (1.5, 502, ""),
+        (2.0, 0, ""),
+        (2.5, 200, "eu-west-1"),
+        (3.25, 200, "eu-central-1"),
+        (4, 500, ""),
+    )
     # A healthy answer from the old region does not end the outage; the new region's does.
     assert rto_seconds(probes, "eu-central-1") == pytest.approx(1.75)
 
@@ -58,9 +64,9 @@ def _pixels(png: bytes) -> tuple[int, int, bytes]:
     width, height = struct.unpack(">II", png[16:24])
     data, offset = b"", 8
     while offset < len(png):
-        (length,), kind = struct.unpack(">I", png[offset:offset + 4]), png[offset + 4:offset + 8]
-        chunk = png[offset + 8:offset + 8 + length]
-        (crc,) = struct.unpack(">I", png[offset + 8 + length:offset + 12 + length])
+        (length,), kind = struct.unpack(">I", png[offset : offset + 4]), png[offset + 4 : offset + 8]
+        chunk = png[offset + 8 : offset + 8 + length]
+        (crc,) = struct.unpack(">I", png[offset + 8 + length : offset + 12 + length])
         assert zlib.crc32(kind + chunk) & 0xFFFFFFFF == crc
         if kind == b"IDAT":
             data += chunk

@@ -39,10 +39,17 @@ def test_assumed_role_credentials_act_in_the_roles_account(emulator):
 def test_host_prefixed_apis_reach_the_emulator_through_its_proxy(emulator):
     # S3 Control prefixes the host with the account id, which no resolver maps to loopback.
     session = session_in(emulator, "100000000003", "eu-west-1")
-    s3control = session.client("s3control", endpoint_url=emulator.endpoint,
-                               config=Config(proxies={"http": emulator.environment()["HTTP_PROXY"]}))
-    config = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
-              "RestrictPublicBuckets": True}
+    s3control = session.client(
+        "s3control",
+        endpoint_url=emulator.endpoint,
+        config=Config(proxies={"http": emulator.environment()["HTTP_PROXY"]}),
+    )
+    config = {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
     s3control.put_public_access_block(AccountId="100000000003", PublicAccessBlockConfiguration=config)
     got = s3control.get_public_access_block(AccountId="100000000003")["PublicAccessBlockConfiguration"]
     assert got == config
@@ -52,7 +59,7 @@ def test_region_table_matches_the_emulators_zones():
     from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
 
     for region, letters in ZONE_LETTERS_BY_REGION.items():
-        moto_letters = "".join(z.name[len(region):] for z in RegionsAndZonesBackend.zones[region])
+        moto_letters = "".join(z.name[len(region) :] for z in RegionsAndZonesBackend.zones[region])
         assert moto_letters == letters, region
 
 
@@ -100,8 +107,11 @@ def test_the_real_aws_endpoint_is_never_reached_from_the_local_environment(emula
     assert env["AWS_EC2_METADATA_DISABLED"] == "true"
     assert "127.0.0.1" in env["NO_PROXY"]
     # boto3 built from exactly this environment talks to the emulator.
-    session = boto3.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name="eu-central-1")
+    session = boto3.Session(
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name="eu-central-1",
+    )
     zones = session.client("ec2", endpoint_url=env["AWS_ENDPOINT_URL"]).describe_availability_zones()
     assert [z["ZoneName"] for z in zones["AvailabilityZones"]][:2] == ["eu-central-1a", "eu-central-1b"]
 
@@ -129,11 +139,16 @@ def test_log_delivery_grant_is_read_like_iam():
         return json.dumps({"Statement": list(statements)})
 
     tls_deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::logs/*"}
-    allow = {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
-             "Resource": "arn:aws:s3:::logs/s3/*"}
+    allow = {
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::logs/s3/*",
+    }
     assert grants_log_delivery(policy(tls_deny, allow), "aws", "logs", "s3/media/")
-    assert grants_log_delivery(policy({**allow, "Resource": ["arn:aws:s3:::other/*", "arn:aws:s3:::logs/*"]}),
-                               "aws", "logs", None)
+    assert grants_log_delivery(
+        policy({**allow, "Resource": ["arn:aws:s3:::other/*", "arn:aws:s3:::logs/*"]}), "aws", "logs", None
+    )
     assert not grants_log_delivery(policy(tls_deny, allow), "aws", "logs", "elsewhere/")
     assert not grants_log_delivery(policy({**allow, "Effect": "Deny"}), "aws", "logs", "s3/")
     assert not grants_log_delivery(policy({**allow, "Principal": "*"}), "aws", "logs", "s3/")
@@ -145,13 +160,32 @@ def test_bucket_logging_into_a_policy_protected_bucket_works_on_the_emulator(emu
     config = {"LocationConstraint": "eu-west-1"}
     s3.create_bucket(Bucket="shim-logs", CreateBucketConfiguration=config)
     s3.create_bucket(Bucket="shim-data", CreateBucketConfiguration=config)
-    s3.put_bucket_policy(Bucket="shim-logs", Policy=json.dumps({"Statement": [
-        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::shim-logs/*",
-         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
-         "Resource": "arn:aws:s3:::shim-logs/s3/*"}]}))
-    s3.put_bucket_logging(Bucket="shim-data", BucketLoggingStatus={
-        "LoggingEnabled": {"TargetBucket": "shim-logs", "TargetPrefix": "s3/data/"}})
+    s3.put_bucket_policy(
+        Bucket="shim-logs",
+        Policy=json.dumps(
+            {
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": "arn:aws:s3:::shim-logs/*",
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "logging.s3.amazonaws.com"},
+                        "Action": "s3:PutObject",
+                        "Resource": "arn:aws:s3:::shim-logs/s3/*",
+                    },
+                ]
+            }
+        ),
+    )
+    s3.put_bucket_logging(
+        Bucket="shim-data",
+        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "shim-logs", "TargetPrefix": "s3/data/"}},
+    )
     assert s3.get_bucket_logging(Bucket="shim-data")["LoggingEnabled"]["TargetPrefix"] == "s3/data/"
 
 
@@ -159,12 +193,28 @@ def test_a_tls_only_bucket_policy_lets_signed_requests_read_and_write(emulator):
     session = session_in(emulator, "100000000003", "eu-west-1")
     s3 = client(emulator, session, "s3")
     s3.create_bucket(Bucket="shim-tls-only", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    s3.put_bucket_policy(Bucket="shim-tls-only", Policy=json.dumps({"Statement": [
-        {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": ["arn:aws:s3:::shim-tls-only", "arn:aws:s3:::shim-tls-only/*"],
-         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::shim-tls-only/*"},
-    ]}))
+    s3.put_bucket_policy(
+        Bucket="shim-tls-only",
+        Policy=json.dumps(
+            {
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": ["arn:aws:s3:::shim-tls-only", "arn:aws:s3:::shim-tls-only/*"],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:DeleteObject",
+                        "Resource": "arn:aws:s3:::shim-tls-only/*",
+                    },
+                ]
+            }
+        ),
+    )
     s3.put_object(Bucket="shim-tls-only", Key="a.txt", Body=b"news")
     assert s3.get_object(Bucket="shim-tls-only", Key="a.txt")["Body"].read() == b"news"
     # A statement without a condition still denies.
@@ -180,8 +230,10 @@ def test_a_suspended_bucket_with_delete_markers_can_be_emptied(emulator):
     s3.delete_object(Bucket="shim-markers", Key="uploads/a.txt")  # leaves a delete marker
     s3.put_bucket_versioning(Bucket="shim-markers", VersioningConfiguration={"Status": "Suspended"})
     listing = s3.list_object_versions(Bucket="shim-markers")
-    versions = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                for v in listing.get("Versions", []) + listing.get("DeleteMarkers", [])]
+    versions = [
+        {"Key": v["Key"], "VersionId": v["VersionId"]}
+        for v in listing.get("Versions", []) + listing.get("DeleteMarkers", [])
+    ]
     assert len(versions) == 2
     answer = s3.delete_objects(Bucket="shim-markers", Delete={"Objects": versions})
     assert not answer.get("Errors")
@@ -190,38 +242,63 @@ def test_a_suspended_bucket_with_delete_markers_can_be_emptied(emulator):
 
 def test_rds_answers_keep_performance_insights_and_omit_v1_scaling(emulator):
     rds = client(emulator, session_in(emulator, "100000000003", "eu-west-1"), "rds")
-    cluster = rds.create_db_cluster(DBClusterIdentifier="shim-aurora", Engine="aurora-mysql",
-                                    MasterUsername="admin", MasterUserPassword="not-a-real-secret-1")["DBCluster"]
+    cluster = rds.create_db_cluster(
+        DBClusterIdentifier="shim-aurora",
+        Engine="aurora-mysql",
+        MasterUsername="admin",
+        MasterUserPassword="not-a-real-secret-1",
+    )["DBCluster"]
     assert "ScalingConfigurationInfo" not in cluster
-    rds.create_db_instance(DBInstanceIdentifier="shim-aurora-0", DBClusterIdentifier="shim-aurora",
-                           Engine="aurora-mysql", DBInstanceClass="db.r6g.large",
-                           EnablePerformanceInsights=True, PerformanceInsightsKMSKeyId="arn:aws:kms:eu-west-1:1:key/k")
+    rds.create_db_instance(
+        DBInstanceIdentifier="shim-aurora-0",
+        DBClusterIdentifier="shim-aurora",
+        Engine="aurora-mysql",
+        DBInstanceClass="db.r6g.large",
+        EnablePerformanceInsights=True,
+        PerformanceInsightsKMSKeyId="arn:aws:kms:eu-west-1:1:key/k",
+    )
     described = rds.describe_db_instances(DBInstanceIdentifier="shim-aurora-0")["DBInstances"][0]
     assert described["PerformanceInsightsEnabled"] is True
     assert described["PerformanceInsightsKMSKeyId"] == "arn:aws:kms:eu-west-1:1:key/k"
     assert described["PerformanceInsightsRetentionPeriod"] == 7
-    rds.modify_db_instance(DBInstanceIdentifier="shim-aurora-0", EnablePerformanceInsights=False,
-                           ApplyImmediately=True)
-    assert rds.describe_db_instances(
-        DBInstanceIdentifier="shim-aurora-0")["DBInstances"][0]["PerformanceInsightsEnabled"] is False
-    assert "ScalingConfigurationInfo" not in rds.describe_db_clusters(
-        DBClusterIdentifier="shim-aurora")["DBClusters"][0]
+    rds.modify_db_instance(DBInstanceIdentifier="shim-aurora-0", EnablePerformanceInsights=False, ApplyImmediately=True)
+    assert (
+        rds.describe_db_instances(DBInstanceIdentifier="shim-aurora-0")["DBInstances"][0]["PerformanceInsightsEnabled"]
+        is False
+    )
+    assert (
+        "ScalingConfigurationInfo" not in rds.describe_db_clusters(DBClusterIdentifier="shim-aurora")["DBClusters"][0]
+    )
 
 
 def test_elasticache_replication_groups_have_their_member_clusters_and_go_away(emulator):
     session = session_in(emulator, "100000000003", "eu-west-1")
     ec2, cache = client(emulator, session, "ec2"), client(emulator, session, "elasticache")
     vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.99.{i}.0/24", AvailabilityZone=f"eu-west-1{z}")
-               ["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
-    cache.create_cache_subnet_group(CacheSubnetGroupName="shim-cache", CacheSubnetGroupDescription="d",
-                                    SubnetIds=subnets)
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.99.{i}.0/24", AvailabilityZone=f"eu-west-1{z}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, z in enumerate("ab")
+    ]
+    cache.create_cache_subnet_group(
+        CacheSubnetGroupName="shim-cache", CacheSubnetGroupDescription="d", SubnetIds=subnets
+    )
     group = cache.create_replication_group(
-        ReplicationGroupId="shim-redis", ReplicationGroupDescription="d", Engine="redis", EngineVersion="7.1",
-        CacheNodeType="cache.t4g.small", NumCacheClusters=3, PreferredCacheClusterAZs=["eu-west-1a", "eu-west-1b",
-                                                                                    "eu-west-1a"],
-        CacheSubnetGroupName="shim-cache", SecurityGroupIds=["sg-1"], AutomaticFailoverEnabled=True,
-        MultiAZEnabled=True, TransitEncryptionEnabled=True, AuthToken="a" * 32)["ReplicationGroup"]
+        ReplicationGroupId="shim-redis",
+        ReplicationGroupDescription="d",
+        Engine="redis",
+        EngineVersion="7.1",
+        CacheNodeType="cache.t4g.small",
+        NumCacheClusters=3,
+        PreferredCacheClusterAZs=["eu-west-1a", "eu-west-1b", "eu-west-1a"],
+        CacheSubnetGroupName="shim-cache",
+        SecurityGroupIds=["sg-1"],
+        AutomaticFailoverEnabled=True,
+        MultiAZEnabled=True,
+        TransitEncryptionEnabled=True,
+        AuthToken="a" * 32,
+    )["ReplicationGroup"]
     assert group["MemberClusters"] == ["shim-redis-001", "shim-redis-002", "shim-redis-003"]
     assert group["NodeGroups"][0]["ReaderEndpoint"]["Address"].startswith("replica.shim-redis.")
     member = cache.describe_cache_clusters(CacheClusterId="shim-redis-002")["CacheClusters"][0]
@@ -244,14 +321,21 @@ def test_elasticache_replication_groups_have_their_member_clusters_and_go_away(e
 
 def _distribution_config(origin_id: str, **behavior: str) -> dict:
     return {
-        "CallerReference": f"shim-{origin_id}", "Comment": "shim", "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [{
-            "Id": origin_id, "DomainName": "origin.example.org",
-            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"},
-            "OriginShield": {"Enabled": True, "OriginShieldRegion": "eu-west-1"},
-        }]},
-        "DefaultCacheBehavior": {"TargetOriginId": origin_id, "ViewerProtocolPolicy": "redirect-to-https",
-                                 **behavior},
+        "CallerReference": f"shim-{origin_id}",
+        "Comment": "shim",
+        "Enabled": True,
+        "Origins": {
+            "Quantity": 1,
+            "Items": [
+                {
+                    "Id": origin_id,
+                    "DomainName": "origin.example.org",
+                    "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"},
+                    "OriginShield": {"Enabled": True, "OriginShieldRegion": "eu-west-1"},
+                }
+            ],
+        },
+        "DefaultCacheBehavior": {"TargetOriginId": origin_id, "ViewerProtocolPolicy": "redirect-to-https", **behavior},
         "Logging": {"Enabled": False, "IncludeCookies": False, "Bucket": "", "Prefix": ""},
         "HttpVersion": "http2and3",
     }
@@ -259,34 +343,58 @@ def _distribution_config(origin_id: str, **behavior: str) -> dict:
 
 def test_cloudfront_policies_exist_with_etags_and_cannot_be_deleted_in_use(emulator):
     cloudfront = client(emulator, session_in(emulator, "100000000003", "us-east-1"), "cloudfront")
-    created = cloudfront.create_cache_policy(CachePolicyConfig={
-        "Name": "shim-pages", "MinTTL": 0, "DefaultTTL": 60, "MaxTTL": 3600,
-        "ParametersInCacheKeyAndForwardedToOrigin": {
-            "EnableAcceptEncodingGzip": True, "HeadersConfig": {"HeaderBehavior": "none"},
-            "CookiesConfig": {"CookieBehavior": "whitelist", "Cookies": {"Quantity": 1, "Items": ["wp_x"]}},
-            "QueryStringsConfig": {"QueryStringBehavior": "all"}}})
+    created = cloudfront.create_cache_policy(
+        CachePolicyConfig={
+            "Name": "shim-pages",
+            "MinTTL": 0,
+            "DefaultTTL": 60,
+            "MaxTTL": 3600,
+            "ParametersInCacheKeyAndForwardedToOrigin": {
+                "EnableAcceptEncodingGzip": True,
+                "HeadersConfig": {"HeaderBehavior": "none"},
+                "CookiesConfig": {"CookieBehavior": "whitelist", "Cookies": {"Quantity": 1, "Items": ["wp_x"]}},
+                "QueryStringsConfig": {"QueryStringBehavior": "all"},
+            },
+        }
+    )
     policy_id, etag = created["CachePolicy"]["Id"], created["ETag"]
     read = cloudfront.get_cache_policy(Id=policy_id)
     assert read["ETag"] == etag
     cookies = read["CachePolicy"]["CachePolicyConfig"]["ParametersInCacheKeyAndForwardedToOrigin"]["CookiesConfig"]
     assert cookies["Cookies"]["Items"] == ["wp_x"]
-    headers = cloudfront.create_response_headers_policy(ResponseHeadersPolicyConfig={
-        "Name": "shim-headers", "SecurityHeadersConfig": {"ContentTypeOptions": {"Override": True}}})
+    headers = cloudfront.create_response_headers_policy(
+        ResponseHeadersPolicyConfig={
+            "Name": "shim-headers",
+            "SecurityHeadersConfig": {"ContentTypeOptions": {"Override": True}},
+        }
+    )
     assert cloudfront.get_response_headers_policy_config(Id=headers["ResponseHeadersPolicy"]["Id"])[
-        "ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentTypeOptions"] == {"Override": True}
-    request = cloudfront.create_origin_request_policy(OriginRequestPolicyConfig={
-        "Name": "shim-request", "HeadersConfig": {"HeaderBehavior": "none"},
-        "CookiesConfig": {"CookieBehavior": "all"}, "QueryStringsConfig": {"QueryStringBehavior": "all"}})
+        "ResponseHeadersPolicyConfig"
+    ]["SecurityHeadersConfig"]["ContentTypeOptions"] == {"Override": True}
+    request = cloudfront.create_origin_request_policy(
+        OriginRequestPolicyConfig={
+            "Name": "shim-request",
+            "HeadersConfig": {"HeaderBehavior": "none"},
+            "CookiesConfig": {"CookieBehavior": "all"},
+            "QueryStringsConfig": {"QueryStringBehavior": "all"},
+        }
+    )
     assert request["OriginRequestPolicy"]["OriginRequestPolicyConfig"]["CookiesConfig"]["CookieBehavior"] == "all"
 
-    distribution = cloudfront.create_distribution(DistributionConfig=_distribution_config(
-        "alb", CachePolicyId=policy_id))["Distribution"]
+    distribution = cloudfront.create_distribution(
+        DistributionConfig=_distribution_config("alb", CachePolicyId=policy_id)
+    )["Distribution"]
     with pytest.raises(cloudfront.exceptions.ClientError, match="CachePolicyInUse"):
         cloudfront.delete_cache_policy(Id=policy_id, IfMatch=etag)
     config = cloudfront.get_distribution_config(Id=distribution["Id"])
-    cloudfront.update_distribution(Id=distribution["Id"], IfMatch=config["ETag"], DistributionConfig={
-        **config["DistributionConfig"], "DefaultCacheBehavior": {
-            **config["DistributionConfig"]["DefaultCacheBehavior"], "CachePolicyId": ""}})
+    cloudfront.update_distribution(
+        Id=distribution["Id"],
+        IfMatch=config["ETag"],
+        DistributionConfig={
+            **config["DistributionConfig"],
+            "DefaultCacheBehavior": {**config["DistributionConfig"]["DefaultCacheBehavior"], "CachePolicyId": ""},
+        },
+    )
     with pytest.raises(cloudfront.exceptions.ClientError, match="InvalidIfMatchVersion"):
         cloudfront.delete_cache_policy(Id=policy_id, IfMatch="stale")
     cloudfront.delete_cache_policy(Id=policy_id, IfMatch=etag)
@@ -312,9 +420,13 @@ def test_scalable_target_tags_are_kept_and_listed(emulator):
     ecs.create_cluster(clusterName="shim-cluster")
     ecs.create_service(cluster="shim-cluster", serviceName="shim-service", desiredCount=1)
     arn = scaling.register_scalable_target(
-        ServiceNamespace="ecs", ResourceId="service/shim-cluster/shim-service",
-        ScalableDimension="ecs:service:DesiredCount", MinCapacity=1, MaxCapacity=4,
-        Tags={"Team": "platform"})["ScalableTargetARN"]
+        ServiceNamespace="ecs",
+        ResourceId="service/shim-cluster/shim-service",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1,
+        MaxCapacity=4,
+        Tags={"Team": "platform"},
+    )["ScalableTargetARN"]
     assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Team": "platform"}
     scaling.tag_resource(ResourceARN=arn, Tags={"Env": "shim"})
     scaling.untag_resource(ResourceARN=arn, TagKeys=["Team"])
@@ -325,10 +437,16 @@ def test_ecs_service_answers_with_its_strategy_and_grace_period(emulator):
     ecs = client(emulator, session_in(emulator, "100000000003", "eu-west-1"), "ecs")
     ecs.create_cluster(clusterName="shim-strategy")
     service = ecs.create_service(
-        cluster="shim-strategy", serviceName="wordpress", desiredCount=1, healthCheckGracePeriodSeconds=60,
+        cluster="shim-strategy",
+        serviceName="wordpress",
+        desiredCount=1,
+        healthCheckGracePeriodSeconds=60,
         enableECSManagedTags=True,
-        capacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 0, "base": 1},
-                                  {"capacityProvider": "FARGATE_SPOT", "weight": 1}])["service"]
+        capacityProviderStrategy=[
+            {"capacityProvider": "FARGATE", "weight": 0, "base": 1},
+            {"capacityProvider": "FARGATE_SPOT", "weight": 1},
+        ],
+    )["service"]
     described = ecs.describe_services(cluster="shim-strategy", services=["wordpress"])["services"][0]
     for answer in (service, described):
         assert answer["capacityProviderStrategy"][0] == {"capacityProvider": "FARGATE", "weight": 0, "base": 1}
@@ -341,11 +459,23 @@ def test_rules_from_groups_and_prefix_lists_keep_their_descriptions(emulator):
     vpc = ec2.create_vpc(CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
     group, peer = (ec2.create_security_group(GroupName=n, Description=n, VpcId=vpc)["GroupId"] for n in ("a", "b"))
     prefix_list = ec2.describe_managed_prefix_lists()["PrefixLists"][0]["PrefixListId"]
-    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
-         "PrefixListIds": [{"PrefixListId": prefix_list, "Description": "from the edge"}]},
-        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
-         "UserIdGroupPairs": [{"GroupId": peer, "Description": "from the peer"}]}])
+    ec2.authorize_security_group_ingress(
+        GroupId=group,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "PrefixListIds": [{"PrefixListId": prefix_list, "Description": "from the edge"}],
+            },
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 80,
+                "ToPort": 80,
+                "UserIdGroupPairs": [{"GroupId": peer, "Description": "from the peer"}],
+            },
+        ],
+    )
     rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
     assert {r["Description"] for r in rules if not r["IsEgress"]} == {"from the edge", "from the peer"}
 
@@ -355,17 +485,26 @@ def test_launch_template_tags_stay_off_its_data_and_asg_warmup_is_kept(emulator)
     ec2, autoscaling = client(emulator, session, "ec2"), client(emulator, session, "autoscaling")
     template = ec2.create_launch_template(
         LaunchTemplateName="shim-template",
-        LaunchTemplateData={"ImageId": "ami-0b902854788f84e0e", "InstanceType": "t3.micro",
-                            "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "a", "Value": "1"}]}]},
+        LaunchTemplateData={
+            "ImageId": "ami-0b902854788f84e0e",
+            "InstanceType": "t3.micro",
+            "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "a", "Value": "1"}]}],
+        },
         TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "own", "Value": "tag"}]}],
     )["LaunchTemplate"]
     data = ec2.describe_launch_template_versions(LaunchTemplateId=template["LaunchTemplateId"])[
-        "LaunchTemplateVersions"][0]["LaunchTemplateData"]
+        "LaunchTemplateVersions"
+    ][0]["LaunchTemplateData"]
     assert [s["ResourceType"] for s in data["TagSpecifications"]] == ["instance"]
     subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
     autoscaling.create_auto_scaling_group(
-        AutoScalingGroupName="shim-hosts", MinSize=0, MaxSize=2, DefaultInstanceWarmup=60,
-        LaunchTemplate={"LaunchTemplateId": template["LaunchTemplateId"]}, VPCZoneIdentifier=subnet)
+        AutoScalingGroupName="shim-hosts",
+        MinSize=0,
+        MaxSize=2,
+        DefaultInstanceWarmup=60,
+        LaunchTemplate={"LaunchTemplateId": template["LaunchTemplateId"]},
+        VPCZoneIdentifier=subnet,
+    )
     group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["shim-hosts"])["AutoScalingGroups"][0]
     assert group["DefaultInstanceWarmup"] == 60
 
@@ -398,19 +537,27 @@ def test_public_parameters_are_readable_but_not_listed_as_the_accounts_own(emula
 
 def test_global_clusters_can_be_tagged_modified_and_emptied(emulator):
     rds = client(emulator, session_in(emulator, "100000000004", "eu-west-1"), "rds")
-    arn = rds.create_global_cluster(GlobalClusterIdentifier="shim-global", Engine="aurora-mysql",
-                                    Tags=[{"Key": "Made", "Value": "with-tags"}])["GlobalCluster"]["GlobalClusterArn"]
+    arn = rds.create_global_cluster(
+        GlobalClusterIdentifier="shim-global", Engine="aurora-mysql", Tags=[{"Key": "Made", "Value": "with-tags"}]
+    )["GlobalCluster"]["GlobalClusterArn"]
     assert rds.list_tags_for_resource(ResourceName=arn)["TagList"] == [{"Key": "Made", "Value": "with-tags"}]
     rds.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "Team", "Value": "platform"}])
-    assert rds.list_tags_for_resource(ResourceName=arn)["TagList"] == [{"Key": "Made", "Value": "with-tags"},
-                                                                       {"Key": "Team", "Value": "platform"}]
+    assert rds.list_tags_for_resource(ResourceName=arn)["TagList"] == [
+        {"Key": "Made", "Value": "with-tags"},
+        {"Key": "Team", "Value": "platform"},
+    ]
     rds.modify_global_cluster(GlobalClusterIdentifier="shim-global", DeletionProtection=True)
     (described,) = rds.describe_global_clusters(GlobalClusterIdentifier="shim-global")["GlobalClusters"]
     assert described["DeletionProtection"] is True
     rds.modify_global_cluster(GlobalClusterIdentifier="shim-global", DeletionProtection=False)
 
-    rds.create_db_cluster(DBClusterIdentifier="shim-member", Engine="aurora-mysql", MasterUsername="admin",
-                          MasterUserPassword="not-a-real-secret-1", GlobalClusterIdentifier="shim-global")
+    rds.create_db_cluster(
+        DBClusterIdentifier="shim-member",
+        Engine="aurora-mysql",
+        MasterUsername="admin",
+        MasterUserPassword="not-a-real-secret-1",
+        GlobalClusterIdentifier="shim-global",
+    )
     (described,) = rds.describe_global_clusters(GlobalClusterIdentifier="shim-global")["GlobalClusters"]
     assert len(described["GlobalClusterMembers"]) == 1
     rds.delete_db_cluster(DBClusterIdentifier="shim-member", SkipFinalSnapshot=True)
@@ -460,8 +607,9 @@ def test_security_hub_subscribes_to_a_standard_and_lists_it_until_disabled(emula
     standard = "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0"
     enabled = hub.batch_enable_standards(StandardsSubscriptionRequests=[{"StandardsArn": standard}])
     arn = enabled["StandardsSubscriptions"][0]["StandardsSubscriptionArn"]
-    assert arn == ("arn:aws:securityhub:eu-west-1:100000000002:subscription/"
-                   "aws-foundational-security-best-practices/v/1.0.0")
+    assert arn == (
+        "arn:aws:securityhub:eu-west-1:100000000002:subscription/aws-foundational-security-best-practices/v/1.0.0"
+    )
     listed = hub.get_enabled_standards(StandardsSubscriptionArns=[arn])["StandardsSubscriptions"]
     assert [(s["StandardsArn"], s["StandardsStatus"]) for s in listed] == [(standard, "READY")]
     hub.batch_disable_standards(StandardsSubscriptionArns=[arn])
@@ -473,33 +621,54 @@ def test_budget_notifications_have_their_subscribers_and_budgets_their_tags(emul
     # budgets_subscribers shim: the provider reads both for every budget.
     budgets = client(emulator, session_in(emulator, "100000000003", "us-east-1"), "budgets")
     subscriber = {"SubscriptionType": "SNS", "Address": "arn:aws:sns:eu-west-1:100000000003:budget"}
-    notification = {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN", "Threshold": 80.0,
-                    "ThresholdType": "PERCENTAGE"}
-    budgets.create_budget(AccountId="100000000003", Budget={
-        "BudgetName": "shim-test", "BudgetLimit": {"Amount": "100", "Unit": "USD"}, "TimeUnit": "MONTHLY",
-        "BudgetType": "COST"}, ResourceTags=[{"Key": "Workspace", "Value": "staging"}])
-    budgets.create_notification(AccountId="100000000003", BudgetName="shim-test", Notification=notification,
-                                Subscribers=[subscriber])
-    found = budgets.describe_subscribers_for_notification(AccountId="100000000003", BudgetName="shim-test",
-                                                          Notification={**notification, "Threshold": 80})
+    notification = {
+        "NotificationType": "ACTUAL",
+        "ComparisonOperator": "GREATER_THAN",
+        "Threshold": 80.0,
+        "ThresholdType": "PERCENTAGE",
+    }
+    budgets.create_budget(
+        AccountId="100000000003",
+        Budget={
+            "BudgetName": "shim-test",
+            "BudgetLimit": {"Amount": "100", "Unit": "USD"},
+            "TimeUnit": "MONTHLY",
+            "BudgetType": "COST",
+        },
+        ResourceTags=[{"Key": "Workspace", "Value": "staging"}],
+    )
+    budgets.create_notification(
+        AccountId="100000000003", BudgetName="shim-test", Notification=notification, Subscribers=[subscriber]
+    )
+    found = budgets.describe_subscribers_for_notification(
+        AccountId="100000000003", BudgetName="shim-test", Notification={**notification, "Threshold": 80}
+    )
     assert found["Subscribers"] == [subscriber]
     arn = "arn:aws:budgets::100000000003:budget/shim-test"
-    assert budgets.list_tags_for_resource(ResourceARN=arn)["ResourceTags"] == [{"Key": "Workspace",
-                                                                                 "Value": "staging"}]
+    assert budgets.list_tags_for_resource(ResourceARN=arn)["ResourceTags"] == [{"Key": "Workspace", "Value": "staging"}]
     with pytest.raises(budgets.exceptions.NotFoundException):
-        budgets.describe_subscribers_for_notification(AccountId="100000000003", BudgetName="shim-test",
-                                                      Notification={**notification, "Threshold": 50})
+        budgets.describe_subscribers_for_notification(
+            AccountId="100000000003", BudgetName="shim-test", Notification={**notification, "Threshold": 50}
+        )
 
 
 def test_backup_selections_belong_to_their_plan(emulator):
     # backup_selections shim: moto has plans but no selections.
     backup = client(emulator, session_in(emulator, "100000000003", "eu-west-1"), "backup")
-    plan = backup.create_backup_plan(BackupPlan={"BackupPlanName": "shim-test", "Rules": [
-        {"RuleName": "daily", "TargetBackupVaultName": "Default", "ScheduleExpression": "cron(0 3 ? * * *)"}]})
-    selection = {"SelectionName": "by-tag", "IamRoleArn": "arn:aws:iam::100000000003:role/backup",
-                 "Resources": ["arn:aws:s3:::shim-*"],
-                 "Conditions": {"StringEquals": [{"ConditionKey": "aws:ResourceTag/Workspace",
-                                                  "ConditionValue": "staging"}]}}
+    plan = backup.create_backup_plan(
+        BackupPlan={
+            "BackupPlanName": "shim-test",
+            "Rules": [
+                {"RuleName": "daily", "TargetBackupVaultName": "Default", "ScheduleExpression": "cron(0 3 ? * * *)"}
+            ],
+        }
+    )
+    selection = {
+        "SelectionName": "by-tag",
+        "IamRoleArn": "arn:aws:iam::100000000003:role/backup",
+        "Resources": ["arn:aws:s3:::shim-*"],
+        "Conditions": {"StringEquals": [{"ConditionKey": "aws:ResourceTag/Workspace", "ConditionValue": "staging"}]},
+    }
     created = backup.create_backup_selection(BackupPlanId=plan["BackupPlanId"], BackupSelection=selection)
     got = backup.get_backup_selection(BackupPlanId=plan["BackupPlanId"], SelectionId=created["SelectionId"])
     assert got["BackupSelection"] == selection
@@ -516,41 +685,94 @@ def test_codebuild_projects_fed_by_codepipeline_keep_their_own_key(emulator):
     role = client(emulator, session, "iam").create_role(RoleName="shim-build", AssumeRolePolicyDocument="{}")
     codebuild = client(emulator, session, "codebuild")
     key = "arn:aws:kms:eu-west-1:100000000001:key/0b6d3f7e-0000-4000-8000-000000000000"
-    codebuild.create_project(name="shim-test", source={"type": "CODEPIPELINE", "buildspec": "version: 0.2"},
-                             artifacts={"type": "CODEPIPELINE"}, serviceRole=role["Role"]["Arn"],
-                             environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
-                                          "computeType": "BUILD_GENERAL1_SMALL"}, encryptionKey=key)
+    codebuild.create_project(
+        name="shim-test",
+        source={"type": "CODEPIPELINE", "buildspec": "version: 0.2"},
+        artifacts={"type": "CODEPIPELINE"},
+        serviceRole=role["Role"]["Arn"],
+        environment={
+            "type": "LINUX_CONTAINER",
+            "image": "aws/codebuild/standard:7.0",
+            "computeType": "BUILD_GENERAL1_SMALL",
+        },
+        encryptionKey=key,
+    )
     assert codebuild.batch_get_projects(names=["shim-test"])["projects"][0]["encryptionKey"] == key
 
 
 def test_codepipeline_sends_timestamps_as_epoch_numbers(emulator):
     # codepipeline_timestamps shim: the Go SDK refuses moto's ISO strings.
-    import urllib.request
 
     session = session_in(emulator, "100000000001", "eu-west-1")
     role = client(emulator, session, "iam").create_role(
-        RoleName="shim-pipeline", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+        RoleName="shim-pipeline",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "codepipeline.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
     pipelines = client(emulator, session, "codepipeline")
-    pipelines.create_pipeline(pipeline={
-        "name": "shim-test", "roleArn": role["Role"]["Arn"],
-        "artifactStore": {"type": "S3", "location": "shim-artifacts"},
-        "stages": [{"name": "Source", "actions": [{"name": "s", "actionTypeId": {
-            "category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
-            "outputArtifacts": [{"name": "src"}], "configuration": {"S3Bucket": "b", "S3ObjectKey": "k"}}]},
-            {"name": "Build", "actions": [{"name": "b", "actionTypeId": {
-                "category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"},
-                "inputArtifacts": [{"name": "src"}], "configuration": {"ProjectName": "p"}}]}]})
-    raw = signed_request(emulator, session, "codepipeline", "POST", "/", json.dumps({"name": "shim-test"}),
-                         {"X-Amz-Target": "CodePipeline_20150709.GetPipeline",
-                          "Content-Type": "application/x-amz-json-1.1"})
+    pipelines.create_pipeline(
+        pipeline={
+            "name": "shim-test",
+            "roleArn": role["Role"]["Arn"],
+            "artifactStore": {"type": "S3", "location": "shim-artifacts"},
+            "stages": [
+                {
+                    "name": "Source",
+                    "actions": [
+                        {
+                            "name": "s",
+                            "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
+                            "outputArtifacts": [{"name": "src"}],
+                            "configuration": {"S3Bucket": "b", "S3ObjectKey": "k"},
+                        }
+                    ],
+                },
+                {
+                    "name": "Build",
+                    "actions": [
+                        {
+                            "name": "b",
+                            "actionTypeId": {
+                                "category": "Build",
+                                "owner": "AWS",
+                                "provider": "CodeBuild",
+                                "version": "1",
+                            },
+                            "inputArtifacts": [{"name": "src"}],
+                            "configuration": {"ProjectName": "p"},
+                        }
+                    ],
+                },
+            ],
+        }
+    )
+    raw = signed_request(
+        emulator,
+        session,
+        "codepipeline",
+        "POST",
+        "/",
+        json.dumps({"name": "shim-test"}),
+        {"X-Amz-Target": "CodePipeline_20150709.GetPipeline", "Content-Type": "application/x-amz-json-1.1"},
+    )
     metadata = json.loads(raw)["metadata"]
     assert isinstance(metadata["created"], float) and isinstance(metadata["updated"], float)
     assert abs(metadata["created"] - time.time()) < 300
 
 
-def signed_request(emulator, session, service: str, method: str, path: str, body: str = "",
-                   headers: dict | None = None) -> bytes:
+def signed_request(
+    emulator, session, service: str, method: str, path: str, body: str = "", headers: dict | None = None
+) -> bytes:
     """One SigV4-signed request as another SDK (the provider's Go SDK) would shape it."""
     import urllib.request
 
@@ -560,8 +782,9 @@ def signed_request(emulator, session, service: str, method: str, path: str, body
     request = AWSRequest(method=method, url=emulator.endpoint + path, data=body or None, headers=headers or {})
     SigV4Auth(session.get_credentials().get_frozen_credentials(), service, session.region_name).add_auth(request)
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    return opener.open(urllib.request.Request(request.url, data=request.body, headers=dict(request.headers),
-                                              method=method)).read()
+    return opener.open(
+        urllib.request.Request(request.url, data=request.body, headers=dict(request.headers), method=method)
+    ).read()
 
 
 def test_backup_tags_are_read_without_a_trailing_slash_too(emulator):
@@ -569,17 +792,22 @@ def test_backup_tags_are_read_without_a_trailing_slash_too(emulator):
     session = session_in(emulator, "100000000003", "eu-west-1")
     backup = client(emulator, session, "backup")
     arn = backup.create_backup_vault(BackupVaultName="shim-tags", BackupVaultTags={"Workspace": "staging"})[
-        "BackupVaultArn"]
+        "BackupVaultArn"
+    ]
     assert backup.list_tags(ResourceArn=arn)["Tags"] == {"Workspace": "staging"}  # boto3: /tags/<arn>/
     assert json.loads(signed_request(emulator, session, "backup", "GET", f"/tags/{arn}"))["Tags"] == {
-        "Workspace": "staging"}
+        "Workspace": "staging"
+    }
 
 
 def test_an_object_lock_buckets_versioning_cannot_be_suspended(emulator):
     # s3_object_lock_versioning shim: AWS refuses; moto suspended it.
     s3 = client(emulator, session_in(emulator, "100000000002", "eu-west-1"), "s3")
-    s3.create_bucket(Bucket="shim-object-lock", ObjectLockEnabledForBucket=True,
-                     CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.create_bucket(
+        Bucket="shim-object-lock",
+        ObjectLockEnabledForBucket=True,
+        CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
+    )
     assert s3.get_bucket_versioning(Bucket="shim-object-lock")["Status"] == "Enabled"
     with pytest.raises(s3.exceptions.ClientError) as refused:
         s3.put_bucket_versioning(Bucket="shim-object-lock", VersioningConfiguration={"Status": "Suspended"})
@@ -590,11 +818,15 @@ def test_an_object_lock_buckets_versioning_cannot_be_suspended(emulator):
 def _global_database(rds_primary, rds_secondary, name: str) -> tuple[str, str]:
     rds_primary.create_global_cluster(GlobalClusterIdentifier=name, Engine="aurora-mysql")
     writer = rds_primary.create_db_cluster(
-        DBClusterIdentifier=f"{name}-a", Engine="aurora-mysql", MasterUsername="admin",
-        MasterUserPassword="not-a-real-secret-1", GlobalClusterIdentifier=name)["DBCluster"]["DBClusterArn"]
+        DBClusterIdentifier=f"{name}-a",
+        Engine="aurora-mysql",
+        MasterUsername="admin",
+        MasterUserPassword="not-a-real-secret-1",
+        GlobalClusterIdentifier=name,
+    )["DBCluster"]["DBClusterArn"]
     reader = rds_secondary.create_db_cluster(
-        DBClusterIdentifier=f"{name}-b", Engine="aurora-mysql",
-        GlobalClusterIdentifier=name)["DBCluster"]["DBClusterArn"]
+        DBClusterIdentifier=f"{name}-b", Engine="aurora-mysql", GlobalClusterIdentifier=name
+    )["DBCluster"]["DBClusterArn"]
     return writer, reader
 
 
@@ -618,11 +850,16 @@ def test_a_global_switchover_moves_the_writer_region_after_a_while_and_back(emul
     writer, reader = _global_database(primary, secondary, "shim-switch")
     assert _writers(primary, "shim-switch") == [writer]
 
-    moving = secondary.switchover_global_cluster(GlobalClusterIdentifier="shim-switch",
-                                                 TargetDbClusterIdentifier=reader)["GlobalCluster"]
+    moving = secondary.switchover_global_cluster(
+        GlobalClusterIdentifier="shim-switch", TargetDbClusterIdentifier=reader
+    )["GlobalCluster"]
     assert moving["Status"] == "switching-over"
-    assert moving["FailoverState"] == {"Status": "pending", "FromDbClusterArn": writer, "ToDbClusterArn": reader,
-                                       "IsDataLossAllowed": False}
+    assert moving["FailoverState"] == {
+        "Status": "pending",
+        "FromDbClusterArn": writer,
+        "ToDbClusterArn": reader,
+        "IsDataLossAllowed": False,
+    }
     assert _writers(primary, "shim-switch") == [writer]  # roles hold until the move completes
     with pytest.raises(primary.exceptions.ClientError, match="InvalidGlobalClusterStateFault"):
         primary.switchover_global_cluster(GlobalClusterIdentifier="shim-switch", TargetDbClusterIdentifier=reader)
@@ -644,14 +881,18 @@ def test_a_global_failover_needs_allow_data_loss_and_refuses_strangers(emulator)
     with pytest.raises(primary.exceptions.ClientError, match="InvalidParameterCombination"):
         secondary.failover_global_cluster(GlobalClusterIdentifier="shim-failover", TargetDbClusterIdentifier=reader)
     with pytest.raises(primary.exceptions.ClientError, match="not a member"):
-        secondary.failover_global_cluster(GlobalClusterIdentifier="shim-failover", AllowDataLoss=True,
-                                          TargetDbClusterIdentifier="arn:aws:rds:eu-central-1:100000000004:"
-                                                                    "cluster:someone-else")
+        secondary.failover_global_cluster(
+            GlobalClusterIdentifier="shim-failover",
+            AllowDataLoss=True,
+            TargetDbClusterIdentifier="arn:aws:rds:eu-central-1:100000000004:cluster:someone-else",
+        )
     with pytest.raises(primary.exceptions.ClientError, match="GlobalClusterNotFoundFault"):
-        secondary.failover_global_cluster(GlobalClusterIdentifier="no-such-global", AllowDataLoss=True,
-                                          TargetDbClusterIdentifier=reader)
-    moving = secondary.failover_global_cluster(GlobalClusterIdentifier="shim-failover", AllowDataLoss=True,
-                                               TargetDbClusterIdentifier=reader)["GlobalCluster"]
+        secondary.failover_global_cluster(
+            GlobalClusterIdentifier="no-such-global", AllowDataLoss=True, TargetDbClusterIdentifier=reader
+        )
+    moving = secondary.failover_global_cluster(
+        GlobalClusterIdentifier="shim-failover", AllowDataLoss=True, TargetDbClusterIdentifier=reader
+    )["GlobalCluster"]
     assert (moving["Status"], moving["FailoverState"]["IsDataLossAllowed"]) == ("failing-over", True)
     _wait_available(primary, "shim-failover")
     assert _writers(primary, "shim-failover") == [reader]
@@ -663,12 +904,25 @@ def _replicated_pair(s3_source, s3_replica, name: str, kms_key: str) -> tuple[st
     s3_replica.create_bucket(Bucket=replica, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
     for s3, bucket in ((s3_source, source), (s3_replica, replica)):
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3_source.put_bucket_replication(Bucket=source, ReplicationConfiguration={
-        "Role": "arn:aws:iam::100000000004:role/replication",
-        "Rules": [{"ID": "to-dr", "Status": "Enabled", "Priority": 1, "Filter": {"Prefix": ""},
-                   "DeleteMarkerReplication": {"Status": "Enabled"},
-                   "Destination": {"Bucket": f"arn:aws:s3:::{replica}",
-                                   "EncryptionConfiguration": {"ReplicaKmsKeyID": kms_key}}}]})
+    s3_source.put_bucket_replication(
+        Bucket=source,
+        ReplicationConfiguration={
+            "Role": "arn:aws:iam::100000000004:role/replication",
+            "Rules": [
+                {
+                    "ID": "to-dr",
+                    "Status": "Enabled",
+                    "Priority": 1,
+                    "Filter": {"Prefix": ""},
+                    "DeleteMarkerReplication": {"Status": "Enabled"},
+                    "Destination": {
+                        "Bucket": f"arn:aws:s3:::{replica}",
+                        "EncryptionConfiguration": {"ReplicaKmsKeyID": kms_key},
+                    },
+                }
+            ],
+        },
+    )
     return source, replica
 
 
@@ -676,8 +930,9 @@ def _replication_control(emulator, body: dict | None = None) -> dict:
     import urllib.request
 
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{emulator.endpoint}/_surgepress/s3-replication", data=data,
-                                     method="POST" if data else "GET")
+    request = urllib.request.Request(
+        f"{emulator.endpoint}/_surgepress/s3-replication", data=data, method="POST" if data else "GET"
+    )
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(request, timeout=5) as response:
         return json.loads(response.read())
@@ -728,13 +983,22 @@ def test_replication_rules_read_back_as_put(emulator):
     s3 = client(emulator, session_in(emulator, "100000000004", "eu-west-1"), "s3")
     s3.create_bucket(Bucket="shim-rules", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     s3.put_bucket_versioning(Bucket="shim-rules", VersioningConfiguration={"Status": "Enabled"})
-    rule = {"ID": "to-dr", "Status": "Enabled", "Priority": 1, "Filter": {"Prefix": ""},
-            "DeleteMarkerReplication": {"Status": "Enabled"},
-            "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
-            "Destination": {"Bucket": "arn:aws:s3:::elsewhere", "ReplicationTime": {"Status": "Enabled",
-                                                                                    "Time": {"Minutes": 15}}}}
-    s3.put_bucket_replication(Bucket="shim-rules", ReplicationConfiguration={
-        "Role": "arn:aws:iam::100000000004:role/replication", "Rules": [rule]})
+    rule = {
+        "ID": "to-dr",
+        "Status": "Enabled",
+        "Priority": 1,
+        "Filter": {"Prefix": ""},
+        "DeleteMarkerReplication": {"Status": "Enabled"},
+        "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+        "Destination": {
+            "Bucket": "arn:aws:s3:::elsewhere",
+            "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}},
+        },
+    }
+    s3.put_bucket_replication(
+        Bucket="shim-rules",
+        ReplicationConfiguration={"Role": "arn:aws:iam::100000000004:role/replication", "Rules": [rule]},
+    )
     (got,) = s3.get_bucket_replication(Bucket="shim-rules")["ReplicationConfiguration"]["Rules"]
     assert got["DeleteMarkerReplication"] == {"Status": "Enabled"}  # moto said Disabled
     assert got["SourceSelectionCriteria"] == rule["SourceSelectionCriteria"]  # moto dropped it
@@ -743,9 +1007,14 @@ def test_replication_rules_read_back_as_put(emulator):
 
 def test_alarm_health_checks_keep_their_alarm_and_have_no_endpoint_fields(emulator):
     route53 = client(emulator, session_in(emulator, "100000000004", "eu-west-1"), "route53")
-    created = route53.create_health_check(CallerReference="shim-alarm", HealthCheckConfig={
-        "Type": "CLOUDWATCH_METRIC", "AlarmIdentifier": {"Region": "eu-west-1", "Name": "origin-down"},
-        "InsufficientDataHealthStatus": "LastKnownStatus"})["HealthCheck"]
+    created = route53.create_health_check(
+        CallerReference="shim-alarm",
+        HealthCheckConfig={
+            "Type": "CLOUDWATCH_METRIC",
+            "AlarmIdentifier": {"Region": "eu-west-1", "Name": "origin-down"},
+            "InsufficientDataHealthStatus": "LastKnownStatus",
+        },
+    )["HealthCheck"]
     config = route53.get_health_check(HealthCheckId=created["Id"])["HealthCheck"]["HealthCheckConfig"]
     assert config["AlarmIdentifier"] == {"Region": "eu-west-1", "Name": "origin-down"}
     assert config["InsufficientDataHealthStatus"] == "LastKnownStatus"

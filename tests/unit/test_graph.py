@@ -15,8 +15,13 @@ from surgepress.graph import GraphFailed, check_jobs, run_graph
 pytestmark = pytest.mark.unit
 
 # management <- security <- {staging, production} <- dr
-NEEDS = {"management": [], "security": ["management"], "staging": ["management", "security"],
-         "production": ["management", "security"], "dr": ["production"]}
+NEEDS = {
+    "management": [],
+    "security": ["management"],
+    "staging": ["management", "security"],
+    "production": ["management", "security"],
+    "dr": ["production"],
+}
 NAMES = list(NEEDS)
 
 
@@ -57,8 +62,9 @@ def test_each_workspace_starts_after_what_it_reads_and_independent_ones_overlap(
         for dep in deps:
             assert work.index("end", dep) < work.index("start", name), (dep, name)
     # staging and production wait only for security: both start before either ends.
-    assert max(work.index("start", "staging"), work.index("start", "production")) < \
-        min(work.index("end", "staging"), work.index("end", "production"))
+    assert max(work.index("start", "staging"), work.index("start", "production")) < min(
+        work.index("end", "staging"), work.index("end", "production")
+    )
     assert work.peak == 2
 
 
@@ -99,7 +105,12 @@ def test_first_failure_stops_new_starts_lets_running_ones_finish_and_reports_all
     assert ("start", "dr") not in work.events
     table = out.getvalue().split("run summary:")[1].splitlines()
     assert [line.split()[:2] for line in table[2:]] == [
-        ["management", "done"], ["security", "done"], ["staging", "failed"], ["production", "done"], ["dr", "not"]]
+        ["management", "done"],
+        ["security", "done"],
+        ["staging", "failed"],
+        ["production", "done"],
+        ["dr", "not"],
+    ]
 
 
 def test_lines_are_prefixed_by_workspace_and_phases_are_logged_without_a_terminal():
@@ -109,11 +120,12 @@ def test_lines_are_prefixed_by_workspace_and_phases_are_logged_without_a_termina
     assert "[management] working on management" in lines
     assert "[security  ] second line" in lines
     assert "status: management apply | security waiting" in lines
-    assert any(line.startswith("status: management done (") and line.endswith("| security waiting")
-               for line in lines)
-    rows = [line.split() for line in lines[lines.index("deploy summary:") + 2:]]
-    assert [(row[0], row[1], row[3:]) for row in rows] == [("management", "done", ["10", "resources"]),
-                                                           ("security", "done", ["8", "resources"])]
+    assert any(line.startswith("status: management done (") and line.endswith("| security waiting") for line in lines)
+    rows = [line.split() for line in lines[lines.index("deploy summary:") + 2 :]]
+    assert [(row[0], row[1], row[3:]) for row in rows] == [
+        ("management", "done", ["10", "resources"]),
+        ("security", "done", ["8", "resources"]),
+    ]
 
 
 def test_a_single_workspace_is_not_prefixed():

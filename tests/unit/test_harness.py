@@ -55,8 +55,9 @@ def test_retry_gives_up_after_max_retries_and_never_retries_the_rest():
     assert len(calls) == MAX_RETRIES and len(pauses) == MAX_RETRIES - 1
     calls.clear()
     with pytest.raises(botocore.exceptions.ClientError, match="AccessDenied"):
-        retry(lambda: calls.append(1) or (_ for _ in ()).throw(aws_error("AccessDenied")), "describe",
-              sleep=pauses.append)
+        retry(
+            lambda: calls.append(1) or (_ for _ in ()).throw(aws_error("AccessDenied")), "describe", sleep=pauses.append
+        )
     assert len(calls) == 1
     answers = iter([aws_error("RequestLimitExceeded"), "ok"])
 
@@ -73,12 +74,22 @@ def test_wait_for_says_what_it_waited_for_and_what_it_last_saw():
     now = [0.0]
     clock, sleep = (lambda: now[0]), (lambda s: now.__setitem__(0, now[0] + s))
     with pytest.raises(WaitTimeout, match=r"waited 10s for the cluster to be available; last saw 'creating'"):
-        wait_for("the cluster to be available", lambda: "creating", until=lambda s: s == "available", timeout_s=10,
-                 clock=clock, sleep=sleep)
+        wait_for(
+            "the cluster to be available",
+            lambda: "creating",
+            until=lambda s: s == "available",
+            timeout_s=10,
+            clock=clock,
+            sleep=sleep,
+        )
     assert now[0] == 10.0  # five pauses of SLEEP_BETWEEN_S, then it gave up
     states = iter(["creating", "modifying", "available"])
-    assert wait_for("available", lambda: next(states), until=lambda s: s == "available", timeout_s=60,
-                    clock=clock, sleep=sleep) == "available"
+    assert (
+        wait_for(
+            "available", lambda: next(states), until=lambda s: s == "available", timeout_s=60, clock=clock, sleep=sleep
+        )
+        == "available"
+    )
     answers = iter([requests.ConnectionError("refused"), "up"])
 
     def probe():
@@ -105,8 +116,9 @@ def test_run_ids_are_unique_and_their_suffix_fits_aws_names(tmp_path):
 
 
 def test_summary_lists_each_check_and_the_time_per_stage():
-    collector = Collector(run={"run_id": "r1", "target": "local", "workspaces": ["staging"],
-                               "project": "surgepress-abc123"})
+    collector = Collector(
+        run={"run_id": "r1", "target": "local", "workspaces": ["staging"], "project": "surgepress-abc123"}
+    )
     collector.outcomes = {
         "a": Outcome("deploy", "test_deploy", "pass", 200.0, "staging 154 resources"),
         "b": Outcome("verify", "test_site[alb]", "fail", 1.5, "443 uses | old policy"),

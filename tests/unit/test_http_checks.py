@@ -19,8 +19,11 @@ from surgepress.harness.http_checks import CheckFailed, SiteEndpoint
 pytestmark = pytest.mark.unit
 
 SITE = "www.site.test"
-GOOD_HEADERS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains",
-                "X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
+GOOD_HEADERS = {
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -56,9 +59,16 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/no-cdn":
             return self.answer(200, page)
         if self.path == "/weak-headers":
-            return self.answer(200, page, {"X-Cache": "Miss from cloudfront", "X-Content-Type-Options": "nosniff",
-                                           "Strict-Transport-Security": "max-age=300",
-                                           "Referrer-Policy": "no-referrer"})
+            return self.answer(
+                200,
+                page,
+                {
+                    "X-Cache": "Miss from cloudfront",
+                    "X-Content-Type-Options": "nosniff",
+                    "Strict-Transport-Security": "max-age=300",
+                    "Referrer-Policy": "no-referrer",
+                },
+            )
         if self.path == "/media/a.txt":
             return self.answer(200, b"breaking", {"X-Cache": "Miss from cloudfront"})
         if self.path == "/origin":
@@ -101,13 +111,18 @@ def _site(pki, *, allow_old: bool = False):
     Handler.counts = {}
     https = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     https.socket = _server_context(pki["cert"], pki["key"], allow_old=allow_old).wrap_socket(
-        https.socket, server_side=True)
+        https.socket, server_side=True
+    )
     http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     Handler.https_port = https.server_address[1]
     for server in (https, http):
         _serve(server)
-    endpoint = SiteEndpoint(https_url=f"https://127.0.0.1:{https.server_address[1]}",
-                            http_url=f"http://127.0.0.1:{http.server_address[1]}", host=SITE, ca_file=pki["ca"])
+    endpoint = SiteEndpoint(
+        https_url=f"https://127.0.0.1:{https.server_address[1]}",
+        http_url=f"http://127.0.0.1:{http.server_address[1]}",
+        host=SITE,
+        ca_file=pki["ca"],
+    )
     return endpoint, (https, http)
 
 
@@ -138,8 +153,10 @@ def test_cache_checks_fail_with_what_they_saw(site):
 
 
 def test_redirect_tls_and_headers(site):
-    assert checks.redirects_to_https(site, "/a?b=1") == \
-        f"http GET /a?b=1 -> 301 https://{SITE}:{site.https_url.rsplit(':', 1)[1]}/a?b=1"
+    assert (
+        checks.redirects_to_https(site, "/a?b=1")
+        == f"http GET /a?b=1 -> 301 https://{SITE}:{site.https_url.rsplit(':', 1)[1]}/a?b=1"
+    )
     assert checks.tls_version_and_chain(site).startswith(("TLSv1.3", "TLSv1.2"))
     assert checks.old_tls_refused(site).startswith("TLS 1.0/1.1-only client refused")
     assert checks.security_headers(site).startswith("HSTS 'max-age=31536000")

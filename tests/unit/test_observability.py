@@ -15,15 +15,26 @@ def _alarms(stack: dict) -> dict[str, dict]:
 
 def test_every_platform_alarm_notifies_the_encrypted_topic(local_stacks, settings):
     stack = local_stacks["production"]
-    (topic_id, topic), = [(k, t) for k, t in resources(stack, "aws_sns_topic").items() if k.startswith("observability")]
+    ((topic_id, topic),) = [
+        (k, t) for k, t in resources(stack, "aws_sns_topic").items() if k.startswith("observability")
+    ]
     assert topic["kms_master_key_id"].startswith("${aws_kms_key.observability_topic-key")
     alarms = {n: a for n, a in _alarms(stack).items() if not n.endswith("-surge")}
     names = {n.removeprefix("surgepress-production-") for n in alarms}
     members = [f"surgepress-production-00{i}" for i in range(1, settings.get("production").cache.node_count + 1)]
-    assert names == {"alb-target-5xx", "alb-elb-5xx", "alb-response-time", "ecs-cpu", "ecs-memory", "db-cpu",
-                     "db-connections", "db-replica-lag", "origin-no-healthy-targets",
-                     *(f"cache-cpu-{m}" for m in members),
-                     *(f"cache-evictions-{m}" for m in members)}
+    assert names == {
+        "alb-target-5xx",
+        "alb-elb-5xx",
+        "alb-response-time",
+        "ecs-cpu",
+        "ecs-memory",
+        "db-cpu",
+        "db-connections",
+        "db-replica-lag",
+        "origin-no-healthy-targets",
+        *(f"cache-cpu-{m}" for m in members),
+        *(f"cache-evictions-{m}" for m in members),
+    }
     for alarm in alarms.values():
         assert alarm["alarm_actions"] == alarm["ok_actions"] == [f"${{aws_sns_topic.{topic_id}.arn}}"]
 

@@ -35,15 +35,23 @@ def test_the_log_archive_is_object_locked_kms_encrypted_and_refuses_deletes(aws_
     assert statements["DenyInsecureTransport"]["Effect"] == "Deny"
     assert statements["NothingIsDeleted"]["Effect"] == "Deny"
     assert {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"} <= set(
-        statements["NothingIsDeleted"]["Action"])
+        statements["NothingIsDeleted"]["Action"]
+    )
     assert statements["OnlyCloudTrailAndConfigWrite"]["Condition"]["StringNotEqualsIfExists"][
-        "aws:PrincipalServiceName"] == ["cloudtrail.amazonaws.com", "config.amazonaws.com"]
-    allowed = {p for s in statements.values() if s["Effect"] == "Allow"
-               for p in ([s["Principal"]["Service"]] if isinstance(s["Principal"]["Service"], str)
-                         else s["Principal"]["Service"])}
+        "aws:PrincipalServiceName"
+    ] == ["cloudtrail.amazonaws.com", "config.amazonaws.com"]
+    allowed = {
+        p
+        for s in statements.values()
+        if s["Effect"] == "Allow"
+        for p in (
+            [s["Principal"]["Service"]] if isinstance(s["Principal"]["Service"], str) else s["Principal"]["Service"]
+        )
+    }
     assert allowed == {"cloudtrail.amazonaws.com", "config.amazonaws.com"}
     assert statements["ConfigDelivers"]["Condition"]["StringEquals"]["aws:SourceAccount"] == list(
-        settings.organisation.account_ids)
+        settings.organisation.account_ids
+    )
 
 
 def test_the_organisation_trail_is_multi_region_validated_encrypted_and_in_cloudwatch(aws_stacks, settings):
@@ -76,7 +84,8 @@ def test_every_member_account_runs_guardduty_config_and_security_hub_into_the_ar
     assert rules == set(ws.guardrails.config_rules)
     assert one(stack, "aws_config_aggregate_authorization")["account_id"] == archive.account_id
     assert one(stack, "aws_securityhub_standards_subscription")["standards_arn"] == (
-        f"arn:aws:securityhub:{ws.region}::standards/aws-foundational-security-best-practices/v/1.0.0")
+        f"arn:aws:securityhub:{ws.region}::standards/aws-foundational-security-best-practices/v/1.0.0"
+    )
     findings = one(stack, "aws_cloudwatch_event_rule")
     assert json.loads(findings["event_pattern"])["source"] == ["aws.guardduty", "aws.securityhub"]
     target = one(stack, "aws_cloudwatch_event_target")
@@ -102,13 +111,19 @@ def test_the_pipeline_checks_deploys_staging_tests_it_then_waits_for_approval_be
     stack, ws = aws_stacks["management"], settings.get("management")
     pipeline = one(stack, "aws_codepipeline")
     stages = [(s["name"], [a["name"] for a in s["action"]]) for s in pipeline["stage"]]
-    assert stages == [("Source", ["source"]), ("Checks", ["checks"]),
-                      ("Deploy-staging", ["deploy-staging", "integration-staging"]),
-                      ("Approve-production", ["approve"]), ("Deploy-production", ["deploy-production"])]
+    assert stages == [
+        ("Source", ["source"]),
+        ("Checks", ["checks"]),
+        ("Deploy-staging", ["deploy-staging", "integration-staging"]),
+        ("Approve-production", ["approve"]),
+        ("Deploy-production", ["deploy-production"]),
+    ]
     assert pipeline["artifact_store"][0]["encryption_key"]["type"] == "KMS"
     projects = {p["name"]: p for p in resources(stack, "aws_codebuild_project").values()}
-    assert set(projects) == {f"{ws.project}-management-{label}" for label in
-                             ("checks", "deploy-staging", "deploy-production", "integration-staging")}
+    assert set(projects) == {
+        f"{ws.project}-management-{label}"
+        for label in ("checks", "deploy-staging", "deploy-production", "integration-staging")
+    }
     for project in projects.values():
         assert project["encryption_key"].startswith("${aws_kms_key.pipeline_key")
         assert project["environment"]["privileged_mode"] is False
@@ -117,8 +132,9 @@ def test_the_pipeline_checks_deploys_staging_tests_it_then_waits_for_approval_be
     assert deploy["phases"]["build"]["commands"][-1].endswith("python main.py deploy production")
     test = json.loads(projects[f"{ws.project}-management-integration-staging"]["source"]["buildspec"])
     assert test["phases"]["build"]["commands"][-1].endswith("main.py test integration --workspace staging")
-    build_policy = json.loads(next(p for p in resources(stack, "aws_iam_role_policy").values()
-                                   if p["name"] == "build")["policy"])
+    build_policy = json.loads(
+        next(p for p in resources(stack, "aws_iam_role_policy").values() if p["name"] == "build")["policy"]
+    )
     assume = next(s for s in build_policy["Statement"] if s["Action"] == "sts:AssumeRole")
     assert assume["Resource"] == [f"arn:aws:iam::{a}:role/{ws.role_name}" for a in settings.organisation.account_ids]
 
@@ -134,8 +150,9 @@ def test_only_staging_has_the_scheduler_with_both_schedules_from_config(aws_stac
     parameter = f"/{ws.project}/staging/scheduler/saved-counts"
     assert function["environment"]["variables"]["STATE_PARAMETER"] == parameter
     saved = next(p for p in resources(stack, "aws_ssm_parameter").values() if p["name"] == parameter)
-    assert (saved["type"], saved["value"], saved["lifecycle"]["ignore_changes"]) == ("SecureString", "{}", ["value"]), \
+    assert (saved["type"], saved["value"], saved["lifecycle"]["ignore_changes"]) == ("SecureString", "{}", ["value"]), (
         "Terraform owns the parameter's life, the function its value"
+    )
     assert saved["key_id"] == function["kms_key_arn"] == function["environment"]["variables"]["STATE_KEY_ID"]
     schedules = {s["name"]: s for s in resources(stack, "aws_scheduler_schedule").values()}
     prefix = f"{ws.project}-staging-scheduler"
@@ -145,11 +162,16 @@ def test_only_staging_has_the_scheduler_with_both_schedules_from_config(aws_stac
         schedule = schedules[f"{prefix}-{action}"]
         assert schedule["schedule_expression_timezone"] == ws.scheduler.timezone
         assert json.loads(schedule["target"]["input"]) == {"action": action}
-    policy = json.loads(next(p for p in resources(stack, "aws_iam_role_policy").values()
-                             if p["name"] == "switch-the-environment")["policy"])
+    policy = json.loads(
+        next(p for p in resources(stack, "aws_iam_role_policy").values() if p["name"] == "switch-the-environment")[
+            "policy"
+        ]
+    )
     database = next(s for s in policy["Statement"] if s["Sid"] == "Database")
-    assert database["Resource"] == (f"arn:aws:rds:{ws.region}:{ws.account_id}:cluster:"
-                                    "${aws_rds_cluster.database_cluster_FAF2FB92.cluster_identifier}")
+    assert database["Resource"] == (
+        f"arn:aws:rds:{ws.region}:{ws.account_id}:cluster:"
+        "${aws_rds_cluster.database_cluster_FAF2FB92.cluster_identifier}"
+    )
 
 
 @pytest.mark.parametrize("name", ["staging", "production"])
@@ -167,8 +189,10 @@ def test_backups_select_by_tag_and_copy_to_the_dr_region_where_configured(aws_st
         assert dr["provider"] == "aws.dr_region"
         region = next(p for p in stack["provider"]["aws"] if p.get("alias") == "dr_region")["region"]
         assert region == ws.dr_region
-        assert all(r["copy_action"][0]["destination_vault_arn"].startswith("${aws_backup_vault.backup_dr-vault")
-                   for r in rules.values())
+        assert all(
+            r["copy_action"][0]["destination_vault_arn"].startswith("${aws_backup_vault.backup_dr-vault")
+            for r in rules.values()
+        )
     else:
         assert len(vaults) == 1 and all("copy_action" not in r for r in rules.values())
     selection = one(stack, "aws_backup_selection")
@@ -184,6 +208,7 @@ def test_budgets_alert_at_each_threshold_and_on_forecast(aws_stacks, settings, n
     assert actual == sorted(ws.budget.alert_thresholds_percent)
     assert [n["threshold"] for n in budget["notification"] if n["notification_type"] == "FORECASTED"] == [100]
     assert "cost_filter" not in budget, "each of these workspaces owns its account"
-    topic_policy = json.loads(next(p for p in resources(stack, "aws_sns_topic_policy").values()
-                                   if "budget" in p["arn"])["policy"])
+    topic_policy = json.loads(
+        next(p for p in resources(stack, "aws_sns_topic_policy").values() if "budget" in p["arn"])["policy"]
+    )
     assert topic_policy["Statement"][1]["Principal"]["Service"] == ["budgets.amazonaws.com"]

@@ -38,8 +38,10 @@ def test_cli_config_falls_back_to_the_registry_without_a_mirror(tmp_path, monkey
 
 
 def test_merged_lines_stream_stdout_and_stderr_in_order_of_arrival():
-    script = "import sys,time\nprint('one',flush=True)\ntime.sleep(0.2)\nprint('two',file=sys.stderr,flush=True)\n" \
-             "time.sleep(0.2)\nprint('three',end='',flush=True)"
+    script = (
+        "import sys,time\nprint('one',flush=True)\ntime.sleep(0.2)\nprint('two',file=sys.stderr,flush=True)\n"
+        "time.sleep(0.2)\nprint('three',end='',flush=True)"
+    )
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert list(_merged_lines(proc)) == ["one", "two", "three"]
     assert proc.wait() == 0
@@ -51,8 +53,13 @@ def test_every_workspace_is_valid_terraform(settings, tmp_path):
     from surgepress.synth import synthesize
 
     paths = Paths(tmp_path)
-    synthesize(settings, list(settings.workspaces.values()), target=Target.LOCAL, paths=paths,
-               local_state=frozenset(settings.names))
+    synthesize(
+        settings,
+        list(settings.workspaces.values()),
+        target=Target.LOCAL,
+        paths=paths,
+        local_state=frozenset(settings.names),
+    )
     env = {"TF_CLI_CONFIG_FILE": str(write_cli_config(paths.terraform_dir))}
     for name in settings.names:
         out = io.StringIO()
@@ -74,5 +81,7 @@ def test_parallelism_defaults_to_terraforms_and_refuses_nonsense(monkeypatch):
     assert parallelism() == 24
     for bad in ("0", "-3", "lots"):
         monkeypatch.setenv(PARALLELISM_ENV, bad)
-        with pytest.raises(UserError, match=f"SURGEPRESS_PARALLELISM: expected a whole number of 1 or more, got '{bad}'"):
+        with pytest.raises(
+            UserError, match=f"SURGEPRESS_PARALLELISM: expected a whole number of 1 or more, got '{bad}'"
+        ):
             parallelism()

@@ -24,33 +24,50 @@ def environment(emulator):
     name = f"sched-{uuid.uuid4().hex[:6]}"
     ecs = get("ecs")
     ecs.create_cluster(clusterName=name)
-    service = ecs.create_service(cluster=name, serviceName="wordpress", desiredCount=3,
-                                 taskDefinition=ecs.register_task_definition(
-                                     family=name, containerDefinitions=[{"name": "web", "image": "wordpress",
-                                                                         "memory": 512}])["taskDefinition"][
-                                     "taskDefinitionArn"])["service"]
+    service = ecs.create_service(
+        cluster=name,
+        serviceName="wordpress",
+        desiredCount=3,
+        taskDefinition=ecs.register_task_definition(
+            family=name, containerDefinitions=[{"name": "web", "image": "wordpress", "memory": 512}]
+        )["taskDefinition"]["taskDefinitionArn"],
+    )["service"]
     get("application-autoscaling").register_scalable_target(
-        ServiceNamespace="ecs", ResourceId=f"service/{name}/wordpress", ScalableDimension="ecs:service:DesiredCount",
-        MinCapacity=2, MaxCapacity=6)
-    get("rds").create_db_cluster(DBClusterIdentifier=name, Engine="aurora-mysql", MasterUsername="admin",
-                                 MasterUserPassword="not-a-secret-1")
+        ServiceNamespace="ecs",
+        ResourceId=f"service/{name}/wordpress",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=2,
+        MaxCapacity=6,
+    )
+    get("rds").create_db_cluster(
+        DBClusterIdentifier=name, Engine="aurora-mysql", MasterUsername="admin", MasterUserPassword="not-a-secret-1"
+    )
     key = get("kms").create_key(Description=f"{name} saved counts")["KeyMetadata"]["Arn"]
-    environ = {"ECS_CLUSTER": name, "DB_CLUSTER": name, "ASG_NAMES": "",
-               "STATE_PARAMETER": f"/tests/{name}/scheduler/saved-counts", "STATE_KEY_ID": key}
+    environ = {
+        "ECS_CLUSTER": name,
+        "DB_CLUSTER": name,
+        "ASG_NAMES": "",
+        "STATE_PARAMETER": f"/tests/{name}/scheduler/saved-counts",
+        "STATE_KEY_ID": key,
+    }
     return environ, get, service["serviceArn"]
 
 
 def counts(get, environ, service_arn):
     service = get("ecs").describe_services(cluster=environ["ECS_CLUSTER"], services=[service_arn])["services"][0]
     target = get("application-autoscaling").describe_scalable_targets(
-        ServiceNamespace="ecs", ResourceIds=[f"service/{environ['ECS_CLUSTER']}/wordpress"])["ScalableTargets"][0]
+        ServiceNamespace="ecs", ResourceIds=[f"service/{environ['ECS_CLUSTER']}/wordpress"]
+    )["ScalableTargets"][0]
     db = get("rds").describe_db_clusters(DBClusterIdentifier=environ["DB_CLUSTER"])["DBClusters"][0]["Status"]
     return service["desiredCount"], target["MinCapacity"], target["MaxCapacity"], db
 
 
 def saved(get, environ):
     parameter = get("ssm").get_parameter(Name=environ["STATE_PARAMETER"], WithDecryption=True)["Parameter"]
-    assert (parameter["Type"], parameter.get("KeyId", environ["STATE_KEY_ID"])) == ("SecureString", environ["STATE_KEY_ID"])
+    assert (parameter["Type"], parameter.get("KeyId", environ["STATE_KEY_ID"])) == (
+        "SecureString",
+        environ["STATE_KEY_ID"],
+    )
     return json.loads(parameter["Value"])
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from modules.failover import APP_SETTINGS
-
 from modules.secrets import SECRETS, Secrets, SecretsProps
 from tests.conftest import resources
 
@@ -70,5 +69,8 @@ def test_a_malformed_parameter_prefix_is_refused(prefix):
     from cdktf import App, TerraformStack
 
     with pytest.raises(ValueError, match="parameter_prefix"):
-        Secrets(TerraformStack(App(), "s"), "secrets",
-                props=SecretsProps(name="x", parameter_prefix=prefix, account_id="100000000003"))
+        Secrets(
+            TerraformStack(App(), "s"),
+            "secrets",
+            props=SecretsProps(name="x", parameter_prefix=prefix, account_id="100000000003"),
+        )

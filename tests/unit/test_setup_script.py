@@ -19,8 +19,21 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.unit
 
 # The data plane's packages, restated here (not imported from the code under test).
-EXPECTED = sorted(["mariadb-server", "mariadb-client", "redis-server", "php-fpm", "php-cli", "php-mysql",
-                   "php-redis", "nginx", "openssl", "wordpress", "wordpress-theme-twentytwentythree"])
+EXPECTED = sorted(
+    [
+        "mariadb-server",
+        "mariadb-client",
+        "redis-server",
+        "php-fpm",
+        "php-cli",
+        "php-mysql",
+        "php-redis",
+        "nginx",
+        "openssl",
+        "wordpress",
+        "wordpress-theme-twentytwentythree",
+    ]
+)
 
 DPKG_QUERY = r"""#!/usr/bin/env bash
 # dpkg-query -W -f=FORMAT PKG...: one line per installed package; exit 1 if any is absent.
@@ -57,8 +70,13 @@ def stubs(tmp_path: Path) -> Path:
 
 def run_step(stubs: Path, *steps: str, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "PATH": f"{stubs / 'bin'}:{os.environ['PATH']}", "STUB_DB": str(stubs / "db"), **env}
-    return subprocess.run(["bash", str(REPO / "scripts" / "setup.sh"), *steps], capture_output=True, text=True,
-                          env=environment, timeout=60)
+    return subprocess.run(
+        ["bash", str(REPO / "scripts" / "setup.sh"), *steps],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+    )
 
 
 def apt_calls(stubs: Path) -> list[list[str]]:

@@ -79,8 +79,10 @@ def test_the_state_bucket_is_private_versioned_kms_encrypted_and_tls_only(aws_st
     assert encryption["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
     assert state("aws_s3_bucket_versioning")["versioning_configuration"]["status"] == "Enabled"
     block = state("aws_s3_bucket_public_access_block")
-    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls",
-                                          "restrict_public_buckets"))
+    assert all(
+        block[k] is True
+        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
     policy = json.loads(state("aws_s3_bucket_policy")["policy"])
     assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert state("aws_kms_alias")["name"] == f"alias/{settings.state_workspace.state.bucket}"
@@ -104,7 +106,7 @@ def test_three_tiers_of_subnets_one_per_az_without_public_ips(local_stacks, sett
     cidrs = [ipaddress.IPv4Network(s["cidr_block"]) for s in subnets]
     vpc = ipaddress.IPv4Network(net.cidr)
     assert all(c.subnet_of(vpc) for c in cidrs)
-    assert not any(a.overlaps(b) for i, a in enumerate(cidrs) for b in cidrs[i + 1:])
+    assert not any(a.overlaps(b) for i, a in enumerate(cidrs) for b in cidrs[i + 1 :])
 
 
 def test_nat_per_az_in_production_and_single_in_staging(local_stacks):
@@ -147,8 +149,11 @@ def test_s3_gateway_endpoint_serves_app_and_data_tiers(local_stacks):
 def test_flow_logs_capture_all_traffic_into_a_kms_encrypted_group(local_stacks, settings):
     stack = local_stacks["staging"]
     flow_log = next(iter(resources(stack, "aws_flow_log").values()))
-    group = next(g for g_id, g in resources(stack, "aws_cloudwatch_log_group").items()
-                 if g_id.startswith("network_flow-log-group"))
+    group = next(
+        g
+        for g_id, g in resources(stack, "aws_cloudwatch_log_group").items()
+        if g_id.startswith("network_flow-log-group")
+    )
     key = next(k for k_id, k in resources(stack, "aws_kms_key").items() if k_id.startswith("network_flow-log-key"))
     assert flow_log["traffic_type"] == "ALL"
     assert flow_log["log_destination"].startswith("${aws_cloudwatch_log_group.")
@@ -159,7 +164,8 @@ def test_flow_logs_capture_all_traffic_into_a_kms_encrypted_group(local_stacks, 
     logs = next(s for s in policy["Statement"] if s["Principal"].get("Service"))
     assert logs["Principal"]["Service"] == "logs.eu-west-1.amazonaws.com"
     assert logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"].endswith(
-        ":log-group:/vpc/surgepress-staging/flow-logs")
+        ":log-group:/vpc/surgepress-staging/flow-logs"
+    )
 
 
 def test_default_security_group_is_stripped_of_rules(local_stacks):
@@ -192,8 +198,17 @@ def test_account_wide_controls_exactly_once_per_account(local_stacks, settings):
 
 def test_outputs_are_named_resource_attribute(local_stacks):
     outputs = set(local_stacks["production"]["output"])
-    assert {"vpc_id", "vpc_cidr_block", "public_subnet_ids", "app_subnet_ids", "data_subnet_ids",
-            "nat_gateway_public_ips", "flow_log_group_name", "account_id", "region"} <= outputs
+    assert {
+        "vpc_id",
+        "vpc_cidr_block",
+        "public_subnet_ids",
+        "app_subnet_ids",
+        "data_subnet_ids",
+        "nat_gateway_public_ips",
+        "flow_log_group_name",
+        "account_id",
+        "region",
+    } <= outputs
 
 
 def test_subnet_addresses_stay_put_when_an_az_is_added():
@@ -218,8 +233,9 @@ def test_a_stack_is_synthesized_again_only_when_its_inputs_changed(env_dir, tmp_
     mark(directories, prints)
     assert stale(workspaces, target=Target.LOCAL, paths=paths)[0] == []
     # Another backend for one workspace (bootstrap's local state) makes that one stale only.
-    assert stale(workspaces, target=Target.LOCAL, paths=paths, local_state=frozenset({"management"}))[0] == \
-        [settings.get("management")]
+    assert stale(workspaces, target=Target.LOCAL, paths=paths, local_state=frozenset({"management"}))[0] == [
+        settings.get("management")
+    ]
     assert stale(workspaces, target=Target.AWS, paths=paths)[0] == workspaces
     # Any environment file may change any stack (peers, zones, accounts): all of them are stale.
     with (env_dir / "staging.yaml").open("a") as f:

@@ -29,10 +29,17 @@ def test_three_buckets_named_for_workspace_account_and_region(local_stacks):
     assert names == [f"surgepress-production-{p}-100000000004-eu-west-1" for p in ("logs", "media", "misc")]
 
 
-@pytest.mark.parametrize("rtype", ["aws_s3_bucket_public_access_block", "aws_s3_bucket_versioning",
-                                   "aws_s3_bucket_ownership_controls", "aws_s3_bucket_policy",
-                                   "aws_s3_bucket_lifecycle_configuration",
-                                   "aws_s3_bucket_server_side_encryption_configuration"])
+@pytest.mark.parametrize(
+    "rtype",
+    [
+        "aws_s3_bucket_public_access_block",
+        "aws_s3_bucket_versioning",
+        "aws_s3_bucket_ownership_controls",
+        "aws_s3_bucket_policy",
+        "aws_s3_bucket_lifecycle_configuration",
+        "aws_s3_bucket_server_side_encryption_configuration",
+    ],
+)
 def test_every_bucket_has(local_stacks, rtype):
     assert set(_by_bucket(local_stacks["staging"], rtype)) == set(PURPOSES)
 
@@ -40,8 +47,10 @@ def test_every_bucket_has(local_stacks, rtype):
 def test_public_access_is_blocked_and_acls_are_off(local_stacks):
     stack = local_stacks["production"]
     for block in _by_bucket(stack, "aws_s3_bucket_public_access_block").values():
-        assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls",
-                                              "restrict_public_buckets"))
+        assert all(
+            block[k] is True
+            for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+        )
     for owner in _by_bucket(stack, "aws_s3_bucket_ownership_controls").values():
         assert owner["rule"]["object_ownership"] == "BucketOwnerEnforced"
 
@@ -89,11 +98,16 @@ def test_data_buckets_log_after_the_log_policy_exists(local_stacks):
 def test_lifecycle_values_come_from_each_environment(local_stacks, settings):
     for name in ("staging", "production"):
         storage = settings.get(name).storage
-        rules = {p: c["rule"][0] for p, c in _by_bucket(local_stacks[name], "aws_s3_bucket_lifecycle_configuration").items()}
+        rules = {
+            p: c["rule"][0] for p, c in _by_bucket(local_stacks[name], "aws_s3_bucket_lifecycle_configuration").items()
+        }
         assert rules["logs"]["expiration"][0]["days"] == storage.log_retention_days
         assert "expiration" not in rules["media"], "current media never expires"
         for rule in rules.values():
-            assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == storage.noncurrent_version_expiration_days
+            assert (
+                rule["noncurrent_version_expiration"][0]["noncurrent_days"]
+                == storage.noncurrent_version_expiration_days
+            )
             assert rule["abort_incomplete_multipart_upload"][0]["days_after_initiation"] == 7
 
 
@@ -112,5 +126,8 @@ def test_a_zero_retention_is_refused():
     from cdktf import App, TerraformStack
 
     with pytest.raises(ValueError, match="log_retention_days: expected 1 or more, got 0"):
-        Storage(TerraformStack(App(), "s"), "storage",
-                props=StorageProps(name="x", account_id="100000000003", region="eu-west-1", log_retention_days=0))
+        Storage(
+            TerraformStack(App(), "s"),
+            "storage",
+            props=StorageProps(name="x", account_id="100000000003", region="eu-west-1", log_retention_days=0),
+        )

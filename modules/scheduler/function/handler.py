@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 
 ACTIONS = ("off", "on")
 
@@ -30,8 +32,16 @@ def log(level: str, message: str, **fields: Any) -> None:
 
 
 class Switch:
-    def __init__(self, client: Callable[[str], Any], *, cluster: str, db_cluster: str, asg_names: list[str],
-                 parameter: str, key_id: str) -> None:
+    def __init__(
+        self,
+        client: Callable[[str], Any],
+        *,
+        cluster: str,
+        db_cluster: str,
+        asg_names: list[str],
+        parameter: str,
+        key_id: str,
+    ) -> None:
         self.ecs, self.scaling = client("ecs"), client("application-autoscaling")
         self.autoscaling, self.rds, self.ssm = client("autoscaling"), client("rds"), client("ssm")
         self.cluster, self.db_cluster, self.asg_names, self.parameter = cluster, db_cluster, asg_names, parameter
@@ -63,7 +73,7 @@ class Switch:
     def service_counts(self, arns: list[str]) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
         for start in range(0, len(arns), 10):
-            described = self.ecs.describe_services(cluster=self.cluster, services=arns[start:start + 10])
+            described = self.ecs.describe_services(cluster=self.cluster, services=arns[start : start + 10])
             for service in described["services"]:
                 counts[service["serviceArn"]] = {"desired": service["desiredCount"]}
         for arn in counts:
@@ -77,8 +87,10 @@ class Switch:
         if not self.asg_names:
             return {}
         groups = self.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=self.asg_names)
-        return {g["AutoScalingGroupName"]: {"min": g["MinSize"], "max": g["MaxSize"], "desired": g["DesiredCapacity"]}
-                for g in groups["AutoScalingGroups"]}
+        return {
+            g["AutoScalingGroupName"]: {"min": g["MinSize"], "max": g["MaxSize"], "desired": g["DesiredCapacity"]}
+            for g in groups["AutoScalingGroups"]
+        }
 
     def db_status(self) -> str:
         return self.rds.describe_db_clusters(DBClusterIdentifier=self.db_cluster)["DBClusters"][0]["Status"]
@@ -90,8 +102,13 @@ class Switch:
             return {}
 
     def save(self, document: dict[str, Any]) -> bool:
-        self.ssm.put_parameter(Name=self.parameter, Type="SecureString", KeyId=self.key_id, Overwrite=True,
-                               Value=json.dumps(document, sort_keys=True))
+        self.ssm.put_parameter(
+            Name=self.parameter,
+            Type="SecureString",
+            KeyId=self.key_id,
+            Overwrite=True,
+            Value=json.dumps(document, sort_keys=True),
+        )
         return True
 
     # --- the two actions --------------------------------------------------------------------
@@ -107,19 +124,23 @@ class Switch:
             groups = self.step("read host group counts", self.group_counts)
             if services is None or groups is None:
                 return  # nothing is changed before its counts are safely saved
-            saved = {"state": "off", "saved_at": datetime.now(timezone.utc).isoformat(), "services": services,
-                     "groups": groups}
+            saved = {"state": "off", "saved_at": datetime.now(UTC).isoformat(), "services": services, "groups": groups}
             if not self.step("save counts", lambda: self.save(saved)):
                 return
         for arn, counts in saved.get("services", {}).items():
             if "min" in counts:
-                self.step(f"scaling floor and ceiling of {arn} to 0",
-                          lambda arn=arn: self.set_scalable(arn, 0, 0))
-            self.step(f"service {arn} to 0 tasks",
-                      lambda arn=arn: self.ecs.update_service(cluster=self.cluster, service=arn, desiredCount=0))
+                self.step(f"scaling floor and ceiling of {arn} to 0", partial(self.set_scalable, arn, 0, 0))
+            self.step(
+                f"service {arn} to 0 tasks",
+                partial(self.ecs.update_service, cluster=self.cluster, service=arn, desiredCount=0),
+            )
         for name in saved.get("groups", {}):
-            self.step(f"host group {name} to 0", lambda name=name: self.autoscaling.update_auto_scaling_group(
-                AutoScalingGroupName=name, MinSize=0, DesiredCapacity=0))
+            self.step(
+                f"host group {name} to 0",
+                partial(
+                    self.autoscaling.update_auto_scaling_group, AutoScalingGroupName=name, MinSize=0, DesiredCapacity=0
+                ),
+            )
         self.step(f"stop database cluster {self.db_cluster}", self.stop_database)
 
     def on(self) -> None:
@@ -131,22 +152,37 @@ class Switch:
             log("INFO", "nothing saved by an off: the service and host counts are left as they are")
             return
         for name, counts in saved.get("groups", {}).items():
-            self.step(f"host group {name} to {counts['desired']}", lambda name=name, c=counts:
-                      self.autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, MinSize=c["min"],
-                                                                 MaxSize=c["max"], DesiredCapacity=c["desired"]))
+            self.step(
+                f"host group {name} to {counts['desired']}",
+                partial(
+                    self.autoscaling.update_auto_scaling_group,
+                    AutoScalingGroupName=name,
+                    MinSize=counts["min"],
+                    MaxSize=counts["max"],
+                    DesiredCapacity=counts["desired"],
+                ),
+            )
         for arn, counts in saved.get("services", {}).items():
             if "min" in counts:
-                self.step(f"scaling floor {counts['min']} and ceiling {counts['max']} of {arn}",
-                          lambda arn=arn, c=counts: self.set_scalable(arn, c["min"], c["max"]))
-            self.step(f"service {arn} to {counts['desired']} tasks", lambda arn=arn, c=counts:
-                      self.ecs.update_service(cluster=self.cluster, service=arn, desiredCount=c["desired"]))
+                self.step(
+                    f"scaling floor {counts['min']} and ceiling {counts['max']} of {arn}",
+                    partial(self.set_scalable, arn, counts["min"], counts["max"]),
+                )
+            self.step(
+                f"service {arn} to {counts['desired']} tasks",
+                partial(self.ecs.update_service, cluster=self.cluster, service=arn, desiredCount=counts["desired"]),
+            )
         if not self.failed:
             self.step("mark on", lambda: self.save({**saved, "state": "on"}))
 
     def set_scalable(self, arn: str, low: int, high: int) -> None:
-        self.scaling.register_scalable_target(ServiceNamespace="ecs", ResourceId=scalable_resource_id(arn),
-                                              ScalableDimension="ecs:service:DesiredCount",
-                                              MinCapacity=low, MaxCapacity=high)
+        self.scaling.register_scalable_target(
+            ServiceNamespace="ecs",
+            ResourceId=scalable_resource_id(arn),
+            ScalableDimension="ecs:service:DesiredCount",
+            MinCapacity=low,
+            MaxCapacity=high,
+        )
 
     def stop_database(self) -> str:
         status = self.db_status()
@@ -175,11 +211,20 @@ def scalable_resource_id(service_arn: str) -> str:
 def run(action: str, environ: dict[str, str], client: Callable[[str], Any]) -> dict[str, Any]:
     if action not in ACTIONS:
         log("ERROR", "unknown action", action=action)
-        return {"action": action, "ok": False, "done": [], "failed": [{"step": "action", "error":
-                                                                       f"expected off or on, got {action!r}"}]}
-    switch = Switch(client, cluster=environ["ECS_CLUSTER"], db_cluster=environ["DB_CLUSTER"],
-                    asg_names=[n for n in environ.get("ASG_NAMES", "").split(",") if n],
-                    parameter=environ["STATE_PARAMETER"], key_id=environ["STATE_KEY_ID"])
+        return {
+            "action": action,
+            "ok": False,
+            "done": [],
+            "failed": [{"step": "action", "error": f"expected off or on, got {action!r}"}],
+        }
+    switch = Switch(
+        client,
+        cluster=environ["ECS_CLUSTER"],
+        db_cluster=environ["DB_CLUSTER"],
+        asg_names=[n for n in environ.get("ASG_NAMES", "").split(",") if n],
+        parameter=environ["STATE_PARAMETER"],
+        key_id=environ["STATE_KEY_ID"],
+    )
     log("INFO", "switching", action=action, cluster=switch.cluster, db_cluster=switch.db_cluster)
     getattr(switch, action)()
     result = {"action": action, "ok": not switch.failed, "done": switch.done, "failed": switch.failed}

@@ -24,7 +24,9 @@ def install() -> None:
         body = original_register(self)
         tags = self._get_param("Tags") or {}
         if tags:
-            _tags(self.applicationautoscaling_backend).setdefault(json.loads(body)["ScalableTargetARN"], {}).update(tags)
+            _tags(self.applicationautoscaling_backend).setdefault(json.loads(body)["ScalableTargetARN"], {}).update(
+                tags
+            )
         return body
 
     def list_tags_for_resource(self: Any) -> str:
@@ -33,7 +35,8 @@ def install() -> None:
 
     def tag_resource(self: Any) -> str:
         _tags(self.applicationautoscaling_backend).setdefault(self._get_param("ResourceARN"), {}).update(
-            self._get_param("Tags") or {})
+            self._get_param("Tags") or {}
+        )
         return "{}"
 
     def untag_resource(self: Any) -> str:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from urllib.parse import unquote
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 SELECTIONS = "surgepress_backup_selections"
 TAGS_PATH = re.compile(r"/tags/(?P<arn>[^?]+?)/?(\?.*)?$")
@@ -37,9 +37,13 @@ def install() -> None:
     def create_backup_selection(self: Any) -> str:
         plan_id, _, selections = locate(self)
         body = json.loads(self.body or "{}")
-        entry = {"SelectionId": str(uuid.uuid4()), "BackupPlanId": plan_id,
-                 "BackupSelection": body["BackupSelection"], "CreationDate": datetime.now(timezone.utc).timestamp(),
-                 "CreatorRequestId": body.get("CreatorRequestId")}
+        entry = {
+            "SelectionId": str(uuid.uuid4()),
+            "BackupPlanId": plan_id,
+            "BackupSelection": body["BackupSelection"],
+            "CreationDate": datetime.now(UTC).timestamp(),
+            "CreatorRequestId": body.get("CreatorRequestId"),
+        }
         selections[entry["SelectionId"]] = entry
         return json.dumps({key: entry[key] for key in ("SelectionId", "BackupPlanId", "CreationDate")})
 
@@ -57,16 +61,30 @@ def install() -> None:
 
     def list_backup_selections(self: Any) -> str:
         plan_id, _, selections = locate(self)
-        return json.dumps({"BackupSelectionsList": [
-            {"SelectionId": e["SelectionId"], "SelectionName": e["BackupSelection"]["SelectionName"],
-             "BackupPlanId": plan_id, "CreationDate": e["CreationDate"],
-             "IamRoleArn": e["BackupSelection"]["IamRoleArn"]}
-            for e in selections.values()]})
+        return json.dumps(
+            {
+                "BackupSelectionsList": [
+                    {
+                        "SelectionId": e["SelectionId"],
+                        "SelectionName": e["BackupSelection"]["SelectionName"],
+                        "BackupPlanId": plan_id,
+                        "CreationDate": e["CreationDate"],
+                        "IamRoleArn": e["BackupSelection"]["IamRoleArn"],
+                    }
+                    for e in selections.values()
+                ]
+            }
+        )
 
     def list_tags(self: Any) -> str:
         arn = unquote(TAGS_PATH.search(self.path).group("arn"))
         return json.dumps({"Tags": self.backup_backend.list_tags(resource_arn=arn)})
 
-    for function in (create_backup_selection, get_backup_selection, delete_backup_selection, list_backup_selections,
-                     list_tags):
+    for function in (
+        create_backup_selection,
+        get_backup_selection,
+        delete_backup_selection,
+        list_backup_selections,
+        list_tags,
+    ):
         setattr(BackupResponse, function.__name__, function)

@@ -16,8 +16,9 @@ TAGS = "surgepress_budget_tags"
 
 def same_notification(stored: dict[str, Any], asked: dict[str, Any]) -> bool:
     """As AWS matches a notification: its type, operator, threshold and threshold type."""
-    return all(stored.get(k) == asked.get(k) for k in MATCHED) and \
-        float(stored.get("Threshold", 0)) == float(asked.get("Threshold", 0))
+    return all(stored.get(k) == asked.get(k) for k in MATCHED) and float(stored.get("Threshold", 0)) == float(
+        asked.get("Threshold", 0)
+    )
 
 
 def install() -> None:
@@ -64,6 +65,11 @@ def install() -> None:
             tags(self).setdefault(arn, {}).update({t["Key"]: t["Value"] for t in given})
         return result
 
-    for function in (describe_subscribers_for_notification, list_tags_for_resource, tag_resource, untag_resource,
-                     create_budget):
+    for function in (
+        describe_subscribers_for_notification,
+        list_tags_for_resource,
+        tag_resource,
+        untag_resource,
+        create_budget,
+    ):
         setattr(BudgetsResponse, function.__name__, function)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 API = "2020-05-31"
@@ -27,12 +27,20 @@ POLICY_KINDS: dict[str, str] = {
 }
 # What AWS returns for members a client may leave out of a config (the provider reads them all).
 DISTRIBUTION_DEFAULTS: dict[str, Any] = {
-    "Aliases": {"Quantity": 0}, "OriginGroups": {"Quantity": 0}, "CacheBehaviors": {"Quantity": 0},
-    "CustomErrorResponses": {"Quantity": 0}, "DefaultRootObject": "", "WebACLId": "", "Comment": "",
+    "Aliases": {"Quantity": 0},
+    "OriginGroups": {"Quantity": 0},
+    "CacheBehaviors": {"Quantity": 0},
+    "CustomErrorResponses": {"Quantity": 0},
+    "DefaultRootObject": "",
+    "WebACLId": "",
+    "Comment": "",
     "Logging": {"Enabled": False, "IncludeCookies": False, "Bucket": "", "Prefix": ""},
 }
-BEHAVIOR_REFERENCE = {"CachePolicy": "CachePolicyId", "OriginRequestPolicy": "OriginRequestPolicyId",
-                      "ResponseHeadersPolicy": "ResponseHeadersPolicyId"}
+BEHAVIOR_REFERENCE = {
+    "CachePolicy": "CachePolicyId",
+    "OriginRequestPolicy": "OriginRequestPolicyId",
+    "ResponseHeadersPolicy": "ResponseHeadersPolicyId",
+}
 
 
 def _policies(backend: Any, kind: str) -> dict[str, dict[str, Any]]:
@@ -92,12 +100,20 @@ def install() -> None:
             policies = _policies(self.backend, kind)
             if any(p["Config"].get("Name") == config.get("Name") for p in policies.values()):
                 raise CloudFrontException(f"{kind}AlreadyExists", f"A {kind} named {config.get('Name')} exists.")
-            entry = {"Id": str(uuid.uuid4()), "ETag": uuid.uuid4().hex[:14].upper(), "Config": config,
-                     "LastModifiedTime": datetime.now(timezone.utc)}
+            entry = {
+                "Id": str(uuid.uuid4()),
+                "ETag": uuid.uuid4().hex[:14].upper(),
+                "Config": config,
+                "LastModifiedTime": datetime.now(UTC),
+            }
             policies[entry["Id"]] = entry
-            return ActionResult({kind: output(entry), "ETag": entry["ETag"],
-                                 "Location": f"https://cloudfront.amazonaws.com/{API}/{POLICY_KINDS[kind]}/"
-                                             f"{entry['Id']}"})
+            return ActionResult(
+                {
+                    kind: output(entry),
+                    "ETag": entry["ETag"],
+                    "Location": f"https://cloudfront.amazonaws.com/{API}/{POLICY_KINDS[kind]}/{entry['Id']}",
+                }
+            )
 
         def get(self: Any) -> Any:
             entry = lookup(self)
@@ -110,8 +126,11 @@ def install() -> None:
         def update(self: Any) -> Any:
             entry = lookup(self)
             check_etag(self, entry)
-            entry.update(Config=self._get_param(config_key), ETag=uuid.uuid4().hex[:14].upper(),
-                         LastModifiedTime=datetime.now(timezone.utc))
+            entry.update(
+                Config=self._get_param(config_key),
+                ETag=uuid.uuid4().hex[:14].upper(),
+                LastModifiedTime=datetime.now(UTC),
+            )
             return ActionResult({kind: output(entry), "ETag": entry["ETag"]})
 
         def delete(self: Any) -> Any:
@@ -127,12 +146,19 @@ def install() -> None:
         def list_(self: Any) -> Any:
             items = [output(e) for e in _policies(self.backend, kind).values()]
             summaries = [{"Type": "custom", kind: item} for item in items]
-            return ActionResult({f"{kind}List": {"MaxItems": 100, "Quantity": len(summaries),
-                                                  "Items": summaries or None}})
+            return ActionResult(
+                {f"{kind}List": {"MaxItems": 100, "Quantity": len(summaries), "Items": summaries or None}}
+            )
 
         stem = camelcase_to_underscores(kind)
-        return {f"create_{stem}": create, f"get_{stem}": get, f"get_{stem}_config": get_config,
-                f"update_{stem}": update, f"delete_{stem}": delete, f"list_{stem.replace('policy', 'policies')}": list_}
+        return {
+            f"create_{stem}": create,
+            f"get_{stem}": get,
+            f"get_{stem}_config": get_config,
+            f"update_{stem}": update,
+            f"delete_{stem}": delete,
+            f"list_{stem.replace('policy', 'policies')}": list_,
+        }
 
     for kind, segment in POLICY_KINDS.items():
         for method, function in handlers(kind).items():

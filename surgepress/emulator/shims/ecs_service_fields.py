@@ -10,8 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-KEPT = ("capacityProviderStrategy", "placementStrategy", "placementConstraints", "healthCheckGracePeriodSeconds",
-        "enableECSManagedTags", "enableExecuteCommand", "deploymentConfiguration", "availabilityZoneRebalancing")
+KEPT = (
+    "capacityProviderStrategy",
+    "placementStrategy",
+    "placementConstraints",
+    "healthCheckGracePeriodSeconds",
+    "enableECSManagedTags",
+    "enableExecuteCommand",
+    "deploymentConfiguration",
+    "availabilityZoneRebalancing",
+)
 
 
 def _keep(service: Any, params: dict[str, Any]) -> None:

@@ -67,7 +67,8 @@ def install() -> None:
         if self.policy is None:
             return PermissionResult.NEUTRAL
         return IAMPolicy(self.policy.decode()).is_action_permitted(
-            action, resource, incoming_condition_values=dict(REQUEST_CONTEXT))
+            action, resource, incoming_condition_values=dict(REQUEST_CONTEXT)
+        )
 
     IAMPolicyStatement.is_action_permitted = is_action_permitted
     FakeBucket.get_permission = get_permission

@@ -27,11 +27,14 @@ def _record_performance_insights(instance: Any, kwargs: dict[str, Any]) -> None:
         return
     instance.performance_insights_enabled = bool(enabled)
     if enabled:
-        instance.performance_insights_kms_key_id = (kwargs.get("performance_insights_kms_key_id")
-                                                    or getattr(instance, "performance_insights_kms_key_id", None))
+        instance.performance_insights_kms_key_id = kwargs.get("performance_insights_kms_key_id") or getattr(
+            instance, "performance_insights_kms_key_id", None
+        )
         instance.performance_insights_retention_period = int(
             kwargs.get("performance_insights_retention_period")
-            or getattr(instance, "performance_insights_retention_period", None) or DEFAULT_PI_RETENTION_DAYS)
+            or getattr(instance, "performance_insights_retention_period", None)
+            or DEFAULT_PI_RETENTION_DAYS
+        )
 
 
 def _global_clusters(account_id: str) -> Any:

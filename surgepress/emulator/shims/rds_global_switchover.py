@@ -42,8 +42,10 @@ def _begin(response: Any, *, data_loss: bool) -> Any:
     if cluster is None:
         raise _error("GlobalClusterNotFoundFault", f"Global cluster {identifier} not found.")
     if getattr(cluster, "failover_state", None):
-        raise _error("InvalidGlobalClusterStateFault",
-                     f"Global cluster {identifier} is already {cluster.status}; wait until it is available.")
+        raise _error(
+            "InvalidGlobalClusterStateFault",
+            f"Global cluster {identifier} is already {cluster.status}; wait until it is available.",
+        )
     member = next((m for m in cluster.members if target in (m.db_cluster_arn, m.db_cluster_identifier)), None)
     if member is None:
         raise _error("InvalidParameterValue", f"{target} is not a member of global cluster {identifier}.")
@@ -90,8 +92,10 @@ def install() -> None:
         allow = str(self.params.get("AllowDataLoss", "false")).lower() == "true"
         planned = str(self.params.get("Switchover", "false")).lower() == "true"
         if allow == planned:
-            raise _error("InvalidParameterCombination",
-                         "Specify exactly one of AllowDataLoss=true (failover) or Switchover=true (switchover).")
+            raise _error(
+                "InvalidParameterCombination",
+                "Specify exactly one of AllowDataLoss=true (failover) or Switchover=true (switchover).",
+            )
         return _begin(self, data_loss=allow)
 
     original_describe = RDSResponse.describe_global_clusters

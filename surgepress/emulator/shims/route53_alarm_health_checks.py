@@ -24,8 +24,17 @@ def install() -> None:
         config = original_config.fget(self)
         if self.type_ != ALARM_TYPE:
             return config
-        for endpoint_field in ("IPAddress", "Port", "RequestInterval", "FailureThreshold", "MeasureLatency",
-                               "ResourcePath", "FullyQualifiedDomainName", "SearchString", "EnableSNI"):
+        for endpoint_field in (
+            "IPAddress",
+            "Port",
+            "RequestInterval",
+            "FailureThreshold",
+            "MeasureLatency",
+            "ResourcePath",
+            "FullyQualifiedDomainName",
+            "SearchString",
+            "EnableSNI",
+        ):
             config.pop(endpoint_field, None)
         config["AlarmIdentifier"] = getattr(self, "alarm_identifier", None)
         config["InsufficientDataHealthStatus"] = getattr(self, "insufficient_data_health_status", None)
@@ -47,8 +56,9 @@ def install() -> None:
         return keep(original_create(self), self._get_param("HealthCheckConfig") or {})
 
     def update_health_check(self: Any) -> Any:
-        return keep(original_update(self), {k: self._get_param(k) for k in ("AlarmIdentifier",
-                                                                             "InsufficientDataHealthStatus")})
+        return keep(
+            original_update(self), {k: self._get_param(k) for k in ("AlarmIdentifier", "InsufficientDataHealthStatus")}
+        )
 
     Route53Response.create_health_check = create_health_check
     Route53Response.update_health_check = update_health_check

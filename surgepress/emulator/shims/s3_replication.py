@@ -38,8 +38,9 @@ class _Replicator:
         self.thread: threading.Thread | None = None
         self.local = threading.local()
 
-    def submit(self, backend: Any, action: str, destination: str, key: str, value: bytes | None,
-               kms_key_id: str | None) -> None:
+    def submit(
+        self, backend: Any, action: str, destination: str, key: str, value: bytes | None, kms_key_id: str | None
+    ) -> None:
         delay = float(os.environ.get(DELAY_ENV, DEFAULT_DELAY_S))
         with self.lock:
             self.queue.append((time.monotonic() + delay, backend, action, destination, key, value, kms_key_id))
@@ -61,13 +62,15 @@ class _Replicator:
                 item = self.queue.popleft()
             self._apply(*item[1:])
 
-    def _apply(self, backend: Any, action: str, destination: str, key: str, value: bytes | None,
-               kms_key_id: str | None) -> None:
+    def _apply(
+        self, backend: Any, action: str, destination: str, key: str, value: bytes | None, kms_key_id: str | None
+    ) -> None:
         self.local.replicating = True
         try:
             if action == "put":
-                backend.put_object(destination, key, value, encryption="aws:kms" if kms_key_id else None,
-                                   kms_key_id=kms_key_id)
+                backend.put_object(
+                    destination, key, value, encryption="aws:kms" if kms_key_id else None, kms_key_id=kms_key_id
+                )
             else:
                 backend.delete_object(destination, key)
         except Exception:  # noqa: BLE001 - a destination deleted meanwhile: AWS reports FAILED, we drop it
@@ -123,8 +126,9 @@ def install() -> None:
                 REPLICATOR.submit(self, "put", destination, key_name, bytes(key.value), kms)
         return key
 
-    def delete_object(self: Any, bucket_name: str, key_name: str, version_id: str | None = None,
-                      *args: Any, **kwargs: Any) -> Any:
+    def delete_object(
+        self: Any, bucket_name: str, key_name: str, version_id: str | None = None, *args: Any, **kwargs: Any
+    ) -> Any:
         result = original_delete(self, bucket_name, key_name, version_id, *args, **kwargs)
         if version_id is None and not getattr(REPLICATOR.local, "replicating", False):
             for rule in _rules(self.get_bucket(bucket_name), key_name):
@@ -173,15 +177,20 @@ def install_answers() -> None:
             raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
         rules = []
         for rule in replication["Rule"]:
-            answer = {"ID": rule["ID"], "Priority": rule["Priority"], "Status": rule["Status"],
-                      "DeleteMarkerReplication": rule.get("DeleteMarkerReplication") or {"Status": "Disabled"},
-                      "Filter": rule.get("Filter") or {"Prefix": rule.get("Prefix", "")},
-                      "Destination": rule["Destination"]}
+            answer = {
+                "ID": rule["ID"],
+                "Priority": rule["Priority"],
+                "Status": rule["Status"],
+                "DeleteMarkerReplication": rule.get("DeleteMarkerReplication") or {"Status": "Disabled"},
+                "Filter": rule.get("Filter") or {"Prefix": rule.get("Prefix", "")},
+                "Destination": rule["Destination"],
+            }
             for optional in ("SourceSelectionCriteria", "ExistingObjectReplication"):
                 if rule.get(optional):
                     answer[optional] = rule[optional]
             rules.append(answer)
-        return self.serialized(ActionResult({"ReplicationConfiguration": {"Role": replication["Role"],
-                                                                          "Rules": rules}}))
+        return self.serialized(
+            ActionResult({"ReplicationConfiguration": {"Role": replication["Role"], "Rules": rules}})
+        )
 
     S3Response.get_bucket_replication = get_bucket_replication

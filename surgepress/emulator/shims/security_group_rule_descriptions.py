@@ -23,8 +23,11 @@ def install() -> None:
         self.prefix_list_description = (prefix_list or {}).get("Description")
 
     def description(self: Any) -> str | None:
-        return (self.ip_range.get("Description") or self.source_group.get("Description")
-                or getattr(self, "prefix_list_description", None))
+        return (
+            self.ip_range.get("Description")
+            or self.source_group.get("Description")
+            or getattr(self, "prefix_list_description", None)
+        )
 
     SecurityGroupRule.__init__ = __init__
     SecurityGroupRule.description = property(description)

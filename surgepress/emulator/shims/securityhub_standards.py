@@ -26,8 +26,8 @@ def subscription_arn(standards_arn: str, region: str, account_id: str) -> str:
 
 
 def install() -> None:
-    from moto.securityhub.exceptions import SecurityHubClientError as RESTError
     from moto.securityhub import urls
+    from moto.securityhub.exceptions import SecurityHubClientError as RESTError
     from moto.securityhub.responses import SecurityHubResponse
 
     def body(self: Any) -> dict[str, Any]:
@@ -42,9 +42,13 @@ def install() -> None:
         enabled = []
         for request in body(self).get("StandardsSubscriptionRequests", []):
             arn = subscription_arn(request["StandardsArn"], self.region, self.current_account)
-            entry = {"StandardsSubscriptionArn": arn, "StandardsArn": request["StandardsArn"],
-                     "StandardsInput": request.get("StandardsInput") or {}, "StandardsStatus": "READY",
-                     "StandardsControlsUpdatable": "READY_FOR_UPDATES"}
+            entry = {
+                "StandardsSubscriptionArn": arn,
+                "StandardsArn": request["StandardsArn"],
+                "StandardsInput": request.get("StandardsInput") or {},
+                "StandardsStatus": "READY",
+                "StandardsControlsUpdatable": "READY_FOR_UPDATES",
+            }
             _subscriptions(self.securityhub_backend)[arn] = entry
             enabled.append(entry)
         return json.dumps({"StandardsSubscriptions": enabled})
@@ -57,17 +61,24 @@ def install() -> None:
 
     def batch_disable_standards(self: Any) -> str:
         require_hub(self)
-        removed = [_subscriptions(self.securityhub_backend).pop(arn, None)
-                   for arn in body(self).get("StandardsSubscriptionArns", [])]
-        return json.dumps({"StandardsSubscriptions": [
-            {**entry, "StandardsStatus": "DELETING"} for entry in removed if entry]})
+        removed = [
+            _subscriptions(self.securityhub_backend).pop(arn, None)
+            for arn in body(self).get("StandardsSubscriptionArns", [])
+        ]
+        return json.dumps(
+            {"StandardsSubscriptions": [{**entry, "StandardsStatus": "DELETING"} for entry in removed if entry]}
+        )
 
     def update_security_hub_configuration(self: Any) -> str:
         require_hub(self)
         return json.dumps({})
 
-    for function in (batch_enable_standards, get_enabled_standards, batch_disable_standards,
-                     update_security_hub_configuration):
+    for function in (
+        batch_enable_standards,
+        get_enabled_standards,
+        batch_disable_standards,
+        update_security_hub_configuration,
+    ):
         setattr(SecurityHubResponse, function.__name__, function)
     for path in ("/standards/register", "/standards/get", "/standards/deregister"):
         urls.url_paths["{0}" + path + "$"] = SecurityHubResponse.dispatch

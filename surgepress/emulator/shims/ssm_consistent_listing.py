@@ -17,8 +17,14 @@ from typing import Any
 
 _LOCK = threading.RLock()
 PUBLIC_PREFIX = "/aws/service/"
-GUARDED = ("put_parameter", "delete_parameter", "delete_parameters", "describe_parameters",
-           "get_parameters_by_path", "label_parameter_version")
+GUARDED = (
+    "put_parameter",
+    "delete_parameter",
+    "delete_parameters",
+    "describe_parameters",
+    "get_parameters_by_path",
+    "label_parameter_version",
+)
 
 
 def install() -> None:
