@@ -252,21 +252,15 @@ class WorkspaceRunner:
 
     def apply(self, *, refresh: bool = True) -> None:
         """`refresh=False` (-refresh=false) trusts the state instead of reading every resource first."""
-        code, tail = self._stream(
-            "apply",
-            input=False,
-            no_color=self._color,
-            auto_approve=IsFlagged,
-            lock_timeout=lock_timeout(),
-            parallelism=parallelism(self.parallelism),
-            refresh=None if refresh else False,
-        )
-        self._check("apply", code, tail)
+        self._change("apply", refresh)
 
     def destroy(self, *, refresh: bool = True) -> None:
         # python-terraform's destroy() adds -force, which Terraform 1.x no longer accepts.
+        self._change("destroy", refresh)
+
+    def _change(self, command: str, refresh: bool) -> None:
         code, tail = self._stream(
-            "destroy",
+            command,
             input=False,
             no_color=self._color,
             auto_approve=IsFlagged,
@@ -274,7 +268,7 @@ class WorkspaceRunner:
             parallelism=parallelism(self.parallelism),
             refresh=None if refresh else False,
         )
-        self._check("destroy", code, tail)
+        self._check(command, code, tail)
 
     def outputs(self) -> dict[str, dict]:
         """`terraform output -json`: {name: {"value", "type", "sensitive"}}; {} without state."""
