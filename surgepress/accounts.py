@@ -24,6 +24,17 @@ def _error_code(exc: Exception) -> str:
     return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else type(exc).__name__
 
 
+def aws_error_line(exc: Exception, tried: str = "") -> str:
+    """One line for an AWS refusal: what was tried (the call, or `tried`), the code, AWS's words."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        what = tried or f"AWS {exc.operation_name}"
+        message = " ".join(str(error.get("Message", "")).split())
+        return f"{what}: refused ({error.get('Code', 'unknown')}{': ' + message if message else ''})"
+    # botocore's own errors (ParamValidationError: a value AWS would refuse, caught before sending)
+    return f"{tried or 'an AWS call'}: {' '.join(str(exc).split())}"
+
+
 def check_identities(settings: Settings, workspaces: list[Workspace], env: Mapping[str, str], target: Target) -> None:
     """Stop with one line unless every workspace's role gives an identity in its own account."""
     state_ws = settings.state_workspace
@@ -60,6 +71,9 @@ def check_identities(settings: Settings, workspaces: list[Workspace], env: Mappi
             )
 
 
+LOCK_SUFFIX = ".tflock"  # the S3 backend's native lock (use_lockfile): an object beside the state
+
+
 class StateStore:
     """The state bucket, reached the way the S3 backend reaches it (the state account's role)."""
 
@@ -75,7 +89,9 @@ class StateStore:
         except ClientError as exc:
             if _error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
                 return False
-            raise UserError(f"state bucket {self.bucket}: cannot reach it ({_error_code(exc)})") from None
+            raise UserError(aws_error_line(exc, self._tried("HeadBucket"))) from None
+        except BotoCoreError as exc:
+            raise UserError(aws_error_line(exc, self._tried("HeadBucket"))) from None
 
     def require(self) -> None:
         if not self.exists():
@@ -85,6 +101,9 @@ class StateStore:
                 f"({ws.state.region}); run `python main.py bootstrap` first"
             )
 
+    def _tried(self, call: str, key: str = "") -> str:
+        return f"state bucket {self.bucket}: {call} {key} as {self.workspace.role_arn}".replace("  ", " ")
+
     def holds(self, ws: Workspace) -> bool:
         try:
             self._s3.head_object(Bucket=self.bucket, Key=ws.state_key)
@@ -92,11 +111,31 @@ class StateStore:
         except ClientError as exc:
             if _error_code(exc) in ("404", "NoSuchKey", "NotFound"):
                 return False
-            raise
+            raise UserError(aws_error_line(exc, self._tried("HeadObject", ws.state_key))) from None
+        except BotoCoreError as exc:
+            raise UserError(aws_error_line(exc, self._tried("HeadObject", ws.state_key))) from None
 
-    def document(self, ws: Workspace) -> str:
-        """A workspace's Terraform state as the S3 backend keeps it."""
-        return self._s3.get_object(Bucket=self.bucket, Key=ws.state_key)["Body"].read().decode()
+    def document(self, ws: Workspace, key: str | None = None) -> str:
+        """A workspace's Terraform state (or another object of it, e.g. its lock) as the S3 backend keeps it."""
+        key = key or ws.state_key
+        try:
+            return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read().decode()
+        except (ClientError, BotoCoreError) as exc:
+            raise UserError(aws_error_line(exc, self._tried("GetObject", key))) from None
+
+    def lock(self, ws: Workspace) -> dict | None:
+        """The workspace's state lock (the S3 backend's `<key>.tflock` object), or None when unlocked."""
+        key = ws.state_key + LOCK_SUFFIX
+        try:
+            self._s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise UserError(aws_error_line(exc, self._tried("HeadObject", key))) from None
+        try:
+            return dict(json.loads(self.document(ws, key)))
+        except (ValueError, TypeError):
+            raise UserError(f"state bucket {self.bucket}: {key} is not a Terraform lock (not JSON)") from None
 
     def outputs(self, ws: Workspace) -> dict[str, dict]:
         """The workspace's outputs ({name: {"value", ...}}) straight from its state, no terraform init."""

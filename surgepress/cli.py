@@ -15,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from surgepress.accounts import StateStore, check_identities
+from botocore.exceptions import BotoCoreError, ClientError
+
+from surgepress.accounts import StateStore, aws_error_line, check_identities
 from surgepress.config import Settings, Workspace, load_settings
 from surgepress.dataplane import DataPlane, DataPlaneError, dataplane_workspaces, reconcile_site
 from surgepress.drill.topology import read_topology, replicated_site
@@ -91,7 +93,10 @@ class Session:
         from surgepress.synth import synthesize
 
         self.say(f"synth: {', '.join(ws.name for ws in todo)} ({self.target.value}) ...")
-        directories = synthesize(self.settings, todo, target=self.target, paths=self.paths, local_state=local_state)
+        try:
+            directories = synthesize(self.settings, todo, target=self.target, paths=self.paths, local_state=local_state)
+        except ValueError as exc:  # a construct's own check (the loader catches these first; this is the net)
+            raise UserError(f"synth: {' '.join(str(exc).split())}; nothing was deployed") from None
         mark(directories, prints)
         self.say(f"synth: done in {time.monotonic() - started:.1f}s -> {self.paths.synth_dir(self.target)}")
 
@@ -371,6 +376,47 @@ def _print_outputs(s: Session, ws: Workspace, outputs: dict[str, dict]) -> None:
     for name, item in sorted(outputs.items()):
         value = "(sensitive)" if item.get("sensitive") else json.dumps(item["value"])
         s.say(f"  {name} = {value}")
+
+
+def cmd_unlock(s: Session, args) -> int:
+    """Release a state lock left by a run that died, with the project's own CLI config and backend;
+    refused while a Terraform on this machine still works in that workspace's directory."""
+    import socket
+
+    from surgepress.processes import terraform_in
+
+    ws = s.settings.get(args.workspace)
+    s.connect(start_emulator=False)
+    if s.target is Target.LOCAL and "AWS_ENDPOINT_URL" not in s.env:
+        raise UserError("unlock: the emulator is not running, so no state (and no lock) exists")
+    s.preflight([ws])
+    store = StateStore(s.settings, s.env)
+    lock = store.lock(ws)
+    where = f"s3://{store.bucket}/{ws.state_key}"
+    if lock is None:
+        raise UserError(f"unlock {ws.name}: {where} is not locked; nothing to do")
+    held = f"{lock.get('Operation', '?')} by {lock.get('Who', '?')} since {lock.get('Created', '?')}"
+    if lock.get("ID") != args.lock_id:
+        raise UserError(
+            f"unlock {ws.name}: the lock on {where} has ID {lock.get('ID')!r} ({held}), not "
+            f"{args.lock_id!r}; nothing was changed"
+        )
+    host = str(lock.get("Who", "")).rpartition("@")[2]
+    if host == socket.gethostname():
+        alive = terraform_in(f"stacks/{ws.name}")
+        if alive:
+            pids = ", ".join(f"{p.pid} in {p.info.get('cwd')}" for p in alive)
+            raise UserError(
+                f"unlock {ws.name}: refused, the lock's holder may still be running on this machine "
+                f"(terraform pid {pids}); wait for it or stop it first"
+            )
+    if not (s.paths.stack_dir(s.target, ws.name) / "cdk.tf.json").is_file():
+        s.synth([ws])
+    runner = s.runner(ws)
+    runner.init()
+    runner.force_unlock(args.lock_id)
+    s.say(f"unlock {ws.name}: released lock {args.lock_id} ({held}) on {where}")
+    return 0
 
 
 def cmd_output(s: Session, args) -> int:
@@ -660,6 +706,14 @@ def build_parser() -> argparse.ArgumentParser:
                 help="approve destroying this protected workspace without a prompt (repeatable)",
             )
             p.add_argument("--yes-destroy-production", action="store_true", help="same as --yes-destroy production")
+    p = add(
+        "unlock",
+        cmd_unlock,
+        "release the state lock of a run that died (terraform force-unlock with the "
+        "project's set-up); refused while its holder still runs on this machine",
+    )
+    p.add_argument("workspace")
+    p.add_argument("lock_id", metavar="lock-id", help="the lock ID the locked command printed")
     p = add("policy", cmd_policy, "run Checkov over the synthesized workspaces (all by default)")
     p.add_argument("workspaces", nargs="*", metavar="workspace")
     p = add("emulator", cmd_emulator, "start, stop or inspect the embedded local AWS")
@@ -752,6 +806,9 @@ def main(argv: list[str] | None = None) -> int:
     except TerraformError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code if exc.code not in (0, USAGE_EXIT_CODE) else 1
+    except (ClientError, BotoCoreError) as exc:  # an AWS answer to what a setting asked for
+        print(f"error: {aws_error_line(exc)}", file=sys.stderr)
+        return USAGE_EXIT_CODE
     except (EmulatorError, DataPlaneError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

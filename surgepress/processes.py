@@ -1,4 +1,5 @@
-"""Background processes the CLI starts and finds again later: the emulator and the data plane.
+"""Background processes the CLI starts and finds again later: the emulator and the data plane;
+and the Terraform runs a state lock may belong to (psutil).
 
 A process is started in its own session (so stopping it takes its children too), and is
 recognised later by its pid *and* a marker in its command line, so a recycled pid is never
@@ -15,6 +16,8 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+import psutil
 
 POLL_INTERVAL_S = 0.2
 SHUTDOWN_TIMEOUT_S = 10.0
@@ -83,3 +86,14 @@ def stop(pid: int | None, marker: str, timeout: float = SHUTDOWN_TIMEOUT_S) -> b
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
     return True
+
+
+def terraform_in(directory_suffix: str) -> list[psutil.Process]:
+    """Live `terraform` processes on this machine whose working directory ends with
+    `directory_suffix` (e.g. `stacks/staging`, in any checkout or build directory)."""
+    found = []
+    for proc in psutil.process_iter(["name", "cwd"]):
+        name, cwd = proc.info.get("name") or "", proc.info.get("cwd") or ""
+        if name == "terraform" and cwd.rstrip("/").endswith(directory_suffix):
+            found.append(proc)
+    return found

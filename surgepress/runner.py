@@ -65,13 +65,13 @@ class StateLockedError(UserError):
 
     def __init__(self, workspace: str, tail: list[str]):
         info = dict(re.findall(r"^\s*(ID|Operation|Who|Created):\s*(.*?)\s*$", "\n".join(tail), re.MULTILINE))
+        self.lock_id = info.get("ID")
         super().__init__(
             f"{workspace}: state is locked by another run ({info.get('Operation', 'unknown operation')} by "
             f"{info.get('Who', 'unknown')} since {info.get('Created', 'unknown')}, lock ID {info.get('ID', '?')}); "
-            "nothing was changed. Wait for it, or if it died: terraform force-unlock <lock ID> in the stack "
-            "directory"
+            f"nothing was changed. Wait for it, or if it died: python main.py unlock {workspace} "
+            f"{info.get('ID', '<lock ID>')}"
         )
-        self.lock_id = info.get("ID")
 
 
 def lock_timeout() -> str:
@@ -257,6 +257,11 @@ class WorkspaceRunner:
     def destroy(self, *, refresh: bool = True) -> None:
         # python-terraform's destroy() adds -force, which Terraform 1.x no longer accepts.
         self._change("destroy", refresh)
+
+    def force_unlock(self, lock_id: str) -> None:
+        """`terraform force-unlock -force <id>` with the project's CLI config and environment."""
+        code, tail = self._stream("force-unlock", lock_id, force=IsFlagged, no_color=self._color)
+        self._check("force-unlock", code, tail)
 
     def _change(self, command: str, refresh: bool) -> None:
         code, tail = self._stream(

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -233,4 +235,58 @@ def test_the_scheduler_switches_staging_off_and_on_again(deployed, clients, outp
     assert after == before
     record_property(
         "detail", f"off: {len(off['done'])} steps; on: {len(on['done'])} steps; tasks {before[0]} -> 0 -> {after[0]}"
+    )
+
+
+def test_a_lock_left_by_a_killed_apply_is_released_by_unlock(deployed, clients):
+    in_run(deployed, "staging")
+    ws = deployed.settings.get("staging")
+    lock_key = ws.state_key + ".tflock"
+    env = {
+        **os.environ,
+        "SURGEPRESS_BUILD_DIR": str(deployed.build),
+        "SURGEPRESS_ENVIRONMENTS": str(deployed.environments),
+        "SURGEPRESS_LOCK_TIMEOUT": "0s",
+    }
+    argv = [sys.executable, str(REPO / "main.py"), "deploy", "staging", "--no-dataplane", "--target", deployed.target]
+    apply = subprocess.Popen(
+        argv, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    wait_for(
+        "the deploy's state lock", lambda: lock_key in state_objects(deployed, clients), timeout_s=300, pause_s=0.5
+    )
+    os.killpg(apply.pid, signal.SIGKILL)  # the CLI and its terraform die holding the lock
+    apply.wait(timeout=30)
+    assert lock_key in state_objects(deployed, clients), "a killed apply leaves its lock"
+
+    plan = subprocess.run(
+        [sys.executable, str(REPO / "main.py"), "plan", "staging", "--target", deployed.target],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert plan.returncode == 2
+    (line,) = plan.stderr.strip().splitlines()
+    lock_id = re.search(r"python main\.py unlock staging (\S+)$", line).group(1)
+
+    wrong = deployed.cli("unlock", "staging", "00000000-0000-0000-0000-000000000000")
+    assert wrong.returncode == 2
+    assert wrong.stderr.strip() == (
+        f"error: unlock staging: the lock on s3://{deployed.settings.state_workspace.state.bucket}/{ws.state_key} "
+        f"has ID {lock_id!r} ({wrong.stderr.split('(', 1)[1].split(')', 1)[0]}), not "
+        "'00000000-0000-0000-0000-000000000000'; nothing was changed"
+    )
+    released = deployed.cli("unlock", "staging", lock_id)
+    assert released.returncode == 0, released.stdout[-2000:] + released.stderr[-2000:]
+    assert f"unlock staging: released lock {lock_id} (OperationTypeApply by " in released.stdout
+    assert lock_key not in state_objects(deployed, clients)
+    again = deployed.cli("plan", "staging")
+    assert again.returncode == 0, again.stdout[-3000:]
+    nothing = deployed.cli("unlock", "staging", lock_id)
+    assert (nothing.returncode, nothing.stderr.strip()) == (
+        2,
+        f"error: unlock staging: s3://{deployed.settings.state_workspace.state.bucket}/{ws.state_key} is not "
+        "locked; nothing to do",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 
@@ -85,3 +86,20 @@ def test_parallelism_defaults_to_terraforms_and_refuses_nonsense(monkeypatch):
             UserError, match=f"SURGEPRESS_PARALLELISM: expected a whole number of 1 or more, got '{bad}'"
         ):
             parallelism()
+
+
+def test_a_terraform_working_in_a_workspace_directory_is_found_as_a_live_lock_holder(tmp_path):
+    from surgepress.processes import terraform_in
+
+    stack = tmp_path / "build" / "synth" / "local" / "stacks" / "staging"
+    stack.mkdir(parents=True)
+    fake = tmp_path / "terraform"  # a process named terraform, as a running apply is
+    shutil.copy("/bin/sleep", fake)
+    proc = subprocess.Popen([str(fake), "30"], cwd=stack)
+    try:
+        assert proc.pid in [p.pid for p in terraform_in("stacks/staging")]
+        assert proc.pid not in [p.pid for p in terraform_in("stacks/production")]
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.pid not in [p.pid for p in terraform_in("stacks/staging")]
