@@ -118,11 +118,22 @@ class Session:
         jobs: int | None,
         reverse: bool = False,
         ordered: bool = True,
+        early: bool = False,
     ) -> None:
         """`work` for each workspace, concurrently along the data graph (surgepress.graph);
-        `ordered=False` for read-only work that may run in any order. The first failure is
-        raised once every started run has ended and the summary table is printed."""
+        `ordered=False` for read-only work that may run in any order; `early` lets a workspace
+        start as soon as what it reads exists (surgepress.readiness), before its needs finish.
+        The first failure is raised once every started run has ended and the table is printed."""
         needs = {ws.name: self.settings.needs(ws) for ws in workspaces} if ordered else {}
+        ready = None
+        if early:
+            from surgepress.readiness import Readiness
+
+            def document(name: str) -> dict | None:
+                path = self.paths.stack_dir(self.target, name) / "cdk.tf.json"
+                return json.loads(path.read_text()) if path.is_file() else None
+
+            ready = Readiness(self.settings, self.env, document).ready
         try:
             run_graph(
                 [ws.name for ws in workspaces],
@@ -132,6 +143,7 @@ class Session:
                 out=self.out,
                 reverse=reverse,
                 verb=verb,
+                ready=ready,
             )
         except GraphFailed as failed:
             others = [o.name for o in failed.outcomes if o.status == "not run"]
@@ -255,7 +267,7 @@ def cmd_deploy(s: Session, args) -> int:
         job.say(f"deploy {ws.name}: done in {time.monotonic() - job.started:.1f}s, {count} resources in state")
         return f"{count} resources"
 
-    s.run_graph(workspaces, deploy, verb="deploy", jobs=args.jobs)
+    s.run_graph(workspaces, deploy, verb="deploy", jobs=args.jobs, early=True)
     s.say(f"\ndeployed {len(workspaces)} workspace(s) in {time.monotonic() - started:.1f}s")
     for ws in workspaces:
         _print_outputs(s, ws, s.runner(ws).outputs())
@@ -655,8 +667,8 @@ def build_parser() -> argparse.ArgumentParser:
             type=lambda v: check_jobs(v, "--jobs"),
             default=None,
             metavar="N",
-            help="Terraform runs at once, each starting once what it reads exists (default: one per "
-            "core, at least 2; or $SURGEPRESS_JOBS)",
+            help="Terraform runs at once, each starting once what it reads exists (default: two per "
+            "core; or $SURGEPRESS_JOBS)",
         )
 
     add_jobs(

@@ -370,6 +370,12 @@ class Settings:
         state = self.state_workspace.name
         return tuple(dict.fromkeys([*ws.depends_on, *([state] if ws.name != state else [])]))
 
+    def reads(self, ws: Workspace) -> list[Read]:
+        """What `ws` reads of each workspace it needs (surgepress.readiness probes each)."""
+        state = self.state_workspace.name
+        reads = [Read(state, "state", "its state lives in the state bucket")] if ws.name != state else []
+        return reads + data_reads(ws, self.workspaces)
+
     def select(self, names: list[str] | tuple[str, ...]) -> list[Workspace]:
         """The named workspaces in dependency order (unknown names are a user error)."""
         wanted = {self.get(n).name for n in names}
@@ -1382,20 +1388,36 @@ def _resolve_links(workspaces: dict[str, Workspace]) -> dict[str, Workspace]:
     return resolved
 
 
-def data_reads(ws: Workspace, workspaces: Mapping[str, Workspace]) -> dict[str, str]:
-    """What `ws` reads of other workspaces, so they must be deployed before it: {workspace: why}.
-    (Every workspace also reads the state bucket's workspace; Settings.needs adds that.)"""
-    reads: dict[str, str] = {}
+@dataclass(frozen=True)
+class Read:
+    """What a workspace reads of another: it must exist before the reader is deployed."""
+
+    workspace: str
+    kind: str
+    """state | log_archive | apex_zone | replica_source"""
+    why: str
+
+
+def data_reads(ws: Workspace, workspaces: Mapping[str, Workspace]) -> list[Read]:
+    """What `ws` reads of other workspaces, so they must be deployed before it. (Every workspace
+    also reads the state bucket's workspace; Settings.reads adds that.)"""
+    reads: list[Read] = []
     if ws.replica_of:
-        reads[ws.replica_of] = "a replica joins its source's global database, buckets and secrets"
+        reads.append(
+            Read(ws.replica_of, "replica_source", "a replica joins its source's global database, buckets and secrets")
+        )
     if ws.guardrails is not None:
         archive = next((w for w in workspaces.values() if w.log_archive is not None), None)
         if archive is not None and archive.name != ws.name:
-            reads[archive.name] = "its guardrails deliver into that workspace's log archive bucket"
+            reads.append(
+                Read(archive.name, "log_archive", "its guardrails deliver into that workspace's log archive bucket")
+            )
     if ws.parent_zone is not None:
         apex = next((w for w in workspaces.values() if w.apex_zone is not None), None)
         if apex is not None and apex.name != ws.name:
-            reads[apex.name] = f"its zone is delegated from {ws.parent_zone.zone_name}, read there"
+            reads.append(
+                Read(apex.name, "apex_zone", f"its zone is delegated from {ws.parent_zone.zone_name}, read there")
+            )
     return reads
 
 
@@ -1415,9 +1437,9 @@ def _validate_reads(workspaces: Mapping[str, Workspace]) -> None:
 
     for ws in workspaces.values():
         after = reachable(ws.name)
-        for name, why in data_reads(ws, workspaces).items():
-            if name not in after:
-                raise ConfigError(ws.file, "depends_on", f"add {name!r}: {why}", list(ws.depends_on))
+        for read in data_reads(ws, workspaces):
+            if read.workspace not in after:
+                raise ConfigError(ws.file, "depends_on", f"add {read.workspace!r}: {read.why}", list(ws.depends_on))
 
 
 def _dependency_order(workspaces: dict[str, Workspace]) -> list[str]:

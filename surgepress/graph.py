@@ -34,15 +34,17 @@ from typing import TextIO, cast
 from surgepress.errors import UserError
 
 JOBS_ENV = "SURGEPRESS_JOBS"
+READY_POLL_S = 2.0  # how often a waiting workspace asks whether what it reads exists yet
 MAX_JOBS = 16
 
 
 def default_jobs() -> int:
-    """Terraform runs at once: one per core, at least 2 (the runs mostly wait on AWS's answers
-    and the provider's own waiters, so 2 fit 2 cores), unless SURGEPRESS_JOBS says otherwise."""
+    """Terraform runs at once: two per core, unless SURGEPRESS_JOBS says otherwise. A run spends
+    most of its time waiting on AWS's answers and the provider's own waiters (S3 lifecycle,
+    Aurora), not on a core: on 2 cores, 4 workspaces at once (bench/deploy_bench.py)."""
     value = os.environ.get(JOBS_ENV)
     if value is None or value == "":
-        return min(MAX_JOBS, max(2, os.cpu_count() or 1))
+        return min(MAX_JOBS, 2 * (os.cpu_count() or 1))
     return check_jobs(value, JOBS_ENV)
 
 
@@ -180,10 +182,15 @@ def run_graph(
     out: TextIO = sys.stdout,
     reverse: bool = False,
     verb: str = "run",
+    ready: Callable[[str, str], str | None] | None = None,
+    poll_s: float = READY_POLL_S,
 ) -> list[Outcome]:
     """Run `work(job)` for each name once its needs (restricted to `names`) are done; reversed:
     once everything that needs it is done. Returns the outcomes in `names` order, or raises
-    GraphFailed after every started job has ended. `work` returns a detail for the table."""
+    GraphFailed after every started job has ended. `work` returns a detail for the table.
+
+    `ready(name, need)`, when given, may let `name` start before `need` is done: it answers why
+    (what `name` reads of `need` exists already) or None; it is asked every `poll_s` seconds."""
     selected = set(names)
     waits_for = {name: {dep for dep in needs.get(name, ()) if dep in selected} for name in names}
     if reverse:
@@ -204,18 +211,33 @@ def run_graph(
         finally:
             job.out.flush()
 
+    early: dict[str, dict[str, str]] = {name: {} for name in names}  # need -> why it need not be waited for
+
+    def startable(name: str) -> bool:
+        for need in waits_for[name]:
+            if outcomes[need].status == "done" or need in early[name]:
+                continue
+            why = ready(name, need) if ready is not None and outcomes[need].status != "failed" else None
+            if why is None:
+                return False
+            early[name][need] = why
+        return True
+
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="workspace") as pool:
         while pending or running:
             if first_failure is None:
-                done_names = {n for n, o in outcomes.items() if o.status == "done"}
-                for name in [n for n in pending if waits_for[n] <= done_names][: jobs - len(running)]:
+                for name in [n for n in pending if startable(n)][: jobs - len(running)]:
                     pending.remove(name)
                     started_at[name] = time.monotonic()
                     console.phase(name, "starting")
+                    for need, why in early[name].items():
+                        if outcomes[need].status != "done":
+                            console.line(name, f"starts before {need} is done: {why}")
                     running[pool.submit(call, name)] = name
             if not running:
                 break  # a failure stopped new starts, or nothing left can start
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            probing = ready is not None and first_failure is None and pending
+            finished, _ = wait(running, timeout=poll_s if probing else None, return_when=FIRST_COMPLETED)
             for future in finished:
                 name = running.pop(future)
                 outcome = outcomes[name]

@@ -29,10 +29,24 @@ def test_deploy_every_workspace_of_the_run(harness, record_property):
     lines = result.stdout.splitlines()
     started = {n: next(i for i, line in enumerate(lines) if f"] ==> deploy {n} (" in line) for n in names}
     done = {n: next(i for i, line in enumerate(lines) if f"] deploy {n}: done in " in line) for n in names}
-    for name in names:  # each starts once what it reads is deployed, not before
+    for name in names:  # each starts once what it reads is deployed, or once that exists (and says so)
         for dep in harness.settings.needs(harness.settings.get(name)):
-            if dep in names:
+            early = [
+                line
+                for line in lines
+                if re.match(
+                    rf"\[{name}\s*\] starts before {dep} is done: what it "
+                    rf"reads of {dep} exists \(",
+                    line,
+                )
+            ]
+            if dep in names and not early:
                 assert done[dep] < started[name], f"{name} started before {dep} was deployed"
+            if early:
+                assert started[name] < done[dep], f"{name} said it started early, yet {dep} was done"
+    assert not any(re.match(r"\[dr\s*\] starts before production", line) for line in lines), (
+        "a replica waits for its whole source"
+    )
     summary = lines[lines.index("deploy summary:") + 2 :][: len(names)]
     assert [row.split()[:2] for row in summary] == [[n, "done"] for n in names]
     for name in names:

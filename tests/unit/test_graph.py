@@ -139,3 +139,33 @@ def test_a_single_workspace_is_not_prefixed():
 def test_jobs_must_be_a_whole_number_in_range(value):
     with pytest.raises(UserError, match=r"--jobs: expected a whole number from 1 to 16, got"):
         check_jobs(value, "--jobs")
+
+
+def test_a_workspace_starts_early_once_what_it_reads_exists():
+    # staging reads security's log archive: it exists early in security's apply, so staging need not wait.
+    exists = threading.Event()
+    work = Recorder(seconds=0.3)
+    asked: list[tuple[str, str]] = []
+
+    def ready(name: str, need: str) -> str | None:
+        asked.append((name, need))
+        if need == "security" and exists.is_set():
+            return "the log archive exists"
+        return None
+
+    def apply(job):
+        if job.name == "security":
+            exists.set()
+        return work(job)
+
+    out = io.StringIO()
+    run_graph(["security", "staging"], NEEDS, apply, jobs=2, out=out, ready=ready, poll_s=0.02)
+    assert work.index("start", "staging") < work.index("end", "security"), "staging started while security applied"
+    assert "[staging ] starts before security is done: the log archive exists" in out.getvalue().splitlines()
+    assert ("staging", "security") in asked
+
+
+def test_without_an_answer_from_ready_a_workspace_waits_for_the_whole_need():
+    work = Recorder(seconds=0.05)
+    run_graph(["production", "dr"], NEEDS, work, jobs=2, out=io.StringIO(), ready=lambda name, need: None, poll_s=0.01)
+    assert work.index("end", "production") < work.index("start", "dr")
