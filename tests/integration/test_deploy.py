@@ -27,7 +27,7 @@ def test_deploy_every_workspace_of_the_run(harness, record_property):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     names = harness.state.workspaces
     lines = result.stdout.splitlines()
-    started = {n: next(i for i, line in enumerate(lines) if f"] ==> deploy {n} (" in line) for n in names}
+    began = {n: next(i for i, line in enumerate(lines) if f"] ==> deploy {n} (" in line) for n in names}
     done = {n: next(i for i, line in enumerate(lines) if f"] deploy {n}: done in " in line) for n in names}
     for name in names:  # each starts once what it reads is deployed, or once that exists (and says so)
         for dep in harness.settings.needs(harness.settings.get(name)):
@@ -41,9 +41,9 @@ def test_deploy_every_workspace_of_the_run(harness, record_property):
                 )
             ]
             if dep in names and not early:
-                assert done[dep] < started[name], f"{name} started before {dep} was deployed"
+                assert done[dep] < began[name], f"{name} started before {dep} was deployed"
             if early:
-                assert started[name] < done[dep], f"{name} said it started early, yet {dep} was done"
+                assert began[name] < done[dep], f"{name} said it started early, yet {dep} was done"
     assert not any(re.match(r"\[dr\s*\] starts before production", line) for line in lines), (
         "a replica waits for its whole source"
     )
