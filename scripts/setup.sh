@@ -13,16 +13,17 @@ cd "$(dirname "$0")/.."
 
 STEP="start"
 say() { printf 'setup: %s\n' "$*"; }
-REPORTED=97  # the exit status of a failure already explained by fail()
-fail() { printf 'setup: error: [%s] %s\n' "$STEP" "$*" >&2; exit "$REPORTED"; }
+REPORTED=97  # inside $(…): the failure is explained already; the caller must not explain it again
+leave() { if [ "$BASH_SUBSHELL" -gt 0 ]; then exit "$REPORTED"; else exit 1; fi; }
+fail() { printf 'setup: error: [%s] %s\n' "$STEP" "$*" >&2; leave; }
 # Any other command that fails under `set -e` lands here: name the step, the command and its
-# status. (-E: also inside functions and command substitutions.)
+# status, once. (-E: also inside functions and command substitutions.)
 on_error() {
   local status=$1 line=$2 command=$3
   if [ "$status" -ne "$REPORTED" ]; then
     printf 'setup: error: [%s] `%s` failed with exit code %s (line %s)\n' "$STEP" "$command" "$status" "$line" >&2
   fi
-  exit 1
+  leave
 }
 trap 'on_error $? $LINENO "$BASH_COMMAND"' ERR
 
@@ -44,7 +45,14 @@ step_tools() {
   python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
     || fail "Python 3.11 is required (found $(python3 --version 2>&1)); see Pipfile [requires]"
   command -v terraform >/dev/null || fail "terraform >= 1.10 is required on PATH (https://developer.hashicorp.com/terraform/install)"
+  local tf_version
+  tf_version=$(TF_CLI_CONFIG_FILE=/dev/null terraform version 2>/dev/null | sed -n 's/^Terraform v\([0-9]*\.[0-9]*\).*/\1/p')
+  printf '%s\n1.10\n' "$tf_version" | sort -V -C -r \
+    || fail "terraform >= 1.10 is required (the write-only *_wo arguments), found '${tf_version:-unknown}'"
   command -v node >/dev/null && command -v npm >/dev/null || fail "node and npm are required for cdktf (Node 20+)"
+  local node_major
+  node_major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$node_major" -ge 20 ] || fail "Node 20 or newer is required for cdktf-cli, found $(node --version)"
 }
 
 step_python() {

@@ -115,7 +115,7 @@ class Session:
         work: Callable[[Job, Workspace], str],
         *,
         verb: str,
-        jobs: int | None,
+        jobs: int,
         reverse: bool = False,
         ordered: bool = True,
         early: bool = False,
@@ -139,7 +139,7 @@ class Session:
                 [ws.name for ws in workspaces],
                 needs,
                 lambda job: work(job, self.settings.get(job.name)),
-                jobs=jobs or default_jobs(),
+                jobs=jobs,
                 out=self.out,
                 reverse=reverse,
                 verb=verb,
@@ -664,7 +664,6 @@ def build_parser() -> argparse.ArgumentParser:
     def add_jobs(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--jobs",
-            type=lambda v: check_jobs(v, "--jobs"),
             default=None,
             metavar="N",
             help="Terraform runs at once, each starting once what it reads exists (default: two per "
@@ -810,6 +809,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.command}: takes no arguments after --, got {' '.join(extra)!r}", file=sys.stderr)
         return USAGE_EXIT_CODE
     try:
+        if hasattr(args, "jobs"):  # checked before anything is read, synthesized or deployed
+            args.jobs = default_jobs() if args.jobs is None else check_jobs(args.jobs, "--jobs")
         session = Session(settings=load_settings(), target=Target.parse(args.target), paths=Paths.default())
         return args.handler(session, args)
     except UserError as exc:

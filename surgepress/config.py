@@ -491,7 +491,7 @@ _project = _pattern(
     "lower-case letters, digits and hyphens, 2-30 long, starting with a "
     "letter (it begins every bucket, role and load balancer name)",
 )
-_iam_role_name = _pattern(r"[\w+=,.@-]{1,64}", "an IAM role name: 1-64 of letters, digits and +=,.@_-")
+_iam_role_name = _pattern(r"[A-Za-z0-9_+=,.@-]{1,64}", "an IAM role name: 1-64 of letters, digits and +=,.@_-")
 _image_tag = _pattern(
     r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag: 1-128 of letters, digits, _ . - (not starting with . or -)"
 )
@@ -511,8 +511,13 @@ def bucket_name_problem(name: str) -> str:
         )
     if ".." in name or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
         return "an S3 bucket name has no two adjacent dots and is not an IP address"
-    if name.startswith(("xn--", "sthree-")) or name.endswith(("-s3alias", "--ol-s3")):
-        return "an S3 bucket name may not use the prefixes xn--, sthree- or the suffixes -s3alias, --ol-s3"
+    if name.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or name.endswith(
+        ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+    ):
+        return (
+            "an S3 bucket name may not use the prefixes xn--, sthree-, amzn-s3-demo- or the suffixes -s3alias, "
+            "--ol-s3, .mrap, --x-s3, --table-s3"
+        )
     return ""
 
 
@@ -524,7 +529,8 @@ def _bucket(file: str, name: str, value: Any) -> str:
 
 
 # Tags: AWS's rules for tag keys and values (the same in every service the platform tags).
-_TAG_CHARS = re.compile(r"[\w\s.:/=+\-@]*", re.UNICODE)
+# Unicode letters and digits, spaces (\p{Z}: no tabs or newlines) and _.:/=+-@
+_TAG_CHARS = re.compile(r"[\w \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000.:/=+\-@]*")
 MAX_TAGS = 50
 PLATFORM_TAGS = ("Workspace",)
 """Tags the platform adds to every resource besides `tags:` (the provider's default_tags)."""
@@ -874,28 +880,35 @@ class _StrictLoader(yaml.SafeLoader):
     refused too (PyYAML lets the last one win)."""
 
 
+_YAML12_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$|^0x[0-9a-fA-F_]+$|^0o[0-7_]+$")
+_YAML12_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+
+
+def _yaml12(tag: str, regexp: re.Pattern[str]) -> re.Pattern[str] | None:
+    """YAML 1.2 core's pattern for PyYAML's 1.1 one: booleans are only true/false, integers have no
+    leading zero (octal) or colons (sexagesimal), floats have no colons; others unchanged."""
+    if tag == "tag:yaml.org,2002:bool":
+        return _YAML12_BOOL
+    if tag == "tag:yaml.org,2002:int":
+        return _YAML12_INT
+    if tag == "tag:yaml.org,2002:float" and regexp.match("1:30.5"):
+        return re.compile(regexp.pattern.replace("|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*", ""), regexp.flags)
+    return regexp
+
+
 _StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in ("tag:yaml.org,2002:bool",)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+    first: [(tag, pattern) for tag, regexp in resolvers if (pattern := _yaml12(tag, regexp)) is not None]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-for _first, _resolvers in _StrictLoader.yaml_implicit_resolvers.items():
-    _StrictLoader.yaml_implicit_resolvers[_first] = [
-        (tag, regexp)
-        for tag, regexp in _resolvers
-        if not (tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and regexp.match("1:30"))
-    ] + [
-        (tag, re.compile(r"^[-+]?[0-9][0-9_]*$|^0x[0-9a-fA-F_]+$|^0o[0-7_]+$"))
-        for tag, regexp in _resolvers
-        if tag == "tag:yaml.org,2002:int" and regexp.match("1:30")
-    ]
+for _letter in "tTfF":  # true/false start with these; PyYAML 1.1 also listed yYnNoO
+    _StrictLoader.yaml_implicit_resolvers.setdefault(_letter, [])
+    if not any(tag == "tag:yaml.org,2002:bool" for tag, _ in _StrictLoader.yaml_implicit_resolvers[_letter]):
+        _StrictLoader.yaml_implicit_resolvers[_letter].append(("tag:yaml.org,2002:bool", _YAML12_BOOL))
 
 
 class DuplicateKey(yaml.YAMLError):
-    def __init__(self, key: object, mark: yaml.Mark | None):
-        self.problem = f"key {key!r} is given twice in one mapping"
+    def __init__(self, key: object, mark: yaml.Mark | None, problem: str = ""):
+        self.problem = problem or f"key {key!r} is given twice in one mapping"
         self.problem_mark = mark
         super().__init__(self.problem)
 
@@ -904,6 +917,8 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise DuplicateKey(key, key_node.start_mark, problem="a key must be a plain value, not a list or mapping")
         if key in seen:
             raise DuplicateKey(key, key_node.start_mark)
         seen.add(key)
@@ -1485,7 +1500,7 @@ def load_settings(directory: Path | None = None) -> Settings:
             continue
         name = path.stem
         ws_file = f"{label}/{path.name}"
-        if not re.fullmatch(r"[a-z][a-z0-9-]{0,30}", name):
+        if not re.fullmatch(r"[a-z]([a-z0-9-]{0,29}[a-z0-9])?", name):
             raise UserError(f"{ws_file}: workspace name {name!r} must be lower-case letters, digits and dashes")
         ws = _build_workspace(name, ws_file, _read_yaml(path, ws_file), defaults_file, defaults)
         _validate_network(ws)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 import threading
 import time
@@ -50,7 +51,7 @@ def default_jobs() -> int:
 
 def check_jobs(value: object, where: str) -> int:
     text = str(value)
-    if not text.isdigit() or not 1 <= int(text) <= MAX_JOBS:
+    if not re.fullmatch(r"[0-9]+", text) or not 1 <= int(text) <= MAX_JOBS:
         raise UserError(f"{where}: expected a whole number from 1 to {MAX_JOBS}, got {text!r}")
     return int(text)
 
@@ -217,7 +218,12 @@ def run_graph(
         for need in waits_for[name]:
             if outcomes[need].status == "done" or need in early[name]:
                 continue
-            why = ready(name, need) if ready is not None and outcomes[need].status != "failed" else None
+            why = None
+            if ready is not None and outcomes[need].status != "failed":
+                try:
+                    why = ready(name, need)
+                except Exception:  # noqa: BLE001 - a probe that breaks answers "not yet", never ends the run
+                    why = None
             if why is None:
                 return False
             early[name][need] = why
@@ -226,7 +232,13 @@ def run_graph(
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="workspace") as pool:
         while pending or running:
             if first_failure is None:
-                for name in [n for n in pending if startable(n)][: jobs - len(running)]:
+                chosen: list[str] = []
+                for candidate in list(pending):
+                    if len(chosen) >= jobs - len(running):
+                        break  # no free slot: no need to ask whether the rest could start
+                    if startable(candidate):
+                        chosen.append(candidate)
+                for name in chosen:
                     pending.remove(name)
                     started_at[name] = time.monotonic()
                     console.phase(name, "starting")
@@ -235,7 +247,18 @@ def run_graph(
                             console.line(name, f"starts before {need} is done: {why}")
                     running[pool.submit(call, name)] = name
             if not running:
-                break  # a failure stopped new starts, or nothing left can start
+                if first_failure is None and pending:  # cannot happen with a valid graph: say so, not "done"
+                    stuck = outcomes[pending[0]]
+                    stuck.status, stuck.error = (
+                        "failed",
+                        UserError(
+                            f"{stuck.name} cannot start: it waits for {', '.join(sorted(waits_for[stuck.name]))}"
+                        ),
+                    )
+                    stuck.detail = _first_line(stuck.error)
+                    first_failure = stuck
+                    pending.remove(stuck.name)
+                break  # a failure stopped new starts
             probing = ready is not None and first_failure is None and pending
             finished, _ = wait(running, timeout=poll_s if probing else None, return_when=FIRST_COMPLETED)
             for future in finished:

@@ -32,6 +32,7 @@ from modules.names import log_archive_bucket_name
 from surgepress.accounts import StateStore
 from surgepress.aws import WorkspaceClients
 from surgepress.config import Read, Settings, Workspace
+from surgepress.errors import UserError
 
 Probe = Callable[[], bool]
 
@@ -65,12 +66,16 @@ class Readiness:
             return partial(_zone_exists, self.clients(other), zone)
         if read.kind == "log_archive":
             bucket = log_archive_bucket_name(other.project, other.account_id)
-            return lambda: bool(self.clients(other).get("s3").get_bucket_policy(Bucket=bucket).get("Policy"))
+            return partial(_admits, self.clients(other), bucket, reader.account_id)
         if read.kind == "replica_source":
             document = self.documents(reader.name)
             if document is None:
                 return None
+            if unknown_source_reads(document):
+                return None  # something of the source this module cannot ask about: wait for all of it
             probes = list(source_probes(document, self.clients(other), other.region))
+            if not probes:
+                return None
             return lambda: all(probe() for probe in probes)
         return None
 
@@ -88,10 +93,29 @@ class Readiness:
             try:
                 if not probe():
                     return None
-            except (ClientError, BotoCoreError, OSError):
+            except (ClientError, BotoCoreError, UserError, OSError):
+                self._clients.pop(read.workspace, None)  # ask again with a fresh role session next time
                 return None
             self._known.add((reader_name, read.kind))
         return "what it reads of " + dependency + " exists (" + ", ".join(r.kind.replace("_", " ") for r in reads) + ")"
+
+
+KNOWN_SOURCE_READS = {("ephemeral", "aws_ssm_parameter"), ("data", "aws_kms_alias")}
+
+
+def unknown_source_reads(document: dict) -> list[str]:
+    """Reads through a provider other than the replica's own (its source's region) that no probe
+    covers, or that name what they read by a reference: then the replica waits for the whole source."""
+    unknown = []
+    for section in ("data", "ephemeral"):
+        for rtype, items in (document.get(section) or {}).items():
+            for name, item in items.items():
+                if not item.get("provider"):
+                    continue
+                literal = _literal(item.get("arn") or item.get("name"))
+                if (section, rtype) not in KNOWN_SOURCE_READS or literal is None:
+                    unknown.append(f"{section}.{rtype}.{name}")
+    return unknown
 
 
 def _literal(value: Any) -> str | None:
@@ -146,6 +170,12 @@ def source_probes(document: dict, source: WorkspaceClients, region: str) -> Iter
 def _blocks(value: Any) -> list[dict]:
     """A nested block as the JSON has it: one object, or a list of them."""
     return [b for b in (value if isinstance(value, list) else [value]) if isinstance(b, dict)]
+
+
+def _admits(archive: WorkspaceClients, bucket: str, account_id: str) -> bool:
+    """The archive's policy exists and names the reader's account (it admits delivery by account)."""
+    policy = archive.get("s3").get_bucket_policy(Bucket=bucket).get("Policy") or ""
+    return f'"{account_id}"' in policy
 
 
 def _key_exists(source: WorkspaceClients, region: str, alias: str) -> bool:

@@ -17,6 +17,7 @@ import selectors
 import shutil
 import subprocess
 import sys
+import threading
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -40,6 +41,9 @@ MIRROR_CANDIDATES = (
 ERROR_TAIL_LINES = 30
 
 PLAN_NO_CHANGES, PLAN_ERROR, PLAN_CHANGES = 0, 1, 2
+# One `terraform init` at a time in this process: inits of several workspaces share the plugin
+# cache, which Terraform does not guard against concurrent writers (hashicorp/terraform#31964).
+PLUGIN_CACHE_LOCK = threading.Lock()
 # How long a command waits for another run's state lock before giving up.
 LOCK_TIMEOUT_ENV = "SURGEPRESS_LOCK_TIMEOUT"
 DEFAULT_LOCK_TIMEOUT = "30s"
@@ -80,7 +84,7 @@ def lock_timeout() -> str:
 
 def parallelism(default: int = DEFAULT_PARALLELISM) -> int:
     value = os.environ.get(PARALLELISM_ENV) or str(default)
-    if not value.isdigit() or int(value) < 1:
+    if not re.fullmatch(r"[0-9]+", value) or int(value) < 1:
         raise UserError(f"{PARALLELISM_ENV}: expected a whole number of 1 or more, got {value!r}")
     return int(value)
 
@@ -225,16 +229,18 @@ class WorkspaceRunner:
             and (self.directory / ".terraform.lock.hcl").is_file()
         ):
             return False
-        code, tail = self._stream("init", input=False, no_color=self._color, reconfigure=IsFlagged)
+        with PLUGIN_CACHE_LOCK:
+            code, tail = self._stream("init", input=False, no_color=self._color, reconfigure=IsFlagged)
         self._check("init", code, tail)
         marker.write_text(fingerprint)
         return True
 
     def migrate_state(self) -> None:
         """`terraform init -migrate-state`: copy the state to the backend the config now names."""
-        code, tail = self._stream(
-            "init", input=False, no_color=self._color, migrate_state=IsFlagged, force_copy=IsFlagged
-        )
+        with PLUGIN_CACHE_LOCK:
+            code, tail = self._stream(
+                "init", input=False, no_color=self._color, migrate_state=IsFlagged, force_copy=IsFlagged
+            )
         self._check("init -migrate-state", code, tail)
         (self.directory / ".terraform" / "surgepress-init").write_text(self._terraform_block_fingerprint())
 

@@ -183,3 +183,23 @@ def test_destroying_the_state_workspace_on_aws_is_refused_before_anything_runs(t
         "error: refusing to destroy management on aws: it holds the state bucket surgepress-tfstate-100000000001"
     )
     assert not build.exists()
+
+
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        (("deploy", "--all", "--jobs", "0"), {}, "error: --jobs: expected a whole number from 1 to 16, got '0'"),
+        (("plan", "--all", "--jobs", "²"), {}, "error: --jobs: expected a whole number from 1 to 16, got '²'"),
+        (
+            ("destroy", "--all"),
+            {"SURGEPRESS_JOBS": "many"},
+            "error: SURGEPRESS_JOBS: expected a whole number from 1 to 16, got 'many'",
+        ),
+    ],
+)
+def test_a_bad_worker_count_is_one_line_before_anything_runs(args, env, message, tmp_path, monkeypatch):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    result = run_cli(*args, build=tmp_path / "b")
+    assert (result.returncode, result.stderr.strip()) == (2, message)
+    assert not (tmp_path / "b").exists(), "nothing started, synthesized or deployed"

@@ -442,6 +442,34 @@ def test_bad_input_raises_one_line_naming_file_field_and_value(env_dir, case):
             "environments/defaults.yaml: compute.health_check_grace_s: expected a whole number from 0 to 2147483, "
             "got '1:30'",
         ),
+        (  # YAML 1.1 reads a leading zero as octal (and 08 as an error); 1.2 core reads a string
+            "defaults.yaml",
+            "health_check_grace_s: 60",
+            "health_check_grace_s: 0755",
+            "environments/defaults.yaml: compute.health_check_grace_s: expected a whole number from 0 to 2147483, "
+            "got '0755'",
+        ),
+        (
+            "defaults.yaml",
+            "health_check_grace_s: 60",
+            "health_check_grace_s: 08",
+            "environments/defaults.yaml: compute.health_check_grace_s: expected a whole number from 0 to 2147483, "
+            "got '08'",
+        ),
+        (
+            "defaults.yaml",
+            "response_time_p95_s: 1.5",
+            "response_time_p95_s: 1:30.5",
+            "environments/defaults.yaml: alarms.response_time_p95_s: expected seconds above 0 and up to 60, "
+            "got '1:30.5'",
+        ),
+        (
+            "staging.yaml",
+            'account_id: "100000000003"\n',
+            'account_id: "100000000003"\n? [a, b]\n: 1\n',
+            "environments/staging.yaml: malformed YAML at line 3, column 3: a key must be a plain value, not a list "
+            "or mapping",
+        ),
     ],
 )
 def test_yaml_surprises_are_refused_not_reinterpreted(env_dir, file, old, new, message):

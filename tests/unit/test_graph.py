@@ -169,3 +169,13 @@ def test_without_an_answer_from_ready_a_workspace_waits_for_the_whole_need():
     work = Recorder(seconds=0.05)
     run_graph(["production", "dr"], NEEDS, work, jobs=2, out=io.StringIO(), ready=lambda name, need: None, poll_s=0.01)
     assert work.index("end", "production") < work.index("start", "dr")
+
+
+def test_a_probe_that_breaks_answers_not_yet_and_the_run_goes_on():
+    def broken(name: str, need: str) -> str | None:
+        raise RuntimeError("throttled")
+
+    work = Recorder(seconds=0.02)
+    outcomes = run_graph(["security", "staging"], NEEDS, work, jobs=2, out=io.StringIO(), ready=broken, poll_s=0.01)
+    assert [o.status for o in outcomes] == ["done", "done"]
+    assert work.index("end", "security") < work.index("start", "staging")

@@ -36,18 +36,20 @@ def test_the_log_archive_is_ready_once_its_bucket_has_its_policy(settings, emula
     assert readiness.ready("staging", "security") is None, "nothing exists yet"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": security.region})
     assert readiness.ready("staging", "security") is None, "a bucket without its policy is not enough"
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "config.amazonaws.com"},
-                "Action": "s3:GetBucketAcl",
-                "Resource": f"arn:aws:s3:::{bucket}",
-            }
-        ],
-    }
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+    def admit(accounts: list[str]) -> None:
+        statement = {
+            "Effect": "Allow",
+            "Principal": {"Service": "config.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{bucket}/*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": accounts}},
+        }
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+
+    admit(["100000000002"])
+    assert readiness.ready("staging", "security") is None, "a policy that does not admit staging's account yet"
+    admit(["100000000002", "100000000003"])
     assert readiness.ready("staging", "security") == "what it reads of security exists (log archive)"
 
 

@@ -41,6 +41,7 @@ db="$STUB_DB"; status=0
 for arg in "$@"; do
   case "$arg" in -W|-f=*) continue ;; esac
   if [ -e "$db/installed/$arg" ]; then printf '%s installed\n' "$arg"
+  elif [ -e "$db/removed/$arg" ]; then printf '%s config-files\n' "$arg"  # removed, its config kept
   else echo "dpkg-query: no packages found matching $arg" >&2; status=1; fi
 done
 exit $status
@@ -61,6 +62,7 @@ def stubs(tmp_path: Path) -> Path:
     bin_dir, db = tmp_path / "bin", tmp_path / "db"
     bin_dir.mkdir()
     (db / "installed").mkdir(parents=True)
+    (db / "removed").mkdir()
     for name, text in (("dpkg-query", DPKG_QUERY), ("apt-get", APT_GET), ("sudo", SUDO)):
         path = bin_dir / name
         path.write_text(text)
@@ -101,6 +103,14 @@ def test_some_installed_installs_only_the_rest(stubs):
     result = run_step(stubs, "packages")
     assert result.returncode == 0, result.stderr
     assert sorted(apt_calls(stubs)[1][4:]) == sorted(set(EXPECTED) - {"nginx", "openssl", "php-cli"})
+
+
+def test_a_removed_package_whose_config_is_left_counts_as_missing(stubs):
+    for name in EXPECTED:
+        (stubs / "db" / ("removed" if name in ("nginx", "mariadb-server") else "installed") / name).touch()
+    result = run_step(stubs, "packages")
+    assert result.returncode == 0, result.stderr
+    assert sorted(apt_calls(stubs)[1][4:]) == ["mariadb-server", "nginx"]
 
 
 def test_all_installed_installs_nothing(stubs):
