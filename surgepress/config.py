@@ -1501,7 +1501,10 @@ def load_settings(directory: Path | None = None) -> Settings:
         name = path.stem
         ws_file = f"{label}/{path.name}"
         if not re.fullmatch(r"[a-z]([a-z0-9-]{0,29}[a-z0-9])?", name):
-            raise UserError(f"{ws_file}: workspace name {name!r} must be lower-case letters, digits and dashes")
+            raise UserError(
+                f"{ws_file}: workspace name {name!r} must be 1-31 lower-case letters, digits and dashes, "
+                f"starting with a letter and not ending with a dash"
+            )
         ws = _build_workspace(name, ws_file, _read_yaml(path, ws_file), defaults_file, defaults)
         _validate_network(ws)
         _validate_needs(ws)

@@ -106,6 +106,38 @@ BAD_INPUTS = {
         lambda d: d.update(tags={"Owner": "x" * 257}),
         "environments/staging.yaml: tags.Owner: a tag value is 0-256 letters",
     ),
+    "tag key with a character AWS refuses": (
+        "staging.yaml",
+        lambda d: d.update(tags={"Cost#Centre": "news"}),
+        "environments/staging.yaml: tags.Cost#Centre: a tag key is 1-128 letters, digits, spaces and _.:/=+-@, "
+        "got 'Cost#Centre'",
+    ),
+    "tag value with a newline": (
+        "staging.yaml",
+        lambda d: d.update(tags={"Owner": "news\ndesk"}),
+        "environments/staging.yaml: tags.Owner: a tag value is 0-256 letters, digits, spaces and _.:/=+-@",
+    ),
+    "a tag the platform sets itself": (
+        "staging.yaml",
+        lambda d: d.update(tags={"Workspace": "other"}),
+        "environments/staging.yaml: tags.Workspace: the platform sets this tag itself, got 'Workspace'",
+    ),
+    "database instance class without its db. prefix": (
+        "production.yaml",
+        lambda d: d["database"].update(instance_class="r6g.large"),
+        "environments/production.yaml: database.instance_class: expected an RDS instance class such as "
+        "db.r6g.large, got 'r6g.large'",
+    ),
+    "role name with a letter IAM does not take": (
+        "defaults.yaml",
+        lambda d: d.update(role_name="déployeur"),
+        "environments/defaults.yaml: role_name: expected an IAM role name",
+    ),
+    "state bucket with a reserved suffix": (
+        "defaults.yaml",
+        lambda d: d["state"].update(bucket="surgepress-state--x-s3"),
+        "environments/defaults.yaml: state.bucket: an S3 bucket name may not use the prefixes",
+    ),
     "image tag ECR refuses": (
         "staging.yaml",
         lambda d: d["compute"].update(image_tag="-latest!"),
@@ -573,3 +605,13 @@ def test_each_workspace_learns_where_its_zone_is_delegated_from_and_where_logs_g
     assert settings.get("dr").parent_zone is None, "dr has no zone of its own yet"
     assert {ws.log_archive_account_id for ws in settings.workspaces.values() if ws.guardrails} == {security.account_id}
     assert settings.state_workspace is management
+
+
+def test_a_workspace_name_that_would_end_a_load_balancer_name_with_a_hyphen_is_refused(env_dir):
+    (env_dir / "qa-.yaml").write_text('account_id: "100000000009"\n')
+    with pytest.raises(UserError) as caught:
+        load_settings(env_dir)
+    assert str(caught.value) == (
+        "environments/qa-.yaml: workspace name 'qa-' must be 1-31 lower-case letters, digits and dashes, "
+        "starting with a letter and not ending with a dash"
+    )
