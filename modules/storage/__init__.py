@@ -156,10 +156,18 @@ class Storage(Construct):
         """Let one CloudFront distribution (through origin access control) read a data bucket.
 
         A replica's bucket is read by its source's distribution, whose id it cannot know: it
-        passes `arn:aws:cloudfront::<account>:distribution/*`, the account's distributions."""
+        passes `arn:aws:cloudfront::<account>:distribution/*`, the account's distributions.
+
+        The key admits the account's distributions, the bucket policy only this one: a read needs
+        both, so no other distribution gets an object. Naming the distribution in the key policy
+        would make the key (and everything encrypted with it, and a replica that reads its
+        alias) wait for the distribution's creation: about 40 s of a deploy's critical path."""
         bucket = self.buckets[purpose]
         operator = "ArnLike" if distribution_arn.endswith("*") else "StringEquals"
         source = {operator: {"AWS:SourceArn": distribution_arn}}
+        account_distributions = {
+            "ArnLike": {"AWS:SourceArn": f"arn:aws:cloudfront::{self._props.account_id}:distribution/*"}
+        }
         self.policies[purpose].policy = self._document(
             purpose,
             [
@@ -177,12 +185,12 @@ class Storage(Construct):
             self._props.account_id,
             (
                 {
-                    "Sid": "CloudFrontDecryptsForOneDistribution",
+                    "Sid": "CloudFrontDecryptsForTheAccountsDistributions",
                     "Effect": "Allow",
                     "Principal": {"Service": "cloudfront.amazonaws.com"},
                     "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
                     "Resource": "*",
-                    "Condition": source,
+                    "Condition": account_distributions,
                 },
             ),
         )

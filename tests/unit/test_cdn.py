@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from modules.cdn import MANAGED_RULE_GROUPS, wordpress_cookie_hash
@@ -121,3 +123,20 @@ def test_site_and_origin_names_are_aliases_in_the_environment_zone(local_stacks)
     assert aliases["origin.staging.surgepress.example"].startswith("${aws_lb.")
     (zone,) = resources(stack, "aws_route53_zone").values()
     assert zone["name"] == "staging.surgepress.example"
+
+
+@pytest.mark.parametrize("name", ["staging", "production"])
+def test_the_media_key_does_not_wait_for_the_distribution(local_stacks, name):
+    # The bucket policy names this distribution (above); the key admits the account's
+    # distributions, so the key, and a replica reading its alias, need not wait for it.
+    stack = local_stacks[name]
+    account = {"staging": "100000000003", "production": "100000000004"}[name]
+    key = next(k for key_id, k in resources(stack, "aws_kms_key").items() if key_id.startswith("storage_key"))
+    assert "aws_cloudfront_distribution" not in json.dumps(key)
+    statement = next(
+        s
+        for s in json.loads(key["policy"])["Statement"]
+        if s.get("Principal") == {"Service": "cloudfront.amazonaws.com"}
+    )
+    assert statement["Condition"] == {"ArnLike": {"AWS:SourceArn": f"arn:aws:cloudfront::{account}:distribution/*"}}
+    assert statement["Action"] == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"]
