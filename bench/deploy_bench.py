@@ -4,14 +4,16 @@
 Each mode gets a throwaway build directory and emulator of its own: bootstrap, then
 `deploy --all --no-dataplane` (`--jobs 1`, then the default), timing the whole command and
 reading each workspace's apply seconds and resources from the CLI's summary table. Prints
-both, the ratio serial/graph, and graph / the slowest single workspace apply of the serial
-run (the issue's target: at most 1.7). Then stops each emulator (which discards its state).
+both (the whole command, and the applies alone: the CLI's "deployed … in", synth and outputs
+excluded), the ratio serial/graph, and graph / the slowest single workspace apply of the
+serial run (the issue's target: at most 1.7). Then stops each emulator (which discards its state).
 Usage: pipenv run python bench/deploy_bench.py
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -64,11 +66,17 @@ def main() -> None:
         f"deploy --all (synth + init + apply): serial {serial:.1f}s, graph {graph:.1f}s; "
         f"serial/graph {serial / graph:.2f}x"
     )
-    ratio = graph / slowest[1][0]
-    verdict = "meets" if ratio <= TARGET_RATIO else "misses"
     print(
-        f"graph / slowest single apply ({slowest[0]} {slowest[1][0]:.1f}s): {ratio:.2f}x ({verdict} <= {TARGET_RATIO}x)"
+        f"applies only (init + apply, the CLI's 'deployed ... in'): serial {serial_applies:.1f}s, "
+        f"graph {graph_applies:.1f}s"
     )
+    for label, value in (("whole command", graph), ("applies only", graph_applies)):
+        ratio = value / slowest[1][0]
+        verdict = "meets" if ratio <= TARGET_RATIO else "misses"
+        print(
+            f"graph ({label}) / slowest single apply ({slowest[0]} {slowest[1][0]:.1f}s): {ratio:.2f}x "
+            f"({verdict} <= {TARGET_RATIO}x)"
+        )
 
 
 if __name__ == "__main__":
