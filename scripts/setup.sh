@@ -108,10 +108,8 @@ step_packages() {
   # shellcheck disable=SC2086
   quietly $sudo apt-get update -q
   # shellcheck disable=SC2086
+  # apt-get's own exit status says whether the install worked (quietly shows its last lines if not).
   quietly $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
-  local still
-  still=$(missing_packages | tr '\n' ' ')
-  [ -z "${still// /}" ] || fail "apt-get finished but these are still not installed: $still"
 }
 
 step_ready() {
