@@ -127,13 +127,15 @@ class StateStore:
         """The workspace's state lock (the S3 backend's `<key>.tflock` object), or None when unlocked."""
         key = ws.state_key + LOCK_SUFFIX
         try:
-            self._s3.head_object(Bucket=self.bucket, Key=key)
+            text = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read().decode()
         except ClientError as exc:
             if _error_code(exc) in ("404", "NoSuchKey", "NotFound"):
                 return None
-            raise UserError(aws_error_line(exc, self._tried("HeadObject", key))) from None
+            raise UserError(aws_error_line(exc, self._tried("GetObject", key))) from None
+        except BotoCoreError as exc:
+            raise UserError(aws_error_line(exc, self._tried("GetObject", key))) from None
         try:
-            return dict(json.loads(self.document(ws, key)))
+            return dict(json.loads(text))
         except (ValueError, TypeError):
             raise UserError(f"state bucket {self.bucket}: {key} is not a Terraform lock (not JSON)") from None
 

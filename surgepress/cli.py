@@ -157,16 +157,19 @@ class Session:
         boot_id = status.info.boot_id if status.info else ""
         return DataPlane(self.paths, ws, self.env, boot_id=boot_id, say=say or self.say)
 
-    def start_dataplanes(self, workspaces: list[Workspace], *, object_cache: bool = True) -> None:
+    def start_dataplanes(
+        self, workspaces: list[Workspace], *, object_cache: bool = True, known: dict[str, dict] | None = None
+    ) -> None:
         """Start each site's data plane; a site in two regions then gets its replication roles from
-        the global cluster, and its edge the other region's load balancer as the failover origin."""
+        the global cluster, and its edge the other region's load balancer as the failover origin.
+        `known`: outputs already read (by the deploy that just ran), not read again."""
         planes = dataplane_workspaces(workspaces)
         site = replicated_site(self.settings)
         in_site = [ws for ws in planes if site and ws.name in (site.source.name, site.replica.name)]
         writer = read_topology(site, self.env).writer if site and in_site else None
         outputs = {}
         for ws in planes:
-            outputs[ws.name] = self.runner(ws).outputs()
+            outputs[ws.name] = (known or {}).get(ws.name) or self.runner(ws).outputs()
             if not outputs[ws.name]:
                 raise UserError(f"dataplane: {ws.name} is not deployed; run `python main.py deploy {ws.name}` first")
             self.dataplane(ws).up(
@@ -256,6 +259,7 @@ def cmd_deploy(s: Session, args) -> int:
     s.preflight(workspaces)
     s.synth(workspaces)
     started = time.monotonic()
+    outputs: dict[str, dict] = {}  # read in each job, right after its apply (several at once)
 
     def deploy(job: Job, ws: Workspace) -> str:
         s.header(job, ws, "deploy")
@@ -264,16 +268,17 @@ def cmd_deploy(s: Session, args) -> int:
         runner.init()
         job.phase("apply")
         count = _deployed_resources(job, runner, lambda: runner.apply(refresh=not args.no_refresh))
+        outputs[ws.name] = runner.outputs()
         job.say(f"deploy {ws.name}: done in {time.monotonic() - job.started:.1f}s, {count} resources in state")
         return f"{count} resources"
 
     s.run_graph(workspaces, deploy, verb="deploy", jobs=args.jobs, early=True)
     s.say(f"\ndeployed {len(workspaces)} workspace(s) in {time.monotonic() - started:.1f}s")
     for ws in workspaces:
-        _print_outputs(s, ws, s.runner(ws).outputs())
+        _print_outputs(s, ws, outputs[ws.name])
     if s.target is Target.LOCAL and not args.no_dataplane and dataplane_workspaces(workspaces):
         s.say("")
-        s.start_dataplanes(workspaces)
+        s.start_dataplanes(workspaces, known=outputs)
     return 0
 
 

@@ -532,7 +532,8 @@ def _bucket(file: str, name: str, value: Any) -> str:
 # Unicode letters and digits, spaces (\p{Z}: no tabs or newlines) and _.:/=+-@
 _TAG_CHARS = re.compile(r"[\w \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000.:/=+\-@]*")
 MAX_TAGS = 50
-PLATFORM_TAGS = ("Workspace",)
+WORKSPACE_TAG = "Workspace"
+PLATFORM_TAGS = (WORKSPACE_TAG,)
 """Tags the platform adds to every resource besides `tags:` (the provider's default_tags)."""
 
 
@@ -1080,21 +1081,30 @@ def _validate_needs(ws: Workspace) -> None:
 
 
 def _validate_ranges(ws: Workspace) -> None:
-    """Pairs of settings that bound each other: the lower must not exceed the upper."""
+    """Pairs of settings that bound each other: the lower must not exceed the upper, nor equal it
+    where a reason says why it must stay strictly below."""
     pairs = [
-        ("database", "serverless_min_acu", "serverless_max_acu"),
-        ("compute", "min_tasks", "max_tasks"),
-        ("compute", "min_hosts", "max_hosts"),
-        ("compute", "min_scaling_step", "max_scaling_step"),
-        ("cdn", "page_default_ttl_s", "asset_default_ttl_s"),
-        ("log_archive", "archive_after_days", "object_lock_retention_days"),
+        ("database", "serverless_min_acu", "serverless_max_acu", ""),
+        ("compute", "min_tasks", "max_tasks", ""),
+        ("compute", "min_hosts", "max_hosts", ""),
+        ("compute", "min_scaling_step", "max_scaling_step", ""),
+        ("cdn", "page_default_ttl_s", "asset_default_ttl_s", ""),
+        (
+            "log_archive",
+            "archive_after_days",
+            "object_lock_retention_days",
+            "objects move to Glacier before their retention ends",
+        ),
     ]
-    for section, low, high in pairs:
+    for section, low, high, strictly_below in pairs:
         values = getattr(ws, section)
-        if values is not None and getattr(values, low) > getattr(values, high):
-            raise ConfigError(
-                ws.file, f"{section}.{low}", f"exceeds {high} ({getattr(values, high)})", getattr(values, low)
-            )
+        if values is None:
+            continue
+        lower, upper = getattr(values, low), getattr(values, high)
+        if lower > upper:
+            raise ConfigError(ws.file, f"{section}.{low}", f"exceeds {high} ({upper})", lower)
+        if strictly_below and lower == upper:
+            raise ConfigError(ws.file, f"{section}.{low}", f"must be below {high} ({upper}): {strictly_below}", lower)
 
 
 # Fargate's CPU units -> the memory (MiB) it accepts: (lowest, highest, step).
@@ -1150,15 +1160,6 @@ def _validate_sizes(ws: Workspace) -> None:
                 )
     if ws.dns is not None and "." not in ws.dns.zone_name:
         raise ConfigError(ws.file, "dns.zone_name", "expected a domain of two labels or more", ws.dns.zone_name)
-    archive = ws.log_archive
-    if archive is not None and archive.archive_after_days == archive.object_lock_retention_days:
-        raise ConfigError(
-            ws.file,
-            "log_archive.archive_after_days",
-            "must be below object_lock_retention_days "
-            f"({archive.object_lock_retention_days}): objects move to Glacier before their retention ends",
-            archive.archive_after_days,
-        )
     for kind, name, limit in derived_names(ws):
         if len(name) > limit:
             raise ConfigError(

@@ -59,7 +59,8 @@ class Readiness:
     def probe(self, reader: Workspace, read: Read) -> Probe | None:
         other = self.settings.get(read.workspace)
         if read.kind == "state":
-            return lambda: StateStore(self.settings, self.env).holds(other)
+            store = StateStore(self.settings, self.env)
+            return partial(store.holds, other)
         if read.kind == "apex_zone" and reader.parent_zone is not None:
             zone = reader.parent_zone.zone_name
 

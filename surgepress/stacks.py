@@ -47,6 +47,7 @@ from modules.secrets import Secrets, SecretsProps
 from modules.state import StateBucket, StateBucketProps, state_key_alias
 from modules.storage import ALB_LOG_PREFIX, DATA_BUCKETS, Storage, StorageProps, bucket_name
 from surgepress.config import (
+    WORKSPACE_TAG,
     FailoverSettings,
     Organisation,
     Workspace,
@@ -225,7 +226,7 @@ class WorkspaceStack(TerraformStack):
             "assume_role": [
                 AwsProviderAssumeRole(role_arn=role_arn or ws.role_arn, session_name=f"{ws.project}-{ws.name}")
             ],
-            "default_tags": [AwsProviderDefaultTags(tags={**ws.tags, "Workspace": ws.name})],
+            "default_tags": [AwsProviderDefaultTags(tags={**ws.tags, WORKSPACE_TAG: ws.name})],
         }
         if target is Target.LOCAL:
             # The emulator's endpoint and credentials come from the environment the runner
