@@ -40,3 +40,13 @@ def task_execution_role_name(name: str) -> str:
 
 def config_role_name(name: str, region: str) -> str:
     return f"{name}-config-{region}"
+
+
+def log_archive_key_alias(project: str) -> str:
+    """The log archive key's alias: member accounts' trails name the key by it."""
+    return f"alias/{project}-log-archive"
+
+
+def log_archive_trail_name(project: str, organization: bool) -> str:
+    """The security account's trail (or, once there is an organization, the organization's)."""
+    return f"{project}-organization" if organization else f"{project}-security"

@@ -44,11 +44,11 @@ step_tools() {
   command -v python3 >/dev/null || fail "python3 (3.11) is required"
   python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
     || fail "Python 3.11 is required (found $(python3 --version 2>&1)); see Pipfile [requires]"
-  command -v terraform >/dev/null || fail "terraform >= 1.10 is required on PATH (https://developer.hashicorp.com/terraform/install)"
+  command -v terraform >/dev/null || fail "terraform >= 1.11 is required on PATH (https://developer.hashicorp.com/terraform/install)"
   local tf_version
   tf_version=$(TF_CLI_CONFIG_FILE=/dev/null terraform version 2>/dev/null | sed -n 's/^Terraform v\([0-9]*\.[0-9]*\).*/\1/p')
-  printf '%s\n1.10\n' "$tf_version" | sort -V -C -r \
-    || fail "terraform >= 1.10 is required (the write-only *_wo arguments), found '${tf_version:-unknown}'"
+  printf '%s\n1.11\n' "$tf_version" | sort -V -C -r \
+    || fail "terraform >= 1.11 is required (the write-only *_wo arguments), found '${tf_version:-unknown}'"
   command -v node >/dev/null && command -v npm >/dev/null || fail "node and npm are required for cdktf (Node 20+)"
   local node_major
   node_major=$(node -p 'process.versions.node.split(".")[0]')

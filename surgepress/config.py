@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from modules import names
+from modules.instances import INSTANCE_TYPES, tasks_per_host
 from modules.subnet_layout import SUBNET_SLOTS_PER_TIER, TIERS
 from surgepress.errors import ConfigError, UserError
 from surgepress.regions import ZONE_LETTERS_BY_REGION, zone_names
@@ -180,6 +181,7 @@ class LogArchiveSettings:
     object_lock_retention_days: int
     archive_after_days: int
     trail_log_retention_days: int
+    organization_trail: bool
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,7 @@ class PipelineSettings:
     test_workspace: str
     approval_before: tuple[str, ...]
     build_image: str
+    terraform_version: str
     build_compute_type: str
     artifact_retention_days: int
     log_retention_days: int
@@ -495,7 +498,18 @@ _iam_role_name = _pattern(r"[A-Za-z0-9_+=,.@-]{1,64}", "an IAM role name: 1-64 o
 _image_tag = _pattern(
     r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag: 1-128 of letters, digits, _ . - (not starting with . or -)"
 )
-_instance_type = _pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type such as c7i.large (family.size)")
+
+
+def _terraform_version(file: str, name: str, value: Any) -> str:
+    """A Terraform release, 1.11 or later: the write-only `*_wo` arguments need it."""
+    text = str(value)
+    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", text)
+    if match is None or (int(match.group(1)), int(match.group(2))) < (1, 11):
+        raise ConfigError(file, name, "expected a Terraform release 1.11.0 or later, such as 1.11.4", value)
+    return text
+
+
+_instance_type = _one_of(tuple(INSTANCE_TYPES))  # what placement is known for (modules/instances.py)
 _db_instance_class = _pattern(r"db\.[a-z][a-z0-9-]*\.[a-z0-9]+", "an RDS instance class such as db.r6g.large")
 _cache_node_type = _pattern(r"cache\.[a-z][a-z0-9-]*\.[a-z0-9]+", "an ElastiCache node type such as cache.t4g.small")
 
@@ -757,6 +771,7 @@ LOG_ARCHIVE_SCHEMA: dict[str, Check] = {
     "object_lock_retention_days": _int_between(1, 36500),
     "archive_after_days": _int_between(1, 3650),
     "trail_log_retention_days": _one_of(LOG_RETENTION_DAYS),
+    "organization_trail": _bool,
 }
 GUARDRAILS_SCHEMA: dict[str, Check] = {
     "finding_publishing_frequency": _one_of(("FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS")),
@@ -794,6 +809,7 @@ PIPELINE_SCHEMA: dict[str, Check] = {
     "test_workspace": _str,
     "approval_before": _names,
     "build_image": _str,
+    "terraform_version": _terraform_version,
     "build_compute_type": _one_of(("BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE")),
     "artifact_retention_days": _int_between(1, 3650),
     "log_retention_days": _one_of(LOG_RETENTION_DAYS),
@@ -1123,6 +1139,7 @@ SUBNET_RESERVED_ADDRESSES = 5  # AWS keeps the first four and the last address o
 
 def _validate_sizes(ws: Workspace) -> None:
     """What AWS refuses later although each value is fine alone: Fargate's CPU/memory pairs,
+    a task ceiling the hosts cannot place (ECS leaves the rest PROVISIONING),
     subnets too small for what lives in them, the longest names derived from `project`, a
     zone name with one label, archiving that does not come before retention ends."""
     compute, net = ws.compute, ws.network
@@ -1135,6 +1152,17 @@ def _validate_sizes(ws: Workspace) -> None:
                 "compute.task_memory_mib",
                 f"Fargate with {compute.task_cpu_units} CPU units takes {low}-{high} MiB in steps of {step}",
                 memory,
+            )
+    if compute is not None and compute.capacity == "ec2":
+        per_host, binding = tasks_per_host(compute.instance_type, compute.task_cpu_units, compute.task_memory_mib)
+        if compute.max_tasks > compute.max_hosts * per_host:
+            raise ConfigError(
+                ws.file,
+                "compute.max_tasks",
+                f"{compute.max_hosts} x {compute.instance_type} hosts place {compute.max_hosts * per_host} tasks of "
+                f"{compute.task_cpu_units} CPU units / {compute.task_memory_mib} MiB ({per_host} per host, limited by "
+                f"its {binding}; modules/instances.py); raise compute.max_hosts or lower compute.max_tasks",
+                compute.max_tasks,
             )
     if net is not None:
         prefix = ipaddress.IPv4Network(net.cidr).prefixlen + net.subnet_newbits
@@ -1344,6 +1372,14 @@ def _validate_singletons(workspaces: dict[str, Workspace]) -> None:
             f"{state.state.account_id} {state.state.region}",
         )
     archive = _only_one(workspaces, "log_archive")
+    if archive is not None and archive.log_archive is not None and archive.log_archive.organization_trail:
+        raise ConfigError(
+            archive.file,
+            "log_archive.organization_trail",
+            "an organization trail needs an AWS Organization with CloudTrail trusted access and this account as "
+            "its delegated administrator, which no workspace manages yet; keep it false (an account trail)",
+            True,
+        )
     for ws in workspaces.values():
         if ws.guardrails is not None and archive is None:
             raise ConfigError(

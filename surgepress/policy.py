@@ -4,6 +4,11 @@ Checkov's Terraform-JSON scanner has no inline suppressions, so a deliberate exc
 written on the resource itself (`modules.policy.skip_check`, stored in the resource's `//`
 metadata with its reason) and honoured here. Every skip is reported with that reason; any
 other failed check fails the scan.
+
+Beside Checkov's own checks run the platform's (surgepress.policy_rules, loaded from
+surgepress/policy_checks): what real AWS refuses that the emulator accepts. Checkov runs once
+per workspace, so the report says what each workspace gave, and a workspace without results,
+or a platform check that judged fewer resources than its type has there, fails the scan.
 """
 
 from __future__ import annotations
@@ -13,12 +18,16 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from modules.policy import SKIP_KEY
+from surgepress.policy_rules import CHECKS, DOCUMENT_ENV, OTHERS_ENV
 
 CHECKOV_TIMEOUT_S = 600
+REPO = Path(__file__).resolve().parent.parent
+CUSTOM_CHECKS = Path(__file__).resolve().parent / "policy_checks"
 
 
 @dataclass(frozen=True)
@@ -28,10 +37,22 @@ class Finding:
     check_name: str
     resource: str
     reason: str = ""
+    details: str = ""
+    """What the check found (the platform's checks say what is missing)."""
 
     def line(self) -> str:
         text = f"{self.workspace}: {self.check_id} {self.resource} ({self.check_name})"
-        return f"{text}: skipped: {self.reason}" if self.reason else text
+        if self.reason:
+            return f"{text}: skipped: {self.reason}"
+        return f"{text}: {self.details}" if self.details else text
+
+
+@dataclass
+class WorkspaceCounts:
+    resources: int
+    passed: int
+    failed: int = 0
+    skipped: int = 0
 
 
 @dataclass
@@ -40,15 +61,24 @@ class PolicyReport:
     failed: list[Finding] = field(default_factory=list)
     skipped: list[Finding] = field(default_factory=list)
     resources_scanned: int = 0
+    workspaces: dict[str, WorkspaceCounts] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.failed
 
     def summary(self) -> str:
-        return (
-            f"policy: {self.passed} passed, {len(self.failed)} failed, {len(self.skipped)} skipped "
-            f"(each with its reason) over {self.resources_scanned} resources"
+        lines = [
+            f"  {name}: {c.passed} passed, {c.failed} failed, {c.skipped} skipped over {c.resources} resources"
+            for name, c in self.workspaces.items()
+        ]
+        return "\n".join(
+            [
+                *lines,
+                f"policy: {self.passed} passed, {len(self.failed)} failed, {len(self.skipped)} skipped "
+                f"(each with its reason) over {self.resources_scanned} resources in {len(self.workspaces)} "
+                "workspace(s)",
+            ]
         )
 
 
@@ -82,54 +112,88 @@ def _resource_count(document: dict) -> int:
     return sum(len(items) for block in ("resource", "data") for items in document.get(block, {}).values())
 
 
-def _json_documents(text: str) -> list[dict]:
-    """Checkov prints one JSON document per `-d` directory, back to back (or a list)."""
-    decoder, documents, position = json.JSONDecoder(), [], 0
-    while position < len(text):
-        if text[position].isspace():
-            position += 1
-            continue
-        try:
-            value, position = decoder.raw_decode(text, position)
-        except json.JSONDecodeError:
-            break
-        documents += value if isinstance(value, list) else [value]
-    return [d for d in documents if isinstance(d, dict)]
+def _report_of(workspace: str, text: str) -> dict:
+    """Checkov's JSON report for one directory: the whole of stdout, or a clear error."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        snippet = text[max(0, exc.pos - 40) : exc.pos + 80].strip() or "(nothing)"
+        raise RuntimeError(f"policy: checkov's output for {workspace} is not one JSON report: {snippet!r}") from None
+    reports = [r for r in (value if isinstance(value, list) else [value]) if isinstance(r, dict)]
+    if len(reports) != 1 or reports[0].get("check_type") != "terraform_json":
+        raise RuntimeError(f"policy: checkov gave no terraform_json report for {workspace} (it parsed no resources)")
+    return reports[0]
 
 
-def scan(stack_dirs: dict[str, Path]) -> PolicyReport:
-    """Run Checkov once over every workspace directory and classify every result."""
-    report = PolicyReport()
-    skips: dict[Path, dict[str, dict[str, str]]] = {}
-    workspace_of: dict[Path, str] = {}
-    for workspace, directory in stack_dirs.items():
-        document = json.loads((directory / "cdk.tf.json").read_text())
-        skips[directory.resolve()] = _skips(document)
-        workspace_of[directory.resolve()] = workspace
-        report.resources_scanned += _resource_count(document)
-    directories = [arg for d in stack_dirs.values() for arg in ("-d", str(d))]
-    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}
+def _run_checkov(workspace: str, directory: Path, others: list[Path]) -> dict:
+    env = {
+        **os.environ,
+        "BC_SKIP_MAPPING": "TRUE",
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        DOCUMENT_ENV: str(directory / "cdk.tf.json"),
+        OTHERS_ENV: os.pathsep.join(str(p / "cdk.tf.json") for p in others),
+    }
     proc = subprocess.run(
-        [checkov_binary(), *directories, "--framework", "terraform_json", "--skip-download", "-o", "json"],
+        [
+            checkov_binary(),
+            "-d",
+            str(directory),
+            "--framework",
+            "terraform_json",
+            "--skip-download",
+            "--external-checks-dir",
+            str(CUSTOM_CHECKS),
+            "-o",
+            "json",
+        ],
         capture_output=True,
         text=True,
         env=env,
         timeout=CHECKOV_TIMEOUT_S,
     )
-    documents = _json_documents(proc.stdout)
-    if not documents:
-        raise RuntimeError(f"checkov gave no JSON (exit {proc.returncode}): {proc.stderr.strip()[-500:]}")
-    # Graph checks can repeat across the per-directory documents: count each result once.
-    seen: dict[str, dict[tuple, dict]] = {"passed_checks": {}, "failed_checks": {}}
-    for document in documents:
-        for kind, unique in seen.items():
-            for item in document.get("results", {}).get(kind, []):
-                unique[(item["check_id"], item["file_abs_path"], item["resource"])] = item
-    report.passed += len(seen["passed_checks"])
-    failed = list(seen["failed_checks"].values())
-    for item in failed:
-        directory = Path(item["file_abs_path"]).resolve().parent
-        reason = skips[directory].get(item["resource"], {}).get(item["check_id"], "")
-        finding = Finding(workspace_of[directory], item["check_id"], item["check_name"], item["resource"], reason)
-        (report.skipped if reason else report.failed).append(finding)
+    if proc.returncode not in (0, 1):  # 1: some check failed, which the report lists
+        raise RuntimeError(f"policy: checkov failed on {workspace} (exit {proc.returncode}): {proc.stderr[-500:]}")
+    return _report_of(workspace, proc.stdout)
+
+
+def scan(stack_dirs: dict[str, Path], *, jobs: int | None = None) -> PolicyReport:
+    """Run Checkov over each workspace directory (its own process, its document named for the
+    platform's checks) and classify every result. Each workspace must give results, and each
+    platform check a result for every resource of its type: a check that did not load, or
+    that raised (Checkov reports those as neither passed nor failed), fails the scan."""
+    report = PolicyReport()
+    documents = {w: json.loads((d / "cdk.tf.json").read_text()) for w, d in stack_dirs.items()}
+
+    def one(workspace: str) -> tuple[str, dict]:
+        others = [d for w, d in stack_dirs.items() if w != workspace]
+        return workspace, _run_checkov(workspace, stack_dirs[workspace], others)
+
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        results = dict(pool.map(one, stack_dirs))
+    for workspace, result in results.items():
+        document = documents[workspace]
+        skips = _skips(document)
+        passed = result.get("results", {}).get("passed_checks", [])
+        failed = result.get("results", {}).get("failed_checks", [])
+        if not passed and not failed:
+            raise RuntimeError(f"policy: checkov gave no results for {workspace}")
+        for check in CHECKS:
+            expected = len(document.get("resource", {}).get(check.resource_type) or {})
+            got = sum(1 for item in passed + failed if item["check_id"] == check.id)
+            if got != expected:
+                raise RuntimeError(
+                    f"policy: {check.id} judged {got} of {workspace}'s {expected} {check.resource_type} "
+                    "resources (it did not load, or it raised)"
+                )
+        counts = WorkspaceCounts(resources=_resource_count(document), passed=len(passed))
+        report.resources_scanned += counts.resources
+        report.passed += len(passed)
+        for item in failed:
+            reason = skips.get(item["resource"], {}).get(item["check_id"], "")
+            details = "; ".join(item.get("details") or [])
+            finding = Finding(workspace, item["check_id"], item["check_name"], item["resource"], reason, details)
+            (report.skipped if reason else report.failed).append(finding)
+            counts.skipped += bool(reason)
+            counts.failed += not reason
+        report.workspaces[workspace] = counts
     return report

@@ -37,6 +37,7 @@ from modules.dns import Dns, DnsProps
 from modules.failover import AppEndpoints, AppEndpointsProps, FailoverOrigin, FailoverOriginProps
 from modules.guardrails import Guardrails, GuardrailsProps
 from modules.log_archive import LogArchive, LogArchiveProps, log_archive_bucket_name
+from modules.names import config_role_name
 from modules.network import Network, NetworkProps
 from modules.observability import Observability, ObservabilityProps
 from modules.pipeline import Pipeline, PipelineProps
@@ -71,11 +72,19 @@ WORDPRESS_CONFIG_EXTRA = "\n".join(
         "define('S3_UPLOADS_BUCKET', getenv('S3_UPLOADS_BUCKET'));",
         "define('S3_UPLOADS_BUCKET_URL', getenv('S3_UPLOADS_BUCKET_URL'));",
         "define('S3_UPLOADS_REGION', getenv('S3_UPLOADS_REGION')); define('S3_UPLOADS_USE_INSTANCE_PROFILE', true);",
+        # The media bucket has ACLs disabled (BucketOwnerEnforced) and refuses S3-Uploads' default
+        # public-read: with S3_UPLOADS_OBJECT_ACL=none an upload carries no ACL at all (a hook on
+        # S3-Uploads' putObject parameters, registered before WordPress loads its plugin API).
+        "define('S3_UPLOADS_OBJECT_ACL', getenv('S3_UPLOADS_OBJECT_ACL'));",
+        "$GLOBALS['wp_filter']['s3_uploads_putObject_params'][10][] = ['accepted_args' => 1, 'function' => "
+        "static function (array $p): array { if (S3_UPLOADS_OBJECT_ACL === 'none') { unset($p['ACL']); } "
+        "return $p; }];",
         "if (($_SERVER['HTTP_X_FORWARDED_PROTO'] ?? '') === 'https') { $_SERVER['HTTPS'] = 'on'; }",
         # Which region answered: what the drill's prober records (and an operator's curl shows).
         "if (!headers_sent()) { header('X-Surgepress-Region: ' . getenv('SURGEPRESS_REGION')); }",
     ]
 )
+UPLOADS_OBJECT_ACL = "none"  # what WORDPRESS_CONFIG_EXTRA reads as "send no ACL"
 # The application's data settings, read from SSM at task start (modules/failover AppEndpoints).
 APP_SETTING_ENV = {
     "WORDPRESS_DB_HOST": "db-host",
@@ -139,7 +148,7 @@ class WorkspaceStack(TerraformStack):
                 ),
             )
         if workspace.log_archive:
-            LogArchive(
+            archive = LogArchive(
                 self,
                 "log-archive",
                 props=LogArchiveProps(
@@ -148,6 +157,11 @@ class WorkspaceStack(TerraformStack):
                     account_id=workspace.account_id,
                     region=workspace.region,
                     member_account_ids=organisation.account_ids,
+                    config_role_arn=(
+                        role_arn(workspace.account_id, config_role_name(self.resource_prefix, workspace.region))
+                        if workspace.guardrails
+                        else None
+                    ),
                     **asdict(workspace.log_archive),
                 ),
             )
@@ -163,6 +177,8 @@ class WorkspaceStack(TerraformStack):
                     region=workspace.region,
                     log_archive_bucket=log_archive_bucket_name(workspace.project, archive_account),
                     log_archive_account_id=archive_account,
+                    # Same-account delivery is the recorder role's own write (with the archive's key).
+                    log_archive_key_arn=archive.key.arn if workspace.log_archive else None,
                     record_global_types=workspace.owns_account_settings,
                     role=self.role,
                     **asdict(workspace.guardrails),
@@ -402,6 +418,7 @@ class WorkspaceStack(TerraformStack):
                     "S3_UPLOADS_BUCKET": f"{storage.buckets['media'].bucket}/wp-content",
                     "S3_UPLOADS_BUCKET_URL": f"https://{site_domain}/wp-content",
                     "S3_UPLOADS_REGION": ws.region,
+                    "S3_UPLOADS_OBJECT_ACL": UPLOADS_OBJECT_ACL,
                     "SURGEPRESS_REGION": ws.region,
                     "WORDPRESS_CONFIG_EXTRA": WORDPRESS_CONFIG_EXTRA,
                 },
@@ -461,6 +478,7 @@ class WorkspaceStack(TerraformStack):
                 ws.dns.origin_host,
                 target_dns_name=load_balancer.dns_name,
                 target_zone_id=load_balancer.zone_id,
+                evaluate_target_health=True,
             )
         if self.cdn:
             storage.grant_distribution_read(self.cdn.distribution.arn)
@@ -469,6 +487,7 @@ class WorkspaceStack(TerraformStack):
                 ws.dns.site_host,
                 target_dns_name=self.cdn.distribution.domain_name,
                 target_zone_id=self.cdn.distribution.hosted_zone_id,
+                evaluate_target_health=False,  # Route 53 refuses health evaluation of a CloudFront alias
             )
         elif self.source is not None:  # the source's distribution fails uploads over to this replica
             storage.grant_distribution_read(f"arn:aws:cloudfront::{ws.account_id}:distribution/*")

@@ -120,6 +120,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from modules.instances import ECS_RESERVED_MEMORY_MIB
 from modules.kms import customer_key
 from modules.logs import encrypted_log_group
 from modules.names import target_group_name, task_execution_role_name
@@ -419,6 +420,8 @@ class Compute(Construct):
                 f"echo ECS_CLUSTER={props.name} >> /etc/ecs/ecs.config",
                 "echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config",
                 "echo ECS_ENABLE_CONTAINER_METADATA=true >> /etc/ecs/ecs.config",
+                # What placement counts on (modules/instances.py): kept back from tasks for the host.
+                f"echo ECS_RESERVED_MEMORY={ECS_RESERVED_MEMORY_MIB} >> /etc/ecs/ecs.config",
                 "",
             ]
         )

@@ -120,13 +120,19 @@ class Dns(Construct):
         )
         return validation.certificate_arn
 
-    def alias(self, id: str, host: str, *, target_dns_name: str, target_zone_id: str) -> Route53Record:
-        """`host` in this zone, as an alias (A record) of a load balancer or distribution."""
+    def alias(
+        self, id: str, host: str, *, target_dns_name: str, target_zone_id: str, evaluate_target_health: bool
+    ) -> Route53Record:
+        """`host` in this zone, as an alias (A record) of a load balancer or distribution.
+        Route 53 evaluates a load balancer's health, and refuses to for a CloudFront
+        distribution: the caller says which."""
         return Route53Record(
             self,
             id,
             zone_id=self.zone.zone_id,
             name=self.fqdn(host),
             type="A",
-            alias=Route53RecordAlias(name=target_dns_name, zone_id=target_zone_id, evaluate_target_health=True),
+            alias=Route53RecordAlias(
+                name=target_dns_name, zone_id=target_zone_id, evaluate_target_health=evaluate_target_health
+            ),
         )

@@ -5,7 +5,8 @@ What it creates (in the workspace's account and region)
       rule sends its findings to a KMS-encrypted SNS topic `<name>-security-findings`.
     - AWS Config: a recorder of all supported resource types (global types such as IAM only
       where `record_global_types`, once per account), its delivery channel into the log
-      archive bucket, the managed rules named in `config_rules`, and an authorisation for the
+      archive bucket (in the archive's own account, through the recorder's role, which gets
+      the write and the key for it), the managed rules named in `config_rules`, and an authorisation for the
       security account's aggregator.
     - Security Hub with the AWS Foundational Security Best Practices standard.
 
@@ -34,6 +35,7 @@ from cdktf_cdktf_provider_aws.config_delivery_channel import (
 )
 from cdktf_cdktf_provider_aws.guardduty_detector import GuarddutyDetector
 from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.securityhub_account import SecurityhubAccount
 from cdktf_cdktf_provider_aws.securityhub_standards_subscription import SecurityhubStandardsSubscription
@@ -59,7 +61,10 @@ class GuardrailsProps:
     """The security account's log archive bucket (Config delivers there)."""
     log_archive_account_id: str
     """The security account (its aggregator is authorised here)."""
-    record_global_types: bool
+    log_archive_key_arn: str | None = None
+    """Set when the archive is in this account: Config then delivers with the recorder's role,
+    which gets s3:PutObject there and this key (AWS Config's bucket-permissions guide)."""
+    record_global_types: bool = False
     """Record IAM and other global resources: once per account, in its primary workspace."""
     finding_publishing_frequency: str = "FIFTEEN_MINUTES"
     config_rules: tuple[str, ...] = ()
@@ -113,6 +118,36 @@ class Guardrails(Construct):
             assume_role_policy=service_trust("config.amazonaws.com", source_account=props.account_id),
         )
         IamRolePolicyAttachment(self, "config-role-policy", role=role.name, policy_arn=CONFIG_ROLE_POLICY)
+        delivery_grant = []
+        if props.log_archive_key_arn is not None:
+            bucket_arn = f"arn:aws:s3:::{props.log_archive_bucket}"
+            delivery_grant = [
+                IamRolePolicy(
+                    self,
+                    "config-delivery-policy",
+                    role=role.id,
+                    name="deliver-to-the-log-archive",
+                    policy=json.dumps(
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {"Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": bucket_arn},
+                                {
+                                    "Effect": "Allow",
+                                    "Action": "s3:PutObject",
+                                    "Resource": f"{bucket_arn}/AWSLogs/{props.account_id}/Config/*",
+                                    "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+                                },
+                                {
+                                    "Effect": "Allow",
+                                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                                    "Resource": props.log_archive_key_arn,
+                                },
+                            ],
+                        }
+                    ),
+                )
+            ]
         recorder = ConfigConfigurationRecorder(
             self,
             "config-recorder",
@@ -138,7 +173,7 @@ class Guardrails(Construct):
             snapshot_delivery_properties=ConfigDeliveryChannelSnapshotDeliveryProperties(
                 delivery_frequency="TwentyFour_Hours"
             ),
-            depends_on=[recorder],
+            depends_on=[recorder, *delivery_grant],
         )
         status = ConfigConfigurationRecorderStatus(
             self, "config-recording", name=recorder.name, is_enabled=True, depends_on=[channel]

@@ -4,17 +4,22 @@ What it creates
     - A bucket `<name>-log-archive-<account>` with Object Lock (default retention in
       `object_lock_mode` for `object_lock_retention_days`), its own rotating KMS key,
       versioning, no public access and no ACLs. Its policy refuses non-TLS requests, admits
-      writes only from CloudTrail and AWS Config (for the organisation's accounts), and denies
-      every object delete and retention bypass, whoever asks. Objects move to Glacier after
+      writes only from CloudTrail and AWS Config (for the organisation's accounts) and from
+      this account's own Config recorder role (same-account delivery uses the role), and
+      denies every object delete and retention bypass, whoever asks. Objects move to Glacier after
       `archive_after_days` and expire when their retention ends.
-    - An organisation-wide, multi-region CloudTrail with log-file validation, KMS, global
-      service events and S3/Lambda data events, also delivered to a KMS-encrypted CloudWatch
-      Logs group (for metric filters and quick queries).
+    - This account's multi-region CloudTrail with log-file validation, KMS, global service
+      events and S3 data events, also delivered to a KMS-encrypted CloudWatch Logs group (for
+      metric filters and quick queries). The other accounts' own activity is not in it:
+      that needs their own trails or an organization trail. With `organization_trail` it becomes the
+      organization's trail instead, whose ARN is the management account's (CloudTrail names
+      an organization trail created by a delegated administrator so); the loader refuses that
+      until a workspace manages the organization.
+    - The key's alias `alias/<project>-log-archive` (other accounts' trails can name the key by it).
     - An AWS Config aggregator over the organisation's accounts, in every region (a region
       nobody uses is exactly where an intruder would start).
 
 Assumptions
-    The account is the organisation's delegated administrator for CloudTrail and Config.
     Member accounts deliver Config snapshots here (their `guardrails:`), with the bucket's
     default KMS encryption.
 
@@ -36,6 +41,7 @@ from cdktf_cdktf_provider_aws.config_configuration_aggregator import (
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.s3_bucket_object_lock_configuration import (
     S3BucketObjectLockConfigurationA,
     S3BucketObjectLockConfigurationRuleA,
@@ -46,7 +52,11 @@ from constructs import Construct
 from modules.buckets import bucket_policy, retention_lifecycle, secure_bucket
 from modules.kms import customer_key
 from modules.logs import encrypted_log_group
-from modules.names import log_archive_bucket_name  # noqa: F401 (re-exported)
+from modules.names import (  # noqa: F401 (re-exported)
+    log_archive_bucket_name,
+    log_archive_key_alias,
+    log_archive_trail_name,
+)
 from modules.outputs import export
 from modules.policy import skip_check
 from modules.roles import service_trust
@@ -68,6 +78,11 @@ class LogArchiveProps:
     object_lock_retention_days: int = 365
     archive_after_days: int = 90
     trail_log_retention_days: int = 365
+    organization_trail: bool = False
+    management_account_id: str | None = None
+    """The organization's management account: an organization trail's ARN is in it."""
+    config_role_arn: str | None = None
+    """This account's own Config recorder role, which delivers here (same-account delivery)."""
 
 
 class LogArchive(Construct):
@@ -79,8 +94,9 @@ class LogArchive(Construct):
                 f"({props.object_lock_retention_days}), got {props.archive_after_days!r}"
             )
         bucket_name = log_archive_bucket_name(props.project, props.account_id)
-        trail_name = f"{props.project}-organization"
-        trail_arn = f"arn:aws:cloudtrail:{props.region}:{props.account_id}:trail/{trail_name}"
+        trail_name = log_archive_trail_name(props.project, props.organization_trail)
+        trail_account = props.management_account_id if props.organization_trail else props.account_id
+        trail_arn = f"arn:aws:cloudtrail:{props.region}:{trail_account}:trail/{trail_name}"
         accounts = sorted(props.member_account_ids)
         tags = {"Name": bucket_name, "Purpose": "log-archive"}
         self.key = customer_key(
@@ -94,7 +110,7 @@ class LogArchive(Construct):
                     "Sid": "CloudTrailEncryptsLogs",
                     "Effect": "Allow",
                     "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+                    "Action": "kms:GenerateDataKey*",
                     "Resource": "*",
                     "Condition": {
                         "StringLike": {
@@ -103,6 +119,15 @@ class LogArchive(Construct):
                             ]
                         }
                     },
+                },
+                {
+                    # CloudTrail describes the key without an encryption context (CloudTrail's
+                    # required KMS key policy section "Allow CloudTrail to describe key").
+                    "Sid": "CloudTrailDescribesKey",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "kms:DescribeKey",
+                    "Resource": "*",
                 },
                 {
                     "Sid": "ConfigEncryptsSnapshots",
@@ -114,6 +139,7 @@ class LogArchive(Construct):
                 },
             ),
         )
+        KmsAlias(self, "key-alias", name=log_archive_key_alias(props.project), target_key_id=self.key.key_id)
         self.bucket = secure_bucket(
             self, "bucket", name=bucket_name, kms_key_arn=self.key.arn, tags=tags, object_lock=True
         )
@@ -178,7 +204,12 @@ class LogArchive(Construct):
                     "Condition": {
                         "StringNotEqualsIfExists": {
                             "aws:PrincipalServiceName": ["cloudtrail.amazonaws.com", "config.amazonaws.com"]
-                        }
+                        },
+                        **(
+                            {"ArnNotEquals": {"aws:PrincipalArn": [props.config_role_arn]}}
+                            if props.config_role_arn
+                            else {}
+                        ),
                     },
                 },
                 {
@@ -248,7 +279,7 @@ class LogArchive(Construct):
             s3_bucket_name=self.bucket.id,
             kms_key_id=self.key.arn,
             is_multi_region_trail=True,
-            is_organization_trail=True,
+            is_organization_trail=props.organization_trail,
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,

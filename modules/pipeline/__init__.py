@@ -3,14 +3,17 @@
 What it creates
     - A source bucket (the repository's `source.zip` is uploaded there by the VCS hook) and an
       artifact bucket, both versioned and encrypted with the pipeline's own KMS key.
-    - CodeBuild projects that run this project's own CLI, each writing to one KMS-encrypted
-      log group:
+    - CodeBuild projects that install the tested Terraform release (`terraform_version`,
+      checked against its SHA256SUMS), then run this project's own CLI, each writing to one
+      KMS-encrypted log group:
         checks                synth, unit and policy tests (`pytest -m "unit or policy"`)
         deploy-<workspace>    `python main.py deploy <workspace> --target aws`
         integration-<ws>      `python main.py test integration --target aws --workspace <ws>`
-    - A CodePipeline: Source -> Checks -> for each of `deploy_workspaces` in order: a manual
-      approval first when the workspace is in `approval_before`, its deploy, then the
-      integration tests when it is `test_workspace`.
+    - A CodePipeline: an EventBridge rule starts it when `source.zip` is written (the source
+      bucket sends its events to EventBridge; the source does not poll), then Source ->
+      Checks -> for each of `deploy_workspaces` in order: a manual approval first when the
+      workspace is in `approval_before`, its deploy, then the integration tests when it is
+      `test_workspace`.
     - Roles: the pipeline may start only these builds and use only these buckets and key; the
       builds may assume only the deployer role (`role_name`) in the organisation's accounts —
       the cross-account deploy path, the same one an operator's CLI takes.
@@ -25,6 +28,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.codebuild_project import (
     CodebuildProject,
     CodebuildProjectArtifacts,
@@ -43,6 +48,7 @@ from cdktf_cdktf_provider_aws.codepipeline import (
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.s3_bucket_notification import S3BucketNotification
 from constructs import Construct
 
 from modules.buckets import bucket_policy, retention_lifecycle, secure_bucket
@@ -54,17 +60,29 @@ from modules.policy import skip_check
 from modules.roles import service_trust
 
 SOURCE_OBJECT_KEY = "surgepress/source.zip"
-INSTALL = [
-    "python3 -m pip install --quiet pipenv",
-    "PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv sync --dev",
-    "npm ci --no-audit --no-fund",
-]
+TERRAFORM_RELEASES = "https://releases.hashicorp.com/terraform"
 
 
-def buildspec(*commands: str) -> str:
-    return json.dumps(
-        {"version": 0.2, "phases": {"install": {"commands": INSTALL}, "build": {"commands": list(commands)}}}, indent=2
-    )
+def install_commands(terraform_version: str) -> list[str]:
+    """What a build installs first. CodeBuild's standard image has no Terraform: the release the
+    project is tested with is fetched and checked against the release's SHA256SUMS (which
+    guards a damaged download; HashiCorp's signature on the sums is not checked here)."""
+    release = f"{TERRAFORM_RELEASES}/{terraform_version}"
+    archive = f"terraform_{terraform_version}_linux_amd64.zip"
+    return [
+        f"curl -fsSLo /tmp/{archive} {release}/{archive}",
+        f"curl -fsSLo /tmp/terraform_SHA256SUMS {release}/terraform_{terraform_version}_SHA256SUMS",
+        f"cd /tmp && grep ' {archive}$' terraform_SHA256SUMS | sha256sum -c - && cd -",
+        f"unzip -o -q /tmp/{archive} terraform -d /usr/local/bin && terraform version",
+        "python3 -m pip install --quiet pipenv",
+        "PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv sync --dev",
+        "npm ci --no-audit --no-fund",
+    ]
+
+
+def buildspec(terraform_version: str, *commands: str) -> str:
+    phases = {"install": {"commands": install_commands(terraform_version)}, "build": {"commands": list(commands)}}
+    return json.dumps({"version": 0.2, "phases": phases}, indent=2)
 
 
 @dataclass(frozen=True)
@@ -79,6 +97,8 @@ class PipelineProps:
     test_workspace: str = "staging"
     approval_before: tuple[str, ...] = ("production",)
     build_image: str = "aws/codebuild/amazonlinux2-x86_64-standard:5.0"
+    terraform_version: str = "1.11.4"
+    """Installed by every build (the write-only `*_wo` arguments need 1.11 or later)."""
     build_compute_type: str = "BUILD_GENERAL1_MEDIUM"
     artifact_retention_days: int = 30
     log_retention_days: int = 365
@@ -109,10 +129,16 @@ class Pipeline(Construct):
             skip_check(
                 bucket,
                 {
-                    "CKV_AWS_18": "pipeline buckets hold build inputs and outputs only; their access is recorded by "
-                    "the organisation trail's S3 data events",
+                    "CKV_AWS_18": "pipeline buckets hold build inputs and outputs only, written by the pipeline's "
+                    "own roles; access logs would need a log bucket the management account does not have",
                     "CKV_AWS_144": "artifacts are rebuilt from the repository; a cross-region copy adds nothing",
-                    "CKV2_AWS_62": "the pipeline reads the source object itself; nothing else consumes events",
+                    **(
+                        {}
+                        if purpose == "source"
+                        else {
+                            "CKV2_AWS_62": "the pipeline writes and reads its artifacts; nothing consumes their events"
+                        }
+                    ),
                 },
             )
             bucket_policy(self, f"{purpose}-policy", bucket, [])
@@ -251,6 +277,7 @@ class Pipeline(Construct):
             ],
             stage=self._stages(),
         )
+        self._trigger(tags)
         export(
             self,
             {
@@ -258,6 +285,55 @@ class Pipeline(Construct):
                 "pipeline_source_bucket": self.buckets["source"].bucket,
                 "pipeline_source_key": SOURCE_OBJECT_KEY,
             },
+        )
+
+    def _trigger(self, tags: dict[str, str]) -> None:
+        """The source does not poll: each new source object starts the pipeline. The bucket sends
+        its events to EventBridge, and a rule on Object Created for the source key starts the
+        pipeline with a role that may do only that."""
+        props, source = self._props, self.buckets["source"]
+        S3BucketNotification(self, "source-events", bucket=source.id, eventbridge=True)
+        rule = CloudwatchEventRule(
+            self,
+            "source-rule",
+            name=f"{props.name}-source",
+            description="a new source.zip starts the pipeline",
+            tags=tags,
+            event_pattern=json.dumps(
+                {
+                    "source": ["aws.s3"],
+                    "detail-type": ["Object Created"],
+                    "detail": {"bucket": {"name": [source.bucket]}, "object": {"key": [SOURCE_OBJECT_KEY]}},
+                }
+            ),
+        )
+        role = IamRole(
+            self,
+            "start-role",
+            name=f"{props.name}-pipeline-start",
+            tags=tags,
+            assume_role_policy=service_trust("events.amazonaws.com", source_account=props.account_id),
+        )
+        IamRolePolicy(
+            self,
+            "start-policy",
+            role=role.id,
+            name="start-the-pipeline",
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "codepipeline:StartPipelineExecution",
+                            "Resource": self.pipeline.arn,
+                        }
+                    ],
+                }
+            ),
+        )
+        CloudwatchEventTarget(
+            self, "source-target", rule=rule.name, target_id="pipeline", arn=self.pipeline.arn, role_arn=role.arn
         )
 
     def _project(self, label: str, description: str, command: str) -> None:
@@ -272,7 +348,7 @@ class Pipeline(Construct):
             build_timeout=90,
             tags=self._tags,
             artifacts=CodebuildProjectArtifacts(type="CODEPIPELINE"),
-            source=CodebuildProjectSource(type="CODEPIPELINE", buildspec=buildspec(command)),
+            source=CodebuildProjectSource(type="CODEPIPELINE", buildspec=buildspec(props.terraform_version, command)),
             environment=CodebuildProjectEnvironment(
                 compute_type=props.build_compute_type,
                 image=props.build_image,

@@ -143,7 +143,7 @@ class Scheduler(Construct):
             description="counts the scheduler saved at its last off (written by the function)",
             lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]),
         )
-        IamRolePolicy(
+        policy = IamRolePolicy(
             self,
             "policy",
             role=role.id,
@@ -214,6 +214,14 @@ class Scheduler(Construct):
                             "Resource": f"arn:aws:ssm:{region}:{account}:parameter{parameter}",
                         },
                         {
+                            # Active tracing: Lambda refuses the function unless its role may
+                            # write traces (these two actions take no resource-level ARN).
+                            "Sid": "Traces",
+                            "Effect": "Allow",
+                            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                            "Resource": "*",
+                        },
+                        {
                             "Sid": "SavedCountsKey",
                             "Effect": "Allow",
                             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
@@ -235,7 +243,6 @@ class Scheduler(Construct):
             source_code_hash=Fn.filebase64sha256(asset.path),
             timeout=TIMEOUT_S,
             memory_size=256,
-            reserved_concurrent_executions=1,
             kms_key_arn=env_key.arn,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             environment=LambdaFunctionEnvironment(
@@ -247,12 +254,14 @@ class Scheduler(Construct):
                     "STATE_KEY_ID": env_key.arn,
                 }
             ),
-            depends_on=[group],
+            depends_on=[group, policy],  # Lambda checks the role's X-Ray permissions at creation
             tags=tags,
         )
         skip_check(
             self.function,
             {
+                "CKV_AWS_115": "no reserved concurrency: an account at Lambda's default quota (10) may reserve "
+                "none, as unreserved concurrency must stay at 10 or more; two schedules hours apart invoke it",
                 "CKV_AWS_116": "EventBridge Scheduler invokes it and retries; a run that fails is reported in its "
                 "JSON log, and the next schedule re-applies the same idempotent action",
                 "CKV_AWS_117": "it calls only AWS APIs; inside the VPC it would need NAT or five more endpoints",

@@ -111,8 +111,9 @@ def test_the_log_archive_is_locked_and_admits_no_one_but_the_log_services(deploy
         # 403 AccessDenied (DeleteObject's denial carries no body to name the code).
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     trail = clients("security").get("cloudtrail").describe_trails()["trailList"][0]
+    # An account trail: no organization exists for an organization trail to belong to.
     assert (trail["IsOrganizationTrail"], trail["IsMultiRegionTrail"], trail["LogFileValidationEnabled"]) == (
-        True,
+        False,
         True,
         True,
     )

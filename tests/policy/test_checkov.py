@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import json
+
 import pytest
 
 from modules.policy import skip_check
-from surgepress.policy import scan
+from surgepress.policy import _report_of, scan
 from surgepress.targets import Target
 
 pytestmark = pytest.mark.policy
@@ -64,3 +67,129 @@ def test_a_skip_without_a_reason_is_refused_at_synth():
     key = KmsKey(TerraformStack(App(), "s"), "key")
     with pytest.raises(ValueError, match="needs a real reason"):
         skip_check(key, {"CKV_AWS_7": "because"})
+
+
+# --- the platform's own checks (surgepress.policy_rules), each on the broken form it guards ---
+
+
+def _only(items: dict[str, dict], contains: str = "") -> tuple[str, dict]:
+    found = [(n, b) for n, b in items.items() if contains in n]
+    assert len(found) == 1, sorted(items)
+    return found[0]
+
+
+def _statements(body: dict) -> list[dict]:
+    return json.loads(body["policy"])["Statement"]
+
+
+def _without_xray(doc: dict) -> None:
+    _, policy = _only(doc["resource"]["aws_iam_role_policy"], "scheduler_policy")
+    document = json.loads(policy["policy"])
+    document["Statement"] = [s for s in document["Statement"] if "xray:PutTraceSegments" not in s["Action"]]
+    policy["policy"] = json.dumps(document)
+
+
+def _xray_granted_too_late(doc: dict) -> None:
+    _, function = _only(doc["resource"]["aws_lambda_function"])
+    function["depends_on"] = [d for d in function["depends_on"] if "aws_iam_role_policy." not in d]
+
+
+def _organization_trail(doc: dict) -> None:
+    _, trail = _only(doc["resource"]["aws_cloudtrail"])
+    trail["is_organization_trail"] = True
+
+
+def _config_role_without_delivery(doc: dict) -> None:
+    name, _ = _only(doc["resource"]["aws_iam_role_policy"], "config-delivery")
+    del doc["resource"]["aws_iam_role_policy"][name]
+
+
+def _archive_denies_the_config_role(doc: dict) -> None:
+    _, policy = _only(doc["resource"]["aws_s3_bucket_policy"], "log-archive")
+    document = json.loads(policy["policy"])
+    for statement in document["Statement"]:
+        statement.get("Condition", {}).pop("ArnNotEquals", None)
+    policy["policy"] = json.dumps(document)
+
+
+def _source_without_events(doc: dict) -> None:
+    del doc["resource"]["aws_s3_bucket_notification"]
+
+
+def _source_rule_without_target(doc: dict) -> None:
+    del doc["resource"]["aws_cloudwatch_event_target"][
+        _only(doc["resource"]["aws_cloudwatch_event_target"], "source")[0]
+    ]
+
+
+def _fewer_hosts(doc: dict) -> None:
+    _, group = _only(doc["resource"]["aws_autoscaling_group"])
+    group["max_size"] = 30  # 3 tasks of 1024 CPU / 2048 MiB per c7i.xlarge: 90 < 120
+
+
+def _cloudfront_alias_health(doc: dict) -> None:
+    _, record = _only(doc["resource"]["aws_route53_record"], "site-alias")
+    record["alias"]["evaluate_target_health"] = True
+
+
+def _uploads_with_default_acl(doc: dict) -> None:
+    _, task = _only(doc["resource"]["aws_ecs_task_definition"])
+    containers = json.loads(task["container_definitions"])
+    for container in containers:
+        container["environment"] = [e for e in container["environment"] if e["name"] != "S3_UPLOADS_OBJECT_ACL"]
+    task["container_definitions"] = json.dumps(containers)
+
+
+BROKEN = {
+    # case: (workspace, mutation, the one check that must fail)
+    "tracing-without-xray": ("staging", _without_xray, "CKV_SURGE_1"),
+    "xray-granted-after-the-function": ("staging", _xray_granted_too_late, "CKV_SURGE_1"),
+    "organization-trail-without-organization": ("security", _organization_trail, "CKV_SURGE_2"),
+    "config-role-without-delivery-grant": ("security", _config_role_without_delivery, "CKV_SURGE_3"),
+    "archive-denies-the-config-role": ("security", _archive_denies_the_config_role, "CKV_SURGE_3"),
+    "s3-source-without-events": ("management", _source_without_events, "CKV_SURGE_4"),
+    "s3-source-rule-without-target": ("management", _source_rule_without_target, "CKV_SURGE_4"),
+    "task-ceiling-over-hosts": ("production", _fewer_hosts, "CKV_SURGE_5"),
+    "cloudfront-alias-evaluates-health": ("production", _cloudfront_alias_health, "CKV_SURGE_6"),
+    "uploads-with-s3-uploads-default-acl": ("production", _uploads_with_default_acl, "CKV_SURGE_7"),
+}
+
+
+def test_each_platform_check_fails_on_the_broken_form_it_guards(local_stacks, tmp_path):
+    directories = {}
+    for case, (workspace, mutate, _) in BROKEN.items():
+        document = copy.deepcopy(local_stacks[workspace])
+        mutate(document)
+        directory = tmp_path / case
+        directory.mkdir()
+        (directory / "cdk.tf.json").write_text(json.dumps(document))
+        directories[case] = directory
+    report = scan(directories)
+    ours = [f for f in report.failed if f.check_id.startswith("CKV_SURGE_")]  # (Checkov's may fail too)
+    failed = {case: sorted({f.check_id for f in ours if f.workspace == case}) for case in BROKEN}
+    assert failed == {case: [check] for case, (_, _, check) in BROKEN.items()}
+    for finding in ours:
+        assert finding.details, finding.line()  # each says what is missing
+    print("\n".join(f.line() for f in ours))
+
+
+def test_the_scan_reports_what_each_workspace_gave(settings, synth_paths, local_stacks):
+    report = scan({name: synth_paths.stack_dir(Target.LOCAL, name) for name in settings.names})
+    assert sorted(report.workspaces) == sorted(settings.names)
+    for name, counts in report.workspaces.items():
+        assert counts.passed > 10 and counts.resources > 10, (name, counts)
+        assert f"  {name}: {counts.passed} passed" in report.summary()
+
+
+def test_output_that_is_not_one_json_report_fails_the_scan_with_what_it_said():
+    with pytest.raises(RuntimeError, match=r"for staging is not one JSON report: .*Traceback"):
+        _report_of("staging", '{"check_type": "terraform_json"}\nTraceback (most recent call last):')
+    with pytest.raises(RuntimeError, match="no terraform_json report for dr"):
+        _report_of("dr", '{"passed": 0, "failed": 0, "resource_count": 0}')
+
+
+def test_a_workspace_checkov_parses_nothing_from_fails_the_scan(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "cdk.tf.json").write_text("{}")
+    with pytest.raises(RuntimeError, match="empty"):
+        scan({"empty": tmp_path / "empty"})

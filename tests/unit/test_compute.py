@@ -216,3 +216,35 @@ def test_the_construct_refuses_slow_or_impossible_scaling(change, message):
     )
     with pytest.raises(ValueError, match=message):
         Compute(TerraformStack(App(), "s"), "compute", props=ComputeProps(**{**props, **change}))
+
+
+def _s3_uploads_put_params(acl: str) -> dict:
+    """Run the task's wp-config additions in real PHP, then S3-Uploads' putObject filter on a
+    request as S3-Uploads builds it (ACL from the S3_UPLOADS_OBJECT_ACL constant)."""
+    import os
+    import subprocess
+
+    from surgepress.stacks import WORDPRESS_CONFIG_EXTRA
+
+    script = (
+        "if (!defined('MYSQLI_CLIENT_SSL')) { define('MYSQLI_CLIENT_SSL', 2048); }\n"
+        + WORDPRESS_CONFIG_EXTRA
+        + "\n$params = ['Bucket' => 'media', 'Key' => 'wp-content/uploads/a.jpg', 'ACL' => S3_UPLOADS_OBJECT_ACL];\n"
+        "foreach ($GLOBALS['wp_filter']['s3_uploads_putObject_params'][10] as $hook) {"
+        " $params = $hook['function']($params); }\n"
+        "echo json_encode($params);\n"
+    )
+    env = {**os.environ, "S3_UPLOADS_OBJECT_ACL": acl}
+    done = subprocess.run(["php", "-r", script], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_uploads_to_the_acl_less_media_bucket_carry_no_acl(local_stacks):
+    (task,) = resources(local_stacks["production"], "aws_ecs_task_definition").values()
+    (container,) = json.loads(task["container_definitions"])
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    assert environment["S3_UPLOADS_OBJECT_ACL"] == "none"
+    assert _s3_uploads_put_params("none") == {"Bucket": "media", "Key": "wp-content/uploads/a.jpg"}
+    # Any other value is S3-Uploads' own business: the hook leaves it as it is.
+    assert _s3_uploads_put_params("bucket-owner-full-control")["ACL"] == "bucket-owner-full-control"

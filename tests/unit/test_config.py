@@ -146,8 +146,37 @@ BAD_INPUTS = {
     "instance type without a size": (
         "production.yaml",
         lambda d: d["compute"].update(instance_type="c7ixlarge"),
-        "environments/production.yaml: compute.instance_type: expected an EC2 instance type such as c7i.large "
-        "(family.size), got 'c7ixlarge'",
+        "environments/production.yaml: compute.instance_type: expected one of c7i.large, c7i.xlarge",
+    ),
+    "instance type whose placement is not known": (
+        "production.yaml",
+        lambda d: d["compute"].update(instance_type="t3.nano"),
+        "got 't3.nano'",
+    ),
+    # c7i.xlarge: 4 vCPUs, 8192 MiB less the agent's 256, 4 ENIs (one is the host's): 3 tasks of 1024/2048.
+    "task ceiling the hosts cannot place": (
+        "production.yaml",
+        lambda d: d["compute"].update(max_hosts=30),
+        "environments/production.yaml: compute.max_tasks: 30 x c7i.xlarge hosts place 90 tasks of 1024 CPU units / "
+        "2048 MiB (3 per host, limited by its memory; modules/instances.py); raise compute.max_hosts or lower "
+        "compute.max_tasks, got 120",
+    ),
+    "task ceiling bound by ENIs": (
+        "production.yaml",
+        lambda d: d["compute"].update(task_cpu_units=512, task_memory_mib=1024, max_tasks=100, max_hosts=30),
+        "30 x c7i.xlarge hosts place 90 tasks of 512 CPU units / 1024 MiB (3 per host, limited by its ENIs;",
+    ),
+    "organization trail without an organization": (
+        "security.yaml",
+        lambda d: d.setdefault("log_archive", {}).update(organization_trail=True),
+        "environments/security.yaml: log_archive.organization_trail: an organization trail needs an AWS "
+        "Organization with CloudTrail trusted access",
+    ),
+    "terraform too old for write-only arguments": (
+        "management.yaml",
+        lambda d: d.setdefault("pipeline", {}).update(terraform_version="1.10.5"),
+        "environments/management.yaml: pipeline.terraform_version: expected a Terraform release 1.11.0 or later, "
+        "such as 1.11.4, got '1.10.5'",
     ),
     "node type of another service": (
         "staging.yaml",

@@ -1019,3 +1019,52 @@ def test_alarm_health_checks_keep_their_alarm_and_have_no_endpoint_fields(emulat
     assert config["AlarmIdentifier"] == {"Region": "eu-west-1", "Name": "origin-down"}
     assert config["InsufficientDataHealthStatus"] == "LastKnownStatus"
     assert {"Port", "RequestInterval", "FailureThreshold"} & set(config) == set()  # moto said 80, 30, 3
+
+
+def _function_zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+def test_active_tracing_is_refused_without_x_ray_permissions_and_allowed_with_them(emulator):
+    # lambda_tracing_role shim: AWS checks the execution role before it creates a traced function.
+    session = session_in(emulator, "100000000003", "eu-west-1")
+    iam, lam = client(emulator, session, "iam"), client(emulator, session, "lambda")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = iam.create_role(RoleName="traced-probe", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    function = {
+        "FunctionName": "traced-probe",
+        "Runtime": "python3.12",
+        "Role": role,
+        "Handler": "handler.handler",
+        "Code": {"ZipFile": _function_zip()},
+        "TracingConfig": {"Mode": "Active"},
+    }
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match="PutTraceSegments on XRAY"):
+        lam.create_function(**function)
+    logs_only = {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}
+    traces = {"Effect": "Allow", "Action": "xray:PutTrace*", "Resource": "*"}
+    iam.put_role_policy(
+        RoleName="traced-probe",
+        PolicyName="half",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [logs_only, traces]}),
+    )
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match="PutTelemetryRecords on XRAY"):
+        lam.create_function(**function)
+    iam.attach_role_policy(RoleName="traced-probe", PolicyArn="arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess")
+    assert lam.create_function(**function)["TracingConfig"] == {"Mode": "Active"}
+    untraced = {**function, "FunctionName": "untraced-probe", "TracingConfig": {"Mode": "PassThrough"}}
+    iam.detach_role_policy(RoleName="traced-probe", PolicyArn="arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess")
+    lam.create_function(**untraced)  # no tracing: nothing to check
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match="PutTelemetryRecords on XRAY"):
+        lam.update_function_configuration(FunctionName="untraced-probe", TracingConfig={"Mode": "Active"})

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.unit
 GUARDED = ("security", "staging", "production", "dr")
 
 
-def one(stack: dict, rtype: str) -> dict:
-    (item,) = resources(stack, rtype).values()
+def one(stack: dict, rtype: str, contains: str = "") -> dict:
+    (item,) = [body for name, body in resources(stack, rtype).items() if contains in name]
     return item
 
 
@@ -54,9 +54,22 @@ def test_the_log_archive_is_object_locked_kms_encrypted_and_refuses_deletes(aws_
     )
 
 
-def test_the_organisation_trail_is_multi_region_validated_encrypted_and_in_cloudwatch(aws_stacks, settings):
+def test_the_security_account_trail_is_multi_region_validated_encrypted_and_in_cloudwatch(aws_stacks, settings):
     trail = one(aws_stacks["security"], "aws_cloudtrail")
-    assert trail["is_organization_trail"] is True and trail["is_multi_region_trail"] is True
+    # No organization exists yet: an organization trail would be refused (CKV_SURGE_2).
+    assert trail["is_organization_trail"] is False and trail["is_multi_region_trail"] is True
+    assert trail["name"] == "surgepress-security"
+    role = one(aws_stacks["security"], "aws_iam_role", "trail-logs")
+    trust = json.loads(role["assume_role_policy"])["Statement"][0]
+    assert trust["Condition"]["StringEquals"]["aws:SourceArn"] == (
+        "arn:aws:cloudtrail:eu-west-1:100000000002:trail/surgepress-security"
+    )
+    key_policy = json.loads(one(aws_stacks["security"], "aws_kms_key", "log-archive_key")["policy"])
+    describe = [s for s in key_policy["Statement"] if s.get("Principal") == {"Service": "cloudtrail.amazonaws.com"}]
+    # CloudTrail's documented key policy: DescribeKey carries no encryption context to condition on.
+    assert {"Action": "kms:DescribeKey", "Condition": None} in [
+        {"Action": s["Action"], "Condition": s.get("Condition")} for s in describe
+    ]
     assert trail["enable_log_file_validation"] is True and trail["include_global_service_events"] is True
     assert trail["kms_key_id"].startswith("${aws_kms_key.log-archive_key")
     assert trail["cloud_watch_logs_group_arn"].startswith("${aws_cloudwatch_log_group.log-archive_trail-logs")
@@ -146,7 +159,10 @@ def test_only_staging_has_the_scheduler_with_both_schedules_from_config(aws_stac
     assert function["runtime"] == "python3.12" and function["handler"] == "handler.handler"
     assert function["filename"].startswith("assets/") and function["filename"].endswith("archive.zip")
     assert function["source_code_hash"].startswith("${filebase64sha256(")
-    assert function["reserved_concurrent_executions"] == 1
+    # Reserving concurrency is refused at Lambda's default account quota (10): none reserved.
+    assert "reserved_concurrent_executions" not in function
+    assert function["tracing_config"] == {"mode": "Active"}
+    assert any("aws_iam_role_policy.scheduler_policy" in d for d in function["depends_on"])
     parameter = f"/{ws.project}/staging/scheduler/saved-counts"
     assert function["environment"]["variables"]["STATE_PARAMETER"] == parameter
     saved = next(p for p in resources(stack, "aws_ssm_parameter").values() if p["name"] == parameter)
@@ -166,6 +182,11 @@ def test_only_staging_has_the_scheduler_with_both_schedules_from_config(aws_stac
         next(p for p in resources(stack, "aws_iam_role_policy").values() if p["name"] == "switch-the-environment")[
             "policy"
         ]
+    )
+    traces = next(s for s in policy["Statement"] if s["Sid"] == "Traces")
+    assert (sorted(traces["Action"]), traces["Resource"]) == (
+        ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+        "*",
     )
     database = next(s for s in policy["Statement"] if s["Sid"] == "Database")
     assert database["Resource"] == (

@@ -33,6 +33,7 @@ SHIMS: tuple[str, ...] = (
     "rds_global_switchover",
     "s3_replication",
     "route53_alarm_health_checks",
+    "lambda_tracing_role",
 )
 
 

@@ -1,0 +1,69 @@
+"""Lambda: active tracing needs an execution role that may write to X-Ray.
+
+AWS refuses CreateFunction (and UpdateFunctionConfiguration) with `TracingConfig.Mode =
+Active` when the execution role may not call `xray:PutTraceSegments` and
+`xray:PutTelemetryRecords`: InvalidParameterValueException, "The provided execution role
+does not have permissions to call PutTraceSegments on XRAY". moto creates the function
+whatever the role holds. Here the role's inline and attached policies (customer and AWS
+managed) are read as IAM reads them (surgepress.policy_rules.allows) before moto creates it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from surgepress.policy_rules import XRAY_ACTIONS, allows
+
+
+def _statements(document: Any) -> list[dict]:
+    parsed = json.loads(document) if isinstance(document, str) else document or {}
+    statements = parsed.get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def missing_trace_actions(account_id: str, role_arn: str) -> list[str]:
+    """The X-Ray actions the role may not call (every one when the role does not exist)."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account_id]["global"]
+    try:
+        role = iam.get_role_by_arn(role_arn)
+    except Exception:  # noqa: BLE001 - moto raises its own IAMNotFoundException here
+        return list(XRAY_ACTIONS)
+    statements = [s for document in role.policies.values() for s in _statements(document)]
+    for policy in role.managed_policies.values():
+        version = next((v for v in policy.versions if v.is_default), None)
+        statements += _statements(version.document if version else None)
+    return [action for action in XRAY_ACTIONS if not allows(statements, action)]
+
+
+def install() -> None:
+    from moto.awslambda.exceptions import InvalidParameterValueException
+    from moto.awslambda.models import LambdaBackend
+
+    def refuse_untraceable(backend: Any, role_arn: str | None, tracing: dict | None) -> None:
+        if (tracing or {}).get("Mode") != "Active" or not role_arn:
+            return
+        missing = missing_trace_actions(backend.account_id, role_arn)
+        if missing:
+            action = missing[0].split(":", 1)[1]
+            raise InvalidParameterValueException(
+                f"The provided execution role does not have permissions to call {action} on XRAY"
+            )
+
+    create = LambdaBackend.create_function
+    update = LambdaBackend.update_function_configuration
+
+    def create_function(self: Any, spec: dict[str, Any]) -> Any:
+        refuse_untraceable(self, spec.get("Role"), spec.get("TracingConfig"))
+        return create(self, spec)
+
+    def update_function_configuration(self: Any, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
+        if "TracingConfig" in body:
+            role = body.get("Role") or self.get_function(function_name, qualifier).role
+            refuse_untraceable(self, role, body["TracingConfig"])
+        return update(self, function_name, qualifier, body)
+
+    LambdaBackend.create_function = create_function
+    LambdaBackend.update_function_configuration = update_function_configuration
