@@ -240,13 +240,23 @@ def cmd_plan(s: Session, args) -> int:
     return max(codes.values(), default=0)
 
 
-def _deployed_resources(job: Job, runner: WorkspaceRunner, action: Callable[[], None]) -> int:
-    """Run `action`; if it fails, say how many resources it left in state (a half-done run)."""
+LEFT_SHOWN = 20
+
+
+def _deployed_resources(
+    job: Job, runner: WorkspaceRunner, action: Callable[[], None], *, name_left: bool = False
+) -> int:
+    """Run `action`; if it fails, say how many resources it left in state (a half-done run),
+    and with `name_left` which ones (what a failed destroy leaves for someone to remove)."""
     try:
         action()
     except BaseException:
         try:
-            job.detail = f"{len(runner.resources())} resources in state"
+            left = runner.resources()
+            job.detail = f"{len(left)} resources in state"
+            if name_left and left:
+                more = f" and {len(left) - LEFT_SHOWN} more" if len(left) > LEFT_SHOWN else ""
+                job.say(f"{runner.workspace}: left in state: {', '.join(left[:LEFT_SHOWN])}{more}")
         except (TerraformError, OSError):
             job.detail = "resources in state unknown"
         raise
@@ -325,7 +335,7 @@ def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
         else:
             runner.init()
         job.phase("destroy")
-        left = _deployed_resources(job, runner, lambda: runner.destroy(refresh=not args.no_refresh))
+        left = _deployed_resources(job, runner, lambda: runner.destroy(refresh=not args.no_refresh), name_left=True)
         job.say(f"destroy {ws.name}: done, {left} resources left in state")
         return f"{left} resources left"
 

@@ -333,13 +333,28 @@ def s3_source_is_triggered(doc: Document, rtype: str, name: str, others: list[Do
             rules = {doc.referenced(t.get("rule"), "aws_cloudwatch_event_rule") for t in targets if t.get("rule")} - {
                 None
             }
-            patterns = [(doc.get(*rule) or {}).get("event_pattern") for rule in rules if rule is not None]
-            if not any(isinstance(p, str) and "aws.s3" in p and "Object Created" in p for p in patterns):
+            names = {f"${{aws_s3_bucket.{bucket}.bucket}}", f"${{aws_s3_bucket.{bucket}.id}}"}
+            names.add(str((doc.get("aws_s3_bucket", bucket) or {}).get("bucket")))
+            if not any(_object_created_in(doc.get(*rule) or {}, names) for rule in rules if rule is not None):
                 return (
                     False,
                     "its S3 source does not poll, and no EventBridge rule on the bucket's Object Created starts it",
                 )
     return True, "every non-polling S3 source is started by an event rule"
+
+
+def _object_created_in(rule: dict, bucket_names: set[str]) -> bool:
+    """An EventBridge rule's pattern matches S3's Object Created events of one of these buckets."""
+    try:
+        pattern = json.loads(rule.get("event_pattern") or "{}")
+    except json.JSONDecodeError:
+        return False
+    named = set(listed(((pattern.get("detail") or {}).get("bucket") or {}).get("name")))
+    return (
+        "aws.s3" in listed(pattern.get("source"))
+        and "Object Created" in listed(pattern.get("detail-type"))
+        and bool(named & bucket_names)
+    )
 
 
 def _resource_via_arn(doc: Document, value: Any, rtype: str) -> tuple[str, dict] | None:

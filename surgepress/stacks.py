@@ -293,6 +293,7 @@ class WorkspaceStack(TerraformStack):
                 master_password_parameter_arn=self.secrets.parameters["db_master_password"].arn,
                 password_generation=ws.secrets.generation,
                 role=self.role,
+                backup_by_tag=ws.backup is not None,
                 **{**asdict(ws.database), **self._global_membership()},
             ),
         )

@@ -9,11 +9,16 @@ What it creates
     through `allow_from` (the WordPress service).
 
 The AUTH token
-    ElastiCache has no write-only argument for the token in this provider, so it is read
-    from its SecureString at apply time (a data source) and kept, marked sensitive, in the
-    Terraform state — never in synthesized JSON. The state is the encrypted, access-
-    controlled remote state of the account (or the local build directory, which git
-    ignores).
+    hashicorp/aws 5.100 has no write-only argument for it (`auth_token` and
+    `auth_token_update_strategy` only; `terraform providers schema` shows no `*_wo`), and an
+    ephemeral value may feed nothing but a write-only argument, so it cannot be read the way
+    the database password is (ephemeral SSM into `master_password_wo`). It is read from its
+    SecureString at apply time (a data source) and kept, marked sensitive, in the Terraform
+    state — never in synthesized JSON. The state is the encrypted, access-controlled remote
+    state of the account (or the local build directory, which git ignores). The integration
+    check `test_secrets_are_generated_into_ssm_and_nowhere_else` names exactly the secrets
+    that may sit in state (this token and CloudFront's origin header, which has no
+    write-only argument either) and fails on any other.
 
 Defaults and why
     - Two nodes minimum: with one, a node failure is a cache-wide outage and every

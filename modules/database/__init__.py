@@ -112,6 +112,8 @@ class DatabaseProps:
     """The global cluster a `secondary` joins (the primary workspace's output)."""
     role: PlatformRole = PlatformRole.PRIMARY
     """Primary or secondary (DR) copy; recorded as the `PlatformRole` tag."""
+    backup_by_tag: bool = False
+    """The workspace's AWS Backup plan selects this cluster by its tag (modules/backup)."""
 
 
 class Database(Construct):
@@ -210,14 +212,25 @@ class Database(Construct):
             else None,
             tags=tags,
         )
-        skip_check(
-            self.cluster,
-            {
-                "CKV2_AWS_8": "AWS Backup plans and DR-region copies arrive with the backups step (accounts issue)",
-                "CKV_AWS_326": "backtrack cannot be used with Aurora Global Database (the DR design); "
-                "point-in-time restore covers the same mistakes",
-            },
-        )
+        in_global = props.global_cluster in ("primary", "secondary")
+        reasons = {
+            "CKV_AWS_326": "backtrack cannot be used with Aurora Global Database (the DR design); point-in-time "
+            "restore covers the same mistakes"
+            if in_global
+            else "point-in-time restore (backup_retention_days) covers the same mistakes without backtrack's "
+            "change-record charges",
+        }
+        if props.backup_by_tag:
+            reasons["CKV2_AWS_8"] = (
+                "AWS Backup selects this cluster by its Workspace tag (modules/backup); the check looks only "
+                "for a selection that names the cluster's ARN"
+            )
+        elif props.global_cluster == "secondary":
+            reasons["CKV2_AWS_8"] = (
+                "a secondary of the global database holds the primary's data, whose recovery points the "
+                "primary's backup plan copies into this region"
+            )
+        skip_check(self.cluster, reasons)
         if not props.enable_deletion_protection:
             skip_check(
                 self.cluster,

@@ -82,8 +82,9 @@ class Guardrails(Construct):
         skip_check(
             self.detector,
             {
-                "CKV2_AWS_3": "every account and region the platform uses gets its own detector here; organisation "
-                "auto-enable needs AWS Organizations' management account, which account vending owns",
+                "CKV2_AWS_3": "each workspace with guardrails runs its own detector in its account and region; "
+                "organisation auto-enable needs an AWS Organizations management account, which no workspace "
+                "manages yet",
             },
         )
         self.findings_topic = encrypted_topic(

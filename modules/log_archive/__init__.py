@@ -146,7 +146,7 @@ class LogArchive(Construct):
         skip_check(
             self.bucket,
             {
-                "CKV_AWS_18": "the log archive is the terminal bucket: its own access is recorded by the organisation "
+                "CKV_AWS_18": "the log archive is the terminal bucket: its own access is recorded by this account's "
                 "trail's S3 data events, and access logs would need yet another bucket",
                 "CKV_AWS_144": "a second immutable copy in another region is not required for audit logs here; "
                 "Object Lock already makes them undeletable",

@@ -52,10 +52,10 @@ class StateBucket(Construct):
         skip_check(
             self.bucket,
             {
-                "CKV_AWS_18": "access to the state bucket is recorded by the organisation CloudTrail's S3 data "
-                "events in the log archive; server access logs would need a second bucket here",
-                "CKV_AWS_144": "state is small and rebuilt from the region's own API; versioning and the log "
-                "archive's trail cover its history, and a replica would need a DR-region key",
+                "CKV_AWS_18": "server access logs would need a second bucket here; no trail records this "
+                "account's S3 data events yet either (the security account's trail covers its own account only)",
+                "CKV_AWS_144": "versioning keeps every state's history in this region; a replica would need a "
+                "second bucket and key in the DR region, and deploys stop with the region anyway",
                 "CKV2_AWS_62": "nothing consumes events from the state bucket",
             },
         )

@@ -86,7 +86,7 @@ class Storage(Construct):
             {
                 "CKV_AWS_145": "S3 server access logs and ALB access logs can only be delivered to SSE-S3 buckets",
                 "CKV_AWS_144": "access logs describe this region's own traffic; only the data buckets are replicated",
-                "CKV2_AWS_62": "nothing consumes events from the log archive bucket",
+                "CKV2_AWS_62": "nothing consumes events from the access-log bucket",
             },
         )
         log_delivery = self._policy(

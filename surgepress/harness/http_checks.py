@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import socket
 import ssl
+import subprocess
+import tempfile
+import threading
 import warnings
+from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +31,10 @@ TLS_OK = ("TLSv1.2", "TLSv1.3")
 
 class CheckFailed(AssertionError):
     """What a check saw that it should not have."""
+
+
+class NotApplicable(Exception):
+    """A check that cannot be made from here, and the true reason why."""
 
 
 @dataclass(frozen=True)
@@ -125,18 +134,67 @@ def tls_version_and_chain(site: SiteEndpoint) -> str:
     return f"{version} {cipher}, certificate {subject.get('commonName', '?')} valid for {server_name}"
 
 
-def old_tls_refused(site: SiteEndpoint) -> str:
-    """A client offering only TLS 1.0/1.1 gets no session."""
-    parts = urlsplit(site.https_url)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+def _old_tls_context(*, server: bool) -> ssl.SSLContext:
+    """A context that speaks TLS 1.0/1.1 only (NotApplicable where this Python cannot)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server else ssl.PROTOCOL_TLS_CLIENT)
+    if not server:
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     try:
         with warnings.catch_warnings():  # offering the deprecated versions is the point of this check
             warnings.simplefilter("ignore", DeprecationWarning)
             context.minimum_version, context.maximum_version = ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1
         context.set_ciphers("DEFAULT:@SECLEVEL=0")
     except (ValueError, ssl.SSLError) as error:
-        raise CheckFailed(f"this client cannot offer TLS 1.1 to test the refusal ({error})") from None
+        raise NotApplicable(f"this Python's OpenSSL cannot be set to TLS 1.0/1.1 ({error})") from None
+    return context
+
+
+def old_tls_speakable(client: ssl.SSLContext) -> str | None:
+    """Whether `client` completes a TLS 1.0/1.1 handshake at all: against a loopback server that
+    offers only those, with a throwaway self-signed certificate. None when it does, else why not
+    (then a site's refusal would prove nothing)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        key, cert = Path(tmp) / "key.pem", Path(tmp) / "cert.pem"
+        made = subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
+            + ["-keyout", str(key), "-out", str(cert)],
+            capture_output=True,
+            text=True,
+        )
+        if made.returncode != 0:
+            return f"no loopback certificate to prove it with (openssl: {made.stderr.strip()[-200:]})"
+        server = _old_tls_context(server=True)
+        server.load_cert_chain(cert, key)
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            listener.settimeout(HTTP_TIMEOUT_S)
+
+            def accept_one() -> None:
+                with suppress(OSError), listener.accept()[0] as raw, server.wrap_socket(raw, server_side=True):
+                    pass
+
+            thread = threading.Thread(target=accept_one, daemon=True)
+            thread.start()
+            try:
+                with (
+                    socket.create_connection(listener.getsockname(), timeout=HTTP_TIMEOUT_S) as raw,
+                    client.wrap_socket(raw, server_hostname="localhost") as tls,
+                ):
+                    spoken = tls.version()
+            except (ssl.SSLError, OSError) as error:
+                return f"its handshake with a TLS 1.0/1.1-only loopback server failed ({error})"
+            finally:
+                thread.join(HTTP_TIMEOUT_S)
+    return None if spoken in ("TLSv1", "TLSv1.1") else f"it negotiated {spoken} with a TLS 1.0/1.1-only server"
+
+
+def old_tls_refused(site: SiteEndpoint, client: ssl.SSLContext | None = None) -> str:
+    """A client offering only TLS 1.0/1.1 gets no session — from a client shown first to speak
+    them (NotApplicable, with the reason, where it cannot: its failure would prove nothing)."""
+    parts = urlsplit(site.https_url)
+    context = client or _old_tls_context(server=False)
+    unable = old_tls_speakable(context)
+    if unable is not None:
+        raise NotApplicable(f"this client cannot speak TLS 1.0/1.1: {unable}")
     try:
         with (
             socket.create_connection((parts.hostname, parts.port or 443), timeout=HTTP_TIMEOUT_S) as raw,

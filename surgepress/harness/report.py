@@ -2,8 +2,10 @@
 
 Tests carry `@pytest.mark.stage("deploy" | "verify" | "drill" | "teardown")`; they run in
 that order (by stage, then as collected). A stage skipped with SKIP_<STAGE>=1 skips its
-tests with that reason. Each test's outcome is reported as pass, fail, or not applicable
-with its reason (pytest's skip); `record_property("detail", …)` adds what a check saw.
+tests with that reason. Each test's outcome is reported as pass, fail, not applicable with
+its reason (pytest's skip), or not run when what it checks was never deployed (a skip whose
+reason starts with NOT_RUN, e.g. after a failed deploy); `record_property("detail", …)` adds
+what a check saw.
 The summary (`summary.md` next to the JUnit XML that `--junitxml` writes) lists every
 check and the time spent per stage.
 """
@@ -20,13 +22,16 @@ import pytest
 from surgepress.harness import STAGES, skipped
 
 SUMMARY_OPTION = "--harness-summary"
+NOT_RUN = "not run"
+"""Prefix of a skip reason that means the check never ran (what it checks was not deployed)."""
+RESULTS = ("pass", "fail", "not applicable", NOT_RUN)
 
 
 @dataclass
 class Outcome:
     stage: str
     name: str
-    result: str = "pass"  # pass | fail | not applicable
+    result: str = "pass"  # pass | fail | not applicable | not run
     seconds: float = 0.0
     detail: str = ""
 
@@ -73,6 +78,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.skip(f"{reason}: stage {stage_of(item)} skipped")
 
 
+def skip_outcome(reason: str) -> tuple[str, str]:
+    """(result, detail) of a skipped check: not run (its subject was never deployed), or not applicable."""
+    reason = reason.removeprefix("Skipped: ")
+    if reason.startswith(NOT_RUN):
+        return NOT_RUN, reason.removeprefix(NOT_RUN).strip()
+    return "not applicable", reason
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call):
     outcome = yield
@@ -82,9 +95,9 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     entry = COLLECTOR.outcomes.setdefault(item.nodeid, Outcome(stage=stage_of(item), name=item.name))
     entry.seconds += report.duration
     if report.skipped:
-        entry.result = "not applicable"
-        entry.detail = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        entry.detail = entry.detail.removeprefix("Skipped: ")
+        entry.result, entry.detail = skip_outcome(
+            report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        )
     elif report.failed:
         entry.result = "fail"
         message = getattr(report.longrepr, "reprcrash", None)
@@ -108,18 +121,18 @@ def summary_markdown(collector: Collector) -> str:
         f"target **{run.get('target', '?')}**, workspaces {', '.join(run.get('workspaces', [])) or '?'}, "
         f"names suffixed `{run.get('project', '?')}`",
         "",
-        f"**{counts['pass']} passed, {counts['fail']} failed, {counts['not applicable']} not applicable** "
-        f"in {time.monotonic() - collector.started:.1f}s",
+        f"**{counts['pass']} passed, {counts['fail']} failed, {counts['not applicable']} not applicable, "
+        f"{counts['not run']} not run** in {time.monotonic() - collector.started:.1f}s",
         "",
-        "| stage | seconds | passed | failed | not applicable |",
-        "|---|---:|---:|---:|---:|",
+        "| stage | seconds | passed | failed | not applicable | not run |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for stage in STAGES:
         entries = by_stage.get(stage, [])
         lines.append(
             f"| {stage} | {sum(e.seconds for e in entries):.1f} | "
-            f"{sum(e.result == 'pass' for e in entries)} | {sum(e.result == 'fail' for e in entries)} | "
-            f"{sum(e.result == 'not applicable' for e in entries)} |"
+            + " | ".join(str(sum(e.result == r for e in entries)) for r in RESULTS)
+            + " |"
         )
     lines += ["", "| stage | check | result | seconds | detail |", "|---|---|---|---:|---|"]
     for stage in STAGES:

@@ -33,7 +33,7 @@ from surgepress.harness import (
     new_run_id,
     skipped,
 )
-from surgepress.harness.report import COLLECTOR
+from surgepress.harness.report import COLLECTOR, NOT_RUN
 from surgepress.targets import Paths
 from tests.conftest import edit_yaml, run_cli
 
@@ -217,7 +217,14 @@ def settings(harness) -> Settings:
 def deployed(harness) -> Harness:
     """The deployment verify checks: this run's, or the picked-up one's."""
     if not harness.deployed:
-        pytest.skip(f"nothing deployed in run {harness.state.run_id} (the deploy stage failed or did not run)")
+        stages = harness.state.stages
+        if stages.get("teardown", {}).get("status") == "passed":
+            why = "torn down"
+        elif stages.get("deploy", {}).get("status") == "started":  # begun, never passed
+            why = "deploy failed"
+        else:
+            why = "deploy did not run"
+        pytest.skip(f"{NOT_RUN} ({why}): nothing deployed in run {harness.state.run_id}")
     if harness.local and harness.emulator() is None:
         pytest.fail(
             f"run {harness.state.run_id}: its emulator is not running, so its deployment is gone; "

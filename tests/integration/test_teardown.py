@@ -15,7 +15,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.stage("teardown")]
 def test_destroy_leaves_nothing_behind(deployed, clients, outputs, record_property):
     settings = deployed.settings
     result = deployed.destroy()
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    if result.returncode != 0:  # the run fails, naming what the destroy left behind
+        left = [line for line in result.stdout.splitlines() if "left in state" in line]
+        pytest.fail(
+            "destroy failed (exit {}); left behind:\n{}\n{}".format(
+                result.returncode, "\n".join(left) or "(no workspace reported its state)", result.stderr[-2000:]
+            ),
+            pytrace=False,
+        )
     assert result.stdout.count("0 resources left in state") == len(deployed.state.workspaces)
     record_property("detail", f"{len(deployed.state.workspaces)} workspaces destroyed")
     if not deployed.local:

@@ -78,7 +78,7 @@ def test_a_second_concurrent_deploy_of_a_workspace_stops_at_the_lock_and_the_sta
         )
     results = [(run.wait(timeout=900), *run.communicate()) for run in runs]
     codes = sorted(code for code, _, _ in results)
-    assert codes == [0, 2], [(code, err[-600:]) for code, _, err in results]
+    assert codes == [0, 2], [(code, out[-1500:] + err[-600:]) for code, out, err in results if code != 0]
     loser = next(err for code, _, err in results if code == 2)
     (line,) = loser.strip().splitlines()
     assert line.startswith("error: staging: state is locked by another run (OperationTypeApply by ")

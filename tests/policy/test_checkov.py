@@ -122,6 +122,13 @@ def _source_rule_without_target(doc: dict) -> None:
     ]
 
 
+def _source_rule_on_another_bucket(doc: dict) -> None:
+    _, rule = _only(doc["resource"]["aws_cloudwatch_event_rule"], "source-rule")
+    pattern = json.loads(rule["event_pattern"])
+    pattern["detail"]["bucket"]["name"] = ["some-other-bucket"]
+    rule["event_pattern"] = json.dumps(pattern)
+
+
 def _fewer_hosts(doc: dict) -> None:
     _, group = _only(doc["resource"]["aws_autoscaling_group"])
     group["max_size"] = 30  # 3 tasks of 1024 CPU / 2048 MiB per c7i.xlarge: 90 < 120
@@ -149,6 +156,7 @@ BROKEN = {
     "archive-denies-the-config-role": ("security", _archive_denies_the_config_role, "CKV_SURGE_3"),
     "s3-source-without-events": ("management", _source_without_events, "CKV_SURGE_4"),
     "s3-source-rule-without-target": ("management", _source_rule_without_target, "CKV_SURGE_4"),
+    "s3-source-rule-on-another-bucket": ("management", _source_rule_on_another_bucket, "CKV_SURGE_4"),
     "task-ceiling-over-hosts": ("production", _fewer_hosts, "CKV_SURGE_5"),
     "cloudfront-alias-evaluates-health": ("production", _cloudfront_alias_health, "CKV_SURGE_6"),
     "uploads-with-s3-uploads-default-acl": ("production", _uploads_with_default_acl, "CKV_SURGE_7"),

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from modules.cdn import MANAGED_RULE_GROUPS, wordpress_cookie_hash
+from modules.cdn import wordpress_cookie_hash
 from tests.conftest import resources
 
 pytestmark = pytest.mark.unit
@@ -109,7 +109,16 @@ def test_waf_in_production_only_with_managed_rules_and_logging(local_stacks):
         for r in acl["rule"]
         if "managed_rule_group_statement" in r["statement"]
     ]
-    assert groups == [g for _, g, _ in MANAGED_RULE_GROUPS]
+    # The web ACL's managed groups, restated: reputation, the common set, known-bad inputs,
+    # anonymous IPs (counted), and WordPress's and PHP's own.
+    assert groups == [
+        "AWSManagedRulesAmazonIpReputationList",
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesAnonymousIpList",
+        "AWSManagedRulesWordPressRuleSet",
+        "AWSManagedRulesPHPRuleSet",
+    ]
     assert _distribution(local_stacks["production"])["web_acl_id"].startswith("${aws_wafv2_web_acl.")
     assert resources(local_stacks["production"], "aws_wafv2_web_acl_logging_configuration")
     assert resources(local_stacks["staging"], "aws_wafv2_web_acl") == {}

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from modules.compute import TLS_POLICY, WRITABLE_PATHS, Compute, ComputeProps
+from modules.compute import Compute, ComputeProps
 from tests.conftest import resources
 
 pytestmark = pytest.mark.unit
@@ -43,7 +43,7 @@ def test_alb_is_strict_https_with_redirect_and_a_403_without_the_origin_secret(l
     assert alb["drop_invalid_header_fields"] is True and alb["desync_mitigation_mode"] == "strictest"
     assert alb["access_logs"]["enabled"] is True and alb["access_logs"]["prefix"] == "alb"
     listeners = {listener["port"]: listener for listener in resources(stack, "aws_lb_listener").values()}
-    assert listeners[443]["ssl_policy"] == TLS_POLICY == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert listeners[443]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     assert listeners[443]["default_action"][0]["fixed_response"]["status_code"] == "403"
     assert listeners[80]["default_action"][0]["redirect"] == {
         "port": "443",
@@ -121,7 +121,13 @@ def test_task_takes_secrets_from_ssm_and_runs_read_only_unprivileged(local_stack
     assert "MYSQLI_CLIENT_SSL" in extra, "Aurora requires TLS (require_secure_transport)"
     assert all(f"getenv('{name}')" in extra for name in ("WP_REDIS_HOST", "WP_REDIS_PASSWORD", "S3_UPLOADS_BUCKET"))
     assert container["readonlyRootFilesystem"] is True and container["privileged"] is False
-    assert {m["containerPath"] for m in container["mountPoints"]} == set(WRITABLE_PATHS.values())
+    # Restated: what the official WordPress/Apache image writes (docroot, tmp, Apache's run and lock dirs).
+    assert {m["containerPath"] for m in container["mountPoints"]} == {
+        "/var/www/html",
+        "/tmp",
+        "/var/run/apache2",
+        "/var/lock/apache2",
+    }
     assert container["logConfiguration"]["logDriver"] == "awslogs"
     task = _one(stack, "aws_ecs_task_definition")
     assert task["execution_role_arn"] != task["task_role_arn"]

@@ -7,7 +7,7 @@ import json
 import pytest
 from cdktf import App, TerraformStack
 
-from modules.database import CLUSTER_PARAMETERS, Database, DatabaseProps
+from modules.database import Database, DatabaseProps
 from tests.conftest import resources
 
 pytestmark = pytest.mark.unit
@@ -84,8 +84,17 @@ def test_cluster_lives_in_the_data_subnets_reachable_from_the_service_only(local
 
 def test_parameter_group_enforces_utf8mb4_and_tls(local_stacks):
     (group,) = resources(local_stacks["production"], "aws_rds_cluster_parameter_group").values()
-    assert {p["name"]: p["value"] for p in group["parameter"]} == CLUSTER_PARAMETERS
-    assert CLUSTER_PARAMETERS["require_secure_transport"] == "ON"
+    # Restated: utf8mb4 throughout, TLS required, the audit log of connections and DDL/DCL, and
+    # the slow-query log from one second.
+    assert {p["name"]: p["value"] for p in group["parameter"]} == {
+        "character_set_server": "utf8mb4",
+        "collation_server": "utf8mb4_unicode_ci",
+        "require_secure_transport": "ON",
+        "server_audit_logging": "1",
+        "server_audit_events": "CONNECT,QUERY_DCL,QUERY_DDL",
+        "slow_query_log": "1",
+        "long_query_time": "1",
+    }
 
 
 def test_a_client_group_is_admitted_on_3306_only():

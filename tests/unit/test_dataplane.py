@@ -352,6 +352,21 @@ def test_policy_conditions_are_judged_like_iam():
     assert condition_holds({"NumericLessThan": {"s3:max-keys": "10"}}, {}) is None  # not judged here
 
 
+@pytest.mark.parametrize("operator", ["StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike"])
+def test_a_negated_operator_holds_when_its_key_is_absent(operator):
+    # IAM: a key missing from the request context matches no value, so "not equal/like" holds.
+    condition = {operator: {"aws:PrincipalServiceName": "config.amazonaws.com"}}
+    assert condition_holds(condition, {}) is True
+    assert condition_holds(condition, {"aws:PrincipalServiceName": "config.amazonaws.com"}) is False
+    assert condition_holds(condition, {"aws:PrincipalServiceName": "cloudtrail.amazonaws.com"}) is True
+
+
+def test_condition_keys_match_whatever_their_case_and_values_keep_theirs():
+    assert condition_holds({"Bool": {"AWS:SecureTransport": "false"}}, {"aws:SecureTransport": "false"}) is True
+    assert condition_holds({"StringEquals": {"aws:sourceaccount": "1"}}, {"aws:SourceAccount": "1"}) is True
+    assert condition_holds({"StringEquals": {"aws:SourceArn": "ARN:X"}}, {"aws:SourceArn": "arn:x"}) is False
+
+
 def test_load_summary_per_phase():
     samples = [
         {

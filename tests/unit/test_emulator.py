@@ -614,6 +614,16 @@ def test_security_hub_subscribes_to_a_standard_and_lists_it_until_disabled(emula
     assert [(s["StandardsArn"], s["StandardsStatus"]) for s in listed] == [(standard, "READY")]
     hub.batch_disable_standards(StandardsSubscriptionArns=[arn])
     assert hub.get_enabled_standards(StandardsSubscriptionArns=[arn])["StandardsSubscriptions"] == []
+    # Only the standards Security Hub offers, in this region: anything else is refused, none enabled.
+    for unknown in (
+        "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/9.9.9",
+        "arn:aws:securityhub:eu-central-1::standards/aws-foundational-security-best-practices/v/1.0.0",
+    ):
+        with pytest.raises(hub.exceptions.InvalidInputException):
+            hub.batch_enable_standards(
+                StandardsSubscriptionRequests=[{"StandardsArn": standard}, {"StandardsArn": unknown}]
+            )
+    assert hub.get_enabled_standards()["StandardsSubscriptions"] == []
     hub.disable_security_hub()
 
 
@@ -898,7 +908,28 @@ def test_a_global_failover_needs_allow_data_loss_and_refuses_strangers(emulator)
     assert _writers(primary, "shim-failover") == [reader]
 
 
-def _replicated_pair(s3_source, s3_replica, name: str, kms_key: str) -> tuple[str, str]:
+def _replication_role(iam, name: str, actions: list[str]) -> str:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    if actions:
+        statement = {"Effect": "Allow", "Action": actions, "Resource": "*"}
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName="replicate",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        )
+    return arn
+
+
+REPLICATION_ACTIONS = ["s3:GetObjectVersionForReplication", "s3:ReplicateObject", "s3:ReplicateDelete", "kms:*"]
+
+
+def _replicated_pair(
+    s3_source, s3_replica, name: str, kms_key: str, *, role: str, rule: dict | None = None
+) -> tuple[str, str]:
     source, replica = f"{name}-source", f"{name}-replica"
     s3_source.create_bucket(Bucket=source, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     s3_replica.create_bucket(Bucket=replica, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
@@ -907,7 +938,7 @@ def _replicated_pair(s3_source, s3_replica, name: str, kms_key: str) -> tuple[st
     s3_source.put_bucket_replication(
         Bucket=source,
         ReplicationConfiguration={
-            "Role": "arn:aws:iam::100000000004:role/replication",
+            "Role": role,
             "Rules": [
                 {
                     "ID": "to-dr",
@@ -919,6 +950,7 @@ def _replicated_pair(s3_source, s3_replica, name: str, kms_key: str) -> tuple[st
                         "Bucket": f"arn:aws:s3:::{replica}",
                         "EncryptionConfiguration": {"ReplicaKmsKeyID": kms_key},
                     },
+                    **(rule or {}),
                 }
             ],
         },
@@ -950,7 +982,8 @@ def test_s3_replication_copies_versions_and_delete_markers_and_can_be_halted(emu
     s3_source = client(emulator, session, "s3")
     s3_replica = client(emulator, session_in(emulator, "100000000004", "eu-central-1"), "s3")
     key = client(emulator, session_in(emulator, "100000000004", "eu-central-1"), "kms").create_key()["KeyMetadata"]
-    source, replica = _replicated_pair(s3_source, s3_replica, "shim-crr", key["Arn"])
+    role = _replication_role(client(emulator, session, "iam"), "shim-crr", REPLICATION_ACTIONS)
+    source, replica = _replicated_pair(s3_source, s3_replica, "shim-crr", key["Arn"], role=role)
 
     def present(name: str) -> bool:
         try:
@@ -964,6 +997,8 @@ def test_s3_replication_copies_versions_and_delete_markers_and_can_be_halted(emu
     assert _eventually(lambda: present("marker-1"))
     copied = s3_replica.get_object(Bucket=replica, Key="marker-1")
     assert copied["Body"].read() == b"one" and copied["SSEKMSKeyId"] == key["Arn"]
+    assert copied["ReplicationStatus"] == "REPLICA"
+    assert s3_source.head_object(Bucket=source, Key="marker-1")["ReplicationStatus"] == "COMPLETED"
 
     assert _replication_control(emulator, {"halted": True})["halted"] is True
     s3_source.put_object(Bucket=source, Key="marker-2", Body=b"two")
@@ -977,6 +1012,54 @@ def test_s3_replication_copies_versions_and_delete_markers_and_can_be_halted(emu
     assert _eventually(lambda: not present("marker-1"))
     versions = s3_replica.list_object_versions(Bucket=replica, Prefix="marker-1")
     assert len(versions.get("DeleteMarkers", [])) == 1 and len(versions["Versions"]) == 1
+
+
+def test_replication_fails_without_the_roles_permissions_and_copies_only_what_the_rule_selects(emulator):
+    session = session_in(emulator, "100000000004", "eu-west-1")
+    s3_source = client(emulator, session, "s3")
+    s3_replica = client(emulator, session_in(emulator, "100000000004", "eu-central-1"), "s3")
+    kms_replica = client(emulator, session_in(emulator, "100000000004", "eu-central-1"), "kms")
+    replica_key = kms_replica.create_key()["KeyMetadata"]["Arn"]
+    iam = client(emulator, session, "iam")
+
+    def replicated(s3, bucket: str, name: str) -> bool:
+        try:
+            s3.head_object(Bucket=bucket, Key=name)
+            return True
+        except s3.exceptions.ClientError:
+            return False
+
+    # A role that may read versions but not write replicas (nor use the replica key): S3 marks FAILED.
+    weak = _replication_role(iam, "shim-crr-weak", ["s3:GetObjectVersionForReplication"])
+    source, replica = _replicated_pair(s3_source, s3_replica, "shim-crr-weak", replica_key, role=weak)
+    s3_source.put_object(Bucket=source, Key="denied", Body=b"x")
+    assert s3_source.head_object(Bucket=source, Key="denied")["ReplicationStatus"] == "PENDING"
+    assert _eventually(lambda: s3_source.head_object(Bucket=source, Key="denied").get("ReplicationStatus") == "FAILED")
+    assert not replicated(s3_replica, replica, "denied")
+
+    # A tag filter: only the tagged object is replicated; an SSE-KMS object only if the rule opts in.
+    able = _replication_role(iam, "shim-crr-tags", REPLICATION_ACTIONS)
+    tagged_rule = {
+        "Filter": {"And": {"Prefix": "news/", "Tags": [{"Key": "replicate", "Value": "yes"}]}},
+        "DeleteMarkerReplication": {"Status": "Disabled"},  # S3 refuses it beside a tag filter
+    }
+    source, replica = _replicated_pair(s3_source, s3_replica, "shim-crr-tags", replica_key, role=able, rule=tagged_rule)
+    source_key = client(emulator, session, "kms").create_key()["KeyMetadata"]["Arn"]
+    s3_source.put_object(Bucket=source, Key="news/a", Body=b"a", Tagging="replicate=yes")
+    s3_source.put_object(Bucket=source, Key="news/b", Body=b"b", Tagging="replicate=no")
+    s3_source.put_object(Bucket=source, Key="sport/c", Body=b"c", Tagging="replicate=yes")
+    s3_source.put_object(
+        Bucket=source,
+        Key="news/kms",
+        Body=b"k",
+        Tagging="replicate=yes",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=source_key,
+    )
+    assert _eventually(lambda: replicated(s3_replica, replica, "news/a"))
+    time.sleep(1.5)
+    assert [n for n in ("news/b", "sport/c", "news/kms") if replicated(s3_replica, replica, n)] == []
+    assert "ReplicationStatus" not in s3_source.head_object(Bucket=source, Key="news/b")
 
 
 def test_replication_rules_read_back_as_put(emulator):
@@ -1068,3 +1151,43 @@ def test_active_tracing_is_refused_without_x_ray_permissions_and_allowed_with_th
     lam.create_function(**untraced)  # no tracing: nothing to check
     with pytest.raises(lam.exceptions.InvalidParameterValueException, match="PutTelemetryRecords on XRAY"):
         lam.update_function_configuration(FunctionName="untraced-probe", TracingConfig={"Mode": "Active"})
+
+
+def test_ecs_places_awsvpc_tasks_by_the_hosts_cpu_memory_and_enis(emulator):
+    # ecs_placement shim: moto registers 4,096 CPU / 7,482 MiB on any host and counts no ENIs.
+    session = session_in(emulator, "100000000003", "eu-west-1")
+    ec2, ecs = client(emulator, session, "ec2"), client(emulator, session, "ecs")
+    ecs.create_cluster(clusterName="shim-placement")
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+
+    def host(instance_type: str) -> str:
+        instance = ec2.run_instances(ImageId=image, InstanceType=instance_type, MinCount=1, MaxCount=1)
+        document = json.dumps({"instanceId": instance["Instances"][0]["InstanceId"]})
+        return ecs.register_container_instance(cluster="shim-placement", instanceIdentityDocument=document)[
+            "containerInstance"
+        ]
+
+    # c7i.xlarge: 4 vCPUs, 8,192 MiB less the agent's 256, 4 ENIs (one is the host's).
+    registered = {r["name"]: r.get("integerValue") for r in host("c7i.xlarge")["registeredResources"]}
+    assert (registered["CPU"], registered["MEMORY"]) == (4096, 7936)
+    container = {"name": "app", "image": "wordpress", "cpu": 512, "memory": 512, "essential": True}
+    for family, mode in (("shim-awsvpc", "awsvpc"), ("shim-bridge", "bridge")):
+        ecs.register_task_definition(family=family, networkMode=mode, containerDefinitions=[container])
+    awsvpc = ecs.run_task(cluster="shim-placement", taskDefinition="shim-awsvpc", count=5, launchType="EC2")
+    # CPU and memory would fit 7 such tasks; the ENIs stop them at 3.
+    assert len(awsvpc["tasks"]) == 3
+    bridge = ecs.run_task(cluster="shim-placement", taskDefinition="shim-bridge", count=6, launchType="EC2")
+    # Bridge tasks take no ENI: the CPU left (4,096 - 3 x 512) binds at 5 of the 6 asked for.
+    assert len(bridge["tasks"]) == 5
+
+
+def test_a_bucket_sending_events_to_eventbridge_says_so(emulator):
+    # s3_eventbridge_notifications shim: moto keeps the setting but leaves it out of its answer.
+    s3 = client(emulator, session_in(emulator, "100000000001", "eu-west-1"), "s3")
+    s3.create_bucket(Bucket="shim-eventbridge", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(Bucket="shim-eventbridge")
+    s3.put_bucket_notification_configuration(
+        Bucket="shim-eventbridge", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    answer = s3.get_bucket_notification_configuration(Bucket="shim-eventbridge")
+    assert answer["EventBridgeConfiguration"] == {}

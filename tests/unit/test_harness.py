@@ -19,7 +19,7 @@ from surgepress.harness import (
     skipped,
     wait_for,
 )
-from surgepress.harness.report import Collector, Outcome, summary_markdown
+from surgepress.harness.report import Collector, Outcome, skip_outcome, summary_markdown
 
 pytestmark = pytest.mark.unit
 
@@ -123,10 +123,22 @@ def test_summary_lists_each_check_and_the_time_per_stage():
         "a": Outcome("deploy", "test_deploy", "pass", 200.0, "staging 154 resources"),
         "b": Outcome("verify", "test_site[alb]", "fail", 1.5, "443 uses | old policy"),
         "c": Outcome("drill", "test_switchover", "not applicable", 0.0, "no drill yet"),
+        "d": Outcome("teardown", "test_destroy", "not run", 0.0, "(deploy failed): nothing deployed in run r1"),
     }
     text = summary_markdown(collector)
     assert "# Integration run r1" in text
-    assert "**1 passed, 1 failed, 1 not applicable**" in text
-    assert "| deploy | 200.0 | 1 | 0 | 0 |" in text and "| teardown | 0.0 | 0 | 0 | 0 |" in text
+    assert "**1 passed, 1 failed, 1 not applicable, 1 not run**" in text
+    assert "| deploy | 200.0 | 1 | 0 | 0 | 0 |" in text and "| teardown | 0.0 | 0 | 0 | 0 | 1 |" in text
     assert "| verify | test_site[alb] | fail | 1.5 | 443 uses \\| old policy |" in text
     assert "| drill | test_switchover | not applicable | 0.0 | no drill yet |" in text
+
+
+def test_a_check_whose_subject_was_never_deployed_is_not_run_not_not_applicable():
+    assert skip_outcome("Skipped: not run (deploy failed): nothing deployed in run r1") == (
+        "not run",
+        "(deploy failed): nothing deployed in run r1",
+    )
+    assert skip_outcome("Skipped: local target only: it checks the data plane") == (
+        "not applicable",
+        "local target only: it checks the data plane",
+    )

@@ -180,12 +180,8 @@ def test_tls_and_header_checks_fail_where_they_should(site, pki):
 def test_a_server_that_still_speaks_tls_1_1_is_caught(pki):
     site, servers = _site(pki, allow_old=True)
     try:
-        try:
-            verdict = checks.old_tls_refused(site)
-        except CheckFailed as failed:
-            assert "a TLS 1.1-only client was served with TLSv1.1" in str(failed)
-        else:
-            pytest.skip(f"this machine's OpenSSL will not speak TLS 1.1 even when allowed ({verdict})")
+        with pytest.raises(CheckFailed, match="a TLS 1.1-only client was served with TLSv1.1"):
+            checks.old_tls_refused(site)
     finally:
         for server in servers:
             server.shutdown()
@@ -199,3 +195,15 @@ def test_objects_and_origin_refusal(site):
     assert "403" in checks.refuses_without_header(site.https_url + "/origin", site.ca_file, "X-Origin-Verify")
     with pytest.raises(CheckFailed, match="answered 200, expected 403"):
         checks.refuses_without_header(site.https_url + "/origin-open", site.ca_file, "X-Origin-Verify")
+
+
+def test_a_client_that_cannot_speak_tls_1_1_is_not_counted_as_a_refusal(site):
+    # The client proves it can speak TLS 1.0/1.1 first: this machine's can (a loopback handshake).
+    assert checks.old_tls_speakable(checks._old_tls_context(server=False)) is None
+    # A client that can only offer TLS 1.2 fails that proof: the check is then not applicable.
+    modern = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    modern.check_hostname, modern.verify_mode = False, ssl.CERT_NONE
+    modern.minimum_version = ssl.TLSVersion.TLSv1_2
+    assert "handshake with a TLS 1.0/1.1-only loopback server failed" in checks.old_tls_speakable(modern)
+    with pytest.raises(checks.NotApplicable, match="this client cannot speak TLS 1.0/1.1"):
+        checks.old_tls_refused(site, client=modern)

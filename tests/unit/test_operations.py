@@ -4,8 +4,11 @@ backups and budgets — each resource's key settings, as configured in environme
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
+import subprocess
 
 import pytest
 
@@ -233,3 +236,102 @@ def test_budgets_alert_at_each_threshold_and_on_forecast(aws_stacks, settings, n
         next(p for p in resources(stack, "aws_sns_topic_policy").values() if "budget" in p["arn"])["policy"]
     )
     assert topic_policy["Statement"][1]["Principal"]["Service"] == ["budgets.amazonaws.com"]
+
+
+def _install_commands(aws_stacks) -> list[str]:
+    projects = resources(aws_stacks["management"], "aws_codebuild_project").values()
+    installs = {json.dumps(json.loads(p["source"]["buildspec"])["phases"]["install"]["commands"]) for p in projects}
+    assert len(installs) == 1, "every build installs the same way"
+    return json.loads(installs.pop())
+
+
+def test_every_build_installs_the_tested_terraform_checked_against_its_sums(aws_stacks, tmp_path):
+    # CodeBuild's standard image has no Terraform, and the *_wo arguments need 1.11 or later.
+    commands = _install_commands(aws_stacks)
+    release = "https://releases.hashicorp.com/terraform/1.11.4"
+    downloads = [c for c in commands if c.startswith("curl ")]
+    assert downloads == [
+        f"curl -fsSLo /tmp/terraform_1.11.4_linux_amd64.zip {release}/terraform_1.11.4_linux_amd64.zip",
+        f"curl -fsSLo /tmp/terraform_SHA256SUMS {release}/terraform_1.11.4_SHA256SUMS",
+    ]
+    check = next(c for c in commands if "sha256sum -c" in c)
+    assert commands.index(check) < next(i for i, c in enumerate(commands) if c.startswith("unzip "))
+
+    # The checksum step, run by a real shell against a stand-in release (curl copies from it).
+    site = tmp_path / "release"
+    site.mkdir()
+    (site / "terraform_1.11.4_linux_amd64.zip").write_bytes(b"the archive")
+    digest = hashlib.sha256(b"the archive").hexdigest()
+    (site / "terraform_1.11.4_SHA256SUMS").write_text(f"{digest}  terraform_1.11.4_linux_amd64.zip\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    curl = bin_dir / "curl"
+    curl.write_text(f'#!/bin/sh\n# curl -fsSLo OUT URL\ncp "{site}/$(basename "$3")" "$2"\n')
+    curl.chmod(0o755)
+    script = "set -e\n" + "\n".join(downloads + [check])
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    ok = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    (site / "terraform_1.11.4_linux_amd64.zip").write_bytes(b"a tampered archive")
+    tampered = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True)
+    assert tampered.returncode != 0 and "FAILED" in tampered.stdout + tampered.stderr
+
+
+def test_a_new_source_object_starts_the_pipeline(aws_stacks):
+    # The source does not poll: S3 sends its events to EventBridge, and one rule starts the pipeline.
+    stack = aws_stacks["management"]
+    pipeline = one(stack, "aws_codepipeline")
+    source = pipeline["stage"][0]["action"][0]["configuration"]
+    assert source["PollForSourceChanges"] == "false"
+    notification = one(stack, "aws_s3_bucket_notification")
+    assert notification["eventbridge"] is True and "pipeline_source-bucket" in notification["bucket"]
+    pattern = json.loads(one(stack, "aws_cloudwatch_event_rule", "source-rule")["event_pattern"])
+    assert pattern == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {
+            "bucket": {"name": ["${aws_s3_bucket.pipeline_source-bucket_3D31A4BE.bucket}"]},
+            "object": {"key": ["surgepress/source.zip"]},
+        },
+    }
+    target = one(stack, "aws_cloudwatch_event_target", "source-target")
+    assert target["arn"] == "${aws_codepipeline.pipeline_ECD41627.arn}"
+    role = one(stack, "aws_iam_role", "start-role")
+    assert json.loads(role["assume_role_policy"])["Statement"][0]["Principal"] == {"Service": "events.amazonaws.com"}
+    (statement,) = json.loads(one(stack, "aws_iam_role_policy", "start-policy")["policy"])["Statement"]
+    assert (statement["Action"], statement["Resource"]) == (
+        "codepipeline:StartPipelineExecution",
+        "${aws_codepipeline.pipeline_ECD41627.arn}",
+    )
+    assert target["role_arn"].startswith("${aws_iam_role.pipeline_start-role")
+
+
+def test_the_security_accounts_config_delivers_through_its_recorder_role(aws_stacks):
+    # Same-account delivery uses the recorder's role (AWS Config's bucket-permissions guide).
+    stack = aws_stacks["security"]
+    policy = one(stack, "aws_iam_role_policy", "config-delivery")
+    assert policy["role"].startswith("${aws_iam_role.guardrails_config-role")
+    statements = {
+        s["Action"] if isinstance(s["Action"], str) else tuple(s["Action"]): s
+        for s in json.loads(policy["policy"])["Statement"]
+    }
+    bucket = "arn:aws:s3:::surgepress-log-archive-100000000002"
+    assert statements["s3:GetBucketAcl"]["Resource"] == bucket
+    assert statements["s3:PutObject"]["Resource"] == f"{bucket}/AWSLogs/100000000002/Config/*"
+    assert statements[("kms:GenerateDataKey", "kms:Decrypt")]["Resource"].startswith("${aws_kms_key.log-archive_key")
+    channel = one(stack, "aws_config_delivery_channel")
+    assert "aws_iam_role_policy.guardrails_config-delivery-policy_" in " ".join(channel["depends_on"])
+    # The archive's deny of non-service writers lifts for that role, and for no one else.
+    archive = json.loads(one(stack, "aws_s3_bucket_policy", "log-archive")["policy"])
+    deny = next(s for s in archive["Statement"] if s["Sid"] == "OnlyCloudTrailAndConfigWrite")
+    assert deny["Condition"]["ArnNotEquals"] == {
+        "aws:PrincipalArn": ["arn:aws:iam::100000000002:role/surgepress-security-config-eu-west-1"]
+    }
+    role = one(stack, "aws_iam_role", "guardrails_config-role")
+    assert role["name"] == "surgepress-security-config-eu-west-1"
+
+
+@pytest.mark.parametrize("name", ["staging", "production", "dr"])
+def test_member_accounts_deliver_config_with_the_service_principal_only(aws_stacks, name):
+    policies = resources(aws_stacks[name], "aws_iam_role_policy")
+    assert [n for n in policies if "config-delivery" in n] == []

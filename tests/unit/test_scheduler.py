@@ -64,10 +64,12 @@ def counts(get, environ, service_arn):
 
 def saved(get, environ):
     parameter = get("ssm").get_parameter(Name=environ["STATE_PARAMETER"], WithDecryption=True)["Parameter"]
-    assert (parameter["Type"], parameter.get("KeyId", environ["STATE_KEY_ID"])) == (
-        "SecureString",
-        environ["STATE_KEY_ID"],
-    )
+    assert parameter["Type"] == "SecureString"
+    # GetParameter answers the key id only to DescribeParameters: ask it there, and fail without it.
+    (described,) = get("ssm").describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Values": [environ["STATE_PARAMETER"]]}]
+    )["Parameters"]
+    assert described["KeyId"] == environ["STATE_KEY_ID"]
     return json.loads(parameter["Value"])
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modules.failover import APP_SETTINGS
-from modules.secrets import SECRETS, Secrets, SecretsProps
+from modules.secrets import Secrets, SecretsProps
 from tests.conftest import resources
 
 pytestmark = pytest.mark.unit
@@ -19,12 +18,18 @@ def _parameters(stack: dict) -> list[dict]:
 @pytest.mark.parametrize("name", ["staging", "production"])
 def test_every_platform_secret_is_a_securestring_under_the_workspace_prefix(local_stacks, name):
     params = _parameters(local_stacks[name])
-    assert sorted(p["name"] for p in params) == sorted(f"/surgepress/{name}/{path}" for path, _ in SECRETS.values())
-    key = next(iter(resources(local_stacks[name], "aws_kms_key")))
+    # Restated: the database password, the Redis token, the origin secret and WordPress's 8 keys and salts.
+    wordpress = [
+        f"wordpress/{kind}-{part}" for part in ("key", "salt") for kind in ("auth", "secure-auth", "logged-in", "nonce")
+    ]
+    expected = ["db/master-password", "redis/auth-token", "cdn/origin-secret", *wordpress]
+    assert sorted(p["name"] for p in params) == sorted(f"/surgepress/{name}/{path}" for path in expected)
+    keys = resources(local_stacks[name], "aws_kms_key")
     for param in params:
         assert param["type"] == "SecureString"
-        assert param["key_id"].startswith("${aws_kms_key.") and "secrets_key" in param["key_id"], param["name"]
-        assert key  # the environment key exists alongside
+        reference = param["key_id"]
+        assert reference.startswith("${aws_kms_key.secrets_key") and reference.endswith(".arn}"), param["name"]
+        assert reference.split(".")[1] in keys, f"{param['name']}: its key is not in the workspace"
 
 
 def test_values_come_from_ephemeral_generators_through_write_only_arguments(local_stacks):
@@ -47,7 +52,8 @@ def test_no_workspace_synthesizes_a_secret_value(local_stacks, aws_stacks):
                     assert param["value"] == "{}" and "insecure_value" not in param
                     continue
                 if "/app/" in param["name"]:  # where the data is: host names, plain Strings
-                    assert param["type"] == "String" and param["name"].rsplit("/", 1)[1] in APP_SETTINGS
+                    assert param["type"] == "String"
+                    assert param["name"].rsplit("/", 1)[1] in ("db-host", "db-reader-host", "cache-host")
                     continue
                 assert set(param) & {"value", "insecure_value"} == set(), f"{name}: {param['name']}"
 

@@ -34,6 +34,8 @@ SHIMS: tuple[str, ...] = (
     "s3_replication",
     "route53_alarm_health_checks",
     "lambda_tracing_role",
+    "ecs_placement",
+    "s3_eventbridge_notifications",
 )
 
 

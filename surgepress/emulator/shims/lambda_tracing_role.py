@@ -10,32 +10,15 @@ managed) are read as IAM reads them (surgepress.policy_rules.allows) before moto
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from surgepress.policy_rules import XRAY_ACTIONS, allows
-
-
-def _statements(document: Any) -> list[dict]:
-    parsed = json.loads(document) if isinstance(document, str) else document or {}
-    statements = parsed.get("Statement", [])
-    return statements if isinstance(statements, list) else [statements]
+from surgepress.emulator.shims._iam import denied
+from surgepress.policy_rules import XRAY_ACTIONS
 
 
 def missing_trace_actions(account_id: str, role_arn: str) -> list[str]:
     """The X-Ray actions the role may not call (every one when the role does not exist)."""
-    from moto.iam.models import iam_backends
-
-    iam = iam_backends[account_id]["global"]
-    try:
-        role = iam.get_role_by_arn(role_arn)
-    except Exception:  # noqa: BLE001 - moto raises its own IAMNotFoundException here
-        return list(XRAY_ACTIONS)
-    statements = [s for document in role.policies.values() for s in _statements(document)]
-    for policy in role.managed_policies.values():
-        version = next((v for v in policy.versions if v.is_default), None)
-        statements += _statements(version.document if version else None)
-    return [action for action in XRAY_ACTIONS if not allows(statements, action)]
+    return [action for action, _ in denied(account_id, role_arn, [(a, "*") for a in XRAY_ACTIONS])]
 
 
 def install() -> None:

@@ -6,10 +6,16 @@ its Effect. Every surgepress bucket has the TLS-only statement (Deny when the `B
 `aws:SecureTransport` is "false"), so moto refused every object read and write on them,
 signed or not.
 
-Here the common operators are evaluated (a missing context key does not match, unless the
-operator ends in IfExists), a statement whose condition does not hold is not applicable,
-and requests to the emulator, which stand in for requests to AWS's HTTPS endpoints, carry
-`aws:SecureTransport: true` in their context.
+Here the common operators are evaluated as IAM's condition-operator reference says:
+condition keys are matched whatever their case (values keep theirs); a key missing from the
+request matches no positive operator, while a negated one (StringNotEquals, StringNotLike,
+ArnNotEquals, ArnNotLike) and any ...IfExists operator hold for it. A statement whose
+condition does not hold is not applicable.
+
+Requests to the emulator stand in for requests to AWS's HTTPS endpoints and carry
+`aws:SecureTransport: true`. That is an assumption, not evidence: the emulator listens on
+plain HTTP only (Terraform and boto3 reach host-prefixed APIs through it as a proxy, which a
+TLS listener would break), so it cannot tell a plain-HTTP request from a TLS one.
 """
 
 from __future__ import annotations
@@ -29,24 +35,29 @@ OPERATORS = {
     "StringLike": lambda actual, expected: any(fnmatchcase(actual, e) for e in expected),
     "StringNotLike": lambda actual, expected: not any(fnmatchcase(actual, e) for e in expected),
     "ArnEquals": lambda actual, expected: actual in expected,
+    "ArnNotEquals": lambda actual, expected: actual not in expected,
     "ArnLike": lambda actual, expected: any(fnmatchcase(actual, e) for e in expected),
+    "ArnNotLike": lambda actual, expected: not any(fnmatchcase(actual, e) for e in expected),
     "Bool": lambda actual, expected: actual.lower() in [e.lower() for e in expected],
 }
+NEGATED = {"StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike"}
 
 
 def condition_holds(condition: dict, context: dict[str, str]) -> bool | None:
     """True/False as IAM decides; None when an operator is not known here (moto's own rule applies)."""
+    present = {key.lower(): value for key, value in context.items()}
     for operator, entries in condition.items():
         if_exists = operator.endswith("IfExists")
-        check = OPERATORS.get(operator.removesuffix("IfExists"))
+        base = operator.removesuffix("IfExists")
+        check = OPERATORS.get(base)
         if check is None:
             return None
         for key, expected in entries.items():
-            if key not in context:
-                if if_exists:
+            if key.lower() not in present:
+                if if_exists or base in NEGATED:
                     continue
                 return False
-            if not check(context[key], _as_list(expected)):
+            if not check(present[key.lower()], _as_list(expected)):
                 return False
     return True
 

@@ -1,10 +1,18 @@
 """S3: cross-region replication, which moto stores but never performs.
 
-- A new object version in a bucket with an enabled replication rule (matching prefix) is
-  copied, asynchronously as on AWS, into the rule's destination bucket: same key, same
+- A new object version is replicated by the enabled rules that select it, as S3 selects:
+  the rule's filter (prefix, tags, or both under `And`), and for an object encrypted with
+  SSE-KMS only a rule whose `SourceSelectionCriteria.SseKmsEncryptedObjects` is Enabled.
+  It is copied, asynchronously as on AWS, into the rule's destination bucket: same key, same
   bytes, re-encrypted with the rule's replica KMS key. With delete-marker replication on,
   a delete without a version id places a delete marker in the destination too. Replicas
   are not replicated again.
+- S3 replicates as the configuration's role: unless that role's policies allow
+  s3:GetObjectVersionForReplication on the source object, s3:ReplicateObject (for a delete
+  marker s3:ReplicateDelete) on the destination key, kms:Decrypt on an SSE-KMS source's key
+  and kms:Encrypt on the replica key, nothing is copied and the source object's
+  `x-amz-replication-status` is FAILED. Otherwise it is PENDING, then COMPLETED, and the
+  replica's is REPLICA (on GetObject and HeadObject, as S3 answers).
 - The copy happens SURGEPRESS_EMULATOR_REPLICATION_DELAY_S (default 0.5 s) after the write,
   so replication has a lag a drill can measure.
 - Replication can be halted and resumed, standing in for a region that stops replicating:
@@ -22,6 +30,7 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 CONTROL_PATH = "/_surgepress/s3-replication"
@@ -30,20 +39,20 @@ DEFAULT_DELAY_S = 0.5
 
 
 class _Replicator:
+    """Replication jobs, each run once its delay is over, in order, unless halted."""
+
     def __init__(self) -> None:
         self.halted = False
         self.replicated = 0
-        self.queue: deque = deque()
+        self.queue: deque[tuple[float, Callable[[], None]]] = deque()
         self.lock = threading.Condition()
         self.thread: threading.Thread | None = None
         self.local = threading.local()
 
-    def submit(
-        self, backend: Any, action: str, destination: str, key: str, value: bytes | None, kms_key_id: str | None
-    ) -> None:
+    def submit(self, job: Callable[[], None]) -> None:
         delay = float(os.environ.get(DELAY_ENV, DEFAULT_DELAY_S))
         with self.lock:
-            self.queue.append((time.monotonic() + delay, backend, action, destination, key, value, kms_key_id))
+            self.queue.append((time.monotonic() + delay, job))
             if self.thread is None:
                 self.thread = threading.Thread(target=self._run, name="s3-replication", daemon=True)
                 self.thread.start()
@@ -59,24 +68,36 @@ class _Replicator:
                 if wait > 0:
                     self.lock.wait(wait)
                     continue
-                item = self.queue.popleft()
-            self._apply(*item[1:])
+                _, job = self.queue.popleft()
+            job()
 
-    def _apply(
-        self, backend: Any, action: str, destination: str, key: str, value: bytes | None, kms_key_id: str | None
+    def copy(
+        self,
+        backend: Any,
+        action: str,
+        destination: str,
+        name: str,
+        value: bytes | None,
+        kms_key_id: str | None,
+        source: Any,
     ) -> None:
+        """Write the replica (or the delete marker) and mark the source version as S3 does."""
         self.local.replicating = True
         try:
             if action == "put":
-                backend.put_object(
-                    destination, key, value, encryption="aws:kms" if kms_key_id else None, kms_key_id=kms_key_id
+                replica = backend.put_object(
+                    destination, name, value, encryption="aws:kms" if kms_key_id else None, kms_key_id=kms_key_id
                 )
+                replica.surgepress_replication_status = "REPLICA"
             else:
-                backend.delete_object(destination, key)
-        except Exception:  # noqa: BLE001 - a destination deleted meanwhile: AWS reports FAILED, we drop it
-            pass
+                backend.delete_object(destination, name)
+            status = "COMPLETED"
+        except Exception:  # noqa: BLE001 - a destination deleted meanwhile: S3 reports FAILED
+            status = "FAILED"
         finally:
             self.local.replicating = False
+        if source is not None:
+            source.surgepress_replication_status = status
         with self.lock:
             self.replicated += 1
 
@@ -93,16 +114,53 @@ class _Replicator:
 REPLICATOR = _Replicator()
 
 
-def _rules(bucket: Any, key: str) -> list[dict]:
+def _tags(value: Any) -> dict[str, str]:
+    tags = value if isinstance(value, list) else [value] if value else []
+    return {t["Key"]: t["Value"] for t in tags if isinstance(t, dict)}
+
+
+def selects(rule: dict, key: str, tags: dict[str, str], kms_encrypted: bool) -> bool:
+    """Whether an enabled rule replicates this object version (S3's rule selection)."""
+    if rule.get("Status") != "Enabled":
+        return False
+    criteria = (rule.get("SourceSelectionCriteria") or {}).get("SseKmsEncryptedObjects") or {}
+    if kms_encrypted and criteria.get("Status") != "Enabled":
+        return False  # S3 replicates SSE-KMS objects only where the rule opts in
+    selection = rule.get("Filter") or {}
+    both = selection.get("And") or {}
+    prefix = both.get("Prefix", selection.get("Prefix", rule.get("Prefix", ""))) or ""
+    wanted = {**_tags(selection.get("Tag")), **_tags(both.get("Tag"))}
+    return key.startswith(prefix) and all(tags.get(k) == v for k, v in wanted.items())
+
+
+def _key_arn(key_id: str, region: str, account_id: str) -> str:
+    return key_id if key_id.startswith("arn:") else f"arn:aws:kms:{region}:{account_id}:key/{key_id}"
+
+
+def permitted(backend: Any, role: str, source_bucket: str, name: str, key: Any, action: str, rule: dict) -> bool:
+    """Whether the replication role may read this version and write it to the rule's destination."""
+    from surgepress.emulator.shims._iam import denied
+
+    destination, replica_key = _destination(rule)
+    wanted = [
+        ("s3:GetObjectVersionForReplication", f"arn:aws:s3:::{source_bucket}/{name}"),
+        ("s3:ReplicateObject" if action == "put" else "s3:ReplicateDelete", f"arn:aws:s3:::{destination}/{name}"),
+    ]
+    if key is not None and getattr(key, "encryption", None) == "aws:kms" and key.kms_key_id:
+        region = backend.get_bucket(source_bucket).region_name
+        wanted.append(("kms:Decrypt", _key_arn(key.kms_key_id, region, backend.account_id)))
+    if action == "put" and replica_key:
+        wanted.append(("kms:Encrypt", replica_key))
+    return not denied(backend.account_id, role, wanted)
+
+
+def _rules(backend: Any, bucket_name: str, name: str, key: Any) -> list[dict]:
+    """The rules that select an object version (`key`; None for a delete marker)."""
+    bucket = backend.get_bucket(bucket_name)
     replication = getattr(bucket, "replication", None) or {}
-    rules = []
-    for rule in replication.get("Rule", []):
-        if rule.get("Status") != "Enabled":
-            continue
-        prefix = (rule.get("Filter") or {}).get("Prefix") or rule.get("Prefix") or ""
-        if key.startswith(prefix):
-            rules.append(rule)
-    return rules
+    tags = {t["Key"]: t["Value"] for t in backend.get_object_tagging(key).get("Tags", [])} if key else {}
+    kms_encrypted = getattr(key, "encryption", None) == "aws:kms"
+    return [rule for rule in replication.get("Rule", []) if selects(rule, name, tags, kms_encrypted)]
 
 
 def _destination(rule: dict) -> tuple[str, str | None]:
@@ -114,30 +172,60 @@ def _destination(rule: dict) -> tuple[str, str | None]:
 
 def install() -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-    from moto.s3.models import S3Backend
+    from moto.s3.models import FakeKey, S3Backend
 
     original_put, original_delete = S3Backend.put_object, S3Backend.delete_object
 
+    def replicate(self: Any, bucket_name: str, name: str, key: Any, action: str, value: bytes | None) -> None:
+        """Run by the replicator after its delay: the request that wrote the version is done by
+        then (moto tags an object after writing it), so the rules see what S3's would."""
+        role = (getattr(self.get_bucket(bucket_name), "replication", None) or {}).get("Role", "")
+        for rule in _rules(self, bucket_name, name, key):
+            if action == "delete" and (rule.get("DeleteMarkerReplication") or {}).get("Status") != "Enabled":
+                continue
+            if not permitted(self, role, bucket_name, name, key, action, rule):
+                if key is not None:
+                    key.surgepress_replication_status = "FAILED"
+                continue
+            destination, kms = _destination(rule)
+            REPLICATOR.copy(self, action, destination, name, value, kms if action == "put" else None, key)
+
+    def replicated_bucket(self: Any, bucket_name: str) -> bool:
+        return bool((getattr(self.get_bucket(bucket_name), "replication", None) or {}).get("Rule"))
+
     def put_object(self: Any, bucket_name: str, key_name: str, value: bytes, *args: Any, **kwargs: Any) -> Any:
         key = original_put(self, bucket_name, key_name, value, *args, **kwargs)
-        if not getattr(REPLICATOR.local, "replicating", False):
-            for rule in _rules(self.get_bucket(bucket_name), key_name):
-                destination, kms = _destination(rule)
-                REPLICATOR.submit(self, "put", destination, key_name, bytes(key.value), kms)
+        if not getattr(REPLICATOR.local, "replicating", False) and replicated_bucket(self, bucket_name):
+            key.surgepress_replication_status = "PENDING"  # until the rules are read: cleared if none selects it
+            data = bytes(key.value)
+
+            def job() -> None:
+                key.surgepress_replication_status = None
+                replicate(self, bucket_name, key_name, key, "put", data)
+
+            REPLICATOR.submit(job)
         return key
 
     def delete_object(
         self: Any, bucket_name: str, key_name: str, version_id: str | None = None, *args: Any, **kwargs: Any
     ) -> Any:
         result = original_delete(self, bucket_name, key_name, version_id, *args, **kwargs)
-        if version_id is None and not getattr(REPLICATOR.local, "replicating", False):
-            for rule in _rules(self.get_bucket(bucket_name), key_name):
-                if (rule.get("DeleteMarkerReplication") or {}).get("Status") == "Enabled":
-                    destination, _ = _destination(rule)
-                    REPLICATOR.submit(self, "delete", destination, key_name, None, None)
+        replicating = getattr(REPLICATOR.local, "replicating", False)
+        if version_id is None and not replicating and replicated_bucket(self, bucket_name):
+            REPLICATOR.submit(lambda: replicate(self, bucket_name, key_name, None, "delete", None))
         return result
 
     S3Backend.put_object, S3Backend.delete_object = put_object, delete_object
+    original_headers = FakeKey.response_dict.fget
+
+    def response_dict(self: Any) -> dict[str, Any]:
+        headers = original_headers(self)
+        status = getattr(self, "surgepress_replication_status", None)
+        if status:
+            headers["x-amz-replication-status"] = status
+        return headers
+
+    FakeKey.response_dict = property(response_dict)
 
     original_call = DomainDispatcherApplication.__call__
 

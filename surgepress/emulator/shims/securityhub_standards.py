@@ -5,7 +5,9 @@ moto enables and describes a hub but has no `BatchEnableStandards`, `GetEnabledS
 (it updates the configuration after enabling) nor a standards subscription can be made.
 Here a subscription is kept per account and region, READY at once (AWS takes a while, which
 the provider waits out), and its ARN is built the way AWS builds it:
-`arn:aws:securityhub:<region>:<account>:subscription/<standard path>`.
+`arn:aws:securityhub:<region>:<account>:subscription/<standard path>`. Only the standards
+Security Hub offers are accepted, in the request's own region (CIS 1.2.0 is the one
+region-less ruleset); any other ARN is refused with InvalidInputException, as AWS refuses it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,23 @@ import json
 from typing import Any
 
 SUBSCRIPTIONS = "surgepress_standards"
+# Security Hub's standards (DescribeStandards): `standards/<path>` in each region, and one ruleset.
+STANDARD_PATHS = (
+    "aws-foundational-security-best-practices/v/1.0.0",
+    "cis-aws-foundations-benchmark/v/1.4.0",
+    "cis-aws-foundations-benchmark/v/3.0.0",
+    "nist-800-53/v/5.0.0",
+    "pci-dss/v/3.2.1",
+    "pci-dss/v/4.0.1",
+    "aws-resource-tagging-standard/v/1.0.0",
+)
+RULESETS = ("arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0",)
+
+
+def known_standard(standards_arn: str, region: str) -> bool:
+    return standards_arn in RULESETS or standards_arn in {
+        f"arn:aws:securityhub:{region}::standards/{path}" for path in STANDARD_PATHS
+    }
 
 
 def _subscriptions(backend: Any) -> dict[str, dict[str, Any]]:
@@ -40,7 +59,11 @@ def install() -> None:
     def batch_enable_standards(self: Any) -> str:
         require_hub(self)
         enabled = []
-        for request in body(self).get("StandardsSubscriptionRequests", []):
+        requests = body(self).get("StandardsSubscriptionRequests", [])
+        for request in requests:
+            if not known_standard(request.get("StandardsArn", ""), self.region):
+                raise RESTError("InvalidInputException", f"Invalid StandardsArn: {request.get('StandardsArn')}")
+        for request in requests:
             arn = subscription_arn(request["StandardsArn"], self.region, self.current_account)
             entry = {
                 "StandardsSubscriptionArn": arn,
