@@ -37,6 +37,20 @@ def role_session(env: Mapping[str, str], role_arn: str, region: str, name: str =
     )
 
 
+def endpoint_for(env: Mapping[str, str], service: str) -> str | None:
+    """The endpoint a client of `service` uses: `AWS_ENDPOINT_URL_<SERVICE>`, else `AWS_ENDPOINT_URL`,
+    else AWS's own (None). The local emulator serves S3 over TLS on an endpoint of its own."""
+    return env.get(f"AWS_ENDPOINT_URL_{service.upper().replace('-', '_')}") or env.get("AWS_ENDPOINT_URL") or None
+
+
+def client(session: boto3.Session, env: Mapping[str, str], service: str, region: str | None = None):
+    """A client the way Terraform's provider reaches the service: its endpoint, and the CA
+    bundle `AWS_CA_BUNDLE` names (the emulator's), else the default trust store."""
+    return session.client(
+        service, region_name=region, endpoint_url=endpoint_for(env, service), verify=env.get("AWS_CA_BUNDLE") or None
+    )
+
+
 class WorkspaceClients:
     """boto3 clients in one workspace's account: `clients.get("ssm")`, `clients.get("cloudfront", "us-east-1")`."""
 
@@ -53,4 +67,5 @@ class WorkspaceClients:
         return self._sessions[region]
 
     def get(self, service: str, region: str | None = None):
-        return self.session(region).client(service, endpoint_url=self.endpoint)
+        env = {**self._env, "AWS_ENDPOINT_URL": self.endpoint or ""}
+        return client(self.session(region), env, service)

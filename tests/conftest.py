@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from surgepress.aws import base_session, role_session
+from surgepress.aws import client as aws_client
 from surgepress.config import ENVIRONMENTS_DIR, Settings, load_settings
 from surgepress.emulator.control import Emulator, EmulatorInfo
 from surgepress.targets import Paths, Target
@@ -102,4 +103,5 @@ def session_in(info: EmulatorInfo, account_id: str | None, region: str, role_nam
 
 
 def client(info: EmulatorInfo, session, service: str):
-    return session.client(service, endpoint_url=info.endpoint)
+    """A client as the platform's own are made (S3 over the emulator's TLS endpoint)."""
+    return aws_client(session, info.environment(), service)

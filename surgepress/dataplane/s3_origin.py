@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import ssl
 import threading
 import time
 import urllib.error
@@ -24,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from surgepress.aws import role_session
+from surgepress.aws import endpoint_for, role_session
 
 CREDENTIAL_LIFETIME_S = 600
 RELAYED_HEADERS = (
@@ -71,7 +72,9 @@ def object_url(endpoint: str | None, bucket: str, region: str, path: str) -> str
 
 
 def make_handler(signer: Signer, bucket: str, endpoint: str | None):
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    # S3 over TLS, trusting AWS_CA_BUNDLE (the emulator's CA on the local target) when it is set.
+    tls = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE") or None)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=tls))
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -117,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     signer = Signer(args.role_arn, args.region)
     server = ThreadingHTTPServer(
-        ("127.0.0.1", args.port), make_handler(signer, args.bucket, os.environ.get("AWS_ENDPOINT_URL"))
+        ("127.0.0.1", args.port), make_handler(signer, args.bucket, endpoint_for(os.environ, "s3"))
     )
     server.daemon_threads = True
     server.serve_forever()

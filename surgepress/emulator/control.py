@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -17,7 +18,9 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
+from surgepress.dataplane.tls import LocalCa, TlsError
 from surgepress.processes import free_port, is_running, stop
 from surgepress.targets import REPO_ROOT, Paths
 
@@ -45,15 +48,29 @@ class EmulatorInfo:
     boot_id: str
     account_id: str
     started_at: float
+    tls_port: int = 0
+    """S3's endpoint: TLS, as AWS's is (0: an emulator started before it had one)."""
+    ca_file: str = ""
+    """The CA that signed the TLS endpoint's certificate (clients trust it, and only it)."""
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def s3_endpoint(self) -> str:
+        return f"https://127.0.0.1:{self.tls_port}"
+
     def environment(self) -> dict[str, str]:
         """Environment for Terraform and boto3 to talk to this emulator, and only to it."""
         return {
             "AWS_ENDPOINT_URL": self.endpoint,
+            # S3 over TLS, so that bucket policies see aws:SecureTransport as AWS's requests carry
+            # it (a plain-HTTP request to the other endpoint meets their TLS-only deny). Terraform
+            # (Go) trusts SSL_CERT_FILE, botocore AWS_CA_BUNDLE: both name the emulator's CA.
+            "AWS_ENDPOINT_URL_S3": self.s3_endpoint,
+            "AWS_CA_BUNDLE": self.ca_file,
+            "SSL_CERT_FILE": self.ca_file,
             "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY_ID,
             "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_ACCESS_KEY,
             "AWS_SESSION_TOKEN": "",
@@ -102,6 +119,8 @@ class Emulator:
             return Status("stopped", None)
         if not is_running(info.pid, SERVER_MODULE):
             return Status("dead", info, f"process {info.pid} is gone")
+        if not info.tls_port:
+            return Status("dead", info, f"process {info.pid} was started without a TLS endpoint for S3")
         if not _answers(info.port):
             return Status("dead", info, f"process {info.pid} does not answer on port {info.port}")
         return Status("running", info)
@@ -135,12 +154,17 @@ class Emulator:
     def _start(self, account_id: str, say) -> EmulatorInfo:
         self.paths.emulator_dir.mkdir(parents=True, exist_ok=True)
         port = free_port()
-        say(f"emulator: starting on 127.0.0.1:{port} ...")
+        tls_port = free_port()
+        while tls_port == port:
+            tls_port = free_port()
+        ca, cert, key = self._certificate()
+        say(f"emulator: starting on 127.0.0.1:{port} (S3 over TLS on {tls_port}) ...")
         started = time.monotonic()
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
         with open(self.log_file, "ab") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", SERVER_MODULE, "--port", str(port), "--account-id", account_id],
+                [sys.executable, "-m", SERVER_MODULE, "--port", str(port), "--account-id", account_id]
+                + ["--tls-port", str(tls_port), "--cert", str(cert), "--key", str(key)],
                 cwd=REPO_ROOT,
                 env=env,
                 stdout=log,
@@ -154,7 +178,13 @@ class Emulator:
                 raise EmulatorError(f"emulator exited with code {proc.returncode} while starting; see {self.log_file}")
             if _answers(port):
                 info = EmulatorInfo(
-                    pid=proc.pid, port=port, boot_id=uuid.uuid4().hex, account_id=account_id, started_at=time.time()
+                    pid=proc.pid,
+                    port=port,
+                    boot_id=uuid.uuid4().hex,
+                    account_id=account_id,
+                    started_at=time.time(),
+                    tls_port=tls_port,
+                    ca_file=str(ca),
                 )
                 self.info_file.write_text(json.dumps(asdict(info)))
                 say(f"emulator: ready on {info.endpoint} in {time.monotonic() - started:.1f}s (pid {proc.pid})")
@@ -164,6 +194,19 @@ class Emulator:
         raise EmulatorError(
             f"emulator did not answer on port {port} within {STARTUP_TIMEOUT_S:.0f}s; see {self.log_file}"
         )
+
+    def _certificate(self) -> tuple[Path, Path, Path]:
+        """(CA, certificate, key) of the TLS endpoint, made once per build directory."""
+        openssl = shutil.which("openssl")
+        if openssl is None:
+            raise EmulatorError("openssl is needed for the emulator's TLS endpoint; run `make setup`")
+        directory = self.paths.emulator_dir / "tls"
+        try:
+            ca = LocalCa(directory, openssl).ensure()
+            cert, key = ca.issue(directory, "emulator", ["localhost"])
+        except TlsError as error:
+            raise EmulatorError(f"emulator TLS certificate: {error}") from None
+        return ca.cert, cert, key
 
     def down(self) -> Status:
         status = self.status()

@@ -104,6 +104,8 @@ def test_up_reuses_down_stops_and_a_dead_emulator_resets_local_state(tmp_path):
 def test_the_real_aws_endpoint_is_never_reached_from_the_local_environment(emulator):
     env = emulator.environment()
     assert env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+    assert env["AWS_ENDPOINT_URL_S3"] == f"https://127.0.0.1:{emulator.tls_port}"
+    assert env["AWS_CA_BUNDLE"] == env["SSL_CERT_FILE"] == emulator.ca_file
     assert env["AWS_EC2_METADATA_DISABLED"] == "true"
     assert "127.0.0.1" in env["NO_PROXY"]
     # boto3 built from exactly this environment talks to the emulator.
@@ -215,11 +217,16 @@ def test_a_tls_only_bucket_policy_lets_signed_requests_read_and_write(emulator):
             }
         ),
     )
+    assert client(emulator, session, "s3").meta.endpoint_url == emulator.s3_endpoint  # TLS
     s3.put_object(Bucket="shim-tls-only", Key="a.txt", Body=b"news")
     assert s3.get_object(Bucket="shim-tls-only", Key="a.txt")["Body"].read() == b"news"
     # A statement without a condition still denies.
     with pytest.raises(s3.exceptions.ClientError, match="403|AccessDenied"):
         s3.delete_object(Bucket="shim-tls-only", Key="a.txt")
+    # The same signed request over plain HTTP meets the TLS-only deny, as on AWS.
+    plain = session.client("s3", endpoint_url=emulator.endpoint)
+    with pytest.raises(plain.exceptions.ClientError, match="403|AccessDenied"):
+        plain.get_object(Bucket="shim-tls-only", Key="a.txt")
 
 
 def test_a_suspended_bucket_with_delete_markers_can_be_emptied(emulator):
@@ -275,6 +282,7 @@ def test_elasticache_replication_groups_have_their_member_clusters_and_go_away(e
     session = session_in(emulator, "100000000003", "eu-west-1")
     ec2, cache = client(emulator, session, "ec2"), client(emulator, session, "elasticache")
     vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # as the platform's VPCs have it
     subnets = [
         ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.99.{i}.0/24", AvailabilityZone=f"eu-west-1{z}")["Subnet"][
             "SubnetId"
@@ -1173,7 +1181,14 @@ def test_ecs_places_awsvpc_tasks_by_the_hosts_cpu_memory_and_enis(emulator):
     container = {"name": "app", "image": "wordpress", "cpu": 512, "memory": 512, "essential": True}
     for family, mode in (("shim-awsvpc", "awsvpc"), ("shim-bridge", "bridge")):
         ecs.register_task_definition(family=family, networkMode=mode, containerDefinitions=[container])
-    awsvpc = ecs.run_task(cluster="shim-placement", taskDefinition="shim-awsvpc", count=5, launchType="EC2")
+    vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # as the platform's VPCs have it
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.99.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="shim-placement", Description="tasks", VpcId=vpc)["GroupId"]
+    network = {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group], "assignPublicIp": "DISABLED"}}
+    awsvpc = ecs.run_task(
+        cluster="shim-placement", taskDefinition="shim-awsvpc", count=5, launchType="EC2", networkConfiguration=network
+    )
     # CPU and memory would fit 7 such tasks; the ENIs stop them at 3.
     assert len(awsvpc["tasks"]) == 3
     bridge = ecs.run_task(cluster="shim-placement", taskDefinition="shim-bridge", count=6, launchType="EC2")

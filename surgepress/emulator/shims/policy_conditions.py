@@ -12,17 +12,22 @@ request matches no positive operator, while a negated one (StringNotEquals, Stri
 ArnNotEquals, ArnNotLike) and any ...IfExists operator hold for it. A statement whose
 condition does not hold is not applicable.
 
-Requests to the emulator stand in for requests to AWS's HTTPS endpoints and carry
-`aws:SecureTransport: true`. That is an assumption, not evidence: the emulator listens on
-plain HTTP only (Terraform and boto3 reach host-prefixed APIs through it as a proxy, which a
-TLS listener would break), so it cannot tell a plain-HTTP request from a TLS one.
+A request's `aws:SecureTransport` is what it arrived over: "true" on the emulator's TLS
+listener (S3's endpoint, which every client of the platform uses), "false" on its plain-HTTP
+one, so a plain-HTTP request meets a bucket's TLS-only deny as it would on AWS.
 """
 
 from __future__ import annotations
 
+import threading
 from fnmatch import fnmatchcase
 
-REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
+TRANSPORT = threading.local()
+"""Per request thread: whether the request being served arrived over TLS."""
+
+
+def request_context() -> dict[str, str]:
+    return {"aws:SecureTransport": "true" if getattr(TRANSPORT, "secure", False) else "false"}
 
 
 def _as_list(value) -> list[str]:
@@ -64,7 +69,16 @@ def condition_holds(condition: dict, context: dict[str, str]) -> bool | None:
 
 def install() -> None:
     from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
     from moto.s3.models import FakeBucket
+
+    dispatch = DomainDispatcherApplication.__call__
+
+    def call(self, environ, start_response):
+        TRANSPORT.secure = environ.get("wsgi.url_scheme") == "https"
+        return dispatch(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = call
 
     original = IAMPolicyStatement.is_action_permitted
 
@@ -78,7 +92,7 @@ def install() -> None:
         if self.policy is None:
             return PermissionResult.NEUTRAL
         return IAMPolicy(self.policy.decode()).is_action_permitted(
-            action, resource, incoming_condition_values=dict(REQUEST_CONTEXT)
+            action, resource, incoming_condition_values=request_context()
         )
 
     IAMPolicyStatement.is_action_permitted = is_action_permitted
