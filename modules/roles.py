@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from enum import Enum
 
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from constructs import Construct
+
 
 class PlatformRole(str, Enum):
     PRIMARY = "primary"
@@ -22,3 +25,10 @@ def service_trust(service: str, *, source_account: str | None = None, source_arn
     if condition:
         statement["Condition"] = {"StringEquals": condition}
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def inline_policy(scope: Construct, id: str, *, role: str, name: str, statements: list[dict]) -> IamRolePolicy:
+    """A role's inline policy of these statements (IAM policy language 2012-10-17)."""
+    return IamRolePolicy(
+        scope, id, role=role, name=name, policy=json.dumps({"Version": "2012-10-17", "Statement": statements})
+    )

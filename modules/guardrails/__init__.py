@@ -35,7 +35,6 @@ from cdktf_cdktf_provider_aws.config_delivery_channel import (
 )
 from cdktf_cdktf_provider_aws.guardduty_detector import GuarddutyDetector
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.securityhub_account import SecurityhubAccount
 from cdktf_cdktf_provider_aws.securityhub_standards_subscription import SecurityhubStandardsSubscription
@@ -45,7 +44,7 @@ from modules.names import config_role_name
 from modules.notifications import encrypted_topic
 from modules.outputs import export
 from modules.policy import skip_check
-from modules.roles import PlatformRole, service_trust
+from modules.roles import PlatformRole, inline_policy, service_trust
 
 FSBP_STANDARD = "standards/aws-foundational-security-best-practices/v/1.0.0"
 CONFIG_ROLE_POLICY = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
@@ -123,30 +122,25 @@ class Guardrails(Construct):
         if props.log_archive_key_arn is not None:
             bucket_arn = f"arn:aws:s3:::{props.log_archive_bucket}"
             delivery_grant = [
-                IamRolePolicy(
+                inline_policy(
                     self,
                     "config-delivery-policy",
                     role=role.id,
                     name="deliver-to-the-log-archive",
-                    policy=json.dumps(
+                    statements=[
+                        {"Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": bucket_arn},
                         {
-                            "Version": "2012-10-17",
-                            "Statement": [
-                                {"Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": bucket_arn},
-                                {
-                                    "Effect": "Allow",
-                                    "Action": "s3:PutObject",
-                                    "Resource": f"{bucket_arn}/AWSLogs/{props.account_id}/Config/*",
-                                    "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
-                                },
-                                {
-                                    "Effect": "Allow",
-                                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                                    "Resource": props.log_archive_key_arn,
-                                },
-                            ],
-                        }
-                    ),
+                            "Effect": "Allow",
+                            "Action": "s3:PutObject",
+                            "Resource": f"{bucket_arn}/AWSLogs/{props.account_id}/Config/*",
+                            "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+                        },
+                        {
+                            "Effect": "Allow",
+                            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                            "Resource": props.log_archive_key_arn,
+                        },
+                    ],
                 )
             ]
         recorder = ConfigConfigurationRecorder(

@@ -31,7 +31,6 @@ Defaults and why
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.cloudtrail import Cloudtrail, CloudtrailEventSelector, CloudtrailEventSelectorDataResource
@@ -40,7 +39,6 @@ from cdktf_cdktf_provider_aws.config_configuration_aggregator import (
     ConfigConfigurationAggregatorAccountAggregationSource,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.s3_bucket_object_lock_configuration import (
     S3BucketObjectLockConfigurationA,
@@ -59,7 +57,7 @@ from modules.names import (  # noqa: F401 (re-exported)
 )
 from modules.outputs import export
 from modules.policy import skip_check
-from modules.roles import service_trust
+from modules.roles import inline_policy, service_trust
 
 
 @dataclass(frozen=True)
@@ -254,23 +252,18 @@ class LogArchive(Construct):
             tags=tags,
             assume_role_policy=service_trust("cloudtrail.amazonaws.com", source_arn=trail_arn),
         )
-        IamRolePolicy(
+        inline_policy(
             self,
             "trail-logs-policy",
             role=role.id,
             name="deliver-to-log-group",
-            policy=json.dumps(
+            statements=[
                 {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                            "Resource": f"{group.arn}:log-stream:*",
-                        }
-                    ],
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": f"{group.arn}:log-stream:*",
                 }
-            ),
+            ],
         )
         self.trail = Cloudtrail(
             self,

@@ -47,7 +47,6 @@ from cdktf_cdktf_provider_aws.codepipeline import (
     CodepipelineStageAction,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.s3_bucket_notification import S3BucketNotification
 from constructs import Construct
 
@@ -57,7 +56,7 @@ from modules.logs import encrypted_log_group
 from modules.names import PIPELINE_BUCKETS, pipeline_bucket_name
 from modules.outputs import export
 from modules.policy import skip_check
-from modules.roles import service_trust
+from modules.roles import inline_policy, service_trust
 
 SOURCE_OBJECT_KEY = "surgepress/source.zip"
 TERRAFORM_RELEASES = "https://releases.hashicorp.com/terraform"
@@ -186,42 +185,37 @@ class Pipeline(Construct):
             "PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv run python main.py test integration "
             f"--workspace {props.test_workspace}",
         )
-        IamRolePolicy(
+        inline_policy(
             self,
             "build-policy",
             role=self.build_role.id,
             name="build",
-            policy=json.dumps(
+            statements=[
                 {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "Logs",
-                            "Effect": "Allow",
-                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                            "Resource": f"{self.log_group.arn}:log-stream:*",
-                        },
-                        {
-                            "Sid": "Artifacts",
-                            "Effect": "Allow",
-                            "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-                            "Resource": f"{self.buckets['artifacts'].arn}/*",
-                        },
-                        {
-                            "Sid": "ArtifactKey",
-                            "Effect": "Allow",
-                            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
-                            "Resource": self.key.arn,
-                        },
-                        {
-                            "Sid": "DeployThroughTheDeployerRoles",
-                            "Effect": "Allow",
-                            "Action": "sts:AssumeRole",
-                            "Resource": sorted(props.deployer_role_arns),
-                        },
-                    ],
-                }
-            ),
+                    "Sid": "Logs",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": f"{self.log_group.arn}:log-stream:*",
+                },
+                {
+                    "Sid": "Artifacts",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+                    "Resource": f"{self.buckets['artifacts'].arn}/*",
+                },
+                {
+                    "Sid": "ArtifactKey",
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                    "Resource": self.key.arn,
+                },
+                {
+                    "Sid": "DeployThroughTheDeployerRoles",
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRole",
+                    "Resource": sorted(props.deployer_role_arns),
+                },
+            ],
         )
         self.pipeline_role = IamRole(
             self,
@@ -230,37 +224,31 @@ class Pipeline(Construct):
             tags=tags,
             assume_role_policy=service_trust("codepipeline.amazonaws.com", source_account=account),
         )
-        IamRolePolicy(
+        inline_policy(
             self,
             "pipeline-policy",
             role=self.pipeline_role.id,
             name="pipeline",
-            policy=json.dumps(
+            statements=[
                 {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "Buckets",
-                            "Effect": "Allow",
-                            "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning", "s3:PutObject"],
-                            "Resource": [b.arn for b in self.buckets.values()]
-                            + [f"{b.arn}/*" for b in self.buckets.values()],
-                        },
-                        {
-                            "Sid": "Key",
-                            "Effect": "Allow",
-                            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
-                            "Resource": self.key.arn,
-                        },
-                        {
-                            "Sid": "Builds",
-                            "Effect": "Allow",
-                            "Action": ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
-                            "Resource": [p.arn for p in self.projects.values()],
-                        },
-                    ],
-                }
-            ),
+                    "Sid": "Buckets",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning", "s3:PutObject"],
+                    "Resource": [b.arn for b in self.buckets.values()] + [f"{b.arn}/*" for b in self.buckets.values()],
+                },
+                {
+                    "Sid": "Key",
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
+                    "Resource": self.key.arn,
+                },
+                {
+                    "Sid": "Builds",
+                    "Effect": "Allow",
+                    "Action": ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+                    "Resource": [p.arn for p in self.projects.values()],
+                },
+            ],
         )
         self.pipeline = Codepipeline(
             self,
@@ -314,23 +302,18 @@ class Pipeline(Construct):
             tags=tags,
             assume_role_policy=service_trust("events.amazonaws.com", source_account=props.account_id),
         )
-        IamRolePolicy(
+        inline_policy(
             self,
             "start-policy",
             role=role.id,
             name="start-the-pipeline",
-            policy=json.dumps(
+            statements=[
                 {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": "codepipeline:StartPipelineExecution",
-                            "Resource": self.pipeline.arn,
-                        }
-                    ],
+                    "Effect": "Allow",
+                    "Action": "codepipeline:StartPipelineExecution",
+                    "Resource": self.pipeline.arn,
                 }
-            ),
+            ],
         )
         CloudwatchEventTarget(
             self, "source-target", rule=rule.name, target_id="pipeline", arn=self.pipeline.arn, role_arn=role.arn

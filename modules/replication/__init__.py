@@ -25,13 +25,11 @@ Who owns it
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.data_aws_kms_alias import DataAwsKmsAlias
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
     S3BucketReplicationConfigurationA,
@@ -52,7 +50,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
 from constructs import Construct
 
 from modules.outputs import export
-from modules.roles import PlatformRole, service_trust
+from modules.roles import PlatformRole, inline_policy, service_trust
 from modules.storage import bucket_name, key_alias
 
 REPLICATION_TIME_MINUTES = 15  # the only value S3 Replication Time Control accepts
@@ -101,46 +99,41 @@ class Replication(Construct):
             tags=tags,
             assume_role_policy=service_trust("s3.amazonaws.com", source_account=props.account_id),
         )
-        IamRolePolicy(
+        inline_policy(
             self,
             "policy",
-            name="replicate-between-regions",
             role=self.role.id,
-            policy=json.dumps(
+            name="replicate-between-regions",
+            statements=[
                 {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "ReadConfiguration",
-                            "Effect": "Allow",
-                            "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-                            "Resource": both,
-                        },
-                        {
-                            "Sid": "ReadVersions",
-                            "Effect": "Allow",
-                            "Action": [
-                                "s3:GetObjectVersionForReplication",
-                                "s3:GetObjectVersionAcl",
-                                "s3:GetObjectVersionTagging",
-                            ],
-                            "Resource": [f"{arn}/*" for arn in both],
-                        },
-                        {
-                            "Sid": "WriteReplicas",
-                            "Effect": "Allow",
-                            "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-                            "Resource": [f"{arn}/*" for arn in both],
-                        },
-                        {
-                            "Sid": "DecryptAndEncrypt",
-                            "Effect": "Allow",
-                            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                            "Resource": [source_key.target_key_arn, props.replica_key_arn],
-                        },
+                    "Sid": "ReadConfiguration",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                    "Resource": both,
+                },
+                {
+                    "Sid": "ReadVersions",
+                    "Effect": "Allow",
+                    "Action": [
+                        "s3:GetObjectVersionForReplication",
+                        "s3:GetObjectVersionAcl",
+                        "s3:GetObjectVersionTagging",
                     ],
-                }
-            ),
+                    "Resource": [f"{arn}/*" for arn in both],
+                },
+                {
+                    "Sid": "WriteReplicas",
+                    "Effect": "Allow",
+                    "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                    "Resource": [f"{arn}/*" for arn in both],
+                },
+                {
+                    "Sid": "DecryptAndEncrypt",
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                    "Resource": [source_key.target_key_arn, props.replica_key_arn],
+                },
+            ],
         )
         self.configurations = {}
         for purpose, replica in props.replicas.items():

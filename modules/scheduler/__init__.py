@@ -32,7 +32,6 @@ from pathlib import Path
 
 from cdktf import AssetType, Fn, TerraformAsset, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionEnvironment,
@@ -51,7 +50,7 @@ from modules.kms import customer_key
 from modules.logs import encrypted_log_group
 from modules.outputs import export
 from modules.policy import skip_check
-from modules.roles import PlatformRole, service_trust
+from modules.roles import PlatformRole, inline_policy, service_trust
 
 FUNCTION_DIR = Path(__file__).resolve().parent / "function"
 RUNTIME = "python3.12"
@@ -143,93 +142,88 @@ class Scheduler(Construct):
             description="counts the scheduler saved at its last off (written by the function)",
             lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]),
         )
-        policy = IamRolePolicy(
+        policy = inline_policy(
             self,
             "policy",
             role=role.id,
             name="switch-the-environment",
-            policy=json.dumps(
+            statements=[
                 {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "Logs",
-                            "Effect": "Allow",
-                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                            "Resource": f"{group.arn}:log-stream:*",
-                        },
-                        {
-                            "Sid": "ListServices",
-                            "Effect": "Allow",
-                            "Action": "ecs:ListServices",
-                            "Resource": "*",
-                            "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}},
-                        },
-                        {
-                            "Sid": "Services",
-                            "Effect": "Allow",
-                            "Action": ["ecs:DescribeServices", "ecs:UpdateService"],
-                            "Resource": f"arn:aws:ecs:{region}:{account}:service/{props.cluster_name}/*",
-                        },
-                        {
-                            "Sid": "ScalingTargets",
-                            "Effect": "Allow",
-                            "Action": [
-                                "application-autoscaling:DescribeScalableTargets",
-                                "application-autoscaling:RegisterScalableTarget",
-                            ],
-                            "Resource": "*",
-                        },
-                        {
-                            "Sid": "HostGroups",
-                            "Effect": "Allow",
-                            "Action": "autoscaling:DescribeAutoScalingGroups",
-                            "Resource": "*",
-                        },
-                        *(
-                            [
-                                {
-                                    "Sid": "HostGroupSizes",
-                                    "Effect": "Allow",
-                                    "Action": "autoscaling:UpdateAutoScalingGroup",
-                                    "Resource": [
-                                        f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{g}"
-                                        for g in props.asg_names
-                                    ],
-                                }
-                            ]
-                            if props.asg_names
-                            else []
-                        ),
-                        {
-                            "Sid": "Database",
-                            "Effect": "Allow",
-                            "Action": ["rds:DescribeDBClusters", "rds:StopDBCluster", "rds:StartDBCluster"],
-                            "Resource": f"arn:aws:rds:{region}:{account}:cluster:{props.db_cluster_identifier}",
-                        },
-                        {
-                            "Sid": "SavedCounts",
-                            "Effect": "Allow",
-                            "Action": ["ssm:GetParameter", "ssm:PutParameter"],
-                            "Resource": f"arn:aws:ssm:{region}:{account}:parameter{parameter}",
-                        },
-                        {
-                            # Active tracing: Lambda refuses the function unless its role may
-                            # write traces (these two actions take no resource-level ARN).
-                            "Sid": "Traces",
-                            "Effect": "Allow",
-                            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-                            "Resource": "*",
-                        },
-                        {
-                            "Sid": "SavedCountsKey",
-                            "Effect": "Allow",
-                            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                            "Resource": env_key.arn,
-                        },
+                    "Sid": "Logs",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": f"{group.arn}:log-stream:*",
+                },
+                {
+                    "Sid": "ListServices",
+                    "Effect": "Allow",
+                    "Action": "ecs:ListServices",
+                    "Resource": "*",
+                    "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}},
+                },
+                {
+                    "Sid": "Services",
+                    "Effect": "Allow",
+                    "Action": ["ecs:DescribeServices", "ecs:UpdateService"],
+                    "Resource": f"arn:aws:ecs:{region}:{account}:service/{props.cluster_name}/*",
+                },
+                {
+                    "Sid": "ScalingTargets",
+                    "Effect": "Allow",
+                    "Action": [
+                        "application-autoscaling:DescribeScalableTargets",
+                        "application-autoscaling:RegisterScalableTarget",
                     ],
-                }
-            ),
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "HostGroups",
+                    "Effect": "Allow",
+                    "Action": "autoscaling:DescribeAutoScalingGroups",
+                    "Resource": "*",
+                },
+                *(
+                    [
+                        {
+                            "Sid": "HostGroupSizes",
+                            "Effect": "Allow",
+                            "Action": "autoscaling:UpdateAutoScalingGroup",
+                            "Resource": [
+                                f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{g}"
+                                for g in props.asg_names
+                            ],
+                        }
+                    ]
+                    if props.asg_names
+                    else []
+                ),
+                {
+                    "Sid": "Database",
+                    "Effect": "Allow",
+                    "Action": ["rds:DescribeDBClusters", "rds:StopDBCluster", "rds:StartDBCluster"],
+                    "Resource": f"arn:aws:rds:{region}:{account}:cluster:{props.db_cluster_identifier}",
+                },
+                {
+                    "Sid": "SavedCounts",
+                    "Effect": "Allow",
+                    "Action": ["ssm:GetParameter", "ssm:PutParameter"],
+                    "Resource": f"arn:aws:ssm:{region}:{account}:parameter{parameter}",
+                },
+                {
+                    # Active tracing: Lambda refuses the function unless its role may
+                    # write traces (these two actions take no resource-level ARN).
+                    "Sid": "Traces",
+                    "Effect": "Allow",
+                    "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "SavedCountsKey",
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": env_key.arn,
+                },
+            ],
         )
         asset = TerraformAsset(self, "code", path=str(reproducible_copy(FUNCTION_DIR)), type=AssetType.ARCHIVE)
         self.function = LambdaFunction(
@@ -276,20 +270,15 @@ class Scheduler(Construct):
             assume_role_policy=service_trust("scheduler.amazonaws.com", source_account=account),
             tags=tags,
         )
-        IamRolePolicy(
+        inline_policy(
             self,
             "schedule-policy",
             role=invoker.id,
             name="invoke-the-scheduler",
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": self.function.arn},
-                        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": env_key.arn},
-                    ],
-                }
-            ),
+            statements=[
+                {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": self.function.arn},
+                {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": env_key.arn},
+            ],
         )
         self.schedules = {
             action: SchedulerSchedule(
