@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
@@ -18,6 +19,8 @@ from surgepress.aws import WorkspaceClients, base_session
 from surgepress.config import Settings, Workspace
 from surgepress.errors import ConfigError, UserError
 from surgepress.targets import Target
+
+IDENTITY_CHECKS_AT_ONCE = 8
 
 
 def _error_code(exc: Exception) -> str:
@@ -55,18 +58,27 @@ def check_identities(settings: Settings, workspaces: list[Workspace], env: Mappi
             "stop it (`python main.py emulator down`) or restore the account",
             state_ws.state.account_id,
         )
-    for ws in [state_ws, *[w for w in workspaces if w is not state_ws]]:
+    ordered = [state_ws, *[w for w in workspaces if w is not state_ws]]
+
+    def identity(ws: Workspace) -> dict | Exception:
         try:
-            identity = WorkspaceClients(ws, env).get("sts").get_caller_identity()
+            return WorkspaceClients(ws, env).get("sts").get_caller_identity()
         except (ClientError, BotoCoreError) as exc:
+            return exc
+
+    # Each role is asked at once (STS answers in parallel); the first problem in order is the one said.
+    with ThreadPoolExecutor(max_workers=min(IDENTITY_CHECKS_AT_ONCE, len(ordered))) as pool:
+        answers = list(pool.map(identity, ordered))
+    for ws, answer in zip(ordered, answers, strict=True):
+        if isinstance(answer, Exception):
             raise ConfigError(
-                ws.file, "role_name", f"cannot assume {ws.role_arn} ({_error_code(exc)})", ws.role_name
+                ws.file, "role_name", f"cannot assume {ws.role_arn} ({_error_code(answer)})", ws.role_name
             ) from None
-        if identity["Account"] != ws.account_id:
+        if answer["Account"] != ws.account_id:
             raise ConfigError(
                 ws.file,
                 "account_id",
-                f"assuming {ws.role_arn} gives an identity in account {identity['Account']} ({identity['Arn']})",
+                f"assuming {ws.role_arn} gives an identity in account {answer['Account']} ({answer['Arn']})",
                 ws.account_id,
             )
 

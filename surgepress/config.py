@@ -277,6 +277,10 @@ class Workspace:
     # Resolved across workspaces at load time (never set in a file):
     log_archive_account_id: str | None = None
     """Account of the workspace with `log_archive:` (where guardrails deliver)."""
+    log_archive_region: str | None = None
+    """Region of that workspace (its key, which account trails name, lives there)."""
+    log_archive_organization_trail: bool = False
+    """Whether the archive's trail is the organization's (then no account runs a trail of its own)."""
     parent_zone: ParentZone | None = None
     """Where this workspace's `dns.zone_name` is delegated from, when another workspace holds its parent."""
     peer: FailoverPeer | None = None
@@ -1430,6 +1434,8 @@ def _resolve_links(workspaces: dict[str, Workspace]) -> dict[str, Workspace]:
                 changes["failover"] = peer.failover
         if ws.guardrails is not None:
             changes["log_archive_account_id"] = archive.account_id
+            changes["log_archive_region"] = archive.region
+            changes["log_archive_organization_trail"] = archive.log_archive.organization_trail
         # A replica serves its source's zone: the source's delegation covers it.
         delegated = apex is not None and ws.dns is not None and not ws.replica_of
         if delegated and ws.dns.zone_name.endswith("." + apex.apex_zone.zone_name):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from modules.instances import INSTANCE_TYPES, tasks_per_host
+from surgepress.iam_conditions import condition_holds
 
 Verdict = tuple[bool, str]
 DOCUMENT_ENV = "SURGEPRESS_POLICY_DOCUMENT"
@@ -34,6 +35,8 @@ MANAGED_GRANTS = {
     "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess": XRAY_ACTIONS,
     "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess": XRAY_ACTIONS,
 }
+UPLOADS_ACL_HOOK = "s3_uploads_putObject_params"
+"""The S3-Uploads filter through which WORDPRESS_CONFIG_EXTRA leaves the ACL out for `none`."""
 ACL_FREE_UPLOADS = ("none", "bucket-owner-full-control")
 """`S3_UPLOADS_OBJECT_ACL` values an ACL-less bucket accepts: no ACL, or the one ACL S3 still
 admits with ACLs disabled (it grants the bucket owner what it has anyway)."""
@@ -50,6 +53,36 @@ def listed(value: Any) -> list:
 
 def truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _statement_of_block(block: dict) -> dict:
+    """A `data.aws_iam_policy_document` statement block as IAM's JSON says it."""
+    statement: dict[str, Any] = {"Effect": block.get("effect", "Allow")}
+    for json_key, block_key in (
+        ("Action", "actions"),
+        ("NotAction", "not_actions"),
+        ("Resource", "resources"),
+        ("NotResource", "not_resources"),
+    ):
+        if block.get(block_key):
+            statement[json_key] = block[block_key]
+    if "Action" not in statement and "NotAction" not in statement:
+        statement["Action"] = []
+    if "Resource" not in statement and "NotResource" not in statement:
+        statement["Resource"] = ["*"]
+    principals = blocks(block.get("principals"))
+    if principals:
+        statement["Principal"] = (
+            "*"
+            if any(p.get("type") == "*" for p in principals)
+            else {p.get("type"): p.get("identifiers") for p in principals}
+        )
+    conditions: dict[str, dict] = {}
+    for c in blocks(block.get("condition")):
+        conditions.setdefault(str(c.get("test")), {})[str(c.get("variable"))] = c.get("values")
+    if conditions:
+        statement["Condition"] = conditions
+    return statement
 
 
 @dataclass(frozen=True)
@@ -97,14 +130,7 @@ class Document:
         target = self.referenced(value, "data.aws_iam_policy_document")
         if target is not None:
             data = self.get(*target) or {}
-            return [
-                {
-                    "Effect": s.get("effect", "Allow"),
-                    "Action": s.get("actions", []),
-                    "Resource": s.get("resources", ["*"]),
-                }
-                for s in blocks(data.get("statement"))
-            ]
+            return [_statement_of_block(s) for s in blocks(data.get("statement"))]
         if not isinstance(value, str):
             return []
         try:
@@ -113,52 +139,87 @@ class Document:
             return []
         return blocks(parsed.get("Statement")) if isinstance(parsed, dict) else []
 
-    def role_statements(self, role_value: Any) -> tuple[list[dict], set[str], list[tuple[str, str]]] | None:
-        """(statements of every policy on the role, managed policy ARNs attached, the
-        policy resources that grant them) for a `${aws_iam_role.x.arn}` value; None when the
-        role is not in this document."""
+    def role_grants(self, role_value: Any) -> list[Grant] | None:
+        """Every policy on a `${aws_iam_role.x.arn}` role, each with what it allows and the
+        resource that carries it (None for the role's own `inline_policy`/`managed_policy_arns`,
+        which exist with the role); None when the role is not in this document."""
         target = self.referenced(role_value, "aws_iam_role")
         if target is None:
             return None
         _, name = target
         role = self.get("aws_iam_role", name) or {}
-        statements: list[dict] = []
-        managed = set(listed(role.get("managed_policy_arns")))
-        grants: list[tuple[str, str]] = []
-        for inline in blocks(role.get("inline_policy")):
-            statements += self.policy_statements(inline.get("policy"))
+        grants = [
+            Grant(None, self.policy_statements(inline.get("policy")), frozenset())
+            for inline in blocks(role.get("inline_policy"))
+        ]
+        grants.append(Grant(None, [], frozenset(listed(role.get("managed_policy_arns")))))
         for pname, policy in self.resources("aws_iam_role_policy").items():
             if self.refers_to(policy.get("role"), "aws_iam_role", name):
-                statements += self.policy_statements(policy.get("policy"))
-                grants.append(("aws_iam_role_policy", pname))
+                grants.append(Grant(f"aws_iam_role_policy.{pname}", self.policy_statements(policy.get("policy"))))
         for aname, attachment in self.resources("aws_iam_role_policy_attachment").items():
             if self.refers_to(attachment.get("role"), "aws_iam_role", name):
-                arn = attachment.get("policy_arn")
-                managed.add(arn)
-                grants.append(("aws_iam_role_policy_attachment", aname))
+                arn = str(attachment.get("policy_arn"))
                 customer = self.referenced(arn, "aws_iam_policy")
-                if customer is not None:
-                    statements += self.policy_statements((self.get(*customer) or {}).get("policy"))
-        return statements, managed, grants
+                statements = self.policy_statements((self.get(*customer) or {}).get("policy")) if customer else []
+                grants.append(Grant(f"aws_iam_role_policy_attachment.{aname}", statements, frozenset([arn])))
+        return grants
+
+    def role_statements(self, role_value: Any) -> list[dict] | None:
+        """Every statement on the role (its inline and attached customer policies)."""
+        grants = self.role_grants(role_value)
+        return None if grants is None else [s for g in grants for s in g.statements]
 
 
-def allows(statements: list[dict], action: str, resource: str = "*") -> bool:
-    """Some Allow statement names `action` (wildcards as IAM reads them) on `resource`."""
+@dataclass(frozen=True)
+class Grant:
+    """One policy on a role: the resource that carries it (None: the role itself), what it allows."""
+
+    address: str | None
+    statements: list[dict]
+    managed: frozenset[str] = frozenset()
+
+    def allows(self, action: str, resource: str = "*") -> bool:
+        managed = {a for arn in self.managed for a in MANAGED_GRANTS.get(arn, ())}
+        return action in managed or allows(self.statements, action, resource)
+
+
+def _names(statement: dict, action: str, resource: str) -> bool:
+    """The statement is about this action on this resource (Action/NotAction, Resource/NotResource)."""
+
+    def any_of(patterns: Any, value: str, fold: bool) -> bool:
+        return any(
+            fnmatchcase(value.lower(), str(p).lower()) if fold else fnmatchcase(value, str(p)) for p in listed(patterns)
+        )
+
+    acts = (
+        any_of(statement["Action"], action, True)
+        if "Action" in statement
+        else not any_of(statement.get("NotAction"), action, True)
+    )
+    on = (
+        any_of(statement["Resource"], resource, False)
+        if "Resource" in statement
+        else not any_of(statement.get("NotResource"), resource, False)
+    )
+    return acts and on
+
+
+def allows(statements: list[dict], action: str, resource: str = "*", context: Mapping[str, str] | None = None) -> bool:
+    """IAM's answer to one request from these statements: an explicit Deny that names it refuses
+    unless its condition surely fails; otherwise an Allow that names it and whose condition holds
+    for `context` (the request's keys; an Allow with a condition needs them) permits."""
+    request = dict(context or {})
     for statement in statements:
-        if statement.get("Effect", "Allow") != "Allow" or "NotAction" in statement or "NotResource" in statement:
-            continue
-        actions = listed(statement.get("Action"))
-        resources = listed(statement.get("Resource"))
-        if any(fnmatchcase(action.lower(), str(a).lower()) for a in actions) and any(
-            fnmatchcase(resource, str(r)) for r in resources
-        ):
-            return True
-    return False
-
-
-def _depends_on(resource: dict, grants: list[tuple[str, str]]) -> bool:
-    needs = {f"{rtype}.{name}" for rtype, name in grants}
-    return bool(needs & set(listed(resource.get("depends_on"))))
+        condition = statement.get("Condition")
+        denies = statement.get("Effect") == "Deny" and _names(statement, action, resource)
+        if denies and (not condition or condition_holds(condition, request) is not False):
+            return False
+    return any(
+        statement.get("Effect", "Allow") == "Allow"
+        and _names(statement, action, resource)
+        and (not statement.get("Condition") or condition_holds(statement["Condition"], request) is True)
+        for statement in statements
+    )
 
 
 # --- the rules ----------------------------------------------------------------------------
@@ -172,16 +233,20 @@ def tracing_has_xray_permissions(doc: Document, rtype: str, name: str, others: l
     modes = [t.get("mode") for t in blocks(function.get("tracing_config"))]
     if "Active" not in modes:
         return True, "tracing is not active"
-    found = doc.role_statements(function.get("role"))
-    if found is None:
+    grants = doc.role_grants(function.get("role"))
+    if grants is None:
         return False, "active tracing, and its role is not in this workspace: nothing shows it may write to X-Ray"
-    statements, managed, grants = found
-    granted = {a for arn in managed for a in MANAGED_GRANTS.get(arn, ())}
-    missing = [a for a in XRAY_ACTIONS if a not in granted and not allows(statements, a)]
+    missing = [a for a in XRAY_ACTIONS if not any(g.allows(a) for g in grants)]
     if missing:
         return False, f"active tracing, but its role may not call {', '.join(missing)}"
-    if not _depends_on(function, grants):
-        return False, "active tracing: the function must depend on its role's policies, or it may be created first"
+    depends = set(listed(function.get("depends_on")))
+    for action in XRAY_ACTIONS:
+        supplying = [g for g in grants if g.allows(action)]
+        if not any(g.address is None or g.address in depends for g in supplying):
+            return False, (
+                f"active tracing: the function must depend on what grants {action} "
+                f"({', '.join(str(g.address) for g in supplying)}), or it may be created first"
+            )
     return True, "its role may write traces"
 
 
@@ -248,7 +313,11 @@ def _denied_to_role(doc: Document, bucket: str, role: str, action: str) -> bool:
         if _bucket_in(doc, policy.get("bucket")) != bucket:
             continue
         for statement in doc.policy_statements(policy.get("policy")):
-            if statement.get("Effect") != "Deny" or statement.get("Principal") not in ("*", {"AWS": "*"}):
+            if statement.get("Effect") != "Deny" or statement.get("Principal") not in (
+                "*",
+                {"AWS": "*"},
+                {"AWS": ["*"]},
+            ):
                 continue
             if not any(fnmatchcase(action.lower(), str(a).lower()) for a in listed(statement.get("Action"))):
                 continue
@@ -280,16 +349,16 @@ def same_account_config_delivery(doc: Document, rtype: str, name: str, others: l
     if not recorders:
         return False, "no configuration recorder in this workspace"
     role_value = recorders[0].get("role_arn")
-    found = doc.role_statements(role_value)
-    if found is None:
+    statements = doc.role_statements(role_value)
+    if statements is None:
         return False, "same-account delivery, and the recorder's role is not in this workspace"
-    statements, _, _ = found
     role = (doc.referenced(role_value, "aws_iam_role") or ("", ""))[1]
     arns = [a for a in (f"${{aws_s3_bucket.{bucket}.arn}}", _bucket_arn(doc, bucket)) if a]
     prefix = (channel.get("s3_key_prefix") or "").strip("/")
     key = "/".join(p for p in (prefix, "AWSLogs", doc.account_id or "111111111111", "Config", "x") if p)
     missing = []
-    if not any(allows(statements, "s3:PutObject", f"{arn}/{key}") for arn in arns):
+    config_sends = {"s3:x-amz-acl": "bucket-owner-full-control"}  # what AWS Config writes with
+    if not any(allows(statements, "s3:PutObject", f"{arn}/{key}", config_sends) for arn in arns):
         missing.append("s3:PutObject on its prefix")
     if not any(allows(statements, "s3:GetBucketAcl", arn) for arn in arns):
         missing.append("s3:GetBucketAcl on the bucket")
@@ -325,36 +394,61 @@ def s3_source_is_triggered(doc: Document, rtype: str, name: str, others: list[Do
             )
             if not notified:
                 return False, "its S3 source does not poll, and the source bucket sends no events to EventBridge"
+            pipeline_arn = f"${{aws_codepipeline.{name}.arn}}"
             targets = [
                 t
                 for t in doc.resources("aws_cloudwatch_event_target").values()
-                if doc.refers_to(t.get("arn"), "aws_codepipeline", name) and t.get("role_arn")
+                if doc.refers_to(t.get("arn"), "aws_codepipeline", name)
+                and _may_start(doc, t.get("role_arn"), pipeline_arn)
             ]
-            rules = {doc.referenced(t.get("rule"), "aws_cloudwatch_event_rule") for t in targets if t.get("rule")} - {
-                None
-            }
+            rules = {doc.referenced(t.get("rule"), "aws_cloudwatch_event_rule") for t in targets if t.get("rule")}
             names = {f"${{aws_s3_bucket.{bucket}.bucket}}", f"${{aws_s3_bucket.{bucket}.id}}"}
             names.add(str((doc.get("aws_s3_bucket", bucket) or {}).get("bucket")))
-            if not any(_object_created_in(doc.get(*rule) or {}, names) for rule in rules if rule is not None):
+            key = config.get("S3ObjectKey")
+            if not any(_object_created_in(doc.get(*rule) or {}, names, key) for rule in rules if rule is not None):
                 return (
                     False,
-                    "its S3 source does not poll, and no EventBridge rule on the bucket's Object Created starts it",
+                    "its S3 source does not poll, and no EventBridge rule on its object's Object Created starts it "
+                    "through a role EventBridge may assume and that may start this pipeline",
                 )
     return True, "every non-polling S3 source is started by an event rule"
 
 
-def _object_created_in(rule: dict, bucket_names: set[str]) -> bool:
-    """An EventBridge rule's pattern matches S3's Object Created events of one of these buckets."""
+def _may_start(doc: Document, role_value: Any, pipeline_arn: str) -> bool:
+    """The target's role trusts EventBridge and may start the pipeline."""
+    target = doc.referenced(role_value, "aws_iam_role")
+    statements = doc.role_statements(role_value)
+    if target is None or statements is None:
+        return False
+    trust = doc.policy_statements((doc.get(*target) or {}).get("assume_role_policy"))
+    trusted = any(
+        s.get("Effect", "Allow") == "Allow"
+        and "events.amazonaws.com" in listed((s.get("Principal") or {}).get("Service"))
+        for s in trust
+    )
+    return trusted and allows(statements, "codepipeline:StartPipelineExecution", pipeline_arn)
+
+
+def _object_created_in(rule: dict, bucket_names: set[str], key: Any) -> bool:
+    """An EventBridge rule's pattern matches S3's Object Created events of this bucket's `key`."""
     try:
         pattern = json.loads(rule.get("event_pattern") or "{}")
     except json.JSONDecodeError:
         return False
-    named = set(listed(((pattern.get("detail") or {}).get("bucket") or {}).get("name")))
+    detail = pattern.get("detail") or {}
+    named = set(listed((detail.get("bucket") or {}).get("name")))
+    keys = listed((detail.get("object") or {}).get("key"))
     return (
         "aws.s3" in listed(pattern.get("source"))
         and "Object Created" in listed(pattern.get("detail-type"))
         and bool(named & bucket_names)
+        and (not keys or key in keys)
     )
+
+
+def _names_cluster(doc: Document, value: Any, cluster: str) -> bool:
+    literal = (doc.get("aws_ecs_cluster", cluster) or {}).get("name")
+    return value in (f"${{aws_ecs_cluster.{cluster}.name}}", f"${{aws_ecs_cluster.{cluster}.id}}", literal)
 
 
 def _resource_via_arn(doc: Document, value: Any, rtype: str) -> tuple[str, dict] | None:
@@ -378,10 +472,27 @@ def task_ceiling_fits_hosts(doc: Document, rtype: str, name: str, others: list[D
     if service is None:
         return False, "its service is not in this workspace"
     strategies = blocks(service.get("capacity_provider_strategy"))
+    if not strategies and service.get("launch_type") not in ("FARGATE", "EXTERNAL"):
+        # No strategy of its own: the cluster's default places it (or an EC2 launch type).
+        cluster = doc.referenced(service.get("cluster"), "aws_ecs_cluster")
+        strategies = [
+            s
+            for c in doc.resources("aws_ecs_cluster_capacity_providers").values()
+            if cluster is not None and _names_cluster(doc, c.get("cluster_name"), cluster[1])
+            for s in blocks(c.get("default_capacity_provider_strategy"))
+        ]
+        if not strategies:
+            return (
+                False,
+                "its tasks are placed on EC2 hosts that no capacity provider here names, so nothing sizes them",
+            )
     providers = [doc.referenced(s.get("capacity_provider"), "aws_ecs_capacity_provider") for s in strategies]
     ec2 = [p for p in providers if p is not None]
     if not ec2:
-        return True, "no EC2 capacity provider (Fargate places every task)"
+        names = [str(s.get("capacity_provider")) for s in strategies]
+        if all(n in ("FARGATE", "FARGATE_SPOT") for n in names):
+            return True, "Fargate places every task"
+        return False, f"capacity providers {names} are not in this workspace, so nothing sizes their hosts"
     task = _resource_via_arn(doc, service.get("task_definition"), "aws_ecs_task_definition")
     if task is None:
         return False, "its task definition is not in this workspace"
@@ -454,16 +565,24 @@ def uploads_acl_fits_bucket(doc: Document, rtype: str, name: str, others: list[D
             ),
             None,
         )
-        enforced = bucket is not None and any(
-            _bucket_in(doc, o.get("bucket")) == bucket
-            and any(r.get("object_ownership") == "BucketOwnerEnforced" for r in blocks(o.get("rule")))
+        # S3 disables ACLs on new buckets (BucketOwnerEnforced) unless ownership controls say otherwise.
+        ownership = [
+            r.get("object_ownership")
             for o in doc.resources("aws_s3_bucket_ownership_controls").values()
-        )
+            if bucket is not None and _bucket_in(doc, o.get("bucket")) == bucket
+            for r in blocks(o.get("rule"))
+        ]
+        enforced = not ownership or "BucketOwnerEnforced" in ownership
         acl = environment.get("S3_UPLOADS_OBJECT_ACL")
         if enforced and acl not in ACL_FREE_UPLOADS:
             return False, (
                 f"uploads to a bucket with ACLs disabled with S3_UPLOADS_OBJECT_ACL {acl!r} "
                 f"(S3-Uploads sends public-read when unset; the bucket accepts {' or '.join(ACL_FREE_UPLOADS)})"
+            )
+        if acl == "none" and UPLOADS_ACL_HOOK not in environment.get("WORDPRESS_CONFIG_EXTRA", ""):
+            return False, (
+                "S3_UPLOADS_OBJECT_ACL 'none' without the wp-config hook that drops the ACL "
+                f"({UPLOADS_ACL_HOOK}): S3-Uploads would send x-amz-acl: none, which S3 refuses"
             )
     return True, "uploads carry an ACL their bucket accepts"
 

@@ -37,7 +37,7 @@ from modules.dns import Dns, DnsProps
 from modules.failover import AppEndpoints, AppEndpointsProps, FailoverOrigin, FailoverOriginProps
 from modules.guardrails import Guardrails, GuardrailsProps
 from modules.log_archive import LogArchive, LogArchiveProps, log_archive_bucket_name
-from modules.names import config_role_name
+from modules.names import config_role_name, log_archive_key_alias
 from modules.network import Network, NetworkProps
 from modules.observability import Observability, ObservabilityProps
 from modules.pipeline import Pipeline, PipelineProps
@@ -180,6 +180,16 @@ class WorkspaceStack(TerraformStack):
                     # Same-account delivery is the recorder role's own write (with the archive's key).
                     log_archive_key_arn=archive.key.arn if workspace.log_archive else None,
                     record_global_types=workspace.owns_account_settings,
+                    # One trail per account, into the archive: the archive's own account has its
+                    # trail there, and an organization trail would cover every account.
+                    account_trail_key=(
+                        f"arn:aws:kms:{workspace.log_archive_region}:{archive_account}:"
+                        f"{log_archive_key_alias(workspace.project)}"
+                        if workspace.owns_account_settings
+                        and not workspace.log_archive
+                        and not workspace.log_archive_organization_trail
+                        else None
+                    ),
                     role=self.role,
                     **asdict(workspace.guardrails),
                 ),

@@ -9,6 +9,10 @@ What it creates (in the workspace's account and region)
       the write and the key for it), the managed rules named in `config_rules`, and an authorisation for the
       security account's aggregator.
     - Security Hub with the AWS Foundational Security Best Practices standard.
+    - With `account_trail_key`: the account's multi-region trail (management events, global
+      services, log-file validation) into the log archive, encrypted with the archive's key,
+      once per account (the workspace that owns its settings) while no organization trail
+      covers the accounts.
 
 Assumptions
     The log archive (security workspace) is deployed first: Config checks the bucket when the
@@ -20,6 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from cdktf_cdktf_provider_aws.cloudtrail import Cloudtrail, CloudtrailEventSelector
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.config_aggregate_authorization import ConfigAggregateAuthorization
@@ -64,6 +69,9 @@ class GuardrailsProps:
     """Set when the archive is in this account: Config then delivers with the recorder's role,
     which gets s3:PutObject there and this key (AWS Config's bucket-permissions guide)."""
     record_global_types: bool = False
+    account_trail_key: str | None = None
+    """With it, an account trail into the log archive, encrypted with this key (the archive's
+    key by its alias ARN): the account's own API activity, as no organization trail covers it."""
     """Record IAM and other global resources: once per account, in its primary workspace."""
     finding_publishing_frequency: str = "FIFTEEN_MINUTES"
     config_rules: tuple[str, ...] = ()
@@ -186,6 +194,29 @@ class Guardrails(Construct):
             self, "config-aggregation", account_id=props.log_archive_account_id, region=props.region, tags=tags
         )
 
+        if props.account_trail_key is not None:
+            trail = Cloudtrail(
+                self,
+                "account-trail",
+                name=f"{props.name}-account",
+                s3_bucket_name=props.log_archive_bucket,
+                kms_key_id=props.account_trail_key,
+                is_multi_region_trail=True,
+                include_global_service_events=True,
+                enable_log_file_validation=True,
+                enable_logging=True,
+                event_selector=[CloudtrailEventSelector(read_write_type="All", include_management_events=True)],
+                tags=tags,
+            )
+            skip_check(
+                trail,
+                {
+                    "CKV_AWS_252": "no subscriber needs a notice per delivered log file; findings reach SNS through "
+                    "GuardDuty and Security Hub (above)",
+                    "CKV2_AWS_10": "the archive keeps this account's trail; the CloudWatch Logs copy for metric "
+                    "filters is the security account's own trail's (modules/log_archive)",
+                },
+            )
         hub = SecurityhubAccount(self, "securityhub", enable_default_standards=False, auto_enable_controls=True)
         SecurityhubStandardsSubscription(
             self, "fsbp", depends_on=[hub], standards_arn=f"arn:aws:securityhub:{props.region}::{FSBP_STANDARD}"

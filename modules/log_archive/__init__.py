@@ -10,12 +10,12 @@ What it creates
       `archive_after_days` and expire when their retention ends.
     - This account's multi-region CloudTrail with log-file validation, KMS, global service
       events and S3 data events, also delivered to a KMS-encrypted CloudWatch Logs group (for
-      metric filters and quick queries). The other accounts' own activity is not in it:
-      that needs their own trails or an organization trail. With `organization_trail` it becomes the
+      metric filters and quick queries). The other accounts run account trails of their own
+      into this bucket (modules/guardrails). With `organization_trail` it becomes the
       organization's trail instead, whose ARN is the management account's (CloudTrail names
       an organization trail created by a delegated administrator so); the loader refuses that
       until a workspace manages the organization.
-    - The key's alias `alias/<project>-log-archive` (other accounts' trails can name the key by it).
+    - The key's alias `alias/<project>-log-archive`, by which the other accounts' trails name it.
     - An AWS Config aggregator over the organisation's accounts, in every region (a region
       nobody uses is exactly where an intruder would start).
 
@@ -92,6 +92,8 @@ class LogArchive(Construct):
                 f"({props.object_lock_retention_days}), got {props.archive_after_days!r}"
             )
         bucket_name = log_archive_bucket_name(props.project, props.account_id)
+        if props.organization_trail and not props.management_account_id:
+            raise ValueError("LogArchiveProps.management_account_id: an organization trail's ARN is in it, got None")
         trail_name = log_archive_trail_name(props.project, props.organization_trail)
         trail_account = props.management_account_id if props.organization_trail else props.account_id
         trail_arn = f"arn:aws:cloudtrail:{props.region}:{trail_account}:trail/{trail_name}"

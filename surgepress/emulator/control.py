@@ -20,6 +20,8 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import certifi
+
 from surgepress.dataplane.tls import LocalCa, TlsError
 from surgepress.processes import free_port, is_running, stop
 from surgepress.targets import REPO_ROOT, Paths
@@ -51,7 +53,7 @@ class EmulatorInfo:
     tls_port: int = 0
     """S3's endpoint: TLS, as AWS's is (0: an emulator started before it had one)."""
     ca_file: str = ""
-    """The CA that signed the TLS endpoint's certificate (clients trust it, and only it)."""
+    """What clients trust: the public roots and the CA that signed the TLS endpoint's certificate."""
 
     @property
     def endpoint(self) -> str:
@@ -67,7 +69,8 @@ class EmulatorInfo:
             "AWS_ENDPOINT_URL": self.endpoint,
             # S3 over TLS, so that bucket policies see aws:SecureTransport as AWS's requests carry
             # it (a plain-HTTP request to the other endpoint meets their TLS-only deny). Terraform
-            # (Go) trusts SSL_CERT_FILE, botocore AWS_CA_BUNDLE: both name the emulator's CA.
+            # (Go) trusts SSL_CERT_FILE, botocore AWS_CA_BUNDLE: both name the public roots plus
+            # the emulator's CA (a bundle; either replaces the default trust store).
             "AWS_ENDPOINT_URL_S3": self.s3_endpoint,
             "AWS_CA_BUNDLE": self.ca_file,
             "SSL_CERT_FILE": self.ca_file,
@@ -206,7 +209,10 @@ class Emulator:
             cert, key = ca.issue(directory, "emulator", ["localhost"])
         except TlsError as error:
             raise EmulatorError(f"emulator TLS certificate: {error}") from None
-        return ca.cert, cert, key
+        # What clients trust: the public roots (a registry, a mirror) and the emulator's CA.
+        bundle = directory / "trust.pem"
+        bundle.write_text(Path(certifi.where()).read_text() + "\n" + ca.cert.read_text())
+        return bundle, cert, key
 
     def down(self) -> Status:
         status = self.status()

@@ -155,12 +155,15 @@ def old_tls_speakable(client: ssl.SSLContext) -> str | None:
     (then a site's refusal would prove nothing)."""
     with tempfile.TemporaryDirectory() as tmp:
         key, cert = Path(tmp) / "key.pem", Path(tmp) / "cert.pem"
-        made = subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
-            + ["-keyout", str(key), "-out", str(cert)],
-            capture_output=True,
-            text=True,
-        )
+        try:
+            made = subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
+                + ["-keyout", str(key), "-out", str(cert)],
+                capture_output=True,
+                text=True,
+            )
+        except FileNotFoundError:
+            return "no openssl command to make a loopback certificate to prove it with"
         if made.returncode != 0:
             return f"no loopback certificate to prove it with (openssl: {made.stderr.strip()[-200:]})"
         server = _old_tls_context(server=True)

@@ -129,6 +129,29 @@ def _source_rule_on_another_bucket(doc: dict) -> None:
     rule["event_pattern"] = json.dumps(pattern)
 
 
+def _start_role_cannot_start(doc: dict) -> None:
+    _, policy = _only(doc["resource"]["aws_iam_role_policy"], "start-policy")
+    document = json.loads(policy["policy"])
+    document["Statement"][0]["Action"] = "codepipeline:GetPipeline"
+    policy["policy"] = json.dumps(document)
+
+
+def _hosts_no_provider_names(doc: dict) -> None:
+    _, service = _only(doc["resource"]["aws_ecs_service"])
+    del service["capacity_provider_strategy"]
+    del doc["resource"]["aws_ecs_cluster_capacity_providers"]
+
+
+def _no_acl_without_the_hook(doc: dict) -> None:
+    _, task = _only(doc["resource"]["aws_ecs_task_definition"])
+    containers = json.loads(task["container_definitions"])
+    for container in containers:
+        for entry in container["environment"]:
+            if entry["name"] == "WORDPRESS_CONFIG_EXTRA":
+                entry["value"] = "define('WP_HOME', getenv('WP_HOME'));"
+    task["container_definitions"] = json.dumps(containers)
+
+
 def _fewer_hosts(doc: dict) -> None:
     _, group = _only(doc["resource"]["aws_autoscaling_group"])
     group["max_size"] = 30  # 3 tasks of 1024 CPU / 2048 MiB per c7i.xlarge: 90 < 120
@@ -157,6 +180,9 @@ BROKEN = {
     "s3-source-without-events": ("management", _source_without_events, "CKV_SURGE_4"),
     "s3-source-rule-without-target": ("management", _source_rule_without_target, "CKV_SURGE_4"),
     "s3-source-rule-on-another-bucket": ("management", _source_rule_on_another_bucket, "CKV_SURGE_4"),
+    "s3-source-role-that-cannot-start-it": ("management", _start_role_cannot_start, "CKV_SURGE_4"),
+    "hosts-that-no-capacity-provider-names": ("production", _hosts_no_provider_names, "CKV_SURGE_5"),
+    "uploads-without-an-acl-but-without-the-hook": ("production", _no_acl_without_the_hook, "CKV_SURGE_7"),
     "task-ceiling-over-hosts": ("production", _fewer_hosts, "CKV_SURGE_5"),
     "cloudfront-alias-evaluates-health": ("production", _cloudfront_alias_health, "CKV_SURGE_6"),
     "uploads-with-s3-uploads-default-acl": ("production", _uploads_with_default_acl, "CKV_SURGE_7"),

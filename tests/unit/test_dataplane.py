@@ -28,7 +28,7 @@ from surgepress.dataplane.discover import (
 )
 from surgepress.dataplane.packages import MissingPackage, all_packages, find_toolchain
 from surgepress.dataplane.s3_origin import object_url
-from surgepress.emulator.shims.policy_conditions import condition_holds
+from surgepress.iam_conditions import condition_holds
 from surgepress.load import percentile, summarise
 from surgepress.processes import free_port, is_running, spawn, stop
 from surgepress.targets import Paths

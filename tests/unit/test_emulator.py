@@ -1154,6 +1154,10 @@ def test_active_tracing_is_refused_without_x_ray_permissions_and_allowed_with_th
         lam.create_function(**function)
     iam.attach_role_policy(RoleName="traced-probe", PolicyArn="arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess")
     assert lam.create_function(**function)["TracingConfig"] == {"Mode": "Active"}
+    # Moving the traced function to a role without the grant is refused too.
+    bare = iam.create_role(RoleName="traced-bare", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match="PutTraceSegments on XRAY"):
+        lam.update_function_configuration(FunctionName="traced-probe", Role=bare)
     untraced = {**function, "FunctionName": "untraced-probe", "TracingConfig": {"Mode": "PassThrough"}}
     iam.detach_role_policy(RoleName="traced-probe", PolicyArn="arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess")
     lam.create_function(**untraced)  # no tracing: nothing to check
@@ -1178,9 +1182,12 @@ def test_ecs_places_awsvpc_tasks_by_the_hosts_cpu_memory_and_enis(emulator):
     # c7i.xlarge: 4 vCPUs, 8,192 MiB less the agent's 256, 4 ENIs (one is the host's).
     registered = {r["name"]: r.get("integerValue") for r in host("c7i.xlarge")["registeredResources"]}
     assert (registered["CPU"], registered["MEMORY"]) == (4096, 7936)
-    container = {"name": "app", "image": "wordpress", "cpu": 512, "memory": 512, "essential": True}
+    # Sized at the task level with an unsized container, as the platform's task definition is.
+    container = {"name": "app", "image": "wordpress", "essential": True, "portMappings": [{"containerPort": 80}]}
     for family, mode in (("shim-awsvpc", "awsvpc"), ("shim-bridge", "bridge")):
-        ecs.register_task_definition(family=family, networkMode=mode, containerDefinitions=[container])
+        ecs.register_task_definition(
+            family=family, networkMode=mode, cpu="512", memory="512", containerDefinitions=[container]
+        )
     vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # as the platform's VPCs have it
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.99.1.0/24")["Subnet"]["SubnetId"]
@@ -1206,3 +1213,29 @@ def test_a_bucket_sending_events_to_eventbridge_says_so(emulator):
     )
     answer = s3.get_bucket_notification_configuration(Bucket="shim-eventbridge")
     assert answer["EventBridgeConfiguration"] == {}
+
+
+def test_a_deny_that_exempts_one_role_lets_that_role_write_and_no_one_else(emulator):
+    # policy_conditions shim: aws:PrincipalArn is the signing session's role, as IAM sets it.
+    session = session_in(emulator, "100000000002", "eu-west-1")
+    iam, s3 = client(emulator, session, "iam"), client(emulator, session, "s3")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::100000000002:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    writer = iam.create_role(RoleName="shim-exempt-writer", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    s3.create_bucket(Bucket="shim-exempt", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    deny = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::shim-exempt/*",
+        "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [writer["Arn"]]}},
+    }
+    s3.put_bucket_policy(Bucket="shim-exempt", Policy=json.dumps({"Version": "2012-10-17", "Statement": [deny]}))
+    exempt = client(emulator, session_in(emulator, "100000000002", "eu-west-1", role_name="shim-exempt-writer"), "s3")
+    exempt.put_object(Bucket="shim-exempt", Key="AWSLogs/a.json", Body=b"{}")
+    with pytest.raises(s3.exceptions.ClientError, match="403|AccessDenied"):
+        s3.put_object(Bucket="shim-exempt", Key="AWSLogs/b.json", Body=b"{}")  # the deployer role: denied

@@ -335,3 +335,18 @@ def test_the_security_accounts_config_delivers_through_its_recorder_role(aws_sta
 def test_member_accounts_deliver_config_with_the_service_principal_only(aws_stacks, name):
     policies = resources(aws_stacks[name], "aws_iam_role_policy")
     assert [n for n in policies if "config-delivery" in n] == []
+
+
+def test_each_member_account_runs_one_account_trail_into_the_archive(aws_stacks):
+    # No organization trail exists: each account that owns its settings (dr shares production's
+    # account) runs its own trail, with the archive's key named by its alias.
+    for name in ("staging", "production"):
+        trail = one(aws_stacks[name], "aws_cloudtrail")
+        assert not trail.get("is_organization_trail") and trail["is_multi_region_trail"] is True
+        assert trail["s3_bucket_name"] == "surgepress-log-archive-100000000002"
+        assert trail["kms_key_id"] == "arn:aws:kms:eu-west-1:100000000002:alias/surgepress-log-archive"
+        assert trail["enable_log_file_validation"] is True and trail["include_global_service_events"] is True
+    assert resources(aws_stacks["dr"], "aws_cloudtrail") == {}
+    assert len(resources(aws_stacks["security"], "aws_cloudtrail")) == 1
+    alias = one(aws_stacks["security"], "aws_kms_alias", "log-archive")
+    assert alias["name"] == "alias/surgepress-log-archive"

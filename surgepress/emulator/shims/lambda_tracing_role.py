@@ -43,9 +43,10 @@ def install() -> None:
         return create(self, spec)
 
     def update_function_configuration(self: Any, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
-        if "TracingConfig" in body:
-            role = body.get("Role") or self.get_function(function_name, qualifier).role
-            refuse_untraceable(self, role, body["TracingConfig"])
+        if "TracingConfig" in body or "Role" in body:  # either may leave a traced function untraceable
+            current = self.get_function(function_name, qualifier)
+            tracing = body.get("TracingConfig") or {"Mode": (current.tracing_config or {}).get("Mode")}
+            refuse_untraceable(self, body.get("Role") or current.role, tracing)
         return update(self, function_name, qualifier, body)
 
     LambdaBackend.create_function = create_function

@@ -12,59 +12,49 @@ request matches no positive operator, while a negated one (StringNotEquals, Stri
 ArnNotEquals, ArnNotLike) and any ...IfExists operator hold for it. A statement whose
 condition does not hold is not applicable.
 
-A request's `aws:SecureTransport` is what it arrived over: "true" on the emulator's TLS
-listener (S3's endpoint, which every client of the platform uses), "false" on its plain-HTTP
-one, so a plain-HTTP request meets a bucket's TLS-only deny as it would on AWS.
+The request context is the request's own: `aws:SecureTransport` is what it arrived over
+("true" on the emulator's TLS listener, S3's endpoint, which every client of the platform
+uses; "false" on its plain-HTTP one, so a plain-HTTP request meets a bucket's TLS-only deny
+as on AWS); `aws:PrincipalAccount` is the account of its signing key, and `aws:PrincipalArn`
+the role's ARN for an assumed-role session (what IAM puts there), so a Deny that exempts one
+role (ArnNotEquals aws:PrincipalArn) exempts it here too. A key the emulator cannot know
+(the operator's static key has no IAM principal) is absent, as IAM leaves absent what a
+request does not carry.
 """
 
 from __future__ import annotations
 
+import re
 import threading
-from fnmatch import fnmatchcase
+
+from surgepress.iam_conditions import condition_holds
 
 TRANSPORT = threading.local()
-"""Per request thread: whether the request being served arrived over TLS."""
+"""Per request thread: what the request being served arrived over, and who signed it."""
+SIGNING_KEY = re.compile(r"Credential=([A-Z0-9]+)(?:/|%2F)")
 
 
 def request_context() -> dict[str, str]:
-    return {"aws:SecureTransport": "true" if getattr(TRANSPORT, "secure", False) else "false"}
+    context = {"aws:SecureTransport": "true" if getattr(TRANSPORT, "secure", False) else "false"}
+    context.update(getattr(TRANSPORT, "principal", None) or {})
+    return context
 
 
-def _as_list(value) -> list[str]:
-    return [str(v) for v in (value if isinstance(value, list) else [value])]
+def principal_of(environ: dict) -> dict[str, str]:
+    """aws:PrincipalAccount and, for an assumed role, aws:PrincipalArn of the signing key."""
+    from moto.iam.models import get_account_id_from
+    from moto.sts.models import sts_backends
 
-
-OPERATORS = {
-    "StringEquals": lambda actual, expected: actual in expected,
-    "StringNotEquals": lambda actual, expected: actual not in expected,
-    "StringLike": lambda actual, expected: any(fnmatchcase(actual, e) for e in expected),
-    "StringNotLike": lambda actual, expected: not any(fnmatchcase(actual, e) for e in expected),
-    "ArnEquals": lambda actual, expected: actual in expected,
-    "ArnNotEquals": lambda actual, expected: actual not in expected,
-    "ArnLike": lambda actual, expected: any(fnmatchcase(actual, e) for e in expected),
-    "ArnNotLike": lambda actual, expected: not any(fnmatchcase(actual, e) for e in expected),
-    "Bool": lambda actual, expected: actual.lower() in [e.lower() for e in expected],
-}
-NEGATED = {"StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike"}
-
-
-def condition_holds(condition: dict, context: dict[str, str]) -> bool | None:
-    """True/False as IAM decides; None when an operator is not known here (moto's own rule applies)."""
-    present = {key.lower(): value for key, value in context.items()}
-    for operator, entries in condition.items():
-        if_exists = operator.endswith("IfExists")
-        base = operator.removesuffix("IfExists")
-        check = OPERATORS.get(base)
-        if check is None:
-            return None
-        for key, expected in entries.items():
-            if key.lower() not in present:
-                if if_exists or base in NEGATED:
-                    continue
-                return False
-            if not check(present[key.lower()], _as_list(expected)):
-                return False
-    return True
+    signed = SIGNING_KEY.search(environ.get("HTTP_AUTHORIZATION", "") or environ.get("QUERY_STRING", ""))
+    if signed is None:
+        return {}
+    key = signed.group(1)
+    account = get_account_id_from(key)
+    found = {"aws:PrincipalAccount": account}
+    role = sts_backends[account]["global"].get_assumed_role_from_access_key(key)
+    if role is not None:
+        found["aws:PrincipalArn"] = role.role_arn
+    return found
 
 
 def install() -> None:
@@ -76,6 +66,7 @@ def install() -> None:
 
     def call(self, environ, start_response):
         TRANSPORT.secure = environ.get("wsgi.url_scheme") == "https"
+        TRANSPORT.principal = principal_of(environ)
         return dispatch(self, environ, start_response)
 
     DomainDispatcherApplication.__call__ = call

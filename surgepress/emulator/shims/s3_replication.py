@@ -26,6 +26,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -69,7 +70,10 @@ class _Replicator:
                     self.lock.wait(wait)
                     continue
                 _, job = self.queue.popleft()
-            job()
+            try:
+                job()
+            except Exception:  # noqa: BLE001 - e.g. the source bucket went away meanwhile: that copy is lost, not the thread
+                logging.getLogger(__name__).exception("s3 replication job failed")
 
     def copy(
         self,
@@ -96,8 +100,8 @@ class _Replicator:
             status = "FAILED"
         finally:
             self.local.replicating = False
-        if source is not None:
-            source.surgepress_replication_status = status
+        if source is not None and getattr(source, "surgepress_replication_status", None) != "FAILED":
+            source.surgepress_replication_status = status  # S3: FAILED when any destination failed
         with self.lock:
             self.replicated += 1
 
@@ -200,8 +204,9 @@ def install() -> None:
             data = bytes(key.value)
 
             def job() -> None:
-                key.surgepress_replication_status = None
                 replicate(self, bucket_name, key_name, key, "put", data)
+                if key.surgepress_replication_status == "PENDING" and not _rules(self, bucket_name, key_name, key):
+                    key.surgepress_replication_status = None  # no rule selects it: S3 gives it no status
 
             REPLICATOR.submit(job)
         return key
