@@ -125,7 +125,7 @@ def _report_of(workspace: str, text: str) -> dict:
     return reports[0]
 
 
-def _run_checkov(workspace: str, directory: Path, others: list[Path]) -> dict:
+def _run_checkov(workspace: str, directory: Path, others: list[Path], only: tuple[str, ...] = ()) -> dict:
     env = {
         **os.environ,
         "BC_SKIP_MAPPING": "TRUE",
@@ -145,6 +145,7 @@ def _run_checkov(workspace: str, directory: Path, others: list[Path]) -> dict:
             str(CUSTOM_CHECKS),
             "-o",
             "json",
+            *(["--check", ",".join(only)] if only else []),
         ],
         capture_output=True,
         text=True,
@@ -156,17 +157,19 @@ def _run_checkov(workspace: str, directory: Path, others: list[Path]) -> dict:
     return _report_of(workspace, proc.stdout)
 
 
-def scan(stack_dirs: dict[str, Path], *, jobs: int | None = None) -> PolicyReport:
+def scan(stack_dirs: dict[str, Path], *, jobs: int | None = None, only: tuple[str, ...] = ()) -> PolicyReport:
     """Run Checkov over each workspace directory (its own process, its document named for the
     platform's checks) and classify every result. Each workspace must give results, and each
     platform check a result for every resource of its type: a check that did not load, or
-    that raised (Checkov reports those as neither passed nor failed), fails the scan."""
+    that raised (Checkov reports those as neither passed nor failed), fails the scan. `only`
+    limits it to those check ids (the platform's are always among them)."""
+    only = tuple(dict.fromkeys([*only, *(c.id for c in CHECKS)])) if only else ()
     report = PolicyReport()
     documents = {w: json.loads((d / "cdk.tf.json").read_text()) for w, d in stack_dirs.items()}
 
     def one(workspace: str) -> tuple[str, dict]:
         others = [d for w, d in stack_dirs.items() if w != workspace]
-        return workspace, _run_checkov(workspace, stack_dirs[workspace], others)
+        return workspace, _run_checkov(workspace, stack_dirs[workspace], others, only)
 
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         results = dict(pool.map(one, stack_dirs))
