@@ -51,6 +51,16 @@ def listed(value: Any) -> list:
     return value if isinstance(value, list) else [] if value is None else [value]
 
 
+def statements_of(document: Any) -> list[dict]:
+    """The statements of an IAM policy document: its JSON text, or the parsed object."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except json.JSONDecodeError:
+            return []
+    return blocks(document.get("Statement")) if isinstance(document, dict) else []
+
+
 def truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
@@ -131,13 +141,7 @@ class Document:
         if target is not None:
             data = self.get(*target) or {}
             return [_statement_of_block(s) for s in blocks(data.get("statement"))]
-        if not isinstance(value, str):
-            return []
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            return []
-        return blocks(parsed.get("Statement")) if isinstance(parsed, dict) else []
+        return statements_of(value)
 
     def role_grants(self, role_value: Any) -> list[Grant] | None:
         """Every policy on a `${aws_iam_role.x.arn}` role, each with what it allows and the
@@ -556,15 +560,7 @@ def uploads_acl_fits_bucket(doc: Document, rtype: str, name: str, others: list[D
         target = environment.get("S3_UPLOADS_BUCKET")
         if not target:
             continue
-        bucket_value = target.split("/", 1)[0]
-        bucket = next(
-            (
-                n
-                for n, b in doc.resources("aws_s3_bucket").items()
-                if bucket_value in (b.get("bucket"), f"${{aws_s3_bucket.{n}.bucket}}", f"${{aws_s3_bucket.{n}.id}}")
-            ),
-            None,
-        )
+        bucket = _bucket_in(doc, target.split("/", 1)[0])
         # S3 disables ACLs on new buckets (BucketOwnerEnforced) unless ownership controls say otherwise.
         ownership = [
             r.get("object_ownership")

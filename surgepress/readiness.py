@@ -33,6 +33,7 @@ from surgepress.accounts import StateStore
 from surgepress.aws import WorkspaceClients
 from surgepress.config import Read, Settings, Workspace
 from surgepress.errors import UserError
+from surgepress.policy_rules import blocks
 
 Probe = Callable[[], bool]
 
@@ -157,8 +158,8 @@ def source_probes(document: dict, source: WorkspaceClients, region: str) -> Iter
     for item in _resources(document, "resource", "aws_s3_bucket_replication_configuration"):
         named = [item.get("bucket")] + [
             destination.get("bucket")
-            for rule in _blocks(item.get("rule"))
-            for destination in _blocks(rule.get("destination"))
+            for rule in blocks(item.get("rule"))
+            for destination in blocks(rule.get("destination"))
         ]
         replicated |= {text.removeprefix("arn:aws:s3:::") for value in named if (text := _literal(value))}
     for bucket in sorted(replicated - own):
@@ -166,11 +167,6 @@ def source_probes(document: dict, source: WorkspaceClients, region: str) -> Iter
     for item in _resources(document, "resource", "aws_acm_certificate"):
         if domain := _literal(item.get("domain_name")):
             yield partial(_certificate_issued, source, region, domain)
-
-
-def _blocks(value: Any) -> list[dict]:
-    """A nested block as the JSON has it: one object, or a list of them."""
-    return [b for b in (value if isinstance(value, list) else [value]) if isinstance(b, dict)]
 
 
 def _admits(archive: WorkspaceClients, bucket: str, account_id: str) -> bool:

@@ -916,12 +916,16 @@ def test_a_global_failover_needs_allow_data_loss_and_refuses_strangers(emulator)
     assert _writers(primary, "shim-failover") == [reader]
 
 
+def _trust(principal: dict) -> str:
+    """A role trust policy admitting one principal."""
+    statement = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
 def _replication_role(iam, name: str, actions: list[str]) -> str:
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-    }
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=_trust({"Service": "s3.amazonaws.com"}))["Role"][
+        "Arn"
+    ]
     if actions:
         statement = {"Effect": "Allow", "Action": actions, "Resource": "*"}
         iam.put_role_policy(
@@ -1126,13 +1130,8 @@ def test_active_tracing_is_refused_without_x_ray_permissions_and_allowed_with_th
     # lambda_tracing_role shim: AWS checks the execution role before it creates a traced function.
     session = session_in(emulator, "100000000003", "eu-west-1")
     iam, lam = client(emulator, session, "iam"), client(emulator, session, "lambda")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    role = iam.create_role(RoleName="traced-probe", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    trust = _trust({"Service": "lambda.amazonaws.com"})
+    role = iam.create_role(RoleName="traced-probe", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     function = {
         "FunctionName": "traced-probe",
         "Runtime": "python3.12",
@@ -1155,7 +1154,7 @@ def test_active_tracing_is_refused_without_x_ray_permissions_and_allowed_with_th
     iam.attach_role_policy(RoleName="traced-probe", PolicyArn="arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess")
     assert lam.create_function(**function)["TracingConfig"] == {"Mode": "Active"}
     # Moving the traced function to a role without the grant is refused too.
-    bare = iam.create_role(RoleName="traced-bare", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    bare = iam.create_role(RoleName="traced-bare", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     with pytest.raises(lam.exceptions.InvalidParameterValueException, match="PutTraceSegments on XRAY"):
         lam.update_function_configuration(FunctionName="traced-probe", Role=bare)
     untraced = {**function, "FunctionName": "untraced-probe", "TracingConfig": {"Mode": "PassThrough"}}
@@ -1219,13 +1218,8 @@ def test_a_deny_that_exempts_one_role_lets_that_role_write_and_no_one_else(emula
     # policy_conditions shim: aws:PrincipalArn is the signing session's role, as IAM sets it.
     session = session_in(emulator, "100000000002", "eu-west-1")
     iam, s3 = client(emulator, session, "iam"), client(emulator, session, "s3")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::100000000002:root"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    writer = iam.create_role(RoleName="shim-exempt-writer", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    trust = _trust({"AWS": "arn:aws:iam::100000000002:root"})
+    writer = iam.create_role(RoleName="shim-exempt-writer", AssumeRolePolicyDocument=trust)["Role"]
     s3.create_bucket(Bucket="shim-exempt", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     deny = {
         "Effect": "Deny",

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from surgepress.policy_rules import allows
+from surgepress.policy_rules import allows, statements_of
 
 
-def _statements(document: Any) -> list[dict]:
-    parsed = json.loads(document) if isinstance(document, str) else document or {}
-    statements = parsed.get("Statement", [])
-    return statements if isinstance(statements, list) else [statements]
-
-
-def role_statements(account_id: str, role_arn: str) -> list[dict] | None:
+def rolestatements_of(account_id: str, role_arn: str) -> list[dict] | None:
     """Every statement of the role's inline and attached policies; None when there is no such role."""
     from moto.iam.models import iam_backends
 
@@ -23,16 +14,16 @@ def role_statements(account_id: str, role_arn: str) -> list[dict] | None:
         role = iam.get_role_by_arn(role_arn)
     except Exception:  # noqa: BLE001 - moto raises its own IAMNotFoundException here
         return None
-    statements = [s for document in role.policies.values() for s in _statements(document)]
+    statements = [s for document in role.policies.values() for s in statements_of(document)]
     for policy in role.managed_policies.values():
         version = next((v for v in policy.versions if v.is_default), None)
-        statements += _statements(version.document if version else None)
+        statements += statements_of(version.document if version else None)
     return statements
 
 
 def denied(account_id: str, role_arn: str, wanted: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The (action, resource) pairs the role may not perform (all of them without the role)."""
-    statements = role_statements(account_id, role_arn)
+    statements = rolestatements_of(account_id, role_arn)
     if statements is None:
         return list(wanted)
     return [(action, resource) for action, resource in wanted if not allows(statements, action, resource)]

@@ -45,12 +45,12 @@ class _Replicator:
     def __init__(self) -> None:
         self.halted = False
         self.replicated = 0
-        self.queue: deque[tuple[float, Callable[[], None]]] = deque()
+        self.queue: deque[tuple[float, Callable[[], object]]] = deque()
         self.lock = threading.Condition()
         self.thread: threading.Thread | None = None
         self.local = threading.local()
 
-    def submit(self, job: Callable[[], None]) -> None:
+    def submit(self, job: Callable[[], object]) -> None:
         delay = float(os.environ.get(DELAY_ENV, DEFAULT_DELAY_S))
         with self.lock:
             self.queue.append((time.monotonic() + delay, job))
@@ -180,11 +180,13 @@ def install() -> None:
 
     original_put, original_delete = S3Backend.put_object, S3Backend.delete_object
 
-    def replicate(self: Any, bucket_name: str, name: str, key: Any, action: str, value: bytes | None) -> None:
+    def replicate(self: Any, bucket_name: str, name: str, key: Any, action: str, value: bytes | None) -> bool:
         """Run by the replicator after its delay: the request that wrote the version is done by
-        then (moto tags an object after writing it), so the rules see what S3's would."""
+        then (moto tags an object after writing it), so the rules see what S3's would. Whether
+        any rule selected it."""
         role = (getattr(self.get_bucket(bucket_name), "replication", None) or {}).get("Role", "")
-        for rule in _rules(self, bucket_name, name, key):
+        rules = _rules(self, bucket_name, name, key)
+        for rule in rules:
             if action == "delete" and (rule.get("DeleteMarkerReplication") or {}).get("Status") != "Enabled":
                 continue
             if not permitted(self, role, bucket_name, name, key, action, rule):
@@ -193,6 +195,7 @@ def install() -> None:
                 continue
             destination, kms = _destination(rule)
             REPLICATOR.copy(self, action, destination, name, value, kms if action == "put" else None, key)
+        return bool(rules)
 
     def replicated_bucket(self: Any, bucket_name: str) -> bool:
         return bool((getattr(self.get_bucket(bucket_name), "replication", None) or {}).get("Rule"))
@@ -204,8 +207,7 @@ def install() -> None:
             data = bytes(key.value)
 
             def job() -> None:
-                replicate(self, bucket_name, key_name, key, "put", data)
-                if key.surgepress_replication_status == "PENDING" and not _rules(self, bucket_name, key_name, key):
+                if not replicate(self, bucket_name, key_name, key, "put", data):
                     key.surgepress_replication_status = None  # no rule selects it: S3 gives it no status
 
             REPLICATOR.submit(job)
