@@ -50,3 +50,12 @@ def log_archive_key_alias(project: str) -> str:
 def log_archive_trail_name(project: str, organization: bool) -> str:
     """The security account's trail (or, once there is an organization, the organization's)."""
     return f"{project}-organization" if organization else f"{project}-security"
+
+
+IMAGE_NAME = "wordpress"
+"""The WordPress image, and its container in the task definition."""
+
+
+def repository_name(prefix: str) -> str:
+    """A workspace's ECR repository of the WordPress image (`prefix`: its resource prefix)."""
+    return f"{prefix}/{IMAGE_NAME}"

@@ -13,12 +13,16 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from functools import partial
+from typing import TYPE_CHECKING, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from modules.names import repository_name
+from surgepress import image
 from surgepress.accounts import StateStore, aws_error_line, check_identities
-from surgepress.config import Settings, Workspace, load_settings
+from surgepress.aws import WorkspaceClients
+from surgepress.config import Settings, Workspace, check_image_tag, load_settings, resource_prefix
 from surgepress.dataplane import DataPlane, DataPlaneError, dataplane_workspaces, reconcile_site
 from surgepress.drill.topology import read_topology, replicated_site
 from surgepress.emulator.control import Emulator, EmulatorError
@@ -28,11 +32,15 @@ from surgepress.runner import (
     DEFAULT_PARALLELISM,
     LOCAL_PARALLELISM,
     PLAN_CHANGES,
+    DeployedState,
     TerraformError,
     WorkspaceRunner,
     write_cli_config,
 )
 from surgepress.targets import Paths, Target
+
+if TYPE_CHECKING:
+    from surgepress.synth import PendingSynth, Synthesizer
 
 PROG = "python main.py"
 
@@ -46,6 +54,7 @@ class Session:
     paths: Paths
     out: TextIO = sys.stdout
     env: dict[str, str] = field(default_factory=dict)
+    _synthesizer: Synthesizer | None = field(default=None, init=False, repr=False)
 
     def say(self, message: str) -> None:
         print(message, file=self.out, flush=True)
@@ -81,24 +90,26 @@ class Session:
 
     def synth(self, workspaces: list[Workspace], *, local_state: frozenset[str] = frozenset()) -> None:
         """Synthesize what is out of date (code, environment files, target or backend changed)."""
-        from surgepress.synth import mark, stale
+        pending = self.prepare_synth(workspaces, local_state=local_state)
+        pending.start()
+        pending.wait()
 
-        started = time.monotonic()
-        todo, prints = stale(workspaces, target=self.target, paths=self.paths, local_state=local_state)
-        current = [ws.name for ws in workspaces if ws not in todo]
-        if current:
-            self.say(f"synth: {', '.join(current)} up to date")
-        if not todo:
-            return
-        from surgepress.synth import synthesize
+    def prepare_synth(self, workspaces: list[Workspace], *, local_state: frozenset[str] = frozenset()) -> PendingSynth:
+        """The synth of what is out of date, its child's import begun; nothing is written until
+        `start()` (after the preflight)."""
+        from surgepress.synth import PendingSynth
 
-        self.say(f"synth: {', '.join(ws.name for ws in todo)} ({self.target.value}) ...")
-        try:
-            directories = synthesize(self.settings, todo, target=self.target, paths=self.paths, local_state=local_state)
-        except ValueError as exc:  # a construct's own check (the loader catches these first; this is the net)
-            raise UserError(f"synth: {' '.join(str(exc).split())}; nothing was deployed") from None
-        mark(directories, prints)
-        self.say(f"synth: done in {time.monotonic() - started:.1f}s -> {self.paths.synth_dir(self.target)}")
+        return PendingSynth(
+            self.synthesizer, workspaces, target=self.target, paths=self.paths, local_state=local_state, say=self.say
+        )
+
+    def synthesizer(self) -> Synthesizer:
+        """The command's synth process: forked once, on first need (surgepress.synth)."""
+        if self._synthesizer is None:
+            from surgepress.synth import Synthesizer
+
+            self._synthesizer = Synthesizer(self.settings, target=self.target, paths=self.paths)
+        return self._synthesizer
 
     def runner(self, ws: Workspace, out: TextIO | None = None) -> WorkspaceRunner:
         return WorkspaceRunner(
@@ -245,7 +256,7 @@ LEFT_SHOWN = 20
 
 def _deployed_resources(
     job: Job, runner: WorkspaceRunner, action: Callable[[], None], *, name_left: bool = False
-) -> int:
+) -> DeployedState:
     """Run `action`; if it fails, say how many resources it left in state (a half-done run),
     and with `name_left` which ones (what a failed destroy leaves for someone to remove)."""
     try:
@@ -260,14 +271,20 @@ def _deployed_resources(
         except (TerraformError, OSError):
             job.detail = "resources in state unknown"
         raise
-    return len(runner.resources())
+    return runner.state()
 
 
 def cmd_deploy(s: Session, args) -> int:
     workspaces = _selected(s, args)
+    if args.image_tag is not None:  # before the synth process forks: it synthesizes these settings
+        workspaces = _roll_to(s, workspaces, check_image_tag(args.image_tag, "--image-tag"))
+    synth = s.prepare_synth(workspaces)  # the synth process imports while the preflight runs
     s.connect()
     s.preflight(workspaces)
-    s.synth(workspaces)
+    if args.image_tag is not None:
+        _require_image(s, workspaces, args.image_tag)
+    synth.start()
+    synth.wait()  # not overlapped with the applies: on 2 cores that slows the first ones more than it saves
     started = time.monotonic()
     outputs: dict[str, dict] = {}  # read in each job, right after its apply (several at once)
 
@@ -277,8 +294,8 @@ def cmd_deploy(s: Session, args) -> int:
         job.phase("init")
         runner.init()
         job.phase("apply")
-        count = _deployed_resources(job, runner, lambda: runner.apply(refresh=not args.no_refresh))
-        outputs[ws.name] = runner.outputs()
+        deployed = _deployed_resources(job, runner, lambda: runner.apply(refresh=not args.no_refresh))
+        count, outputs[ws.name] = len(deployed.resources), deployed.outputs
         job.say(f"deploy {ws.name}: done in {time.monotonic() - job.started:.1f}s, {count} resources in state")
         return f"{count} resources"
 
@@ -290,6 +307,35 @@ def cmd_deploy(s: Session, args) -> int:
         s.say("")
         s.start_dataplanes(workspaces, known=outputs)
     return 0
+
+
+def _roll_to(s: Session, workspaces: list[Workspace], tag: str) -> list[Workspace]:
+    sites = {ws.name for ws in workspaces if ws.compute}
+    if not sites:
+        raise UserError(f"--image-tag: none of {', '.join(ws.name for ws in workspaces)} runs WordPress (no compute)")
+    s.settings = s.settings.with_image_tag(sites, tag)
+    return [s.settings.get(ws.name) for ws in workspaces]
+
+
+def _require_image(s: Session, workspaces: list[Workspace], tag: str) -> None:
+    """A task definition must name an image its repository holds, or ECS starts no task and the
+    deployment circuit breaker rolls back: refuse a tag that is not there, before applying."""
+    for ws in workspaces:
+        if not ws.compute:
+            continue
+        repository = repository_name(resource_prefix(ws))
+        ecr = WorkspaceClients(ws, s.env).get("ecr")
+        try:
+            there = image.holds(ecr, repository, tag)
+        except ecr.exceptions.RepositoryNotFoundException:
+            raise UserError(
+                f"--image-tag {tag}: {ws.name} has no repository {repository} yet; deploy it first"
+            ) from None
+        if not there:
+            raise UserError(
+                f"--image-tag {tag}: {ws.name}'s repository {repository} holds no such image; "
+                f"`python main.py images {ws.name}` lists what it holds; nothing was deployed"
+            )
 
 
 def _confirm_destroy(s: Session, ws: Workspace, approved: set[str], stdin: TextIO) -> None:
@@ -335,7 +381,8 @@ def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
         else:
             runner.init()
         job.phase("destroy")
-        left = _deployed_resources(job, runner, lambda: runner.destroy(refresh=not args.no_refresh), name_left=True)
+        action = partial(runner.destroy, refresh=not args.no_refresh)
+        left = len(_deployed_resources(job, runner, action, name_left=True).resources)
         job.say(f"destroy {ws.name}: done, {left} resources left in state")
         return f"{left} resources left"
 
@@ -392,6 +439,7 @@ def cmd_bootstrap(s: Session, args) -> int:
         )
         return f"state in s3://{store.bucket}"
 
+    s.synthesizer()  # forked here, not in the job's thread: both synths of the job use it
     s.run_graph([ws], bootstrap, verb="bootstrap", jobs=args.jobs)
     return 0
 
@@ -482,12 +530,52 @@ def cmd_output(s: Session, args) -> int:
     return 0
 
 
+def cmd_images(s: Session, args) -> int:
+    chosen = s.settings.select(args.workspaces) if args.workspaces else list(s.settings.workspaces.values())
+    workspaces = [ws for ws in chosen if ws.compute]
+    if not workspaces:
+        raise UserError(f"images: none of {', '.join(ws.name for ws in chosen)} runs WordPress (no compute)")
+    if args.push and s.target is not Target.LOCAL:
+        raise UserError(
+            "images --push: on aws the pipeline's image stage builds, scans and pushes the image "
+            "(README: The WordPress image); nothing was pushed"
+        )
+    s.connect(start_emulator=False)
+    if s.target is Target.LOCAL and "AWS_ENDPOINT_URL" not in s.env:
+        raise UserError("images: the emulator is not running; run `python main.py bootstrap` and `deploy` first")
+    s.preflight(workspaces)
+    built = image.default_tag()
+    for ws in workspaces:
+        repository = repository_name(resource_prefix(ws))
+        ecr = WorkspaceClients(ws, s.env).get("ecr")
+        try:
+            if args.push:
+                recorded = image.record(ecr, repository, built)
+                s.say(
+                    f"{ws.name}: {repository}:{built} "
+                    + (
+                        "recorded (local target: the manifest of the image built from app/; nothing builds "
+                        "containers here)"
+                        if recorded
+                        else "is there already (immutable: the same source is the same tag)"
+                    )
+                )
+            rows = image.listed(ecr, repository)
+        except ecr.exceptions.RepositoryNotFoundException:
+            raise UserError(f"images: {ws.name} has no repository {repository} yet; deploy it first") from None
+        s.say(f"{ws.name}: {repository}, {len(rows)} image(s); a deploy runs {ws.compute.image_tag or built}")
+        for row in rows:
+            s.say(f"  {row.tag:<40} pushed {row.pushed_at:<24} scan {row.scan}")
+    return 0
+
+
 def cmd_policy(s: Session, args) -> int:
-    from surgepress.policy import scan
+    from surgepress.policy import scan, scan_image
 
     workspaces = s.settings.select(args.workspaces) if args.workspaces else list(s.settings.workspaces.values())
     s.synth(workspaces)
     report = scan({ws.name: s.paths.stack_dir(s.target, ws.name) for ws in workspaces})
+    report.merge(scan_image(image.DOCKERFILE))
     for finding in report.skipped + report.failed:
         s.say(("SKIP " if finding.reason else "FAIL ") + finding.line())
     s.say(report.summary())
@@ -562,6 +650,8 @@ def cmd_dataplane(s: Session, args) -> int:
             port = f"127.0.0.1:{service.port}" if service.port else "-"
             pid = str(service.pid or "-")
             s.say(f"  {service.name:<10} {service.state:<8} pid {pid:<8} {port:<16} {service.health}")
+        for what, instead in image.FETCHED_AT_BUILD.items():  # app/ serves both; what the build fetches does not
+            s.say(f"  unlike the image: {what}: {instead}")
     return 0 if healthy else 3
 
 
@@ -712,6 +802,12 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="machine-readable output")
         if name == "deploy":
             p.add_argument(
+                "--image-tag",
+                metavar="TAG",
+                help="run this image (a tag its repository holds: `images` lists them) instead of the one "
+                "built from app/, e.g. to roll back; the workspace's compute.image_tag, for this deploy",
+            )
+            p.add_argument(
                 "--no-dataplane",
                 action="store_true",
                 help="local target: deploy the control plane only, do not start the data plane",
@@ -740,6 +836,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("workspace")
     p.add_argument("lock_id", metavar="lock-id", help="the lock ID the locked command printed")
+    p = add(
+        "images",
+        cmd_images,
+        "what each site's image repository holds (tag, push time, scan); --push on the local target "
+        "records the image built from app/",
+    )
+    p.add_argument("workspaces", nargs="*", metavar="workspace")
+    p.add_argument(
+        "--push",
+        action="store_true",
+        help="local target: record the image built from app/ under its tag (on aws the pipeline builds and pushes)",
+    )
     p = add("policy", cmd_policy, "run Checkov over the synthesized workspaces (all by default)")
     p.add_argument("workspaces", nargs="*", metavar="workspace")
     p = add("emulator", cmd_emulator, "start, stop or inspect the embedded local AWS")

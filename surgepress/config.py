@@ -8,6 +8,7 @@ workspace's name.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import re
@@ -66,6 +67,7 @@ class NetworkSettings:
     nat_gateways: str
     subnet_newbits: int
     flow_log_retention_days: int
+    interface_endpoints: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,8 @@ class DnsSettings:
 
 @dataclass(frozen=True)
 class ComputeSettings:
-    image_tag: str
+    image_tag: str | None
+    """None: the tag built from app/ (surgepress.image.default_tag)."""
     capacity: str
     instance_type: str
     min_hosts: int
@@ -388,6 +391,27 @@ class Settings:
         wanted = {self.get(n).name for n in names}
         return [ws for ws in self.workspaces.values() if ws.name in wanted]
 
+    def with_image_tag(self, names: set[str], tag: str) -> Settings:
+        """These settings with `compute.image_tag` of the named workspaces set to `tag`
+        (`deploy --image-tag`): what they run until a deploy names another."""
+        return dataclasses.replace(
+            self,
+            workspaces={
+                name: dataclasses.replace(ws, compute=dataclasses.replace(ws.compute, image_tag=tag))
+                if name in names and ws.compute
+                else ws
+                for name, ws in self.workspaces.items()
+            },
+        )
+
+
+def check_image_tag(value: str, where: str) -> str:
+    """An image tag given outside the environment files (a CLI option): ECR's tag grammar."""
+    try:
+        return _image_tag(where, "", value)
+    except ConfigError as exc:
+        raise UserError(f"{where}: {exc.problem}, got {value!r}") from None
+
 
 # --- schema -------------------------------------------------------------------------------
 
@@ -562,6 +586,24 @@ def _optional(check: Check) -> Check:
     return inner
 
 
+INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "logs", "ssm", "sts", "secretsmanager", "kms")
+"""What a task reaches of AWS at start and scale-out: the image (ECR's API, and its registry for
+the layers: S3 through the gateway endpoint), its logs, its settings and secrets, its role."""
+
+
+def _subset_of(choices: tuple[str, ...]) -> Check:
+    def check(file: str, name: str, value: Any) -> tuple[str, ...]:
+        if (
+            not isinstance(value, list)
+            or any(not isinstance(v, str) or v not in choices for v in value)
+            or len(set(value)) != len(value)
+        ):
+            raise ConfigError(file, name, f"expected a list of {', '.join(choices)}, each at most once", value)
+        return tuple(value)
+
+    return check
+
+
 NETWORK_SCHEMA: dict[str, Check] = {
     "cidr": _cidr,
     "az_count": _int_between(MIN_AZ_COUNT, SUBNET_SLOTS_PER_TIER),
@@ -569,6 +611,7 @@ NETWORK_SCHEMA: dict[str, Check] = {
     "nat_gateways": _one_of(NAT_MODES),
     "subnet_newbits": _int_between(4, 8),
     "flow_log_retention_days": _one_of(LOG_RETENTION_DAYS),
+    "interface_endpoints": _subset_of(INTERFACE_ENDPOINT_SERVICES),
 }
 
 
@@ -626,7 +669,7 @@ def _url_path(file: str, name: str, value: Any) -> str:
 DNS_SCHEMA: dict[str, Check] = {"zone_name": _host_name, "site_host": _host_name, "origin_host": _host_name}
 FARGATE_CPU_UNITS = (256, 512, 1024, 2048, 4096, 8192, 16384)
 COMPUTE_SCHEMA: dict[str, Check] = {
-    "image_tag": _image_tag,
+    "image_tag": _optional(_image_tag),
     "capacity": _one_of(("ec2", "fargate", "fargate_spot")),
     "instance_type": _instance_type,
     "min_hosts": _int_between(0, 1000),

@@ -35,7 +35,7 @@ from typing import TextIO, cast
 from surgepress.errors import UserError
 
 JOBS_ENV = "SURGEPRESS_JOBS"
-READY_POLL_S = 2.0  # how often a waiting workspace asks whether what it reads exists yet
+READY_POLL_S = 0.5  # how often a waiting workspace asks whether what it reads exists yet
 MAX_JOBS = 16
 
 
@@ -232,13 +232,12 @@ def run_graph(
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="workspace") as pool:
         while pending or running:
             if first_failure is None:
-                chosen: list[str] = []
-                for candidate in list(pending):
-                    if len(chosen) >= jobs - len(running):
+                for name in list(pending):
+                    if len(running) >= jobs:
                         break  # no free slot: no need to ask whether the rest could start
-                    if startable(candidate):
-                        chosen.append(candidate)
-                for name in chosen:
+                    if not startable(name):
+                        continue
+                    # started at once, before the next candidate's probes are asked (they take a while)
                     pending.remove(name)
                     started_at[name] = time.monotonic()
                     console.phase(name, "starting")

@@ -9,12 +9,17 @@ Beside Checkov's own checks run the platform's (surgepress.policy_rules, loaded 
 surgepress/policy_checks): what real AWS refuses that the emulator accepts. Checkov runs once
 per workspace, so the report says what each workspace gave, and a workspace without results,
 or a platform check that judged fewer resources than its type has there, fails the scan.
+
+The image's Dockerfile (app/Dockerfile) gets hadolint and Checkov's dockerfile checks
+(`scan_image`), reported beside the workspaces as `image`: zero findings, or an inline
+`# hadolint ignore=` / `# checkov:skip=` whose reason is the comment line above it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -67,6 +72,14 @@ class PolicyReport:
     def ok(self) -> bool:
         return not self.failed
 
+    def merge(self, other: PolicyReport) -> PolicyReport:
+        self.passed += other.passed
+        self.failed += other.failed
+        self.skipped += other.skipped
+        self.resources_scanned += other.resources_scanned
+        self.workspaces.update(other.workspaces)
+        return self
+
     def summary(self) -> str:
         lines = [
             f"  {name}: {c.passed} passed, {c.failed} failed, {c.skipped} skipped over {c.resources} resources"
@@ -83,11 +96,7 @@ class PolicyReport:
 
 
 def checkov_binary() -> str:
-    beside_python = Path(sys.executable).with_name("checkov")
-    found = str(beside_python) if beside_python.exists() else shutil.which("checkov")
-    if not found:
-        raise RuntimeError("checkov is not installed; run `pipenv sync --dev`")
-    return found
+    return _tool("checkov")
 
 
 def _skips(document: dict) -> dict[str, dict[str, str]]:
@@ -200,3 +209,76 @@ def scan(stack_dirs: dict[str, Path], *, jobs: int | None = None, only: tuple[st
             counts.failed += not reason
         report.workspaces[workspace] = counts
     return report
+
+
+IMAGE = "image"
+"""The report's name for the image's Dockerfile."""
+
+
+def scan_image(dockerfile: Path) -> PolicyReport:
+    """hadolint (every rule, info level included) and Checkov's dockerfile framework over `dockerfile`."""
+    report = PolicyReport()
+    skips = _dockerfile_skips(dockerfile)
+    hadolint = subprocess.run(
+        [_tool("hadolint"), "--no-color", "-f", "json", str(dockerfile)],
+        capture_output=True,
+        text=True,
+        timeout=CHECKOV_TIMEOUT_S,
+    )
+    if hadolint.returncode not in (0, 1) or not hadolint.stdout.strip().startswith("["):  # 1: findings, listed
+        raise RuntimeError(
+            f"policy: hadolint failed on {dockerfile} (exit {hadolint.returncode}): {hadolint.stderr[-500:]}"
+        )
+    hadolint_findings = json.loads(hadolint.stdout)
+    proc = subprocess.run(
+        [checkov_binary(), "-f", str(dockerfile), "--framework", "dockerfile", "--skip-download", "-o", "json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+        timeout=CHECKOV_TIMEOUT_S,
+    )
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"policy: checkov failed on {dockerfile} (exit {proc.returncode}): {proc.stderr[-500:]}")
+    results = json.loads(proc.stdout).get("results", {})
+    passed, failed = results.get("passed_checks", []), results.get("failed_checks", [])
+    if not passed and not failed:
+        raise RuntimeError(f"policy: checkov gave no dockerfile results for {dockerfile}")
+    counts = WorkspaceCounts(resources=1, passed=len(passed))
+    for item in failed:
+        report.failed.append(Finding(IMAGE, item["check_id"], item["check_name"], str(dockerfile)))
+    for item in results.get("skipped_checks", []):
+        reason = (item.get("check_result") or {}).get("suppress_comment") or ""
+        report.skipped.append(Finding(IMAGE, item["check_id"], item["check_name"], str(dockerfile), reason or "?"))
+    for item in hadolint_findings:
+        report.failed.append(
+            Finding(IMAGE, item["code"], item["level"], f"{dockerfile}:{item['line']}", details=item["message"])
+        )
+    for code, reason in skips:
+        report.skipped.append(Finding(IMAGE, code, "hadolint", str(dockerfile), reason))
+    counts.failed, counts.skipped = len(report.failed), len(report.skipped)
+    report.passed, report.resources_scanned, report.workspaces[IMAGE] = counts.passed, 1, counts
+    return report
+
+
+def _dockerfile_skips(dockerfile: Path) -> list[tuple[str, str]]:
+    """(code, reason) of each `# hadolint ignore=` pragma; the reason is the comment line above
+    it. A pragma without one is refused: every skip states a reason."""
+    lines = dockerfile.read_text().splitlines()
+    skips = []
+    for number, line in enumerate(lines):
+        pragma = re.match(r"^#\s*hadolint\s+ignore=([A-Z0-9,]+)\s*$", line.strip())
+        if not pragma:
+            continue
+        above = lines[number - 1].strip() if number else ""
+        if not above.startswith("#") or "hadolint" in above:
+            raise RuntimeError(f"policy: {dockerfile}:{number + 1}: hadolint ignore without a reason on the line above")
+        skips += [(code, above.lstrip("# ").strip()) for code in pragma.group(1).split(",")]
+    return skips
+
+
+def _tool(name: str) -> str:
+    beside_python = Path(sys.executable).with_name(name)
+    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+    if not found:
+        raise RuntimeError(f"{name} is not installed; run `pipenv sync --dev`")
+    return found

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from modules.instances import INSTANCE_TYPES, tasks_per_host
+from surgepress import image
 from surgepress.iam_conditions import condition_holds
 
 Verdict = tuple[bool, str]
@@ -36,7 +37,7 @@ MANAGED_GRANTS = {
     "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess": XRAY_ACTIONS,
 }
 UPLOADS_ACL_HOOK = "s3_uploads_putObject_params"
-"""The S3-Uploads filter through which WORDPRESS_CONFIG_EXTRA leaves the ACL out for `none`."""
+"""The S3-Uploads filter through which the image's WordPress (app/wordpress) leaves the ACL out for `none`."""
 ACL_FREE_UPLOADS = ("none", "bucket-owner-full-control")
 """`S3_UPLOADS_OBJECT_ACL` values an ACL-less bucket accepts: no ACL, or the one ACL S3 still
 admits with ACLs disabled (it grants the bucket owner what it has anyway)."""
@@ -575,10 +576,10 @@ def uploads_acl_fits_bucket(doc: Document, rtype: str, name: str, others: list[D
                 f"uploads to a bucket with ACLs disabled with S3_UPLOADS_OBJECT_ACL {acl!r} "
                 f"(S3-Uploads sends public-read when unset; the bucket accepts {' or '.join(ACL_FREE_UPLOADS)})"
             )
-        if acl == "none" and UPLOADS_ACL_HOOK not in environment.get("WORDPRESS_CONFIG_EXTRA", ""):
+        if acl == "none" and not image.registers_filter(UPLOADS_ACL_HOOK):
             return False, (
-                "S3_UPLOADS_OBJECT_ACL 'none' without the wp-config hook that drops the ACL "
-                f"({UPLOADS_ACL_HOOK}): S3-Uploads would send x-amz-acl: none, which S3 refuses"
+                f"S3_UPLOADS_OBJECT_ACL 'none' but the image's source ({image.APP_DIR}) registers no "
+                f"{UPLOADS_ACL_HOOK} filter that drops the ACL: S3-Uploads would send x-amz-acl: none, which S3 refuses"
             )
     return True, "uploads carry an ACL their bucket accepts"
 

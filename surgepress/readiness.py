@@ -51,6 +51,7 @@ class Readiness:
         """A workspace's synthesized JSON (cdk.tf.json), or None."""
         self._clients: dict[str, WorkspaceClients] = {}
         self._known: set[tuple[str, str]] = set()  # reads found to exist: asked once
+        self._probes: dict[tuple[str, str], Probe] = {}
 
     def clients(self, ws: Workspace) -> WorkspaceClients:
         if ws.name not in self._clients:
@@ -75,7 +76,7 @@ class Readiness:
                 return None
             if unknown_source_reads(document):
                 return None  # something of the source this module cannot ask about: wait for all of it
-            probes = list(source_probes(document, self.clients(other), other.region))
+            probes = [_remembered(probe) for probe in source_probes(document, self.clients(other), other.region)]
             if not probes:
                 return None
             return lambda: all(probe() for probe in probes)
@@ -87,18 +88,21 @@ class Readiness:
         if not reads:
             return None
         for read in reads:
-            if (reader_name, read.kind) in self._known:
+            key = (reader_name, read.kind)
+            if key in self._known:
                 continue
-            probe = self.probe(reader, read)
+            probe = self._probes.get(key) or self.probe(reader, read)
             if probe is None:
                 return None
+            self._probes[key] = probe  # asked again at the next poll: what it found to exist is not asked again
             try:
                 if not probe():
                     return None
             except (ClientError, BotoCoreError, UserError, OSError):
                 self._clients.pop(read.workspace, None)  # ask again with a fresh role session next time
+                self._probes.pop(key, None)
                 return None
-            self._known.add((reader_name, read.kind))
+            self._known.add(key)
         return "what it reads of " + dependency + " exists (" + ", ".join(r.kind.replace("_", " ") for r in reads) + ")"
 
 
@@ -167,6 +171,19 @@ def source_probes(document: dict, source: WorkspaceClients, region: str) -> Iter
     for item in _resources(document, "resource", "aws_acm_certificate"):
         if domain := _literal(item.get("domain_name")):
             yield partial(_certificate_issued, source, region, domain)
+
+
+def _remembered(probe: Probe) -> Probe:
+    """`probe`, asked until it first answers yes: what a deploy has made does not go away
+    while another waits for it, so it is not asked about at every poll."""
+    seen = False
+
+    def ask() -> bool:
+        nonlocal seen
+        seen = seen or probe()
+        return seen
+
+    return ask
 
 
 def _admits(archive: WorkspaceClients, bucket: str, account_id: str) -> bool:

@@ -288,6 +288,25 @@ class WorkspaceRunner:
             raise TerraformError(self.workspace, "output", code, err.splitlines()[-ERROR_TAIL_LINES:])
         return json.loads(out or "{}")
 
+    def state(self) -> DeployedState:
+        """One `terraform state pull` (no provider started): the managed resources' addresses
+        and the outputs as `terraform output -json` has them. What a deploy reads after its apply."""
+        code, out, err = self._capture("state pull")
+        if code != 0:
+            raise TerraformError(self.workspace, "state pull", code, err.splitlines()[-ERROR_TAIL_LINES:])
+        document = json.loads(out) if out.strip() else {}
+        resources = [
+            address
+            for resource in document.get("resources") or []
+            if resource.get("mode") == "managed"
+            for address in _addresses(resource)
+        ]
+        outputs = {
+            name: {"sensitive": bool(o.get("sensitive", False)), "type": o.get("type"), "value": o.get("value")}
+            for name, o in (document.get("outputs") or {}).items()
+        }
+        return DeployedState(resources, outputs)
+
     def resources(self) -> list[str]:
         """Addresses of managed resources in state (data sources excluded)."""
         code, out, err = self._capture("state list", no_color=IsFlagged)
@@ -302,6 +321,21 @@ class WorkspaceRunner:
         block = json.dumps(document.get("terraform", {}), sort_keys=True)
         env = json.dumps({k: self.env.get(k) for k in ("TF_CLI_CONFIG_FILE",)}, sort_keys=True)
         return hashlib.sha256((block + env).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class DeployedState:
+    resources: list[str]
+    """Addresses of the managed resources in state (as `terraform state list` gives them)."""
+    outputs: dict[str, dict]
+    """{name: {"sensitive", "type", "value"}} (as `terraform output -json` gives them)."""
+
+
+def _addresses(resource: dict) -> list[str]:
+    """A state v4 resource's instance addresses: `[module.m.]type.name[key]`."""
+    base = ".".join(filter(None, (resource.get("module"), resource.get("type"), resource.get("name"))))
+    keys = [i.get("index_key") for i in resource.get("instances") or [{}]]
+    return [base if key is None else f"{base}[{json.dumps(key)}]" for key in keys]
 
 
 def _is_data_source(address: str) -> bool:

@@ -47,6 +47,7 @@ from modules.scheduler import Scheduler, SchedulerProps
 from modules.secrets import Secrets, SecretsProps
 from modules.state import StateBucket, StateBucketProps, state_key_alias
 from modules.storage import ALB_LOG_PREFIX, DATA_BUCKETS, Storage, StorageProps, bucket_name
+from surgepress import image
 from surgepress.config import (
     WORKSPACE_TAG,
     FailoverSettings,
@@ -59,32 +60,7 @@ from surgepress.config import (
 )
 from surgepress.targets import LOCAL_MAX_RETRIES, Paths, Target
 
-# wp-config.php additions (the official image's WORDPRESS_CONFIG_EXTRA): everything the task
-# environment carries that WordPress itself does not read. Aurora requires TLS
-# (require_secure_transport), and TLS ends at the ALB, which says so in X-Forwarded-Proto.
-WORDPRESS_CONFIG_EXTRA = "\n".join(
-    [
-        "define('MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL);",
-        "define('WP_HOME', getenv('WP_HOME')); define('WP_SITEURL', getenv('WP_SITEURL'));",
-        "define('WP_REDIS_HOST', getenv('WP_REDIS_HOST')); define('WP_REDIS_PORT', (int) getenv('WP_REDIS_PORT'));",
-        "define('WP_REDIS_SCHEME', getenv('WP_REDIS_SCHEME')); "
-        "define('WP_REDIS_PASSWORD', getenv('WP_REDIS_PASSWORD'));",
-        "define('S3_UPLOADS_BUCKET', getenv('S3_UPLOADS_BUCKET'));",
-        "define('S3_UPLOADS_BUCKET_URL', getenv('S3_UPLOADS_BUCKET_URL'));",
-        "define('S3_UPLOADS_REGION', getenv('S3_UPLOADS_REGION')); define('S3_UPLOADS_USE_INSTANCE_PROFILE', true);",
-        # The media bucket has ACLs disabled (BucketOwnerEnforced) and refuses S3-Uploads' default
-        # public-read: with S3_UPLOADS_OBJECT_ACL=none an upload carries no ACL at all (a hook on
-        # S3-Uploads' putObject parameters, registered before WordPress loads its plugin API).
-        "define('S3_UPLOADS_OBJECT_ACL', getenv('S3_UPLOADS_OBJECT_ACL'));",
-        "$GLOBALS['wp_filter']['s3_uploads_putObject_params'][10][] = ['accepted_args' => 1, 'function' => "
-        "static function (array $p): array { if (S3_UPLOADS_OBJECT_ACL === 'none') { unset($p['ACL']); } "
-        "return $p; }];",
-        "if (($_SERVER['HTTP_X_FORWARDED_PROTO'] ?? '') === 'https') { $_SERVER['HTTPS'] = 'on'; }",
-        # Which region answered: what the drill's prober records (and an operator's curl shows).
-        "if (!headers_sent()) { header('X-Surgepress-Region: ' . getenv('SURGEPRESS_REGION')); }",
-    ]
-)
-UPLOADS_OBJECT_ACL = "none"  # what WORDPRESS_CONFIG_EXTRA reads as "send no ACL"
+UPLOADS_OBJECT_ACL = "none"  # what app/wordpress reads as "send no ACL" (the media bucket refuses ACLs)
 # The application's data settings, read from SSM at task start (modules/failover AppEndpoints).
 APP_SETTING_ENV = {
     "WORDPRESS_DB_HOST": "db-host",
@@ -395,6 +371,7 @@ class WorkspaceStack(TerraformStack):
                 role=self.role,
             ),
         )
+        image_tag = ws.compute.image_tag or image.default_tag()
         wordpress_secrets = {
             "WORDPRESS_DB_PASSWORD": "db_master_password",
             "WP_REDIS_PASSWORD": "redis_auth_token",
@@ -431,7 +408,7 @@ class WorkspaceStack(TerraformStack):
                     "S3_UPLOADS_REGION": ws.region,
                     "S3_UPLOADS_OBJECT_ACL": UPLOADS_OBJECT_ACL,
                     "SURGEPRESS_REGION": ws.region,
-                    "WORDPRESS_CONFIG_EXTRA": WORDPRESS_CONFIG_EXTRA,
+                    "SURGEPRESS_IMAGE_TAG": image_tag,
                 },
                 secrets={
                     **{env: secrets.parameters[key].arn for env, key in wordpress_secrets.items()},
@@ -439,7 +416,7 @@ class WorkspaceStack(TerraformStack):
                 },
                 client_of={"database": (database.security_group.id, 3306), "cache": (cache.security_group.id, 6379)},
                 role=self.role,
-                **{**asdict(ws.compute), **self._floors()},
+                **{**asdict(ws.compute), "image_tag": image_tag, **self._floors()},
             ),
         )
         service_sg = self.compute.service_security_group.id
@@ -667,6 +644,7 @@ class WorkspaceStack(TerraformStack):
                 nat_gateways=net.nat_gateways,
                 subnet_newbits=net.subnet_newbits,
                 flow_log_retention_days=net.flow_log_retention_days,
+                interface_endpoints=net.interface_endpoints,
                 role=self.role,
             ),
         )

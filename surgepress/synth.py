@@ -1,18 +1,36 @@
 """Synthesis of workspace stacks into Terraform JSON, all in one process.
 
-Importing the provider bindings costs most of a synth (the jsii runtime loads the whole
-AWS schema), so every requested workspace is built in one `App` and paid for once. A stack
-whose inputs (the code that builds it, every environment file, target, backend) are those
-of its last synth is not built again: `stale` names the ones that are out of date.
+Importing the provider bindings costs most of a synth (about 7 s: the package imports its
+~2,100 resource modules so that jsii knows their types), so every requested workspace is
+built in one `App` and paid for once. A stack whose inputs (the code that builds it, every
+environment file, target, backend) are those of its last synth is not built again: `stale`
+names the ones that are out of date.
+
+The CLI synthesizes in a child process of its own (`Synthesizer`), forked when a command
+finds something out of date: the import then runs while the command does its preflight, one
+import serves every synth of the command (bootstrap synthesizes twice), and the jsii
+runtime's stop at exit (about 3.5 s) is never waited for. The child writes nothing until it
+is asked to, after the preflight. `PendingSynth` is one command's synth as the CLI sees it:
+prepared, started, then waited for.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
+import multiprocessing
 import os
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection
 from pathlib import Path
 
+from surgepress import image
 from surgepress.config import ENVIRONMENTS_DIR, ENVIRONMENTS_ENV, Settings, Workspace
+from surgepress.errors import UserError
 from surgepress.targets import REPO_ROOT, Paths, Target
 
 # What a synthesized stack is made from, besides the environment files.
@@ -87,12 +105,14 @@ def _inputs_digest() -> str:
     files += sorted(environments.glob("*.yaml"))
     for path in files:
         digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(image.source_digest().encode())  # app/: the image tag a stack runs is derived from it
     return digest.hexdigest()
 
 
 def _fingerprint(digest: str, ws: Workspace, target: Target, paths: Paths, local_state: frozenset[str]) -> str:
     backend = str(paths.local_state_file(ws.name)) if ws.name in local_state else "s3"
-    return hashlib.sha256(f"{digest}|{ws.name}|{target.value}|{backend}".encode()).hexdigest()
+    tag = ws.compute.image_tag if ws.compute else None  # `deploy --image-tag` changes it
+    return hashlib.sha256(f"{digest}|{ws.name}|{target.value}|{backend}|{tag}".encode()).hexdigest()
 
 
 def stale(
@@ -113,3 +133,135 @@ def stale(
 def mark(directories: dict[str, Path], prints: dict[str, str]) -> None:
     for name, directory in directories.items():
         (directory / MARKER).write_text(prints[name])
+
+
+class Synthesizer:
+    """A child process that synthesizes what it is asked, one request at a time.
+
+    Forked where the platform can fork (the child starts with the parent's settings and
+    code, including what a test has patched); elsewhere the work is done in this process
+    when the answer is asked for. A construct's refusal (ValueError) comes back as one;
+    anything else that breaks the child comes back as a RuntimeError with its traceback."""
+
+    def __init__(self, settings: Settings, *, target: Target, paths: Paths) -> None:
+        self.settings, self.target, self.paths = settings, target, paths
+        self._request: tuple[list[str], frozenset[str]] | None = None
+        self._lock = threading.Lock()
+        self._conn: Connection | None = None
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return
+        context = multiprocessing.get_context("fork")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=self._serve, args=(child,), name="surgepress-synth", daemon=True)
+        self._process.start()
+        child.close()
+        atexit.register(self.close)
+
+    def request(self, workspaces: list[Workspace], *, local_state: frozenset[str] = frozenset()) -> None:
+        self._request = ([ws.name for ws in workspaces], local_state)
+        if self._conn is not None:
+            self._conn.send(self._request)
+
+    def answer(self) -> None:
+        """Wait for the stacks of the last request to be written (not for the child to exit)."""
+        assert self._request is not None, "answer() follows request()"
+        with self._lock:
+            names, local_state = self._request
+            if self._conn is None:
+                self._synthesize(names, local_state)
+                return
+            try:
+                kind, text = self._conn.recv()
+            except EOFError:
+                raise RuntimeError(
+                    f"synth: the synth process ended without answering (exit code {self._process.exitcode})"
+                ) from None
+        if kind == "refused":
+            raise ValueError(text)
+        if kind == "crashed":
+            raise RuntimeError(f"synth: the synth process failed:\n{text}")
+
+    def close(self) -> None:
+        """Let the child go; it leaves at once, without waiting for the jsii runtime to stop."""
+        atexit.unregister(self.close)
+        if self._conn is not None:
+            with contextlib.suppress(OSError):  # the child may have gone already
+                self._conn.send(None)
+            self._conn.close()
+            self._conn = None
+
+    def _synthesize(self, names: list[str], local_state: frozenset[str]) -> None:
+        workspaces = [self.settings.get(name) for name in names]
+        synthesize(self.settings, workspaces, target=self.target, paths=self.paths, local_state=local_state)
+
+    def _serve(self, conn: Connection) -> None:
+        """The child: import the bindings at once, then answer requests until told to go."""
+        try:
+            import dr.stack  # noqa: F401 - the provider bindings: the cost paid while the parent works
+            import surgepress.stacks  # noqa: F401
+
+            while (request := _receive(conn)) is not None:
+                try:
+                    self._synthesize(*request)
+                    conn.send(("done", ""))
+                except ValueError as exc:
+                    conn.send(("refused", str(exc)))
+        except BaseException:  # noqa: BLE001 - the parent says what broke; the child must not linger
+            with contextlib.suppress(OSError):
+                conn.send(("crashed", traceback.format_exc()))
+        finally:
+            conn.close()
+            os._exit(0)  # the jsii runtime ends on its own when its stdin closes: not waited for
+
+
+def _receive(conn: Connection) -> tuple[list[str], frozenset[str]] | None:
+    try:
+        return conn.recv()
+    except EOFError:  # the parent has gone
+        return None
+
+
+class PendingSynth:
+    """One command's synth of the stacks that are out of date, as the CLI runs it: prepared
+    (the stale check, and the child's import begun: nothing is written), `start`ed (the child
+    writes), then `wait`ed for."""
+
+    def __init__(
+        self,
+        synthesizer: Callable[[], Synthesizer],
+        workspaces: list[Workspace],
+        *,
+        target: Target,
+        paths: Paths,
+        local_state: frozenset[str] = frozenset(),
+        say: Callable[[str], None],
+    ) -> None:
+        self.todo, self._prints = stale(workspaces, target=target, paths=paths, local_state=local_state)
+        self._names = {ws.name for ws in self.todo}
+        self._target, self._paths, self._local_state, self._say = target, paths, local_state, say
+        self._synthesizer = synthesizer() if self.todo else None
+        self._started = 0.0
+        self._done = False
+        current = [ws.name for ws in workspaces if ws.name not in self._names]
+        if current:
+            say(f"synth: {', '.join(current)} up to date")
+
+    def start(self) -> None:
+        if self._synthesizer is None:
+            return
+        self._say(f"synth: {', '.join(ws.name for ws in self.todo)} ({self._target.value}) ...")
+        self._started = time.monotonic()
+        self._synthesizer.request(self.todo, local_state=self._local_state)
+
+    def wait(self) -> None:
+        """Until every stack is written; a construct's refusal is one line."""
+        if self._synthesizer is None or self._done:
+            return
+        try:
+            self._synthesizer.answer()
+        except ValueError as exc:  # a construct's own check (the loader catches these first; this is the net)
+            raise UserError(f"synth: {' '.join(str(exc).split())}; nothing was deployed") from None
+        mark({name: self._paths.stack_dir(self._target, name) for name in self._names}, self._prints)
+        self._done = True
+        seconds = time.monotonic() - self._started
+        self._say(f"synth: done in {seconds:.1f}s -> {self._paths.synth_dir(self._target)}")

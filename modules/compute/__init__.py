@@ -123,15 +123,16 @@ from constructs import Construct
 from modules.instances import ECS_RESERVED_MEMORY_MIB
 from modules.kms import customer_key
 from modules.logs import encrypted_log_group
-from modules.names import target_group_name, task_execution_role_name
+from modules.names import IMAGE_NAME, repository_name, target_group_name, task_execution_role_name
 from modules.outputs import export
 from modules.policy import skip_check
 from modules.roles import PlatformRole
 from modules.security_groups import allow_tcp_from
 
 CAPACITY_MODES = ("ec2", "fargate", "fargate_spot")
-CONTAINER_NAME = "wordpress"
-CONTAINER_PORT = 80
+CONTAINER_NAME = IMAGE_NAME
+CONTAINER_PORT = 8080  # the image's Apache (app/apache/ports.conf): a non-root user cannot bind below 1024
+CONTAINER_USER = "33:33"  # www-data, the image's USER (app/Dockerfile): never root
 ORIGIN_HEADER = "X-Origin-Verify"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
@@ -180,8 +181,8 @@ class ComputeProps:
     """Environment variable -> SSM parameter ARN, injected by ECS, never in plain text."""
     client_of: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Services the tasks call inside the VPC: name -> (security group id, port)."""
-    image_tag: str = "6.8.3-php8.3-apache"
-    """Tag of the WordPress image in the module's ECR repository."""
+    image_tag: str = ""
+    """Tag of the WordPress image in the module's ECR repository (surgepress.image)."""
     capacity: str = "ec2"
     """`ec2` (capacity provider on an ASG), `fargate` or `fargate_spot`."""
     instance_type: str = "c7i.large"
@@ -332,7 +333,7 @@ class Compute(Construct):
         repository = EcrRepository(
             self,
             "repository",
-            name=f"{props.name}/{CONTAINER_NAME}",
+            name=repository_name(props.name),
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
             encryption_configuration=[
@@ -759,6 +760,7 @@ class Compute(Construct):
             "name": CONTAINER_NAME,
             "image": f"{self.repository.repository_url}:{props.image_tag}",
             "essential": True,
+            "user": CONTAINER_USER,
             "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
             "environment": [{"name": k, "value": v} for k, v in sorted(props.environment.items())],
             "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(props.secrets.items())],

@@ -45,9 +45,11 @@ from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
 from cdktf_cdktf_provider_aws.route import Route
 from cdktf_cdktf_provider_aws.route_table import RouteTable
 from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
 from modules.logs import encrypted_log_group, log_group_arn
@@ -74,6 +76,10 @@ class NetworkProps:
     """Bits added to the VPC prefix for each subnet (/16 + 4 = /20 subnets)."""
     flow_log_retention_days: int = 365
     """Retention of the flow-log group; one year by default (security evidence)."""
+    interface_endpoints: tuple[str, ...] = ()
+    """AWS services reached through interface endpoints in the app subnets (e.g. `ecr.dkr`),
+    not through NAT: a surge's image pulls do not queue on NAT, and a NAT outage does not stop
+    scale-out. One ENI per AZ each, private DNS on, HTTPS from inside the VPC only."""
     role: PlatformRole = PlatformRole.PRIMARY
     """Primary or secondary (DR) copy; recorded as the `PlatformRole` tag on every resource."""
     extra_tags: dict[str, str] = field(default_factory=dict)
@@ -171,6 +177,7 @@ class Network(Construct):
             tags=self._tags(f"{name}-s3"),
         )
 
+        self._interface_endpoints()
         self.flow_log_group = self._flow_logs()
         self._outputs()
 
@@ -182,6 +189,41 @@ class Network(Construct):
     def _associate(self, tier: str, tables: list[RouteTable]) -> None:
         for i, (subnet, table) in enumerate(zip(self.subnets[tier], tables, strict=True)):
             RouteTableAssociation(self, f"{tier}-rta-{i}", subnet_id=subnet.id, route_table_id=table.id)
+
+    def _interface_endpoints(self) -> None:
+        props = self._props
+        if not props.interface_endpoints:
+            return
+        group = SecurityGroup(
+            self,
+            "endpoints-sg",
+            name=f"{props.name}-endpoints",
+            vpc_id=self.vpc.id,
+            description="Interface endpoints: HTTPS from inside the VPC only",
+            tags=self._tags(f"{props.name}-endpoints"),
+        )
+        VpcSecurityGroupIngressRule(
+            self,
+            "endpoints-https",
+            security_group_id=group.id,
+            cidr_ipv4=props.cidr,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="HTTPS to the AWS service endpoints from the VPC",
+        )
+        for service in props.interface_endpoints:
+            VpcEndpoint(
+                self,
+                f"{service.replace('.', '-')}-endpoint",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{props.region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=[s.id for s in self.subnets["app"]],
+                security_group_ids=[group.id],
+                tags=self._tags(f"{props.name}-{service}"),
+            )
 
     def _flow_logs(self) -> CloudwatchLogGroup:
         props = self._props

@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from surgepress import image
 from surgepress.aws import WorkspaceClients
 from surgepress.config import Workspace
 from surgepress.dataplane import render
@@ -53,7 +54,8 @@ from surgepress.dataplane.tls import LocalCa, TlsError
 from surgepress.processes import free_port, is_running, listening, spawn, stop
 from surgepress.targets import REPO_ROOT, Paths
 
-ASSETS = Path(__file__).resolve().parent / "wordpress"
+ASSETS = Path(__file__).resolve().parent / "wordpress"  # the local installer (the image's come from app/)
+OBJECT_CACHE_DROP_IN = "wp-content/object-cache.php"
 SERVICES = ("database", "cache", "app", "web", "lb", "s3-origin", "edge")
 EDGE_SERVICES = ("s3-origin", "edge")
 RELOADABLE = ("web", "lb", "edge")  # nginx: a changed configuration is reloaded in place
@@ -231,7 +233,7 @@ class DataPlane:
         configs = {
             "database": (render.mariadb(d, ports, layout), "my.cnf"),
             "cache": (render.redis(d, ports, layout), "redis.conf"),
-            "app": (render.php_fpm(d, ports, layout, vcpus), "php-fpm.conf"),
+            "app": (render.php_fpm(d, ports, layout, vcpus, image.source_digest()), "php-fpm.conf"),
             "web": (render.web(d, ports, layout), "nginx.conf"),
             "lb": (render.load_balancer(d, ports, layout), "nginx.conf"),
         }
@@ -276,7 +278,9 @@ class DataPlane:
                     *(["--allow-to-run-as-root"] if layout.run_as_root else []),
                 ],
             }.get(name, [tools["nginx"], "-e", str(home / "error.log"), "-p", str(home), "-c", str(config)])
-            env = {**base_env, **wordpress_env} if name == "app" else base_env
+            # php-fpm reads the image's PHP settings after Debian's own (the leading ":").
+            php_env = {**base_env, **wordpress_env, "PHP_INI_SCAN_DIR": f":{image.APP_DIR / 'php'}"}
+            env = php_env if name == "app" else base_env
             plan.append((name, rendered, argv, env, str(config)))
         kept = restarted = reloaded = 0
         for name, rendered, argv, env, marker in plan:
@@ -465,14 +469,17 @@ class DataPlane:
             shutil.rmtree(docroot, ignore_errors=True)
             shutil.copytree(tools.wordpress, docroot, symlinks=True)
             marker.write_text(hashlib.sha256(version.encode()).hexdigest())
-        _write(docroot / "wp-config.php", (ASSETS / "wp-config.php").read_text(), 0o640)
+        # The image's additions to WordPress (app/wordpress/), as the image has them.
+        for name in image.dataplane_files():
+            if not name.startswith(image.WORDPRESS_FILES + "/"):
+                continue
+            relative = name.removeprefix(image.WORDPRESS_FILES + "/")
+            if relative == OBJECT_CACHE_DROP_IN and not object_cache:
+                (docroot / relative).unlink(missing_ok=True)
+                continue
+            _write(docroot / relative, (image.APP_DIR / name).read_text(), 0o640)
         shutil.copyfile(ASSETS / "install.php", docroot / "surgepress-install.php")
         (docroot / "wp-content" / "uploads").mkdir(parents=True, exist_ok=True)
-        drop_in = docroot / "wp-content" / "object-cache.php"
-        if object_cache:
-            shutil.copyfile(ASSETS / "object-cache.php", drop_in)
-        else:
-            drop_in.unlink(missing_ok=True)
 
     def _start(self, name: str, argv: list[str], env: dict[str, str], port: int, marker: str) -> int:
         home = self.layout.service(name)

@@ -168,11 +168,14 @@ def redis(d: Deployment, ports: Ports, layout: Layout) -> Rendered:
     return Rendered("\n".join(lines), secret=secret)
 
 
-def php_fpm(d: Deployment, ports: Ports, layout: Layout, vcpus: float) -> Rendered:
+def php_fpm(d: Deployment, ports: Ports, layout: Layout, vcpus: float, app_digest: str) -> Rendered:
+    """`app_digest`: of the image's source (app/), whose PHP settings never re-check a file:
+    a change to it is a change to this file, and php-fpm restarts."""
     home = layout.service("app")
     workers = max(2, int(vcpus * PHP_WORKERS_PER_VCPU))
     lines = [
         f"; php-fpm running the {d.task.container} container of task family {d.task.family}",
+        f"; with the image's source (app/) at {app_digest}",
         "[global]",
         f"pid = {home / 'php-fpm.pid'}",
         f"error_log = {home / 'php-fpm.log'}",

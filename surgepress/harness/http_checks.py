@@ -83,6 +83,20 @@ def front_page(site: SiteEndpoint) -> str:
     return f"GET / 200, {len(response.content)} bytes, {_cache(response)}"
 
 
+def runs_the_image(site: SiteEndpoint, tag: str) -> str:
+    """The page comes from the image's WordPress (app/): its wp-config names the image tag the
+    task runs, and its PHP settings (expose_php off) leave out PHP's X-Powered-By."""
+    response = site.get("/")
+    served = response.headers.get("X-Surgepress-Image")
+    if served != tag:
+        raise CheckFailed(f"GET / X-Surgepress-Image {served!r}, the task definition runs {tag!r}")
+    if "X-Powered-By" in response.headers:
+        raise CheckFailed(
+            f"GET / X-Powered-By {response.headers['X-Powered-By']!r}: the image's PHP settings are not in use"
+        )
+    return f"GET / X-Surgepress-Image {served}, no X-Powered-By"
+
+
 def cached_on_repeat(site: SiteEndpoint, path: str) -> str:
     first, second = site.get(path), site.get(path)
     if second.status_code != 200:

@@ -120,6 +120,8 @@ def test_status_lists_every_service_with_its_port_and_health(deployed, sites):
         for service in SERVICES:
             assert re.search(rf"^  {service}\s+running\s+pid \d+\s+127\.0\.0\.1:\d+", block, re.M), (name, service)
         assert re.search(r"edge\s+running.*site 200", block) and re.search(r"lb\s+running.*origin secret 403", block)
+        # What the image fetches at build time and the data plane does not have is said, not hidden.
+        assert "  unlike the image: wp-content/plugins/s3-uploads: S3-Uploads, fetched and checked" in block
 
 
 def test_the_database_is_the_clusters_with_tls_required(sites, clients, outputs):

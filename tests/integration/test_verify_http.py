@@ -55,6 +55,17 @@ def test_front_page(deployed, outputs, name, record_property):
 
 
 @pytest.mark.parametrize("name", SITES)
+def test_the_site_runs_the_image_its_task_definition_names(deployed, outputs, clients, name, record_property):
+    site = endpoint(deployed, outputs, name)[0]
+    ecs = clients(name).get("ecs")
+    task = ecs.describe_task_definition(taskDefinition=outputs[name]["task_definition_family"])["taskDefinition"]
+    (container,) = task["containerDefinitions"]
+    tag = container["image"].rsplit(":", 1)[1]
+    assert {e["name"]: e["value"] for e in container["environment"]}["SURGEPRESS_IMAGE_TAG"] == tag
+    run(record_property, checks.runs_the_image, site, tag)
+
+
+@pytest.mark.parametrize("name", SITES)
 def test_pages_are_cached_at_the_edge(deployed, outputs, name, record_property):
     run(
         record_property,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 
 import pytest
 
 from modules.policy import skip_check
+from surgepress import image
 from surgepress.policy import _report_of, scan
 from surgepress.policy_rules import CHECKS
 from surgepress.targets import Target
@@ -148,16 +150,6 @@ def _hosts_no_provider_names(doc: dict) -> None:
     del doc["resource"]["aws_ecs_cluster_capacity_providers"]
 
 
-def _no_acl_without_the_hook(doc: dict) -> None:
-    _, task = _only(doc["resource"]["aws_ecs_task_definition"])
-    containers = json.loads(task["container_definitions"])
-    for container in containers:
-        for entry in container["environment"]:
-            if entry["name"] == "WORDPRESS_CONFIG_EXTRA":
-                entry["value"] = "define('WP_HOME', getenv('WP_HOME'));"
-    task["container_definitions"] = json.dumps(containers)
-
-
 def _fewer_hosts(doc: dict) -> None:
     _, group = _only(doc["resource"]["aws_autoscaling_group"])
     group["max_size"] = 30  # 3 tasks of 1024 CPU / 2048 MiB per c7i.xlarge: 90 < 120
@@ -188,7 +180,6 @@ BROKEN = {
     "s3-source-rule-on-another-bucket": ("management", _source_rule_on_another_bucket, "CKV_SURGE_4"),
     "s3-source-role-that-cannot-start-it": ("management", _start_role_cannot_start, "CKV_SURGE_4"),
     "hosts-that-no-capacity-provider-names": ("production", _hosts_no_provider_names, "CKV_SURGE_5"),
-    "uploads-without-an-acl-but-without-the-hook": ("production", _no_acl_without_the_hook, "CKV_SURGE_7"),
     "task-ceiling-over-hosts": ("production", _fewer_hosts, "CKV_SURGE_5"),
     "cloudfront-alias-evaluates-health": ("production", _cloudfront_alias_health, "CKV_SURGE_6"),
     "uploads-with-s3-uploads-default-acl": ("production", _uploads_with_default_acl, "CKV_SURGE_7"),
@@ -211,6 +202,22 @@ def test_each_platform_check_fails_on_the_broken_form_it_guards(local_stacks, tm
     for finding in ours:
         assert finding.details, finding.line()  # each says what is missing
     print("\n".join(f.line() for f in ours))
+
+
+def test_uploads_without_an_acl_need_the_images_hook(local_stacks, tmp_path, monkeypatch):
+    # The image's source without the filter that drops the ACL: production's unchanged stack
+    # (S3_UPLOADS_OBJECT_ACL none) now fails CKV_SURGE_7, and only it.
+    app = tmp_path / "app"
+    shutil.copytree(image.APP_DIR, app)
+    (app / "wordpress" / "wp-content" / "mu-plugins" / "surgepress.php").write_text("<?php\n")
+    monkeypatch.setenv(image.APP_ENV, str(app))
+    directory = tmp_path / "production"
+    directory.mkdir()
+    (directory / "cdk.tf.json").write_text(json.dumps(local_stacks["production"]))
+    report = scan({"production": directory}, only=tuple(c.id for c in CHECKS))
+    (finding,) = [f for f in report.failed if f.check_id.startswith("CKV_SURGE_")]
+    assert finding.check_id == "CKV_SURGE_7"
+    assert "registers no s3_uploads_putObject_params filter" in finding.details, finding.line()
 
 
 def test_output_that_is_not_one_json_report_fails_the_scan_with_what_it_said():

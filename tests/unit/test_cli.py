@@ -137,9 +137,14 @@ def test_dataplane_and_loadtest_refuse_bad_input_in_one_line(args, message, tmp_
 def test_status_of_a_data_plane_never_started_says_stopped_with_exit_3(tmp_path):
     result = run_cli("dataplane", "status", "staging", build=tmp_path / "b")
     assert result.returncode == 3
-    assert [line.split()[:2] for line in result.stdout.splitlines()[1:]] == [
+    lines = result.stdout.splitlines()[1:]
+    services = [line for line in lines if not line.startswith("  unlike the image: ")]
+    assert [line.split()[:2] for line in services] == [
         [name, "stopped"] for name in ("database", "cache", "app", "web", "lb", "s3-origin", "edge")
     ]
+    # What the image fetches at build time and this data plane does not install is said with it.
+    differences = [line.split(": ")[1] for line in lines if line not in services]
+    assert differences == ["wp-content/plugins/s3-uploads", "phpredis"]
 
 
 def test_loadtest_needs_a_running_local_edge(tmp_path):

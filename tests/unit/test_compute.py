@@ -7,6 +7,7 @@ import json
 import pytest
 
 from modules.compute import Compute, ComputeProps
+from surgepress import image
 from tests.conftest import resources
 
 pytestmark = pytest.mark.unit
@@ -117,9 +118,17 @@ def test_task_takes_secrets_from_ssm_and_runs_read_only_unprivileged(local_stack
     assert environment["SURGEPRESS_REGION"] == "eu-west-1"
     assert environment["CDN_DOMAIN"].startswith("${aws_cloudfront_distribution.")
     assert environment["S3_UPLOADS_BUCKET"].startswith("${aws_s3_bucket.storage_media")
-    extra = environment["WORDPRESS_CONFIG_EXTRA"]
-    assert "MYSQLI_CLIENT_SSL" in extra, "Aurora requires TLS (require_secure_transport)"
-    assert all(f"getenv('{name}')" in extra for name in ("WP_REDIS_HOST", "WP_REDIS_PASSWORD", "S3_UPLOADS_BUCKET"))
+    # What WordPress reads of it lives in the image (app/wordpress/wp-config.php), not in the task.
+    assert "WORDPRESS_CONFIG_EXTRA" not in environment
+    config = (image.APP_DIR / "wordpress" / "wp-config.php").read_text()
+    assert "MYSQLI_CLIENT_SSL" in config, "Aurora requires TLS (require_secure_transport)"
+    read = ("WP_REDIS_HOST", "WP_REDIS_PASSWORD", "S3_UPLOADS_BUCKET")
+    assert all(f"getenv_docker('{name}'" in config for name in read)
+    # The image the task runs is the one built from app/, and it says so in every response.
+    assert container["image"].endswith(".repository_url}:" + image.default_tag())
+    assert environment["SURGEPRESS_IMAGE_TAG"] == image.default_tag()
+    assert container["user"] == "33:33", "the image's USER (www-data): never root"
+    assert container["portMappings"] == [{"containerPort": 8080, "protocol": "tcp"}]
     assert container["readonlyRootFilesystem"] is True and container["privileged"] is False
     # Restated: what the official WordPress/Apache image writes (docroot, tmp, Apache's run and lock dirs).
     assert {m["containerPath"] for m in container["mountPoints"]} == {
@@ -225,23 +234,22 @@ def test_the_construct_refuses_slow_or_impossible_scaling(change, message):
 
 
 def _s3_uploads_put_params(acl: str) -> dict:
-    """Run the task's wp-config additions in real PHP, then S3-Uploads' putObject filter on a
-    request as S3-Uploads builds it (ACL from the S3_UPLOADS_OBJECT_ACL constant)."""
-    import os
+    """Load the image's must-use plugin in real PHP (with WordPress's add_filter as a recorder),
+    then run its S3-Uploads putObject filter on a request as S3-Uploads builds it (ACL from the
+    S3_UPLOADS_OBJECT_ACL constant, which wp-config.php defines from the environment)."""
     import subprocess
 
-    from surgepress.stacks import WORDPRESS_CONFIG_EXTRA
-
+    plugin = image.APP_DIR / "wordpress" / "wp-content" / "mu-plugins" / "surgepress.php"
     script = (
-        "if (!defined('MYSQLI_CLIENT_SSL')) { define('MYSQLI_CLIENT_SSL', 2048); }\n"
-        + WORDPRESS_CONFIG_EXTRA
-        + "\n$params = ['Bucket' => 'media', 'Key' => 'wp-content/uploads/a.jpg', 'ACL' => S3_UPLOADS_OBJECT_ACL];\n"
-        "foreach ($GLOBALS['wp_filter']['s3_uploads_putObject_params'][10] as $hook) {"
-        " $params = $hook['function']($params); }\n"
+        "$filters = [];\n"
+        "function add_filter($hook, $callback) { $GLOBALS['filters'][$hook][] = $callback; }\n"
+        f"define('S3_UPLOADS_OBJECT_ACL', {json.dumps(acl)});\n"
+        f"require {json.dumps(str(plugin))};\n"
+        "$params = ['Bucket' => 'media', 'Key' => 'wp-content/uploads/a.jpg', 'ACL' => S3_UPLOADS_OBJECT_ACL];\n"
+        "foreach ($filters['s3_uploads_putObject_params'] as $filter) { $params = $filter($params); }\n"
         "echo json_encode($params);\n"
     )
-    env = {**os.environ, "S3_UPLOADS_OBJECT_ACL": acl}
-    done = subprocess.run(["php", "-r", script], env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(["php", "-r", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

@@ -188,6 +188,16 @@ BAD_INPUTS = {
         lambda d: d["network"].update(availability_zones=["eu-west-1a", "eu-west-1z"]),
         "environments/staging.yaml: network.availability_zones: eu-west-1 has no zone 'eu-west-1z'",
     ),
+    "an interface endpoint the platform does not know": (
+        "production.yaml",
+        lambda d: d["network"].update(interface_endpoints=["ecr.api", "ec2"]),
+        "environments/production.yaml: network.interface_endpoints: expected a list of ecr.api, ecr.dkr, logs,",
+    ),
+    "an interface endpoint named twice": (
+        "production.yaml",
+        lambda d: d["network"].update(interface_endpoints=["logs", "logs"]),
+        "environments/production.yaml: network.interface_endpoints: expected a list of ecr.api",
+    ),
     "a boolean where a numeric choice is expected": (
         "staging.yaml",
         lambda d: d["network"].update(flow_log_retention_days=True),

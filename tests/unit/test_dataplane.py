@@ -213,7 +213,7 @@ def test_secrets_are_rendered_only_into_the_secret_part():
         ("lb", render.load_balancer(DEPLOYMENT, PORTS, LAYOUT)),
         ("cache", render.redis(DEPLOYMENT, PORTS, LAYOUT)),
         ("database", render.mariadb(DEPLOYMENT, PORTS, LAYOUT)),
-        ("app", render.php_fpm(DEPLOYMENT, PORTS, LAYOUT, 1.0)),
+        ("app", render.php_fpm(DEPLOYMENT, PORTS, LAYOUT, 1.0, "0" * 64)),
     ):
         for secret in (SECRET, TOKEN, PASSWORD):
             assert secret not in rendered.text, name
@@ -243,9 +243,9 @@ def test_database_and_cache_require_tls_as_deployed():
 
 
 def test_php_workers_follow_the_tasks_cpu():
-    assert "pm.max_children = 8" in render.php_fpm(DEPLOYMENT, PORTS, LAYOUT, 1.0).text
-    assert "pm.max_children = 16" in render.php_fpm(DEPLOYMENT, PORTS, LAYOUT, 2.0).text
-    assert "clear_env = no" in render.php_fpm(DEPLOYMENT, PORTS, LAYOUT, 1.0).text
+    assert "pm.max_children = 8" in render.php_fpm(DEPLOYMENT, PORTS, LAYOUT, 1.0, "0" * 64).text
+    assert "pm.max_children = 16" in render.php_fpm(DEPLOYMENT, PORTS, LAYOUT, 2.0, "0" * 64).text
+    assert "clear_env = no" in render.php_fpm(DEPLOYMENT, PORTS, LAYOUT, 1.0, "0" * 64).text
 
 
 def test_deployed_endpoints_are_pointed_at_loopback_ports(settings, tmp_path):

@@ -140,10 +140,38 @@ def test_data_tier_is_isolated_and_app_tier_egresses_through_nat(local_stacks):
 
 
 def test_s3_gateway_endpoint_serves_app_and_data_tiers(local_stacks):
-    endpoint = next(iter(resources(local_stacks["production"], "aws_vpc_endpoint").values()))
+    (endpoint,) = [
+        e for e in resources(local_stacks["production"], "aws_vpc_endpoint").values() if "route_table_ids" in e
+    ]
     assert endpoint["service_name"] == "com.amazonaws.eu-west-1.s3"
     assert endpoint["vpc_endpoint_type"] == "Gateway"
     assert len(endpoint["route_table_ids"]) == 3 + 1
+
+
+def test_interface_endpoints_where_the_settings_ask_reached_over_https_from_the_vpc(local_stacks, settings):
+    for name in ("staging", "production", "dr"):
+        stack, wanted = local_stacks[name], settings.get(name).network.interface_endpoints
+        interface = {e["service_name"]: e for e in resources(stack, "aws_vpc_endpoint").values() if "subnet_ids" in e}
+        region = settings.get(name).region
+        assert set(interface) == {f"com.amazonaws.{region}.{service}" for service in wanted}, name
+        app_subnets = {
+            f"${{aws_subnet.{k}.id}}" for k in resources(stack, "aws_subnet") if k.startswith("network_app-")
+        }
+        for endpoint in interface.values():
+            assert endpoint["vpc_endpoint_type"] == "Interface" and endpoint["private_dns_enabled"] is True
+            assert set(endpoint["subnet_ids"]) == app_subnets  # one ENI in each AZ the tasks run in
+            (group,) = endpoint["security_group_ids"]
+            rules = [
+                r
+                for r in resources(stack, "aws_vpc_security_group_ingress_rule").values()
+                if r["security_group_id"] == group.removesuffix(".id}") + ".id}"
+            ]
+            assert [(r["cidr_ipv4"], r["from_port"], r["to_port"]) for r in rules] == [
+                (settings.get(name).network.cidr, 443, 443)
+            ]
+    # Restated from production.yaml: a surge's pulls, logs, settings and role without NAT.
+    assert settings.get("production").network.interface_endpoints == ("ecr.api", "ecr.dkr", "logs", "ssm", "sts")
+    assert settings.get("staging").network.interface_endpoints == ()
 
 
 def test_flow_logs_capture_all_traffic_into_a_kms_encrypted_group(local_stacks, settings):

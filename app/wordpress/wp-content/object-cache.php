@@ -1,10 +1,10 @@
 <?php
 /**
- * Redis object cache drop-in (wp-content/object-cache.php) for the local data plane.
+ * Redis object cache drop-in (wp-content/object-cache.php) of the image and the local data plane.
  *
- * Reads the same constants as the Redis Object Cache plugin the image ships
- * (WP_REDIS_HOST, WP_REDIS_PORT, WP_REDIS_SCHEME, WP_REDIS_PASSWORD, WP_REDIS_PREFIX), which
- * the task definition's WORDPRESS_CONFIG_EXTRA defines. Uses the phpredis extension; with
+ * Reads the constants of the Redis Object Cache plugin (WP_REDIS_HOST, WP_REDIS_PORT,
+ * WP_REDIS_SCHEME, WP_REDIS_PASSWORD, WP_REDIS_PREFIX), which wp-config.php defines from the
+ * task definition's environment. Uses the phpredis extension (the image builds it); with
  * WP_REDIS_SCHEME "tls" it verifies the server certificate. If Redis cannot be reached the
  * request still works from a per-request cache, and the error is logged once.
  * Connections are persistent per PHP worker (phpredis pconnect), so a request pays no TLS
