@@ -281,8 +281,7 @@ def cmd_deploy(s: Session, args) -> int:
     synth = s.prepare_synth(workspaces)  # the synth process imports while the preflight runs
     s.connect()
     s.preflight(workspaces)
-    if args.image_tag is not None:
-        _require_image(s, workspaces, args.image_tag)
+    _require_images(s, workspaces, named=args.image_tag is not None)
     synth.start()
     synth.wait()  # not overlapped with the applies: on 2 cores that slows the first ones more than it saves
     started = time.monotonic()
@@ -296,6 +295,7 @@ def cmd_deploy(s: Session, args) -> int:
         job.phase("apply")
         deployed = _deployed_resources(job, runner, lambda: runner.apply(refresh=not args.no_refresh))
         count, outputs[ws.name] = len(deployed.resources), deployed.outputs
+        _record_first_image(s, ws, job)
         job.say(f"deploy {ws.name}: done in {time.monotonic() - job.started:.1f}s, {count} resources in state")
         return f"{count} resources"
 
@@ -317,25 +317,54 @@ def _roll_to(s: Session, workspaces: list[Workspace], tag: str) -> list[Workspac
     return [s.settings.get(ws.name) for ws in workspaces]
 
 
-def _require_image(s: Session, workspaces: list[Workspace], tag: str) -> None:
-    """A task definition must name an image its repository holds, or ECS starts no task and the
-    deployment circuit breaker rolls back: refuse a tag that is not there, before applying."""
+def _repository(s: Session, ws: Workspace):
+    """(its ECR client, the name of its image repository) for a site workspace."""
+    return WorkspaceClients(ws, s.env).get("ecr"), repository_name(resource_prefix(ws))
+
+
+def _require_images(s: Session, workspaces: list[Workspace], *, named: bool) -> None:
+    """Each site's task definition must name an image its repository holds, or ECS starts no
+    task and the circuit breaker rolls the deployment back: refused before anything is applied.
+    On the local target the image built from app/ is recorded first (its image stage). A
+    repository that does not exist yet is a first deploy: it creates it (`named`: a tag given
+    with --image-tag cannot be there, so that is refused)."""
     for ws in workspaces:
         if not ws.compute:
             continue
-        repository = repository_name(resource_prefix(ws))
-        ecr = WorkspaceClients(ws, s.env).get("ecr")
+        tag, (ecr, repository) = image.tag_for(ws), _repository(s, ws)
         try:
-            there = image.holds(ecr, repository, tag)
+            if image.holds(ecr, repository, tag):
+                continue
         except ecr.exceptions.RepositoryNotFoundException:
-            raise UserError(
-                f"--image-tag {tag}: {ws.name} has no repository {repository} yet; deploy it first"
-            ) from None
-        if not there:
-            raise UserError(
-                f"--image-tag {tag}: {ws.name}'s repository {repository} holds no such image; "
-                f"`python main.py images {ws.name}` lists what it holds; nothing was deployed"
-            )
+            if named:
+                raise UserError(
+                    f"--image-tag {tag}: {ws.name} has no repository {repository} yet; deploy it first"
+                ) from None
+            continue
+        if s.target is Target.LOCAL and tag == image.default_tag():
+            image.record(ecr, repository, tag)
+            s.say(f"images: {repository}:{tag} recorded (local target: the image built from app/)")
+            continue
+        how = (
+            f"`python main.py images {ws.name}` lists what it holds"
+            if named
+            else "push it (the pipeline's image stage), or deploy --image-tag with one it holds"
+        )
+        raise UserError(
+            f"{'--image-tag ' + tag if named else 'deploy'}: {ws.name}'s repository {repository} holds no "
+            f"image {tag}; {how}; nothing was deployed"
+        )
+
+
+def _record_first_image(s: Session, ws: Workspace, job: Job) -> None:
+    """Local target, right after a site's apply: the image built from app/ in its repository
+    (which the apply may just have created), as the image stage would push it."""
+    if s.target is not Target.LOCAL or not ws.compute or image.tag_for(ws) != image.default_tag():
+        return
+    tag = image.tag_for(ws)
+    ecr, repository = _repository(s, ws)
+    if image.record(ecr, repository, tag):
+        job.say(f"images: {repository}:{tag} recorded (local target: the image built from app/)")
 
 
 def _confirm_destroy(s: Session, ws: Workspace, approved: set[str], stdin: TextIO) -> None:
@@ -546,8 +575,7 @@ def cmd_images(s: Session, args) -> int:
     s.preflight(workspaces)
     built = image.default_tag()
     for ws in workspaces:
-        repository = repository_name(resource_prefix(ws))
-        ecr = WorkspaceClients(ws, s.env).get("ecr")
+        ecr, repository = _repository(s, ws)
         try:
             if args.push:
                 recorded = image.record(ecr, repository, built)
@@ -563,7 +591,7 @@ def cmd_images(s: Session, args) -> int:
             rows = image.listed(ecr, repository)
         except ecr.exceptions.RepositoryNotFoundException:
             raise UserError(f"images: {ws.name} has no repository {repository} yet; deploy it first") from None
-        s.say(f"{ws.name}: {repository}, {len(rows)} image(s); a deploy runs {ws.compute.image_tag or built}")
+        s.say(f"{ws.name}: {repository}, {len(rows)} image(s); a deploy runs {image.tag_for(ws)}")
         for row in rows:
             s.say(f"  {row.tag:<40} pushed {row.pushed_at:<24} scan {row.scan}")
     return 0

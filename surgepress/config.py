@@ -392,8 +392,8 @@ class Settings:
         return [ws for ws in self.workspaces.values() if ws.name in wanted]
 
     def with_image_tag(self, names: set[str], tag: str) -> Settings:
-        """These settings with `compute.image_tag` of the named workspaces set to `tag`
-        (`deploy --image-tag`): what they run until a deploy names another."""
+        """These settings with `compute.image_tag` of the named workspaces set to `tag`, for
+        one deploy (`deploy --image-tag`); the next plain deploy runs what its settings say."""
         return dataclasses.replace(
             self,
             workspaces={
@@ -586,9 +586,21 @@ def _optional(check: Check) -> Check:
     return inner
 
 
-INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "logs", "ssm", "sts", "secretsmanager", "kms")
-"""What a task reaches of AWS at start and scale-out: the image (ECR's API, and its registry for
-the layers: S3 through the gateway endpoint), its logs, its settings and secrets, its role."""
+INTERFACE_ENDPOINT_SERVICES = (
+    "ecr.api",
+    "ecr.dkr",
+    "logs",
+    "ssm",
+    "sts",
+    "ecs",
+    "ecs-agent",
+    "ecs-telemetry",
+    "secretsmanager",
+    "kms",
+)
+"""What a task and its host reach of AWS at start and scale-out: the image (ECR's API, and its
+registry for the layers: S3 through the gateway endpoint), its logs, its settings and secrets,
+its role, and on EC2 capacity the ECS agent's endpoints (a new host registers through them)."""
 
 
 def _subset_of(choices: tuple[str, ...]) -> Check:

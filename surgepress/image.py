@@ -80,9 +80,15 @@ def source_files(root: Path = APP_DIR) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 
+def wordpress_files(root: Path = APP_DIR) -> list[str]:
+    """The image's additions to WordPress's tree, relative to it (`wp-config.php`, `wp-content/…`)."""
+    prefix = WORDPRESS_FILES + "/"
+    return [name.removeprefix(prefix) for name in source_files(root) if name.startswith(prefix)]
+
+
 def dataplane_files(root: Path = APP_DIR) -> list[str]:
     """What the local data plane installs of `app/`: WordPress's files and the PHP settings."""
-    return [name for name in source_files(root) if name.startswith(WORDPRESS_FILES + "/") or name == PHP_SETTINGS]
+    return [f"{WORDPRESS_FILES}/{name}" for name in wordpress_files(root)] + [PHP_SETTINGS]
 
 
 @cache
@@ -98,13 +104,18 @@ def default_tag(root: Path = APP_DIR) -> str:
     return f"{base(root / 'Dockerfile').tag}-{source_digest(root)[:12]}"
 
 
+def tag_for(ws) -> str:
+    """The tag a site workspace runs: its settings' `compute.image_tag`, or the one built from app/."""
+    return ws.compute.image_tag or default_tag()
+
+
 def registers_filter(hook: str, root: Path = APP_DIR) -> bool:
     """Whether the image's WordPress files add a filter to `hook` (add_filter('hook', ...))."""
     call = re.compile(r"add_filter\(\s*['\"]" + re.escape(hook) + r"['\"]\s*,")
     return any(
-        call.search((root / name).read_text())
-        for name in source_files(root)
-        if name.startswith(WORDPRESS_FILES + "/") and name.endswith(".php")
+        call.search((root / WORDPRESS_FILES / name).read_text())
+        for name in wordpress_files(root)
+        if name.endswith(".php")
     )
 
 

@@ -50,8 +50,8 @@ class Readiness:
         self.documents = documents
         """A workspace's synthesized JSON (cdk.tf.json), or None."""
         self._clients: dict[str, WorkspaceClients] = {}
-        self._known: set[tuple[str, str]] = set()  # reads found to exist: asked once
-        self._probes: dict[tuple[str, str], Probe] = {}
+        self._known: set[tuple[str, str, str]] = set()  # reads found to exist: asked once
+        self._probes: dict[tuple[str, str, str], Probe] = {}
 
     def clients(self, ws: Workspace) -> WorkspaceClients:
         if ws.name not in self._clients:
@@ -88,7 +88,7 @@ class Readiness:
         if not reads:
             return None
         for read in reads:
-            key = (reader_name, read.kind)
+            key = (reader_name, read.workspace, read.kind)
             if key in self._known:
                 continue
             probe = self._probes.get(key) or self.probe(reader, read)

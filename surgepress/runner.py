@@ -334,7 +334,7 @@ class DeployedState:
 def _addresses(resource: dict) -> list[str]:
     """A state v4 resource's instance addresses: `[module.m.]type.name[key]`."""
     base = ".".join(filter(None, (resource.get("module"), resource.get("type"), resource.get("name"))))
-    keys = [i.get("index_key") for i in resource.get("instances") or [{}]]
+    keys = [i.get("index_key") for i in resource.get("instances") or []]
     return [base if key is None else f"{base}[{json.dumps(key)}]" for key in keys]
 
 

@@ -371,7 +371,7 @@ class WorkspaceStack(TerraformStack):
                 role=self.role,
             ),
         )
-        image_tag = ws.compute.image_tag or image.default_tag()
+        image_tag = image.tag_for(ws)
         wordpress_secrets = {
             "WORDPRESS_DB_PASSWORD": "db_master_password",
             "WP_REDIS_PASSWORD": "redis_auth_token",

@@ -33,6 +33,7 @@ from surgepress.config import ENVIRONMENTS_DIR, ENVIRONMENTS_ENV, Settings, Work
 from surgepress.errors import UserError
 from surgepress.targets import REPO_ROOT, Paths, Target
 
+SYNTH_TIMEOUT_S = 600.0  # a synth takes seconds; a child silent this long is stuck
 # What a synthesized stack is made from, besides the environment files.
 SOURCES = ("main.py", "Pipfile.lock", "modules", "dr", "surgepress")
 MARKER = ".surgepress-synth"
@@ -160,7 +161,8 @@ class Synthesizer:
     def request(self, workspaces: list[Workspace], *, local_state: frozenset[str] = frozenset()) -> None:
         self._request = ([ws.name for ws in workspaces], local_state)
         if self._conn is not None:
-            self._conn.send(self._request)
+            with contextlib.suppress(OSError):  # the child has gone: answer() reads why, or says it ended
+                self._conn.send(self._request)
 
     def answer(self) -> None:
         """Wait for the stacks of the last request to be written (not for the child to exit)."""
@@ -170,16 +172,25 @@ class Synthesizer:
             if self._conn is None:
                 self._synthesize(names, local_state)
                 return
-            try:
-                kind, text = self._conn.recv()
-            except EOFError:
-                raise RuntimeError(
-                    f"synth: the synth process ended without answering (exit code {self._process.exitcode})"
-                ) from None
+            kind, text = self._receive()
         if kind == "refused":
             raise ValueError(text)
         if kind == "crashed":
             raise RuntimeError(f"synth: the synth process failed:\n{text}")
+
+    def _receive(self) -> tuple[str, str]:
+        assert self._conn is not None
+        deadline = time.monotonic() + SYNTH_TIMEOUT_S
+        while not self._conn.poll(1.0):
+            if not self._process.is_alive() or time.monotonic() > deadline:
+                break
+        with contextlib.suppress(EOFError, OSError):
+            if self._conn.poll():
+                return self._conn.recv()
+        self._process.join(1)
+        state = "did not answer in time" if self._process.is_alive() else f"ended (exit code {self._process.exitcode})"
+        self._process.kill()
+        raise RuntimeError(f"synth: the synth process {state} without writing the stacks")
 
     def close(self) -> None:
         """Let the child go; it leaves at once, without waiting for the jsii runtime to stop."""
@@ -195,11 +206,12 @@ class Synthesizer:
         synthesize(self.settings, workspaces, target=self.target, paths=self.paths, local_state=local_state)
 
     def _serve(self, conn: Connection) -> None:
-        """The child: import the bindings at once, then answer requests until told to go."""
+        """The child: import the bindings at once, then answer requests until told to go (or
+        until the parent has gone: the parent's end is closed here, so its death is an EOF)."""
+        if self._conn is not None:
+            self._conn.close()
         try:
-            import dr.stack  # noqa: F401 - the provider bindings: the cost paid while the parent works
-            import surgepress.stacks  # noqa: F401
-
+            _preload()
             while (request := _receive(conn)) is not None:
                 try:
                     self._synthesize(*request)
@@ -212,6 +224,12 @@ class Synthesizer:
         finally:
             conn.close()
             os._exit(0)  # the jsii runtime ends on its own when its stdin closes: not waited for
+
+
+def _preload() -> None:
+    """The provider bindings: the cost the child pays while the parent does its preflight."""
+    import dr.stack  # noqa: F401
+    import surgepress.stacks  # noqa: F401
 
 
 def _receive(conn: Connection) -> tuple[list[str], frozenset[str]] | None:

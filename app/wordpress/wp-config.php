@@ -15,21 +15,35 @@ if (!function_exists('getenv_docker')) {
     }
 }
 
-define('DB_NAME', getenv_docker('WORDPRESS_DB_NAME', 'wordpress'));
-define('DB_USER', getenv_docker('WORDPRESS_DB_USER', 'example username'));
-define('DB_PASSWORD', getenv_docker('WORDPRESS_DB_PASSWORD', 'example password'));
-define('DB_HOST', getenv_docker('WORDPRESS_DB_HOST', 'mysql'));
+// A secret the task definition did not give is an error, never a default the world knows
+// (the official image's wp-config-docker.php falls back to placeholders).
+if (!function_exists('getenv_required')) {
+    function getenv_required($name) {
+        $value = getenv_docker($name, '');
+        if ($value === '') {
+            error_log("wp-config.php: {$name} is not set; the task definition must give it");
+            http_response_code(503);
+            exit("Service unavailable: the site is misconfigured.\n");
+        }
+        return $value;
+    }
+}
+
+define('DB_NAME', getenv_required('WORDPRESS_DB_NAME'));
+define('DB_USER', getenv_required('WORDPRESS_DB_USER'));
+define('DB_PASSWORD', getenv_required('WORDPRESS_DB_PASSWORD'));
+define('DB_HOST', getenv_required('WORDPRESS_DB_HOST'));
 define('DB_CHARSET', getenv_docker('WORDPRESS_DB_CHARSET', 'utf8mb4'));
 define('DB_COLLATE', getenv_docker('WORDPRESS_DB_COLLATE', ''));
 
-define('AUTH_KEY', getenv_docker('WORDPRESS_AUTH_KEY', 'put your unique phrase here'));
-define('SECURE_AUTH_KEY', getenv_docker('WORDPRESS_SECURE_AUTH_KEY', 'put your unique phrase here'));
-define('LOGGED_IN_KEY', getenv_docker('WORDPRESS_LOGGED_IN_KEY', 'put your unique phrase here'));
-define('NONCE_KEY', getenv_docker('WORDPRESS_NONCE_KEY', 'put your unique phrase here'));
-define('AUTH_SALT', getenv_docker('WORDPRESS_AUTH_SALT', 'put your unique phrase here'));
-define('SECURE_AUTH_SALT', getenv_docker('WORDPRESS_SECURE_AUTH_SALT', 'put your unique phrase here'));
-define('LOGGED_IN_SALT', getenv_docker('WORDPRESS_LOGGED_IN_SALT', 'put your unique phrase here'));
-define('NONCE_SALT', getenv_docker('WORDPRESS_NONCE_SALT', 'put your unique phrase here'));
+define('AUTH_KEY', getenv_required('WORDPRESS_AUTH_KEY'));
+define('SECURE_AUTH_KEY', getenv_required('WORDPRESS_SECURE_AUTH_KEY'));
+define('LOGGED_IN_KEY', getenv_required('WORDPRESS_LOGGED_IN_KEY'));
+define('NONCE_KEY', getenv_required('WORDPRESS_NONCE_KEY'));
+define('AUTH_SALT', getenv_required('WORDPRESS_AUTH_SALT'));
+define('SECURE_AUTH_SALT', getenv_required('WORDPRESS_SECURE_AUTH_SALT'));
+define('LOGGED_IN_SALT', getenv_required('WORDPRESS_LOGGED_IN_SALT'));
+define('NONCE_SALT', getenv_required('WORDPRESS_NONCE_SALT'));
 
 $table_prefix = getenv_docker('WORDPRESS_TABLE_PREFIX', 'wp_');
 define('WP_DEBUG', !!getenv_docker('WORDPRESS_DEBUG', ''));
@@ -60,11 +74,12 @@ define('S3_UPLOADS_OBJECT_ACL', getenv_docker('S3_UPLOADS_OBJECT_ACL', 'none'));
 define('DISALLOW_FILE_MODS', true);
 define('AUTOMATIC_UPDATER_DISABLED', true);
 
-// Which region answered (what the drill's prober records) and which image: operators' curl
-// shows both, and the harness checks the image against the task definition.
+// Which region answered (what the drill's prober records) and which build of app/: operators'
+// curl shows both, and the harness checks the build against the task definition's image.
 if (!headers_sent()) {
     header('X-Surgepress-Region: ' . getenv_docker('SURGEPRESS_REGION', 'unknown'));
-    header('X-Surgepress-Image: ' . getenv_docker('SURGEPRESS_IMAGE_TAG', 'unknown'));
+    // The tag's source digest only: no WordPress or PHP version is published.
+    header('X-Surgepress-Build: ' . preg_replace('/^.*-/', '', getenv_docker('SURGEPRESS_IMAGE_TAG', 'unknown')));
 }
 
 if (!defined('ABSPATH')) {

@@ -137,9 +137,9 @@ ORIGIN_HEADER = "X-Origin-Verify"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
 ECS_AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
-# Paths the official WordPress/Apache image writes to; everything else is read-only.
+# Paths the image (app/Dockerfile) writes to; everything else is read-only, WordPress's code
+# included: it is served from the image's /usr/src/wordpress, never from a writable copy.
 WRITABLE_PATHS = {
-    "html": "/var/www/html",
     "tmp": "/tmp",
     "apache-run": "/var/run/apache2",
     "apache-lock": "/var/lock/apache2",

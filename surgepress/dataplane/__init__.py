@@ -470,14 +470,11 @@ class DataPlane:
             shutil.copytree(tools.wordpress, docroot, symlinks=True)
             marker.write_text(hashlib.sha256(version.encode()).hexdigest())
         # The image's additions to WordPress (app/wordpress/), as the image has them.
-        for name in image.dataplane_files():
-            if not name.startswith(image.WORDPRESS_FILES + "/"):
+        for name in image.wordpress_files():
+            if name == OBJECT_CACHE_DROP_IN and not object_cache:
+                (docroot / name).unlink(missing_ok=True)
                 continue
-            relative = name.removeprefix(image.WORDPRESS_FILES + "/")
-            if relative == OBJECT_CACHE_DROP_IN and not object_cache:
-                (docroot / relative).unlink(missing_ok=True)
-                continue
-            _write(docroot / relative, (image.APP_DIR / name).read_text(), 0o640)
+            _write(docroot / name, (image.APP_DIR / image.WORDPRESS_FILES / name).read_text(), 0o640)
         shutil.copyfile(ASSETS / "install.php", docroot / "surgepress-install.php")
         (docroot / "wp-content" / "uploads").mkdir(parents=True, exist_ok=True)
 

@@ -84,17 +84,17 @@ def front_page(site: SiteEndpoint) -> str:
 
 
 def runs_the_image(site: SiteEndpoint, tag: str) -> str:
-    """The page comes from the image's WordPress (app/): its wp-config names the image tag the
-    task runs, and its PHP settings (expose_php off) leave out PHP's X-Powered-By."""
+    """The page comes from the image's WordPress (app/): its wp-config names the build (the
+    tag's source digest) the task runs, and its PHP settings (expose_php off) leave out PHP's
+    X-Powered-By."""
     response = site.get("/")
-    served = response.headers.get("X-Surgepress-Image")
-    if served != tag:
-        raise CheckFailed(f"GET / X-Surgepress-Image {served!r}, the task definition runs {tag!r}")
+    served, build = response.headers.get("X-Surgepress-Build"), tag.rsplit("-", 1)[-1]
+    if served != build:
+        raise CheckFailed(f"GET / X-Surgepress-Build {served!r}, the task definition runs {tag!r}")
     if "X-Powered-By" in response.headers:
-        raise CheckFailed(
-            f"GET / X-Powered-By {response.headers['X-Powered-By']!r}: the image's PHP settings are not in use"
-        )
-    return f"GET / X-Surgepress-Image {served}, no X-Powered-By"
+        powered = response.headers["X-Powered-By"]
+        raise CheckFailed(f"GET / X-Powered-By {powered!r}: the image's PHP settings are not in use")
+    return f"GET / X-Surgepress-Build {served} (image {tag}), no X-Powered-By"
 
 
 def cached_on_repeat(site: SiteEndpoint, path: str) -> str:

@@ -36,14 +36,15 @@ def test_the_image_is_pushed_and_a_deploy_rolls_to_an_older_one_and_back(
     repository, built = repository_name(resource_prefix(ws)), image.default_tag()
     ecr = clients(SITE).get("ecr")
 
-    pushed = deployed.cli("images", SITE, "--push")
-    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
-    assert f"{SITE}: {repository}:{built} recorded" in pushed.stdout
+    # The run's deploy put the image built from app/ into the repository it created (the local
+    # target's image stage), and the task definition names it.
     (stored,) = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": built}])["images"]
-    labels = json.loads(image.recorded_manifest())["layers"][0]["digest"]
-    assert json.loads(stored["imageManifest"])["layers"][0]["digest"] == labels == "sha256:" + image.source_digest()
+    manifest = json.loads(stored["imageManifest"])
+    assert manifest["mediaType"] == image.MANIFEST_TYPE
+    assert manifest["layers"][0]["digest"] == "sha256:" + image.source_digest()
     assert _running_tag(clients, outputs) == built, "the task definition runs the image built from app/"
     again = deployed.cli("images", SITE, "--push")
+    assert again.returncode == 0, again.stdout + again.stderr
     assert f"{repository}:{built} is there already" in again.stdout, again.stdout  # immutable: pushed once
 
     # An older image: the source as it was before a change to it.
@@ -58,7 +59,7 @@ def test_the_image_is_pushed_and_a_deploy_rolls_to_an_older_one_and_back(
     refused = deployed.cli("deploy", SITE, "--image-tag", "never-pushed", "--no-dataplane", "--no-refresh")
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines() == [
-        f"error: --image-tag never-pushed: {SITE}'s repository {repository} holds no such image; "
+        f"error: --image-tag never-pushed: {SITE}'s repository {repository} holds no image never-pushed; "
         f"`python main.py images {SITE}` lists what it holds; nothing was deployed"
     ]
     assert _running_tag(clients, outputs) == built

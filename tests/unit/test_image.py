@@ -44,6 +44,16 @@ def _copied() -> set[str]:
     return copied
 
 
+def _installed_docroot(settings, tmp_path: Path, *, object_cache: bool) -> Path:
+    """What the data plane really installs: its docroot, built from a stand-in of Debian's WordPress."""
+    wordpress = tmp_path / "debian-wordpress"
+    (wordpress / "wp-includes").mkdir(parents=True)
+    (wordpress / "wp-includes" / "version.php").write_text("<?php $wp_version = '6.8.3';\n")
+    plane = DataPlane(Paths(tmp_path / "build"), settings.get("staging"), {})
+    plane._docroot(Toolchain(programs={}, wordpress=wordpress), object_cache=object_cache)
+    return plane.layout.docroot
+
+
 def test_the_base_is_pinned_by_tag_and_digest_on_the_one_from_line():
     base = image.base()
     assert base.repository == "wordpress"
@@ -93,6 +103,10 @@ def test_no_secret_goes_into_a_layer_or_a_build_argument():
             assert not re.search(r"PASSWORD|SECRET|TOKEN|SALT|_KEY$|AUTH", name, re.IGNORECASE), rest
     wp_config = (image.APP_DIR / "wordpress" / "wp-config.php").read_text()
     assert not re.search(r"define\('(DB_PASSWORD|AUTH_KEY|WP_REDIS_PASSWORD)',\s*'[^']", wp_config)
+    # No secret falls back to a value the world knows (the official image's placeholders).
+    assert "put your unique phrase here" not in wp_config and "example password" not in wp_config
+    for secret in ("DB_PASSWORD", "AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "NONCE_SALT"):
+        assert f"define('{secret}', getenv_required('WORDPRESS_{secret}'))" in wp_config, secret
 
 
 def test_what_is_fetched_at_build_time_is_pinned_and_checked():
@@ -104,19 +118,16 @@ def test_what_is_fetched_at_build_time_is_pinned_and_checked():
 
 
 def test_the_image_and_the_local_data_plane_take_the_same_files_from_app(settings, tmp_path):
-    # What the data plane really installs: its docroot built from a stand-in of Debian's WordPress.
-    wordpress = tmp_path / "debian-wordpress"
-    (wordpress / "wp-includes").mkdir(parents=True)
-    (wordpress / "wp-includes" / "version.php").write_text("<?php $wp_version = '6.8.3';\n")
-    plane = DataPlane(Paths(tmp_path / "build"), settings.get("staging"), {})
-    plane._docroot(Toolchain(programs={}, wordpress=wordpress), object_cache=True)
-    docroot = plane.layout.docroot
+    docroot = _installed_docroot(settings, tmp_path, object_cache=True)
     installed = {
         f"{image.WORDPRESS_FILES}/{p.relative_to(docroot)}"
         for p in docroot.rglob("*")
         if p.is_file() and (image.APP_DIR / image.WORDPRESS_FILES / p.relative_to(docroot)).is_file()
     }
-    installed.add(image.PHP_SETTINGS)  # php-fpm's PHP_INI_SCAN_DIR: the site answers without X-Powered-By
+    # The PHP settings are not copied but read in place (php-fpm's PHP_INI_SCAN_DIR): that they
+    # are in use is what the harness checks (a page without X-Powered-By, test_verify_http).
+    assert image.PHP_SETTINGS in image.dataplane_files()
+    installed.add(image.PHP_SETTINGS)
     for name in installed - {image.PHP_SETTINGS}:  # as they are in app/
         placed = docroot / name.removeprefix(image.WORDPRESS_FILES + "/")
         assert placed.read_bytes() == (image.APP_DIR / name).read_bytes()
@@ -128,13 +139,9 @@ def test_the_image_and_the_local_data_plane_take_the_same_files_from_app(setting
 
 
 def test_without_the_object_cache_the_drop_in_is_not_installed(settings, tmp_path):
-    wordpress = tmp_path / "debian-wordpress"
-    (wordpress / "wp-includes").mkdir(parents=True)
-    (wordpress / "wp-includes" / "version.php").write_text("<?php\n")
-    plane = DataPlane(Paths(tmp_path / "build"), settings.get("staging"), {})
-    plane._docroot(Toolchain(programs={}, wordpress=wordpress), object_cache=False)
-    assert not (plane.layout.docroot / "wp-content" / "object-cache.php").exists()
-    assert (plane.layout.docroot / "wp-content" / "mu-plugins" / "surgepress.php").is_file()
+    docroot = _installed_docroot(settings, tmp_path, object_cache=False)
+    assert not (docroot / "wp-content" / "object-cache.php").exists()
+    assert (docroot / "wp-content" / "mu-plugins" / "surgepress.php").is_file()
 
 
 def test_the_tag_follows_the_source(tmp_path):
@@ -148,3 +155,20 @@ def test_the_tag_follows_the_source(tmp_path):
     image.source_digest.cache_clear()
     (app / "php" / "surgepress.ini").write_text((app / "php" / "surgepress.ini").read_text() + "; changed\n")
     assert image.default_tag(app) != before
+
+
+def test_a_secret_the_task_does_not_give_stops_wordpress_before_it_starts(tmp_path):
+    import subprocess
+
+    config = image.APP_DIR / "wordpress" / "wp-config.php"
+    given = {"WORDPRESS_DB_NAME": "wordpress", "WORDPRESS_DB_USER": "wp", "WORDPRESS_DB_HOST": "db"}
+    done = subprocess.run(
+        ["php", "-d", "log_errors=1", "-d", "error_log=", str(config)],
+        env={"PATH": "/usr/bin:/bin", **given},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Service unavailable: the site is misconfigured." in done.stdout
+    assert "WORDPRESS_DB_PASSWORD is not set" in done.stderr + done.stdout
+    assert "wp-settings.php" not in done.stderr + done.stdout, "it stopped before loading WordPress"

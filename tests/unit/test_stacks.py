@@ -164,13 +164,16 @@ def test_interface_endpoints_where_the_settings_ask_reached_over_https_from_the_
             rules = [
                 r
                 for r in resources(stack, "aws_vpc_security_group_ingress_rule").values()
-                if r["security_group_id"] == group.removesuffix(".id}") + ".id}"
+                if r["security_group_id"] == group
             ]
             assert [(r["cidr_ipv4"], r["from_port"], r["to_port"]) for r in rules] == [
                 (settings.get(name).network.cidr, 443, 443)
             ]
     # Restated from production.yaml: a surge's pulls, logs, settings and role without NAT.
-    assert settings.get("production").network.interface_endpoints == ("ecr.api", "ecr.dkr", "logs", "ssm", "sts")
+    assert settings.get("production").network.interface_endpoints == (
+        *("ecr.api", "ecr.dkr", "logs", "ssm", "sts"),
+        *("ecs", "ecs-agent", "ecs-telemetry"),  # production's hosts are EC2: their agent registers too
+    )
     assert settings.get("staging").network.interface_endpoints == ()
 
 

@@ -13,3 +13,11 @@ add_filter('s3_uploads_putObject_params', static function (array $params): array
     }
     return $params;
 });
+
+// S3-Uploads (installed in the image at build time, app/Dockerfile) is loaded here, not
+// activated in the database: a must-use plugin cannot be switched off, so uploads can never
+// fall back to the task's disk. The local data plane has no copy (`dataplane status` says so).
+$s3_uploads = WP_CONTENT_DIR . '/plugins/s3-uploads/s3-uploads.php';
+if (is_readable($s3_uploads)) {
+    require_once $s3_uploads;
+}
