@@ -447,15 +447,27 @@ def cmd_bootstrap(s: Session, args) -> int:
             f"state is left at {local_file}; import the bucket or choose another state.bucket"
         )
 
+    others = [w for w in s.settings.workspaces.values() if w is not ws]
+
     def bootstrap(job: Job, ws: Workspace) -> str:
+        ahead = None
         if not exists:
             s.header(job, ws, "deploy with local state")
             s.synth([ws], local_state=frozenset({ws.name}))
+            # While the apply waits on AWS, the synth process writes the other workspaces' stacks
+            # (their first deploy, which follows, then has nothing to synthesize).
+            ahead = s.prepare_synth(others)
+            ahead.start()
             runner = s.runner(ws, job.out)
             job.phase("init")
             runner.init()
             job.phase("apply")
             _deployed_resources(job, runner, runner.apply)
+        if ahead is not None:
+            try:
+                ahead.wait(unless="bootstrap goes on; the deploy of those workspaces will stop at it")
+            except UserError as refused:  # the state bucket does not need those stacks
+                job.say(str(refused))
         s.header(job, ws, f"move state into s3://{store.bucket}/{ws.state_key}")
         s.synth([ws])
         job.phase("migrate state")

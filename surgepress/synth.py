@@ -164,19 +164,22 @@ class Synthesizer:
             with contextlib.suppress(OSError):  # the child has gone: answer() reads why, or says it ended
                 self._conn.send(self._request)
 
-    def answer(self) -> None:
-        """Wait for the stacks of the last request to be written (not for the child to exit)."""
+    def answer(self) -> float:
+        """Wait for the stacks of the last request to be written (not for the child to exit);
+        returns the seconds the synth itself took."""
         assert self._request is not None, "answer() follows request()"
         with self._lock:
             names, local_state = self._request
             if self._conn is None:
+                started = time.monotonic()
                 self._synthesize(names, local_state)
-                return
+                return time.monotonic() - started
             kind, text = self._receive()
+        if kind == "done":
+            return float(text)
         if kind == "refused":
             raise ValueError(text)
-        if kind == "crashed":
-            raise RuntimeError(f"synth: the synth process failed:\n{text}")
+        raise RuntimeError(f"synth: the synth process failed:\n{text}")
 
     def _receive(self) -> tuple[str, str]:
         assert self._conn is not None
@@ -214,8 +217,9 @@ class Synthesizer:
             _preload()
             while (request := _receive(conn)) is not None:
                 try:
+                    started = time.monotonic()
                     self._synthesize(*request)
-                    conn.send(("done", ""))
+                    conn.send(("done", f"{time.monotonic() - started:.1f}"))
                 except ValueError as exc:
                     conn.send(("refused", str(exc)))
         except BaseException:  # noqa: BLE001 - the parent says what broke; the child must not linger
@@ -258,7 +262,6 @@ class PendingSynth:
         self._names = {ws.name for ws in self.todo}
         self._target, self._paths, self._local_state, self._say = target, paths, local_state, say
         self._synthesizer = synthesizer() if self.todo else None
-        self._started = 0.0
         self._done = False
         current = [ws.name for ws in workspaces if ws.name not in self._names]
         if current:
@@ -268,18 +271,16 @@ class PendingSynth:
         if self._synthesizer is None:
             return
         self._say(f"synth: {', '.join(ws.name for ws in self.todo)} ({self._target.value}) ...")
-        self._started = time.monotonic()
         self._synthesizer.request(self.todo, local_state=self._local_state)
 
-    def wait(self) -> None:
-        """Until every stack is written; a construct's refusal is one line."""
+    def wait(self, unless: str = "nothing was deployed") -> None:
+        """Until every stack is written; a construct's refusal is one line, ending in what it stopped."""
         if self._synthesizer is None or self._done:
             return
         try:
-            self._synthesizer.answer()
+            seconds = self._synthesizer.answer()
         except ValueError as exc:  # a construct's own check (the loader catches these first; this is the net)
-            raise UserError(f"synth: {' '.join(str(exc).split())}; nothing was deployed") from None
+            raise UserError(f"synth: {' '.join(str(exc).split())}; {unless}") from None
         mark({name: self._paths.stack_dir(self._target, name) for name in self._names}, self._prints)
         self._done = True
-        seconds = time.monotonic() - self._started
         self._say(f"synth: done in {seconds:.1f}s -> {self._paths.synth_dir(self._target)}")
