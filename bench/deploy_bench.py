@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Cold `deploy --all` after bootstrap, one workspace at a time vs along the data graph, in one run.
 
-Each mode gets a throwaway build directory and emulator of its own: bootstrap, then
+Each mode gets a throwaway build directory and emulator of its own: bootstrap (which also
+writes every other workspace's stack while its apply waits), then
 `deploy --all --no-dataplane` (`--jobs 1`, then the default), timing the whole command and
 reading each workspace's apply seconds and resources from the CLI's summary table. Prints
 both (the whole command, and the applies alone: the CLI's "deployed … in", synth and outputs
@@ -63,7 +64,7 @@ def main() -> None:
         print(f"{name:<11} {seconds:9.1f} {graph_rows[name][0]:8.1f}  {detail}")
     print(f"bootstrap: {serial_boot:.1f}s / {graph_boot:.1f}s")
     print(
-        f"deploy --all (synth + init + apply): serial {serial:.1f}s, graph {graph:.1f}s; "
+        f"deploy --all (the whole command; bootstrap wrote the stacks): serial {serial:.1f}s, graph {graph:.1f}s; "
         f"serial/graph {serial / graph:.2f}x"
     )
     print(
