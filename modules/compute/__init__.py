@@ -335,6 +335,9 @@ class Compute(Construct):
             "repository",
             name=repository_name(props.name),
             image_tag_mutability="IMMUTABLE",
+            # ECR refuses to delete a repository that holds images; deletion protection keeps
+            # them (the rollback targets) through a destroy, releasing it lets them go too.
+            force_delete=not props.enable_deletion_protection,
             image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
             encryption_configuration=[
                 EcrRepositoryEncryptionConfiguration(encryption_type="KMS", kms_key=self.key.arn)

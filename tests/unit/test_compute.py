@@ -184,6 +184,10 @@ def test_image_repository_is_immutable_scanned_encrypted_and_pruned(local_stacks
     assert repository["encryption_configuration"][0]["encryption_type"] == "KMS"
     rule = json.loads(_one(stack, "aws_ecr_lifecycle_policy")["policy"])["rules"][0]
     assert rule["selection"]["countNumber"] == settings.get("production").compute.ecr_keep_images
+    # A destroy keeps production's images (ECR refuses to delete a repository that holds any);
+    # staging, rebuilt freely, lets them go with it.
+    assert repository["force_delete"] is False
+    assert _one(local_stacks["staging"], "aws_ecr_repository")["force_delete"] is True
 
 
 def test_only_the_service_reaches_the_database_and_cache(local_stacks):
