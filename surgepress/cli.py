@@ -342,8 +342,7 @@ def _require_images(s: Session, workspaces: list[Workspace], *, named: bool) -> 
                 ) from None
             continue
         if s.target is Target.LOCAL and tag == image.default_tag():
-            image.record(ecr, repository, tag)
-            s.say(f"images: {repository}:{tag} recorded (local target: the image built from app/)")
+            _record_built(ecr, repository, s.say)
             continue
         how = (
             f"`python main.py images {ws.name}` lists what it holds"
@@ -361,10 +360,14 @@ def _record_first_image(s: Session, ws: Workspace, job: Job) -> None:
     (which the apply may just have created), as the image stage would push it."""
     if s.target is not Target.LOCAL or not ws.compute or image.tag_for(ws) != image.default_tag():
         return
-    tag = image.tag_for(ws)
     ecr, repository = _repository(s, ws)
-    if image.record(ecr, repository, tag):
-        job.say(f"images: {repository}:{tag} recorded (local target: the image built from app/)")
+    _record_built(ecr, repository, job.say)
+
+
+def _record_built(ecr, repository: str, say: Callable[[str], None]) -> None:
+    """The local target's image stage: the image built from app/ recorded under its tag."""
+    if image.record(ecr, repository, image.default_tag()):
+        say(f"images: {repository}:{image.default_tag()} recorded (local target: the image built from app/)")
 
 
 def _confirm_destroy(s: Session, ws: Workspace, approved: set[str], stdin: TextIO) -> None:

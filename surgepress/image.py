@@ -9,8 +9,8 @@
   source digest>`. The same source always gives the same tag, and any change to `app/` (the
   Dockerfile included) gives a new one, which is what immutable tags need: a build of
   unchanged source finds its tag in the repository already and pushes nothing.
-- `DATAPLANE_FILES`: what the local data plane installs of `app/`, and `IMAGE_ONLY`: what
-  only the image takes, each with the reason (tests hold the two to the Dockerfile).
+- `wordpress_files()` and `PHP_SETTINGS`: what the local data plane takes of `app/`, and
+  `IMAGE_ONLY`: what only the image takes, each with the reason (tests hold them to the Dockerfile).
 """
 
 from __future__ import annotations
@@ -84,11 +84,6 @@ def wordpress_files(root: Path = APP_DIR) -> list[str]:
     """The image's additions to WordPress's tree, relative to it (`wp-config.php`, `wp-content/…`)."""
     prefix = WORDPRESS_FILES + "/"
     return [name.removeprefix(prefix) for name in source_files(root) if name.startswith(prefix)]
-
-
-def dataplane_files(root: Path = APP_DIR) -> list[str]:
-    """What the local data plane installs of `app/`: WordPress's files and the PHP settings."""
-    return [f"{WORDPRESS_FILES}/{name}" for name in wordpress_files(root)] + [PHP_SETTINGS]
 
 
 @cache

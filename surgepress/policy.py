@@ -136,34 +136,26 @@ def _report_of(workspace: str, text: str) -> dict:
 
 def _run_checkov(workspace: str, directory: Path, others: list[Path], only: tuple[str, ...] = ()) -> dict:
     env = {
-        **os.environ,
-        "BC_SKIP_MAPPING": "TRUE",
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         DOCUMENT_ENV: str(directory / "cdk.tf.json"),
         OTHERS_ENV: os.pathsep.join(str(p / "cdk.tf.json") for p in others),
     }
+    args = ["-d", str(directory), "--framework", "terraform_json", "--external-checks-dir", str(CUSTOM_CHECKS)]
+    return _report_of(workspace, _checkov(workspace, [*args, *(["--check", ",".join(only)] if only else [])], env))
+
+
+def _checkov(what: str, args: list[str], env: dict[str, str] | None = None) -> str:
+    """Checkov's JSON report (stdout) for `args`, offline; exit 1 means findings, which it lists."""
     proc = subprocess.run(
-        [
-            checkov_binary(),
-            "-d",
-            str(directory),
-            "--framework",
-            "terraform_json",
-            "--skip-download",
-            "--external-checks-dir",
-            str(CUSTOM_CHECKS),
-            "-o",
-            "json",
-            *(["--check", ",".join(only)] if only else []),
-        ],
+        [checkov_binary(), *args, "--skip-download", "-o", "json"],
         capture_output=True,
         text=True,
-        env=env,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE", **(env or {})},
         timeout=CHECKOV_TIMEOUT_S,
     )
-    if proc.returncode not in (0, 1):  # 1: some check failed, which the report lists
-        raise RuntimeError(f"policy: checkov failed on {workspace} (exit {proc.returncode}): {proc.stderr[-500:]}")
-    return _report_of(workspace, proc.stdout)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"policy: checkov failed on {what} (exit {proc.returncode}): {proc.stderr[-500:]}")
+    return proc.stdout
 
 
 def scan(stack_dirs: dict[str, Path], *, jobs: int | None = None, only: tuple[str, ...] = ()) -> PolicyReport:
@@ -230,16 +222,8 @@ def scan_image(dockerfile: Path) -> PolicyReport:
             f"policy: hadolint failed on {dockerfile} (exit {hadolint.returncode}): {hadolint.stderr[-500:]}"
         )
     hadolint_findings = json.loads(hadolint.stdout)
-    proc = subprocess.run(
-        [checkov_binary(), "-f", str(dockerfile), "--framework", "dockerfile", "--skip-download", "-o", "json"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
-        timeout=CHECKOV_TIMEOUT_S,
-    )
-    if proc.returncode not in (0, 1):
-        raise RuntimeError(f"policy: checkov failed on {dockerfile} (exit {proc.returncode}): {proc.stderr[-500:]}")
-    results = json.loads(proc.stdout).get("results", {})
+    report_json = _checkov(str(dockerfile), ["-f", str(dockerfile), "--framework", "dockerfile"])
+    results = json.loads(report_json).get("results", {})
     passed, failed = results.get("passed_checks", []), results.get("failed_checks", [])
     if not passed and not failed:
         raise RuntimeError(f"policy: checkov gave no dockerfile results for {dockerfile}")

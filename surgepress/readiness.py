@@ -50,8 +50,8 @@ class Readiness:
         self.documents = documents
         """A workspace's synthesized JSON (cdk.tf.json), or None."""
         self._clients: dict[str, WorkspaceClients] = {}
-        self._known: set[tuple[str, str, str]] = set()  # reads found to exist: asked once
         self._probes: dict[tuple[str, str, str], Probe] = {}
+        """(reader, dependency, read kind): its probe, asked until it first answers yes."""
 
     def clients(self, ws: Workspace) -> WorkspaceClients:
         if ws.name not in self._clients:
@@ -89,20 +89,18 @@ class Readiness:
             return None
         for read in reads:
             key = (reader_name, read.workspace, read.kind)
-            if key in self._known:
-                continue
-            probe = self._probes.get(key) or self.probe(reader, read)
-            if probe is None:
-                return None
-            self._probes[key] = probe  # asked again at the next poll: what it found to exist is not asked again
+            if key not in self._probes:
+                found = self.probe(reader, read)
+                if found is None:
+                    return None
+                self._probes[key] = _remembered(found)  # what was found to exist is not asked again
             try:
-                if not probe():
+                if not self._probes[key]():
                     return None
             except (ClientError, BotoCoreError, UserError, OSError):
                 self._clients.pop(read.workspace, None)  # ask again with a fresh role session next time
                 self._probes.pop(key, None)
                 return None
-            self._known.add(key)
         return "what it reads of " + dependency + " exists (" + ", ".join(r.kind.replace("_", " ") for r in reads) + ")"
 
 
