@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, TextIO
@@ -130,10 +130,12 @@ class Session:
         reverse: bool = False,
         ordered: bool = True,
         early: bool = False,
+        prepare: Mapping[str, Callable[[Job, Workspace], None]] | None = None,
     ) -> None:
         """`work` for each workspace, concurrently along the data graph (surgepress.graph);
         `ordered=False` for read-only work that may run in any order; `early` lets a workspace
-        start as soon as what it reads exists (surgepress.readiness), before its needs finish.
+        start as soon as what it reads exists (surgepress.readiness), before its needs finish;
+        `prepare[name]` runs first for that workspace, whatever its needs (surgepress.graph).
         The first failure is raised once every started run has ended and the table is printed."""
         needs = {ws.name: self.settings.needs(ws) for ws in workspaces} if ordered else {}
         ready = None
@@ -155,6 +157,7 @@ class Session:
                 reverse=reverse,
                 verb=verb,
                 ready=ready,
+                prepare={name: partial(self._with_workspace, step) for name, step in (prepare or {}).items()},
             )
         except GraphFailed as failed:
             others = [o.name for o in failed.outcomes if o.status == "not run"]
@@ -191,6 +194,9 @@ class Session:
             for ws in in_site:  # the edge learns the load balancers started after it
                 if ws.cdn:
                     self.dataplane(ws).up(outputs[ws.name], object_cache=object_cache, only=("edge",))
+
+    def _with_workspace(self, step: Callable[[Job, Workspace], None], job: Job) -> None:
+        step(job, self.settings.get(job.name))
 
     def header(self, job: Job | None, ws: Workspace, action: str) -> None:
         say = job.say if job else self.say
@@ -397,6 +403,12 @@ def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
         )
     for ws in workspaces:
         _confirm_destroy(s, ws, approved, stdin)
+    released: set[str] = set()
+    if args.release_protection:
+        before = s.settings
+        s.settings = before.released({ws.name for ws in workspaces})
+        released = {ws.name for ws in workspaces if s.settings.get(ws.name) != before.get(ws.name)}
+        workspaces = [s.settings.get(ws.name) for ws in workspaces]
     s.connect()
     s.preflight(workspaces)
     # The bucket workspace is synthesized with local state: its state must leave the bucket first.
@@ -418,7 +430,25 @@ def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
         job.say(f"destroy {ws.name}: done, {left} resources left in state")
         return f"{left} resources left"
 
-    s.run_graph(list(reversed(workspaces)), destroy, verb="destroy", jobs=args.jobs, reverse=True)
+    def release(job: Job, ws: Workspace) -> None:
+        """An apply of the released settings, while what reads the workspace may still be going:
+        a destroy cannot lift deletion protection itself (Terraform deletes with what the state has)."""
+        s.header(job, ws, "release")
+        runner = s.runner(ws, job.out)
+        job.phase("init")
+        runner.init()
+        job.phase("release")
+        _deployed_resources(job, runner, lambda: runner.apply(refresh=not args.no_refresh))
+        job.say(f"release {ws.name}: deletion protection off, buckets deletable with their objects")
+
+    s.run_graph(
+        list(reversed(workspaces)),
+        destroy,
+        verb="destroy",
+        jobs=args.jobs,
+        reverse=True,
+        prepare={name: release for name in released},
+    )
     return 0
 
 
@@ -871,6 +901,12 @@ def build_parser() -> argparse.ArgumentParser:
                 help="approve destroying this protected workspace without a prompt (repeatable)",
             )
             p.add_argument("--yes-destroy-production", action="store_true", help="same as --yes-destroy production")
+            p.add_argument(
+                "--release-protection",
+                action="store_true",
+                help="destroy for good: first apply each workspace with deletion protection off and its "
+                "buckets deletable with their objects (while what reads it is still going), then destroy it",
+            )
     p = add(
         "unlock",
         cmd_unlock,

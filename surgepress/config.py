@@ -404,6 +404,25 @@ class Settings:
             },
         )
 
+    def released(self, names: set[str]) -> Settings:
+        """These settings with what keeps the named workspaces' data through a destroy let go:
+        deletion protection off (database, load balancer, image repository) and buckets that
+        may be deleted with their objects (`destroy --release-protection`)."""
+
+        def release(ws: Workspace) -> Workspace:
+            changes: dict[str, Any] = {}
+            for section in ("database", "compute"):
+                if getattr(ws, section) is not None:
+                    changes[section] = dataclasses.replace(getattr(ws, section), enable_deletion_protection=False)
+            if ws.storage is not None:
+                changes["storage"] = dataclasses.replace(ws.storage, enable_force_destroy=True)
+            return dataclasses.replace(ws, **changes)
+
+        return dataclasses.replace(
+            self,
+            workspaces={name: release(ws) if name in names else ws for name, ws in self.workspaces.items()},
+        )
+
 
 def check_image_tag(value: str, where: str) -> str:
     """An image tag given outside the environment files (a CLI option): ECR's tag grammar."""

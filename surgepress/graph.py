@@ -185,13 +185,19 @@ def run_graph(
     verb: str = "run",
     ready: Callable[[str, str], str | None] | None = None,
     poll_s: float = READY_POLL_S,
+    prepare: Mapping[str, Callable[[Job], None]] | None = None,
 ) -> list[Outcome]:
     """Run `work(job)` for each name once its needs (restricted to `names`) are done; reversed:
     once everything that needs it is done. Returns the outcomes in `names` order, or raises
     GraphFailed after every started job has ended. `work` returns a detail for the table.
 
     `ready(name, need)`, when given, may let `name` start before `need` is done: it answers why
-    (what `name` reads of `need` exists already) or None; it is asked every `poll_s` seconds."""
+    (what `name` reads of `need` exists already) or None; it is asked every `poll_s` seconds.
+
+    `prepare[name]`, when given, runs first for that name as soon as a slot is free, whatever
+    its needs (e.g. releasing a workspace's deletion protection while what reads it is still
+    being destroyed); its `work` then waits for its needs as any other. Both share one Job
+    (prefix, phases, time in the table), and a slot is held only while one of them runs."""
     selected = set(names)
     waits_for = {name: {dep for dep in needs.get(name, ()) if dep in selected} for name in names}
     if reverse:
@@ -204,13 +210,29 @@ def run_graph(
     started_at: dict[str, float] = {}
 
     jobs_by_name: dict[str, Job] = {}
+    to_prepare: list[str] = [name for name in names if prepare and name in prepare]
+    preparing: set[str] = set(to_prepare)  # until their prepare has ended
+
+    def job_of(name: str) -> Job:
+        if name not in jobs_by_name:
+            jobs_by_name[name] = Job(console, name)
+        return jobs_by_name[name]
 
     def call(name: str) -> str:
-        job = jobs_by_name[name] = Job(console, name)
+        job = job_of(name)
         try:
+            if name in preparing:
+                assert prepare is not None
+                prepare[name](job)
+                return ""
             return work(job)
         finally:
             job.out.flush()
+
+    def start(name: str) -> None:
+        started_at.setdefault(name, time.monotonic())
+        console.phase(name, "starting")
+        running[pool.submit(call, name)] = name
 
     early: dict[str, dict[str, str]] = {name: {} for name in names}  # need -> why it need not be waited for
 
@@ -232,19 +254,19 @@ def run_graph(
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="workspace") as pool:
         while pending or running:
             if first_failure is None:
+                while to_prepare and len(running) < jobs:
+                    start(to_prepare.pop(0))
                 for name in list(pending):
                     if len(running) >= jobs:
                         break  # no free slot: no need to ask whether the rest could start
-                    if not startable(name):
+                    if name in preparing or not startable(name):
                         continue
                     # started at once, before the next candidate's probes are asked (they take a while)
                     pending.remove(name)
-                    started_at[name] = time.monotonic()
-                    console.phase(name, "starting")
                     for need, why in early[name].items():
                         if outcomes[need].status != "done":
                             console.line(name, f"starts before {need} is done: {why}")
-                    running[pool.submit(call, name)] = name
+                    start(name)
             if not running:
                 if first_failure is None and pending:  # cannot happen with a valid graph: say so, not "done"
                     stuck = outcomes[pending[0]]
@@ -265,6 +287,12 @@ def run_graph(
                 outcome = outcomes[name]
                 outcome.seconds = time.monotonic() - started_at[name]
                 error = future.exception()
+                if name in preparing:
+                    preparing.discard(name)
+                    if error is None:
+                        console.phase(name, "prepared")
+                        continue
+                    pending.remove(name)
                 if error is None:
                     outcome.status, outcome.detail = "done", future.result() or ""
                 else:
@@ -276,10 +304,9 @@ def run_graph(
                 console.phase(name, f"{outcome.status} ({outcome.seconds:.0f}s)")
     console.finish()
     for name in pending:
-        outcomes[name].detail = (
-            f"not started: {first_failure.name} failed"
-            if first_failure
-            else "not started: what it waits for did not finish"
+        outcomes[name].detail = "{}: {}".format(
+            "prepared, then not started" if name in started_at else "not started",
+            f"{first_failure.name} failed" if first_failure else "what it waits for did not finish",
         )
     ordered = [outcomes[name] for name in names]
     print_table(ordered, out, verb=verb)

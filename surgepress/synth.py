@@ -112,8 +112,9 @@ def _inputs_digest() -> str:
 
 def _fingerprint(digest: str, ws: Workspace, target: Target, paths: Paths, local_state: frozenset[str]) -> str:
     backend = str(paths.local_state_file(ws.name)) if ws.name in local_state else "s3"
-    tag = ws.compute.image_tag if ws.compute else None  # `deploy --image-tag` changes it
-    return hashlib.sha256(f"{digest}|{ws.name}|{target.value}|{backend}|{tag}".encode()).hexdigest()
+    # The workspace's settings as this command holds them: a command may change them in memory
+    # (`deploy --image-tag`, `destroy --release-protection`), which no file's digest shows.
+    return hashlib.sha256(f"{digest}|{target.value}|{backend}|{ws!r}".encode()).hexdigest()
 
 
 def stale(

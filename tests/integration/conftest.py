@@ -41,27 +41,6 @@ DEPLOY_TIMEOUT_S = 1500
 PROJECT = "surgepress"
 
 
-def release_protection(directory: Path) -> list[str]:
-    """What an operator does before tearing an environment down for good: allow Terraform to
-    delete buckets that hold objects (the emulator, like S3, writes access logs into them),
-    clusters and load balancers that are deletion-protected. Returns the workspaces changed."""
-
-    def release(data: dict) -> None:
-        if data.get("storage") is not None:
-            data["storage"] = {**data["storage"], "enable_force_destroy": True}
-        for section in ("database", "compute"):
-            if data.get(section) is not None:
-                data[section] = {**data[section], "enable_deletion_protection": False}
-
-    changed = []
-    for path in sorted(directory.glob("*.yaml")):
-        before = path.read_text()
-        edit_yaml(path, release)
-        if path.read_text() != before and path.name != "defaults.yaml":
-            changed.append(path.stem)
-    return changed
-
-
 @dataclass
 class Harness:
     state: RunState
@@ -120,18 +99,16 @@ class Harness:
         return info.environment()
 
     def destroy(self) -> subprocess.CompletedProcess:
-        changed = [name for name in release_protection(self.environments) if name in self.state.workspaces]
-        # Only the workspaces whose settings changed need the release applied.
-        # The run's own applies and drills are all that changed its resources: the state is fresh.
-        released = self.cli("deploy", *changed, "--no-dataplane", "--no-refresh") if changed else None
+        """What an operator does to tear environments down for good: release their deletion
+        protection and destroy them, in one command. The run's own applies and drills are all
+        that changed its resources: the state is fresh (--no-refresh)."""
         approvals = [
             arg
             for name in self.state.workspaces
             if self.settings.get(name).protected
             for arg in ("--yes-destroy", name)
         ]
-        result = self.cli("destroy", *self.workspace_args(), *approvals, "--no-refresh")
-        result.stdout = (released.stdout if released else "") + result.stdout
+        result = self.cli("destroy", *self.workspace_args(), *approvals, "--release-protection", "--no-refresh")
         if result.returncode == 0:
             self.state.stages["teardown"] = {"status": "passed"}
             self.save()

@@ -85,6 +85,41 @@ def test_reverse_goes_once_everything_that_reads_it_is_gone():
             assert work.index("end", name) < work.index("start", dep), (name, dep)
 
 
+def test_a_prepare_step_runs_before_what_it_waits_for_is_gone_and_its_work_after():
+    work, released = Recorder(seconds=0.1), Recorder(seconds=0.02)
+    prepare = {"production": lambda job: released(job)}
+    outcomes = run_graph(list(reversed(NAMES)), NEEDS, work, jobs=4, out=io.StringIO(), reverse=True, prepare=prepare)
+    assert [o.status for o in outcomes] == ["done"] * 5
+    # production's release overlaps dr's destroy (dr reads production); its destroy waits for dr.
+    assert released.index("end", "production") < work.index("end", "dr")
+    assert work.index("end", "dr") < work.index("start", "production")
+    assert released.events == [("start", "production"), ("end", "production")]
+
+
+def test_a_failed_prepare_fails_its_workspace_and_starts_nothing_after_it():
+    def broken(job):
+        raise RuntimeError("release of production refused")
+
+    work, out = Recorder(seconds=0.05), io.StringIO()
+    with pytest.raises(GraphFailed) as caught:
+        run_graph(list(reversed(NAMES)), NEEDS, work, jobs=1, out=out, reverse=True, prepare={"production": broken})
+    outcomes = {o.name: o for o in caught.value.outcomes}
+    assert caught.value.first.name == "production"
+    assert outcomes["production"].detail == "release of production refused"
+    assert ("start", "production") not in work.events
+    assert outcomes["dr"].status == "not run" and outcomes["dr"].detail == "not started: production failed"
+
+
+def test_a_prepared_workspace_whose_work_never_starts_says_so():
+    work, out = Recorder(seconds=0.05, fail="dr"), io.StringIO()
+    with pytest.raises(GraphFailed) as caught:
+        run_graph(
+            ["dr", "production"], NEEDS, work, jobs=2, out=out, reverse=True, prepare={"production": lambda job: None}
+        )
+    outcomes = {o.name: o for o in caught.value.outcomes}
+    assert outcomes["production"].detail == "prepared, then not started: dr failed"
+
+
 def test_needs_outside_the_selection_do_not_block():
     work = Recorder()
     outcomes = run_graph(["production", "dr"], NEEDS, work, jobs=2, out=io.StringIO())
