@@ -56,6 +56,6 @@ IMAGE_NAME = "wordpress"
 """The WordPress image, and its container in the task definition."""
 
 
-def repository_name(prefix: str) -> str:
-    """A workspace's ECR repository of the WordPress image (`prefix`: its resource prefix)."""
-    return f"{prefix}/{IMAGE_NAME}"
+def repository_name(project: str) -> str:
+    """The ECR repository of the WordPress image (modules/registry), one per project."""
+    return f"{project}/{IMAGE_NAME}"

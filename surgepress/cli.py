@@ -22,11 +22,11 @@ from modules.names import repository_name
 from surgepress import image
 from surgepress.accounts import StateStore, aws_error_line, check_identities
 from surgepress.aws import WorkspaceClients
-from surgepress.config import Settings, Workspace, check_image_tag, load_settings, resource_prefix
+from surgepress.config import Settings, Workspace, check_image_tag, load_settings
 from surgepress.dataplane import DataPlane, DataPlaneError, dataplane_workspaces, reconcile_site
 from surgepress.drill.topology import read_topology, replicated_site
 from surgepress.emulator.control import Emulator, EmulatorError
-from surgepress.errors import USAGE_EXIT_CODE, UserError
+from surgepress.errors import USAGE_EXIT_CODE, GateFailed, UserError
 from surgepress.graph import GraphFailed, Job, check_jobs, default_jobs, run_graph
 from surgepress.runner import (
     DEFAULT_PARALLELISM,
@@ -302,6 +302,9 @@ def cmd_deploy(s: Session, args) -> int:
         deployed = _deployed_resources(job, runner, lambda: runner.apply(refresh=not args.no_refresh))
         count, outputs[ws.name] = len(deployed.resources), deployed.outputs
         _record_first_image(s, ws, job)
+        if ws.compute:
+            job.phase("rollout")
+            _await_rollout(s, ws, deployed.outputs, job)
         job.say(f"deploy {ws.name}: done in {time.monotonic() - job.started:.1f}s, {count} resources in state")
         return f"{count} resources"
 
@@ -324,29 +327,38 @@ def _roll_to(s: Session, workspaces: list[Workspace], tag: str) -> list[Workspac
 
 
 def _repository(s: Session, ws: Workspace):
-    """(its ECR client, the name of its image repository) for a site workspace."""
-    return WorkspaceClients(ws, s.env).get("ecr"), repository_name(resource_prefix(ws))
+    """(an ECR client, the repository's name) of the registry a site's tasks pull from, in the
+    site's region: the registry workspace's repository, or its replica there."""
+    where = ws.image_registry
+    assert where is not None, "resolved at load for every workspace with compute"
+    return WorkspaceClients(s.settings.get(where.workspace), s.env).get("ecr", where.region), where.repository
 
 
 def _require_images(s: Session, workspaces: list[Workspace], *, named: bool) -> None:
-    """Each site's task definition must name an image its repository holds, or ECS starts no
-    task and the circuit breaker rolls the deployment back: refused before anything is applied.
-    On the local target the image built from app/ is recorded first (its image stage). A
-    repository that does not exist yet is a first deploy: it creates it (`named`: a tag given
-    with --image-tag cannot be there, so that is refused)."""
+    """Each site's task definition must name an image the registry holds in its region, or ECS
+    starts no task and the circuit breaker rolls the deployment back: refused before anything
+    is applied. On the local target the image built from app/ is recorded first (the image
+    stage). A registry that does not exist yet is a first deploy: on the local target its
+    workspace, deployed in the same run, records the image right after its apply (the sites
+    start once it is there: surgepress.readiness); on aws the image stage must push it first."""
+    selected = {ws.name for ws in workspaces}
     for ws in workspaces:
         if not ws.compute:
             continue
         tag, (ecr, repository) = image.tag_for(ws), _repository(s, ws)
+        owner = ws.image_registry.workspace if ws.image_registry else ""
         try:
             if image.holds(ecr, repository, tag):
                 continue
         except ecr.exceptions.RepositoryNotFoundException:
-            if named:
-                raise UserError(
-                    f"--image-tag {tag}: {ws.name} has no repository {repository} yet; deploy it first"
-                ) from None
-            continue
+            if not named and s.target is Target.LOCAL and owner in selected and tag == image.default_tag():
+                continue
+            raise UserError(
+                f"{'--image-tag ' + tag if named else 'deploy'}: {ws.name} pulls from the registry of {owner}, "
+                f"which has no repository {repository} in {ws.image_registry.region} yet; deploy {owner} first"
+                + ("" if s.target is Target.LOCAL else ", then push the image (the pipeline's image stage)")
+                + "; nothing was deployed"
+            ) from None
         if s.target is Target.LOCAL and tag == image.default_tag():
             _record_built(ecr, repository, s.say)
             continue
@@ -356,18 +368,36 @@ def _require_images(s: Session, workspaces: list[Workspace], *, named: bool) -> 
             else "push it (the pipeline's image stage), or deploy --image-tag with one it holds"
         )
         raise UserError(
-            f"{'--image-tag ' + tag if named else 'deploy'}: {ws.name}'s repository {repository} holds no "
-            f"image {tag}; {how}; nothing was deployed"
+            f"{'--image-tag ' + tag if named else 'deploy'}: {ws.name}'s registry {repository} in "
+            f"{ws.image_registry.region} holds no image {tag}; {how}; nothing was deployed"
         )
 
 
 def _record_first_image(s: Session, ws: Workspace, job: Job) -> None:
-    """Local target, right after a site's apply: the image built from app/ in its repository
-    (which the apply may just have created), as the image stage would push it."""
-    if s.target is not Target.LOCAL or not ws.compute or image.tag_for(ws) != image.default_tag():
+    """Local target, right after the registry workspace's apply: the image built from app/ in its
+    repository (which the apply may just have created; replication copies it to the replicas),
+    as the image stage would push it."""
+    if s.target is not Target.LOCAL or not ws.registry:
         return
-    ecr, repository = _repository(s, ws)
-    _record_built(ecr, repository, job.say)
+    ecr = WorkspaceClients(ws, s.env).get("ecr")
+    _record_built(ecr, repository_name(ws.project), job.say)
+
+
+def _await_rollout(s: Session, ws: Workspace, outputs: dict, job: Job) -> None:
+    """The service's rollout of what was just applied, as ECS's circuit breaker decides it
+    (surgepress.rollout): a rollback fails the deploy, and so the pipeline's deploy stage."""
+    from surgepress.rollout import await_rollout
+
+    assert ws.compute is not None
+    value = {name: out["value"] for name, out in outputs.items()}
+    ended = await_rollout(
+        WorkspaceClients(ws, s.env).get("ecs"),
+        value["cluster_name"],
+        value["service_name"],
+        value["task_definition_arn"],
+        timeout_s=ws.compute.rollout_timeout_s,
+    )
+    job.say(f"rollout {ws.name}: {ended.state} ({value['task_definition_arn'].rsplit('/', 1)[-1]})")
 
 
 def _record_built(ecr, repository: str, say: Callable[[str], None]) -> None:
@@ -605,41 +635,65 @@ def cmd_output(s: Session, args) -> int:
 
 
 def cmd_images(s: Session, args) -> int:
+    if args.tag:  # what the pipeline's image stage tags its build with: from app/ alone
+        s.say(image.default_tag())
+        return 0
     chosen = s.settings.select(args.workspaces) if args.workspaces else list(s.settings.workspaces.values())
     workspaces = [ws for ws in chosen if ws.compute]
     if not workspaces:
         raise UserError(f"images: none of {', '.join(ws.name for ws in chosen)} runs WordPress (no compute)")
-    if args.push and s.target is not Target.LOCAL:
-        raise UserError(
-            "images --push: on aws the pipeline's image stage builds, scans and pushes the image "
-            "(README: The WordPress image); nothing was pushed"
-        )
     s.connect(start_emulator=False)
     if s.target is Target.LOCAL and "AWS_ENDPOINT_URL" not in s.env:
         raise UserError("images: the emulator is not running; run `python main.py bootstrap` and `deploy` first")
     s.preflight(workspaces)
-    built = image.default_tag()
+    if args.push:
+        _push_built(s)
     for ws in workspaces:
         ecr, repository = _repository(s, ws)
+        where = f"{repository} in {ws.image_registry.region}" if ws.image_registry else repository
         try:
-            if args.push:
-                recorded = image.record(ecr, repository, built)
-                s.say(
-                    f"{ws.name}: {repository}:{built} "
-                    + (
-                        "recorded (local target: the manifest of the image built from app/; nothing builds "
-                        "containers here)"
-                        if recorded
-                        else "is there already (immutable: the same source is the same tag)"
-                    )
-                )
             rows = image.listed(ecr, repository)
         except ecr.exceptions.RepositoryNotFoundException:
-            raise UserError(f"images: {ws.name} has no repository {repository} yet; deploy it first") from None
-        s.say(f"{ws.name}: {repository}, {len(rows)} image(s); a deploy runs {image.tag_for(ws)}")
+            raise UserError(f"images: the registry has no repository {where} yet; deploy its workspace first") from None
+        s.say(f"{ws.name}: {where}, {len(rows)} image(s); a deploy runs {image.tag_for(ws)}")
         for row in rows:
             s.say(f"  {row.tag:<40} pushed {row.pushed_at:<24} scan {row.scan}")
     return 0
+
+
+def _push_built(s: Session) -> None:
+    """The image stage: the image built from app/ into the registry under its tag (on aws with
+    Docker; the local target records its manifest), then ECR's scan judged: a finding at or
+    above `registry.block_severity` fails it, so no deploy stage runs the image."""
+    owner = next((ws for ws in s.settings.workspaces.values() if ws.registry), None)
+    assert owner is not None and owner.registry is not None, "the loader refuses compute without a registry"
+    ecr, repository, tag = (
+        WorkspaceClients(owner, s.env).get("ecr"),
+        repository_name(owner.project),
+        image.default_tag(),
+    )
+    try:
+        there = image.holds(ecr, repository, tag)
+    except ecr.exceptions.RepositoryNotFoundException:
+        raise UserError(f"images --push: {owner.name} has no repository {repository} yet; deploy it first") from None
+    if there:
+        s.say(f"images: {repository}:{tag} is there already (immutable: the same source is the same tag)")
+    elif s.target is Target.LOCAL:
+        image.record(ecr, repository, tag)
+        s.say(f"images: {repository}:{tag} recorded (local target: the manifest of the image built from app/)")
+    else:
+        url = f"{owner.account_id}.dkr.ecr.{owner.region}.amazonaws.com/{repository}"
+        image.build_and_push(ecr, url, tag, revision=os.environ.get("CODEBUILD_RESOLVED_SOURCE_VERSION", ""))
+        s.say(f"images: {url}:{tag} pushed")
+    counts = image.scan_findings(ecr, repository, tag, timeout_s=owner.registry.scan_timeout_s)
+    found = ", ".join(f"{severity} {n}" for severity, n in counts.items()) or "no findings"
+    blocked = image.blocking(counts, owner.registry.block_severity)
+    if blocked:
+        raise GateFailed(
+            f"images --push: {repository}:{tag}: ECR's scan found {found}; {owner.registry.block_severity} or worse "
+            f"fails the image (registry.block_severity in {owner.file}), so no environment deploys it"
+        )
+    s.say(f"images: {repository}:{tag} scanned: {found} (nothing at or above {owner.registry.block_severity})")
 
 
 def cmd_policy(s: Session, args) -> int:
@@ -918,15 +972,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(
         "images",
         cmd_images,
-        "what each site's image repository holds (tag, push time, scan); --push on the local target "
-        "records the image built from app/",
+        "what the registry holds in each site's region (tag, push time, scan); --push builds the image "
+        "from app/ into it (the pipeline's image stage) and fails on the scan's blocking findings",
     )
     p.add_argument("workspaces", nargs="*", metavar="workspace")
     p.add_argument(
         "--push",
         action="store_true",
-        help="local target: record the image built from app/ under its tag (on aws the pipeline builds and pushes)",
+        help="build app/ and push it under its tag (aws: with Docker; the local target records its manifest), "
+        "then wait for ECR's scan: a finding at or above registry.block_severity fails it (exit 1)",
     )
+    p.add_argument("--tag", action="store_true", help="print the tag a build of app/ gets, and nothing else")
     p = add("policy", cmd_policy, "run Checkov over the synthesized workspaces (all by default)")
     p.add_argument("workspaces", nargs="*", metavar="workspace")
     p = add("emulator", cmd_emulator, "start, stop or inspect the embedded local AWS")
@@ -1024,7 +1080,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ClientError, BotoCoreError) as exc:  # an AWS answer to what a setting asked for
         print(f"error: {aws_error_line(exc)}", file=sys.stderr)
         return USAGE_EXIT_CODE
-    except (EmulatorError, DataPlaneError) as exc:
+    except (EmulatorError, DataPlaneError, GateFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

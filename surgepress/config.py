@@ -131,8 +131,9 @@ class ComputeSettings:
     health_check_grace_s: int
     deregistration_delay_s: int
     log_retention_days: int
-    ecr_keep_images: int
     enable_deletion_protection: bool
+    rollout_timeout_s: int
+    """How long a deploy waits for the service's rollout (the circuit breaker's verdict)."""
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,30 @@ class ApexZoneSettings:
 
 
 @dataclass(frozen=True)
+class RegistrySettings:
+    keep_images: int
+    enable_deletion_protection: bool
+    block_severity: str
+    """The image stage fails on a finding of ECR's scan at or above this severity."""
+    scan_timeout_s: int
+
+
+@dataclass(frozen=True)
+class ImageRegistry:
+    """Where a site's tasks pull the WordPress image from: the registry workspace's repository
+    in the site's region (the repository itself, or its replica there)."""
+
+    workspace: str
+    account_id: str
+    region: str
+    repository: str
+
+    @property
+    def url(self) -> str:
+        return f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com/{self.repository}"
+
+
+@dataclass(frozen=True)
 class PipelineSettings:
     deploy_workspaces: tuple[str, ...]
     test_workspace: str
@@ -275,6 +300,7 @@ class Workspace:
     backup: BackupSettings | None = None
     budget: BudgetSettings | None = None
     apex_zone: ApexZoneSettings | None = None
+    registry: RegistrySettings | None = None
     pipeline: PipelineSettings | None = None
     failover: FailoverSettings | None = None
     # Resolved across workspaces at load time (never set in a file):
@@ -288,6 +314,12 @@ class Workspace:
     """Where this workspace's `dns.zone_name` is delegated from, when another workspace holds its parent."""
     peer: FailoverPeer | None = None
     """The other side of a site that runs in two regions (source <-> replica), with `failover`."""
+    image_registry: ImageRegistry | None = None
+    """A site's (with `compute`): where its tasks pull the image from."""
+    registry_pullers: tuple[str, ...] = ()
+    """The registry's (with `registry`): every site's task execution role, which may pull."""
+    registry_replica_regions: tuple[str, ...] = ()
+    """The registry's: the other regions sites run in, each holding a replica."""
 
     @property
     def role_arn(self) -> str:
@@ -406,12 +438,12 @@ class Settings:
 
     def released(self, names: set[str]) -> Settings:
         """These settings with what keeps the named workspaces' data through a destroy let go:
-        deletion protection off (database, load balancer, image repository) and buckets that
+        deletion protection off (database, load balancer, image registry) and buckets that
         may be deleted with their objects (`destroy --release-protection`)."""
 
         def release(ws: Workspace) -> Workspace:
             changes: dict[str, Any] = {}
-            for section in ("database", "compute"):
+            for section in ("database", "compute", "registry"):
                 if getattr(ws, section) is not None:
                     changes[section] = dataclasses.replace(getattr(ws, section), enable_deletion_protection=False)
             if ws.storage is not None:
@@ -722,8 +754,8 @@ COMPUTE_SCHEMA: dict[str, Check] = {
     "health_check_grace_s": _int_between(0, 2_147_483),
     "deregistration_delay_s": _int_between(0, 3600),
     "log_retention_days": _one_of(LOG_RETENTION_DAYS),
-    "ecr_keep_images": _int_between(1, 1000),
     "enable_deletion_protection": _bool,
+    "rollout_timeout_s": _int_between(60, 7200),
 }
 CDN_SCHEMA: dict[str, Check] = {
     "price_class": _one_of(("PriceClass_100", "PriceClass_200", "PriceClass_All")),
@@ -882,6 +914,12 @@ BUDGET_SCHEMA: dict[str, Check] = {
     "alert_thresholds_percent": _ints(1, 1000),
 }
 APEX_ZONE_SCHEMA: dict[str, Check] = {"zone_name": _host_name}
+REGISTRY_SCHEMA: dict[str, Check] = {
+    "keep_images": _int_between(1, 10000),
+    "enable_deletion_protection": _bool,
+    "block_severity": _one_of(("CRITICAL", "HIGH", "MEDIUM", "LOW")),
+    "scan_timeout_s": _int_between(30, 3600),
+}
 PIPELINE_SCHEMA: dict[str, Check] = {
     "deploy_workspaces": _names,
     "test_workspace": _str,
@@ -925,6 +963,7 @@ SECTIONS: dict[str, tuple[dict[str, Check], bool]] = {
     "backup": (BACKUP_SCHEMA, True),
     "budget": (BUDGET_SCHEMA, True),
     "apex_zone": (APEX_ZONE_SCHEMA, True),
+    "registry": (REGISTRY_SCHEMA, True),
     "pipeline": (PIPELINE_SCHEMA, True),
     "failover": (FAILOVER_SCHEMA, True),
 }
@@ -945,6 +984,7 @@ SECTION_TYPES: dict[str, type] = {
     "backup": BackupSettings,
     "budget": BudgetSettings,
     "apex_zone": ApexZoneSettings,
+    "registry": RegistrySettings,
     "pipeline": PipelineSettings,
     "failover": FailoverSettings,
 }
@@ -1464,6 +1504,12 @@ def _validate_singletons(workspaces: dict[str, Workspace]) -> None:
                 ws.file, "guardrails", "needs a workspace with `log_archive:` to deliver to", show_received=False
             )
     _only_one(workspaces, "apex_zone")
+    if _only_one(workspaces, "registry") is None:
+        for ws in workspaces.values():
+            if ws.compute is not None:
+                raise ConfigError(
+                    ws.file, "compute", "needs a workspace with `registry:` to pull its image from", show_received=False
+                )
     pipeline_ws = _only_one(workspaces, "pipeline")
     if pipeline_ws is not None:
         pipeline = pipeline_ws.pipeline
@@ -1495,10 +1541,24 @@ def _resolve_links(workspaces: dict[str, Workspace]) -> dict[str, Workspace]:
     for a site in two regions the other side (`peer`) and, on the replica, the source's `failover`."""
     archive = next((ws for ws in workspaces.values() if ws.log_archive), None)
     apex = next((ws for ws in workspaces.values() if ws.apex_zone), None)
+    registry = next((ws for ws in workspaces.values() if ws.registry), None)
     replicas = {ws.replica_of: ws for ws in workspaces.values() if ws.replica_of and ws.compute}
+    sites = [ws for ws in workspaces.values() if ws.compute]
     resolved = {}
     for name, ws in workspaces.items():
         changes: dict[str, Any] = {}
+        if ws.compute is not None and registry is not None:
+            changes["image_registry"] = ImageRegistry(
+                workspace=registry.name,
+                account_id=registry.account_id,
+                region=ws.region,
+                repository=names.repository_name(registry.project),
+            )
+        if ws.registry is not None:
+            changes["registry_pullers"] = tuple(
+                role_arn(site.account_id, names.task_execution_role_name(resource_prefix(site))) for site in sites
+            )
+            changes["registry_replica_regions"] = tuple(sorted({site.region for site in sites} - {ws.region}))
         peer = replicas.get(name) or (workspaces[ws.replica_of] if ws.replica_of and ws.compute else None)
         if peer is not None and peer.compute is not None and ws.compute is not None:
             changes["peer"] = FailoverPeer(
@@ -1526,7 +1586,7 @@ class Read:
 
     workspace: str
     kind: str
-    """state | log_archive | apex_zone | replica_source"""
+    """state | log_archive | apex_zone | replica_source | registry"""
     why: str
 
 
@@ -1544,6 +1604,14 @@ def data_reads(ws: Workspace, workspaces: Mapping[str, Workspace]) -> list[Read]
             reads.append(
                 Read(archive.name, "log_archive", "its guardrails deliver into that workspace's log archive bucket")
             )
+    if ws.image_registry is not None and ws.image_registry.workspace != ws.name:
+        reads.append(
+            Read(
+                ws.image_registry.workspace,
+                "registry",
+                "its tasks pull the WordPress image from that workspace's registry",
+            )
+        )
     if ws.parent_zone is not None:
         apex = next((w for w in workspaces.values() if w.apex_zone is not None), None)
         if apex is not None and apex.name != ws.name:

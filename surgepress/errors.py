@@ -22,3 +22,8 @@ class ConfigError(UserError):
         self.received = received
         suffix = f", got {received!r}" if show_received else ""
         super().__init__(f"{file}: {field}: {problem}{suffix}")
+
+
+class GateFailed(Exception):
+    """A check of what is being released failed (the image's scan, a service's rollout): not
+    the user's input, so exit 1, and one line saying what failed and why."""

@@ -15,14 +15,18 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import re
+import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from surgepress.errors import GateFailed
 from surgepress.targets import REPO_ROOT
 
 APP_ENV = "SURGEPRESS_APP_DIR"
@@ -198,3 +202,64 @@ def record(ecr, repository: str, tag: str, root: Path = APP_DIR) -> bool:
         imageTag=tag,
     )
     return True
+
+
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED")
+"""ECR's finding severities, worst first."""
+SCAN_DONE = ("COMPLETE", "ACTIVE")  # basic scan, enhanced scan
+SCAN_PAUSE_S = 5.0
+
+
+def build_and_push(
+    ecr, repository_url: str, tag: str, *, revision: str = "", root: Path = APP_DIR, run: Callable = subprocess.run
+) -> None:
+    """aws target (the pipeline's image stage): build `root` with Docker and push it as
+    `repository_url:tag`. Docker logs in with a token from `ecr` (the deployer role's
+    session), given on its standard input: the password is in no argument, log or layer."""
+    reference = f"{repository_url}:{tag}"
+    labels = ["--label", f"org.opencontainers.image.revision={revision}"] if revision else []
+    run(["docker", "build", "--pull", *labels, "--tag", reference, str(root)], check=True)
+    token = ecr.get_authorization_token()["authorizationData"][0]
+    user, password = base64.b64decode(token["authorizationToken"]).decode().split(":", 1)
+    endpoint = token["proxyEndpoint"]
+    run(["docker", "login", "--username", user, "--password-stdin", endpoint], input=password, text=True, check=True)
+    run(["docker", "push", reference], check=True)
+
+
+def scan_findings(ecr, repository: str, tag: str, *, timeout_s: float, pause_s: float = SCAN_PAUSE_S) -> dict[str, int]:
+    """ECR's scan of `repository:tag`, waited for (scan on push starts it): its findings by
+    severity. GateFailed when the scan ends without findings to judge, or takes too long."""
+    from surgepress.harness import WaitTimeout, wait_for
+
+    def answer() -> dict | None:
+        try:
+            return ecr.describe_image_scan_findings(repositoryName=repository, imageId={"imageTag": tag})
+        except ecr.exceptions.ScanNotFoundException:
+            return None  # the scan is not registered yet
+
+    def ended(found: dict | None) -> bool:
+        return found is not None and found.get("imageScanStatus", {}).get("status") != "IN_PROGRESS"
+
+    try:
+        found = wait_for(f"the scan of {repository}:{tag}", answer, until=ended, timeout_s=timeout_s, pause_s=pause_s)
+    except WaitTimeout:
+        raise GateFailed(f"{repository}:{tag}: ECR's scan did not finish within {timeout_s:.0f}s") from None
+    assert found is not None
+    status = found["imageScanStatus"]
+    if status.get("status") not in SCAN_DONE:
+        why = status.get("description", "no reason given")
+        raise GateFailed(
+            f"{repository}:{tag}: ECR's scan ended {status.get('status')} ({why}): nothing says the image is safe"
+        )
+    findings = found.get("imageScanFindings", {})
+    counts = dict(findings.get("findingSeverityCounts") or {})
+    if not counts:
+        for finding in findings.get("findings", []):
+            counts[finding["severity"]] = counts.get(finding["severity"], 0) + 1
+    return {severity: counts[severity] for severity in SEVERITIES if counts.get(severity)}
+
+
+def blocking(counts: dict[str, int], block_severity: str) -> dict[str, int]:
+    """The findings at or above `block_severity`."""
+    worst = SEVERITIES[: SEVERITIES.index(block_severity) + 1]
+    return {severity: n for severity, n in counts.items() if severity in worst}

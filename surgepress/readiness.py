@@ -9,6 +9,8 @@ probe, named by the settings alone:
 - apex_zone: the apex hosted zone the reader's zone is delegated from exists;
 - log_archive: the log archive bucket exists with its bucket policy (AWS Config checks that
   it may deliver when a delivery channel is created);
+- registry: the image the reader's tasks run is in the registry's repository of the reader's
+  region (a deploy refuses to roll a service to an image that is not there);
 - replica_source: everything the replica's synthesized JSON names of its source exists: the
   secrets it copies (ephemeral SSM reads), the keys and zone it looks up (data sources), the
   global database it joins (with an available writer instance in the source's cluster: a
@@ -29,6 +31,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from modules.names import log_archive_bucket_name
+from surgepress import image
 from surgepress.accounts import StateStore
 from surgepress.aws import WorkspaceClients
 from surgepress.config import Read, Settings, Workspace
@@ -67,6 +70,10 @@ class Readiness:
             zone = reader.parent_zone.zone_name
 
             return partial(_zone_exists, self.clients(other), zone)
+        if read.kind == "registry" and reader.image_registry is not None:
+            where = reader.image_registry
+            ecr = self.clients(other).get("ecr", where.region)
+            return partial(image.holds, ecr, where.repository, image.tag_for(reader))
         if read.kind == "log_archive":
             bucket = log_archive_bucket_name(other.project, other.account_id)
             return partial(_admits, self.clients(other), bucket, reader.account_id)

@@ -37,10 +37,11 @@ from modules.dns import Dns, DnsProps
 from modules.failover import AppEndpoints, AppEndpointsProps, FailoverOrigin, FailoverOriginProps
 from modules.guardrails import Guardrails, GuardrailsProps
 from modules.log_archive import LogArchive, LogArchiveProps, log_archive_bucket_name
-from modules.names import config_role_name, log_archive_key_alias
+from modules.names import config_role_name, log_archive_key_alias, repository_name
 from modules.network import Network, NetworkProps
 from modules.observability import Observability, ObservabilityProps
 from modules.pipeline import Pipeline, PipelineProps
+from modules.registry import Registry, RegistryProps
 from modules.replication import Replication, ReplicationProps
 from modules.roles import PlatformRole
 from modules.scheduler import Scheduler, SchedulerProps
@@ -50,6 +51,7 @@ from modules.storage import ALB_LOG_PREFIX, DATA_BUCKETS, Storage, StorageProps,
 from surgepress import image
 from surgepress.config import (
     WORKSPACE_TAG,
+    ComputeSettings,
     FailoverSettings,
     Organisation,
     Workspace,
@@ -71,6 +73,14 @@ APP_SETTING_ENV = {
 # cdktf-cdktf-provider-aws 19.65.1 pins exactly the 5.99.1 it was generated from; any 5.x
 # from 5.99 on has the same schema for what we use, and lets real users take fixes.
 AWS_PROVIDER_CONSTRAINT = "~> 5.99"
+
+
+COMMAND_ONLY = ("rollout_timeout_s",)
+"""Compute settings the deploy command reads, not the construct (how long to wait for a rollout)."""
+
+
+def _construct_settings(section: ComputeSettings) -> dict:
+    return {k: v for k, v in asdict(section).items() if k not in COMMAND_ONLY}
 
 
 class WorkspaceStack(TerraformStack):
@@ -416,7 +426,8 @@ class WorkspaceStack(TerraformStack):
                 },
                 client_of={"database": (database.security_group.id, 3306), "cache": (cache.security_group.id, 6379)},
                 role=self.role,
-                **{**asdict(ws.compute), "image_tag": image_tag, **self._floors()},
+                image_repository_url=ws.image_registry.url,
+                **{**_construct_settings(ws.compute), "image_tag": image_tag, **self._floors()},
             ),
         )
         service_sg = self.compute.service_security_group.id
@@ -524,7 +535,28 @@ class WorkspaceStack(TerraformStack):
                     deployer_role_arns=tuple(
                         role_arn(account, ws.role_name) for account in self.organisation.account_ids
                     ),
+                    build_image_stage=ws.registry is not None,
                     **asdict(ws.pipeline),
+                ),
+            )
+        if ws.registry:
+            Registry(
+                self,
+                "registry",
+                props=RegistryProps(
+                    name=self.resource_prefix,
+                    repository=repository_name(ws.project),
+                    account_id=ws.account_id,
+                    region=ws.region,
+                    puller_role_arns=ws.registry_pullers,
+                    # Pushes go through the deployer role, from the pipeline's builds as from an operator.
+                    writer_role_arns=(ws.role_arn,),
+                    replica_providers={
+                        region: self._provider(self.target, region, alias=f"registry_{region.replace('-', '_')}")
+                        for region in ws.registry_replica_regions
+                    },
+                    keep_images=ws.registry.keep_images,
+                    enable_deletion_protection=ws.registry.enable_deletion_protection,
                 ),
             )
         if ws.scheduler:

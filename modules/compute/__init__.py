@@ -1,15 +1,15 @@
 """Compute: WordPress on ECS behind an ALB, scaled hard and fast for news surges.
 
 What it creates
-    - An ECR repository for the WordPress image (immutable tags, scan on push, KMS, lifecycle
-      keeping the newest `ecr_keep_images`).
     - An ECS cluster with Container Insights and, for `capacity="ec2"`, an Auto Scaling group
       of ECS-optimized hosts (AMI from the public SSM parameter; IMDSv2 only, hop limit 1; no
       public IP; encrypted root volume; instance role with the ECS agent and SSM policies only)
       joined through a capacity provider with managed scaling, managed termination
       protection and managed draining. `fargate` / `fargate_spot` use AWS's providers instead:
       the same service, scaling and ALB, no hosts to manage.
-    - The task definition: image and size from config; plain settings (hosts, names) as
+    - The task definition: the image from `image_repository_url` (modules/registry: the one
+      repository, in the shared services account, or its replica in this region) at
+      `image_tag`, and the size from config; plain settings (hosts, names) as
       environment; every secret as an SSM `valueFrom`; awslogs into a KMS-encrypted group;
       read-only root file system with writable scratch mounts for the paths WordPress and
       Apache write to; not privileged; separate execution and task roles.
@@ -62,12 +62,6 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
-from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
-from cdktf_cdktf_provider_aws.ecr_repository import (
-    EcrRepository,
-    EcrRepositoryEncryptionConfiguration,
-    EcrRepositoryImageScanningConfiguration,
-)
 from cdktf_cdktf_provider_aws.ecs_capacity_provider import (
     EcsCapacityProvider,
     EcsCapacityProviderAutoScalingGroupProvider,
@@ -121,9 +115,8 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from modules.instances import ECS_RESERVED_MEMORY_MIB
-from modules.kms import customer_key
 from modules.logs import encrypted_log_group
-from modules.names import IMAGE_NAME, repository_name, target_group_name, task_execution_role_name
+from modules.names import IMAGE_NAME, target_group_name, task_execution_role_name
 from modules.outputs import export
 from modules.policy import skip_check
 from modules.roles import PlatformRole
@@ -181,8 +174,10 @@ class ComputeProps:
     """Environment variable -> SSM parameter ARN, injected by ECS, never in plain text."""
     client_of: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Services the tasks call inside the VPC: name -> (security group id, port)."""
+    image_repository_url: str = ""
+    """Where the tasks pull the WordPress image from (modules/registry), in this region."""
     image_tag: str = ""
-    """Tag of the WordPress image in the module's ECR repository (surgepress.image)."""
+    """Tag of the WordPress image in that repository (surgepress.image)."""
     capacity: str = "ec2"
     """`ec2` (capacity provider on an ASG), `fargate` or `fargate_spot`."""
     instance_type: str = "c7i.large"
@@ -225,8 +220,6 @@ class ComputeProps:
     """Seconds the ALB drains a target before deregistering it."""
     log_retention_days: int = 365
     """Container log retention."""
-    ecr_keep_images: int = 30
-    """Images the repository keeps (newest first)."""
     enable_deletion_protection: bool = True
     """Refuse to delete the load balancer; off where the environment is rebuilt freely."""
     role: PlatformRole = PlatformRole.PRIMARY
@@ -272,12 +265,8 @@ class Compute(Construct):
         _validate(props)
         self._props = props
         self._tags = {"Name": props.name, "PlatformRole": props.role.value}
-        self.key = customer_key(
-            self, "key", description=f"{props.name} container images", account_id=props.account_id, tags=self._tags
-        )
         self.host_group: AutoscalingGroup | None = None
         """The ECS hosts' Auto Scaling group (capacity `ec2` only)."""
-        self.repository = self._repository()
         self.cluster = EcsCluster(
             self,
             "cluster",
@@ -327,45 +316,6 @@ class Compute(Construct):
         self._outputs()
 
     # --- image and cluster capacity ----------------------------------------------------------
-
-    def _repository(self) -> EcrRepository:
-        props = self._props
-        repository = EcrRepository(
-            self,
-            "repository",
-            name=repository_name(props.name),
-            image_tag_mutability="IMMUTABLE",
-            # ECR refuses to delete a repository that holds images; deletion protection keeps
-            # them (the rollback targets) through a destroy, releasing it lets them go too.
-            force_delete=not props.enable_deletion_protection,
-            image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
-            encryption_configuration=[
-                EcrRepositoryEncryptionConfiguration(encryption_type="KMS", kms_key=self.key.arn)
-            ],
-            tags=self._tags,
-        )
-        EcrLifecyclePolicy(
-            self,
-            "repository-lifecycle",
-            repository=repository.name,
-            policy=json.dumps(
-                {
-                    "rules": [
-                        {
-                            "rulePriority": 1,
-                            "description": f"keep the newest {props.ecr_keep_images} images",
-                            "selection": {
-                                "tagStatus": "any",
-                                "countType": "imageCountMoreThan",
-                                "countNumber": props.ecr_keep_images,
-                            },
-                            "action": {"type": "expire"},
-                        }
-                    ]
-                }
-            ),
-        )
-        return repository
 
     def _capacity(self) -> list[dict]:
         """Hosts (ec2) or Fargate providers; returns the service's capacity provider strategy."""
@@ -715,21 +665,21 @@ class Compute(Construct):
             role=execution.name,
             policy_arn=f"{MANAGED}/service-role/AmazonECSTaskExecutionRolePolicy",
         )
-        statements = [DataAwsIamPolicyDocumentStatement(actions=["kms:Decrypt"], resources=[self.key.arn])]
+        # The image: the managed policy's ECR pull, which the registry's policy admits this role to.
         if props.secrets:
-            statements += [
+            statements = [
                 DataAwsIamPolicyDocumentStatement(
                     actions=["ssm:GetParameters"], resources=sorted(set(props.secrets.values()))
                 ),
                 DataAwsIamPolicyDocumentStatement(actions=["kms:Decrypt"], resources=[props.secrets_key_arn]),
             ]
-        IamRolePolicy(
-            self,
-            "execution-secrets",
-            name="read-secrets-and-image",
-            role=execution.id,
-            policy=DataAwsIamPolicyDocument(self, "execution-access", statement=statements).json,
-        )
+            IamRolePolicy(
+                self,
+                "execution-secrets",
+                name="read-secrets",
+                role=execution.id,
+                policy=DataAwsIamPolicyDocument(self, "execution-access", statement=statements).json,
+            )
 
         task = IamRole(
             self,
@@ -761,7 +711,7 @@ class Compute(Construct):
 
         container = {
             "name": CONTAINER_NAME,
-            "image": f"{self.repository.repository_url}:{props.image_tag}",
+            "image": f"{props.image_repository_url}:{props.image_tag}",
             "essential": True,
             "user": CONTAINER_USER,
             "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
@@ -890,7 +840,8 @@ class Compute(Construct):
             "cluster_name": self.cluster.name,
             "service_name": self.service.name,
             "task_definition_family": self.task_definition.family,
-            "ecr_repository_url": self.repository.repository_url,
+            "task_definition_arn": self.task_definition.arn,
+            "image_repository_url": self._props.image_repository_url,
             "service_security_group_id": self.service_security_group.id,
         }
         if self.host_group is not None:

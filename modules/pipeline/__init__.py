@@ -7,13 +7,20 @@ What it creates
       checked against its SHA256SUMS), then run this project's own CLI, each writing to one
       KMS-encrypted log group:
         checks                synth, unit and policy tests (`pytest -m "unit or policy"`)
-        deploy-<workspace>    `python main.py deploy <workspace> --target aws`
+        image                 `python main.py images --push`: builds app/ with Docker (privileged
+                              mode), pushes it to the registry under its tag (immutable, derived
+                              from app/: an unchanged source is the image already there) and
+                              fails on the scan's blocking findings; exports IMAGE_TAG
+        deploy-<workspace>    `python main.py deploy <workspace> --image-tag $IMAGE_TAG`, which
+                              waits for the service's rollout and fails when the deployment
+                              circuit breaker rolls it back
         integration-<ws>      `python main.py test integration --target aws --workspace <ws>`
     - A CodePipeline: an EventBridge rule starts it when `source.zip` is written (the source
       bucket sends its events to EventBridge; the source does not poll), then Source ->
-      Checks -> for each of `deploy_workspaces` in order: a manual approval first when the
-      workspace is in `approval_before`, its deploy, then the integration tests when it is
-      `test_workspace`.
+      Checks -> Image (when `build_image_stage`) -> for each of `deploy_workspaces` in order: a
+      manual approval first when the workspace is in `approval_before`, its deploy of the tag
+      the Image stage exported (`#{Image.IMAGE_TAG}`: every environment runs exactly what
+      staging tested), then the integration tests when it is `test_workspace`.
     - Roles: the pipeline may start only these builds and use only these buckets and key; the
       builds may assume only the deployer role (`role_name`) in the organisation's accounts —
       the cross-account deploy path, the same one an operator's CLI takes.
@@ -79,9 +86,25 @@ def install_commands(terraform_version: str) -> list[str]:
     ]
 
 
-def buildspec(terraform_version: str, *commands: str) -> str:
-    phases = {"install": {"commands": install_commands(terraform_version)}, "build": {"commands": list(commands)}}
-    return json.dumps({"version": 0.2, "phases": phases}, indent=2)
+PIPENV_RUN = "PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv run"
+IMAGE_STAGE = "Image"
+IMAGE_TAG_VARIABLE = "IMAGE_TAG"
+IMAGE_COMMANDS = (
+    f'export {IMAGE_TAG_VARIABLE}="$({PIPENV_RUN} python main.py images --tag)"',
+    f"{PIPENV_RUN} python main.py images --push",
+)
+
+
+def buildspec(terraform_version: str, *commands: str, exported: tuple[str, ...] = ()) -> str:
+    """Version 0.2: the commands share one shell, so a variable one exports reaches the next."""
+    spec: dict = {"version": 0.2}
+    if exported:
+        spec["env"] = {"exported-variables": list(exported)}
+    spec["phases"] = {
+        "install": {"commands": install_commands(terraform_version)},
+        "build": {"commands": list(commands)},
+    }
+    return json.dumps(spec, indent=2)
 
 
 @dataclass(frozen=True)
@@ -101,6 +124,8 @@ class PipelineProps:
     build_compute_type: str = "BUILD_GENERAL1_MEDIUM"
     artifact_retention_days: int = 30
     log_retention_days: int = 365
+    build_image_stage: bool = False
+    """An Image stage after Checks (the registry lives in this account): its tag is what deploys."""
 
 
 class Pipeline(Construct):
@@ -168,22 +193,25 @@ class Pipeline(Construct):
             assume_role_policy=service_trust("codebuild.amazonaws.com", source_account=account),
         )
         self.projects: dict[str, CodebuildProject] = {}
-        self._project(
-            "checks",
-            "synth, unit and policy tests",
-            "PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv run pytest -m 'unit or policy'",
-        )
+        self._project("checks", "synth, unit and policy tests", f"{PIPENV_RUN} pytest -m 'unit or policy'")
+        if props.build_image_stage:
+            # Docker needs privileged mode; the build pushes through the deployer role (no secret in any layer).
+            self._project(
+                "image",
+                "build, scan and push the WordPress image",
+                *IMAGE_COMMANDS,
+                privileged=True,
+                exported=(IMAGE_TAG_VARIABLE,),
+            )
+        tag = f' --image-tag "${IMAGE_TAG_VARIABLE}"' if props.build_image_stage else ""
         for workspace in props.deploy_workspaces:
             self._project(
-                f"deploy-{workspace}",
-                f"deploy {workspace}",
-                f"PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv run python main.py deploy {workspace}",
+                f"deploy-{workspace}", f"deploy {workspace}", f"{PIPENV_RUN} python main.py deploy {workspace}{tag}"
             )
         self._project(
             f"integration-{props.test_workspace}",
             f"integration tests on {props.test_workspace}",
-            "PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv run python main.py test integration "
-            f"--workspace {props.test_workspace}",
+            f"{PIPENV_RUN} python main.py test integration --workspace {props.test_workspace}",
         )
         inline_policy(
             self,
@@ -319,9 +347,11 @@ class Pipeline(Construct):
             self, "source-target", rule=rule.name, target_id="pipeline", arn=self.pipeline.arn, role_arn=role.arn
         )
 
-    def _project(self, label: str, description: str, command: str) -> None:
+    def _project(
+        self, label: str, description: str, *commands: str, privileged: bool = False, exported: tuple[str, ...] = ()
+    ) -> None:
         props = self._props
-        self.projects[label] = CodebuildProject(
+        project = self.projects[label] = CodebuildProject(
             self,
             f"project-{label}",
             name=f"{props.name}-{label}",
@@ -331,12 +361,14 @@ class Pipeline(Construct):
             build_timeout=90,
             tags=self._tags,
             artifacts=CodebuildProjectArtifacts(type="CODEPIPELINE"),
-            source=CodebuildProjectSource(type="CODEPIPELINE", buildspec=buildspec(props.terraform_version, command)),
+            source=CodebuildProjectSource(
+                type="CODEPIPELINE", buildspec=buildspec(props.terraform_version, *commands, exported=exported)
+            ),
             environment=CodebuildProjectEnvironment(
                 compute_type=props.build_compute_type,
                 image=props.build_image,
                 type="LINUX_CONTAINER",
-                privileged_mode=False,
+                privileged_mode=privileged,
                 image_pull_credentials_type="CODEBUILD",
                 environment_variable=[
                     CodebuildProjectEnvironmentEnvironmentVariable(name="SURGEPRESS_TARGET", value="aws")
@@ -348,8 +380,23 @@ class Pipeline(Construct):
                 )
             ),
         )
+        if privileged:
+            skip_check(
+                project,
+                {
+                    "CKV_AWS_316": "the image build runs Docker, which CodeBuild allows only in privileged mode; "
+                    "it builds app/ alone (no secret in the build, pushes through the deployer role)"
+                },
+            )
 
-    def _build(self, label: str, run_order: int = 1) -> CodepipelineStageAction:
+    def _build(
+        self, label: str, run_order: int = 1, *, namespace: str | None = None, variables: dict[str, str] | None = None
+    ) -> CodepipelineStageAction:
+        configuration = {"ProjectName": self.projects[label].name}
+        if variables:
+            configuration["EnvironmentVariables"] = json.dumps(
+                [{"name": k, "value": v, "type": "PLAINTEXT"} for k, v in sorted(variables.items())]
+            )
         return CodepipelineStageAction(
             name=label,
             category="Build",
@@ -358,7 +405,8 @@ class Pipeline(Construct):
             version="1",
             input_artifacts=["source"],
             run_order=run_order,
-            configuration={"ProjectName": self.projects[label].name},
+            namespace=namespace,
+            configuration=configuration,
         )
 
     def _stages(self) -> list[CodepipelineStage]:
@@ -384,6 +432,10 @@ class Pipeline(Construct):
             ),
             CodepipelineStage(name="Checks", action=[self._build("checks")]),
         ]
+        released = {}
+        if props.build_image_stage:
+            stages.append(CodepipelineStage(name=IMAGE_STAGE, action=[self._build("image", namespace=IMAGE_STAGE)]))
+            released = {IMAGE_TAG_VARIABLE: f"#{{{IMAGE_STAGE}.{IMAGE_TAG_VARIABLE}}}"}
         for workspace in props.deploy_workspaces:
             if workspace in props.approval_before:
                 stages.append(
@@ -401,7 +453,7 @@ class Pipeline(Construct):
                         ],
                     )
                 )
-            actions = [self._build(f"deploy-{workspace}")]
+            actions = [self._build(f"deploy-{workspace}", variables=released)]
             if workspace == props.test_workspace:
                 actions.append(self._build(f"integration-{workspace}", run_order=2))
             stages.append(CodepipelineStage(name=f"Deploy-{workspace}", action=actions))

@@ -1,7 +1,8 @@
-"""Stage verify, the WordPress image: pushed through the ECR API under the tag built from
-app/, the task definition naming it, `deploy --image-tag` rolling to an older image and a
-plain deploy rolling back, a tag the repository lacks refused before anything is applied,
-and the interface endpoints a surge's scale-out uses instead of NAT."""
+"""Stage verify, the WordPress image: pushed through the ECR API into the registry under the
+tag built from app/ and replicated into the DR region, the task definition naming it, its scan
+judged, `deploy --image-tag` rolling to an older image and a plain deploy rolling back (each
+waiting for the service's rollout), a tag the registry lacks refused before anything is
+applied, and the interface endpoints a surge's scale-out uses instead of NAT."""
 
 from __future__ import annotations
 
@@ -10,9 +11,7 @@ import shutil
 
 import pytest
 
-from modules.names import repository_name
 from surgepress import image
-from surgepress.config import resource_prefix
 
 pytestmark = [pytest.mark.integration, pytest.mark.stage("verify")]
 
@@ -33,19 +32,30 @@ def test_the_image_is_pushed_and_a_deploy_rolls_to_an_older_one_and_back(
     if SITE not in deployed.state.workspaces:
         pytest.skip(f"{SITE} is not deployed in this run")
     ws = deployed.settings.get(SITE)
-    repository, built = repository_name(resource_prefix(ws)), image.default_tag()
-    ecr = clients(SITE).get("ecr")
+    registry = ws.image_registry
+    repository, built = registry.repository, image.default_tag()
+    ecr = clients(registry.workspace).get("ecr", registry.region)
 
-    # The run's deploy put the image built from app/ into the repository it created (the local
-    # target's image stage), and the task definition names it.
+    # The run's deploy put the image built from app/ into the registry its management workspace
+    # created (the local target's image stage), and the task definition names it.
     (stored,) = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": built}])["images"]
     manifest = json.loads(stored["imageManifest"])
     assert manifest["mediaType"] == image.MANIFEST_TYPE
     assert manifest["layers"][0]["digest"] == "sha256:" + image.source_digest()
     assert _running_tag(clients, outputs) == built, "the task definition runs the image built from app/"
+    # Replicated into the DR region's repository under the same digest: DR pulls in its own region.
+    if "dr" in deployed.state.workspaces:
+        dr = deployed.settings.get("dr").image_registry
+        (copy,) = (
+            clients(dr.workspace)
+            .get("ecr", dr.region)
+            .describe_images(repositoryName=dr.repository, imageIds=[{"imageTag": built}])["imageDetails"]
+        )
+        assert dr.region != registry.region and copy["imageDigest"] == stored["imageId"]["imageDigest"]
     again = deployed.cli("images", SITE, "--push")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert f"{repository}:{built} is there already" in again.stdout, again.stdout  # immutable: pushed once
+    assert f"images: {repository}:{built} is there already" in again.stdout, again.stdout  # immutable: pushed once
+    assert f"images: {repository}:{built} scanned: no findings (nothing at or above CRITICAL)" in again.stdout
 
     # An older image: the source as it was before a change to it.
     older_app = tmp_path / "app"
@@ -59,14 +69,15 @@ def test_the_image_is_pushed_and_a_deploy_rolls_to_an_older_one_and_back(
     refused = deployed.cli("deploy", SITE, "--image-tag", "never-pushed", "--no-dataplane", "--no-refresh")
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines() == [
-        f"error: --image-tag never-pushed: {SITE}'s repository {repository} holds no image never-pushed; "
-        f"`python main.py images {SITE}` lists what it holds; nothing was deployed"
+        f"error: --image-tag never-pushed: {SITE}'s registry {repository} in {registry.region} holds no image "
+        f"never-pushed; `python main.py images {SITE}` lists what it holds; nothing was deployed"
     ]
     assert _running_tag(clients, outputs) == built
 
     rolled = deployed.cli("deploy", SITE, "--image-tag", older, "--no-dataplane", "--no-refresh")
     assert rolled.returncode == 0, rolled.stdout[-3000:] + rolled.stderr
     assert _running_tag(clients, outputs) == older
+    assert f"rollout {SITE}: COMPLETED" in rolled.stdout, "the deploy waited for the service's rollout"
     back = deployed.cli("deploy", SITE, "--no-dataplane", "--no-refresh")
     assert back.returncode == 0, back.stdout[-3000:] + back.stderr
     assert _running_tag(clients, outputs) == built

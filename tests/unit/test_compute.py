@@ -100,7 +100,7 @@ def test_fargate_spot_staging_has_no_hosts_and_keeps_its_floor_on_demand(local_s
     assert _one(stack, "aws_ecs_task_definition")["requires_compatibilities"] == ["FARGATE"]
 
 
-def test_task_takes_secrets_from_ssm_and_runs_read_only_unprivileged(local_stacks):
+def test_task_takes_secrets_from_ssm_and_runs_read_only_unprivileged(local_stacks, settings):
     stack = local_stacks["production"]
     container = _container(stack)
     secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
@@ -125,7 +125,10 @@ def test_task_takes_secrets_from_ssm_and_runs_read_only_unprivileged(local_stack
     read = ("WP_REDIS_HOST", "WP_REDIS_PASSWORD", "S3_UPLOADS_BUCKET")
     assert all(f"getenv_docker('{name}'" in config for name in read)
     # The image the task runs is the one built from app/, and it says so in every response.
-    assert container["image"].endswith(".repository_url}:" + image.default_tag())
+    registry = settings.get("management")
+    assert container["image"] == (
+        f"{registry.account_id}.dkr.ecr.eu-west-1.amazonaws.com/{registry.project}/wordpress:{image.default_tag()}"
+    )
     assert environment["SURGEPRESS_IMAGE_TAG"] == image.default_tag()
     assert container["user"] == "33:33", "the image's USER (www-data): never root"
     assert container["portMappings"] == [{"containerPort": 8080, "protocol": "tcp"}]
@@ -174,20 +177,6 @@ def test_scaling_is_fast_out_slow_in_with_a_surge_step_from_config(local_stacks,
 
 def _id(stack: dict, resource: dict) -> str:
     return next(k for k, v in resources(stack, "aws_appautoscaling_policy").items() if v is resource)
-
-
-def test_image_repository_is_immutable_scanned_encrypted_and_pruned(local_stacks, settings):
-    stack = local_stacks["production"]
-    repository = _one(stack, "aws_ecr_repository")
-    assert repository["image_tag_mutability"] == "IMMUTABLE"
-    assert repository["image_scanning_configuration"]["scan_on_push"] is True
-    assert repository["encryption_configuration"][0]["encryption_type"] == "KMS"
-    rule = json.loads(_one(stack, "aws_ecr_lifecycle_policy")["policy"])["rules"][0]
-    assert rule["selection"]["countNumber"] == settings.get("production").compute.ecr_keep_images
-    # A destroy keeps production's images (ECR refuses to delete a repository that holds any);
-    # staging, rebuilt freely, lets them go with it.
-    assert repository["force_delete"] is False
-    assert _one(local_stacks["staging"], "aws_ecr_repository")["force_delete"] is True
 
 
 def test_only_the_service_reaches_the_database_and_cache(local_stacks):

@@ -1233,3 +1233,136 @@ def test_a_deny_that_exempts_one_role_lets_that_role_write_and_no_one_else(emula
     exempt.put_object(Bucket="shim-exempt", Key="AWSLogs/a.json", Body=b"{}")
     with pytest.raises(s3.exceptions.ClientError, match="403|AccessDenied"):
         s3.put_object(Bucket="shim-exempt", Key="AWSLogs/b.json", Body=b"{}")  # the deployer role: denied
+
+
+def test_ecr_replication_copies_a_pushed_image_under_its_digest_into_each_destination(emulator):
+    # ecr_replication shim: moto stores the configuration and replicates nothing.
+    account = "100000000002"
+    primary, replica = (
+        client(emulator, session_in(emulator, account, r), "ecr") for r in ("eu-west-1", "eu-central-1")
+    )
+    for ecr in (primary, replica):
+        ecr.create_repository(repositoryName="replicated/wordpress")
+    primary.create_repository(repositoryName="kept-here/wordpress")
+    primary.put_replication_configuration(
+        replicationConfiguration={
+            "rules": [
+                {
+                    "destinations": [{"region": "eu-central-1", "registryId": account}],
+                    "repositoryFilters": [{"filter": "replicated", "filterType": "PREFIX_MATCH"}],
+                }
+            ]
+        }
+    )
+    manifest = _manifest("a")
+    pushed = {}
+    for repository in ("replicated/wordpress", "kept-here/wordpress"):
+        pushed[repository] = primary.put_image(repositoryName=repository, imageManifest=manifest, imageTag="v1")[
+            "image"
+        ]
+    copy = replica.describe_images(repositoryName="replicated/wordpress")["imageDetails"]
+    assert [(i["imageDigest"], i["imageTags"]) for i in copy] == [
+        (pushed["replicated/wordpress"]["imageId"]["imageDigest"], ["v1"])
+    ]
+    # Outside the filter: no copy, and no repository made for it.
+    assert "kept-here/wordpress" not in [r["repositoryName"] for r in replica.describe_repositories()["repositories"]]
+    # A destination without the repository gets one, as AWS makes it.
+    primary.put_replication_configuration(
+        replicationConfiguration={"rules": [{"destinations": [{"region": "us-east-1", "registryId": account}]}]}
+    )
+    primary.put_image(
+        repositoryName="kept-here/wordpress", imageManifest=manifest.replace("a" * 64, "b" * 64), imageTag="v2"
+    )
+    far = client(emulator, session_in(emulator, account, "us-east-1"), "ecr")
+    assert [i["imageTags"] for i in far.describe_images(repositoryName="kept-here/wordpress")["imageDetails"]] == [
+        ["v2"]
+    ]
+
+
+def _manifest(fill: str) -> str:
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 2,
+                "digest": "sha256:" + fill * 64,
+            },
+            "layers": [],
+        }
+    )
+
+
+def _pushed(ecr, repository: str, tag: str, *, scan_on_push: bool = True) -> None:
+    ecr.create_repository(repositoryName=repository, imageScanningConfiguration={"scanOnPush": scan_on_push})
+    ecr.put_image(repositoryName=repository, imageManifest=_manifest("c"), imageTag=tag)
+
+
+def test_a_rollout_to_an_image_the_registry_lacks_fails_and_rolls_back_which_fails_the_deploy(emulator):
+    # ecs_rollouts shim: moto keeps one IN_PROGRESS deployment forever, whatever is deployed.
+    from surgepress.errors import GateFailed
+    from surgepress.rollout import await_rollout
+
+    registry, site = "100000000001", "100000000003"
+    _pushed(client(emulator, session_in(emulator, registry, "eu-west-1"), "ecr"), "rollouts/wordpress", "v1")
+    ecs = client(emulator, session_in(emulator, site, "eu-west-1"), "ecs")
+    ecs.create_cluster(clusterName="rollouts")
+    url = f"{registry}.dkr.ecr.eu-west-1.amazonaws.com/rollouts/wordpress"
+    good, missing = (
+        ecs.register_task_definition(
+            family="rollouts", containerDefinitions=[{"name": "wordpress", "image": f"{url}:{tag}", "memory": 512}]
+        )["taskDefinition"]["taskDefinitionArn"]
+        for tag in ("v1", "never-pushed")
+    )
+    ecs.create_service(cluster="rollouts", serviceName="wordpress", taskDefinition=good, desiredCount=1)
+    ended = await_rollout(ecs, "rollouts", "wordpress", good, timeout_s=5, pause_s=0.1)
+    assert (ended.state, ended.running) == ("COMPLETED", good)
+
+    ecs.update_service(cluster="rollouts", service="wordpress", taskDefinition=missing)
+    (service,) = ecs.describe_services(cluster="rollouts", services=["wordpress"])["services"]
+    assert service["taskDefinition"] == good, "the circuit breaker rolled the service back"
+    states = {d["taskDefinition"]: (d["status"], d["rolloutState"]) for d in service["deployments"]}
+    assert states == {good: ("PRIMARY", "COMPLETED"), missing: ("ACTIVE", "FAILED")}
+    with pytest.raises(GateFailed) as failed:
+        await_rollout(ecs, "rollouts", "wordpress", missing, timeout_s=5, pause_s=0.1)
+    assert str(failed.value) == (
+        f"wordpress: the rollout of {missing} FAILED: ECS deployment circuit breaker: tasks failed to start.; "
+        f"the service runs {good}"
+    )
+
+
+def test_scan_on_push_scans_and_the_gate_blocks_on_findings_at_or_above_its_severity(emulator):
+    # ecr_scan_on_push shim: moto never scans a pushed image, so the scan is never found.
+    import urllib.request
+
+    from surgepress import image
+    from surgepress.errors import GateFailed
+
+    account = "100000000002"
+    ecr = client(emulator, session_in(emulator, account, "eu-west-1"), "ecr")
+    _pushed(ecr, "scanned/wordpress", "clean")
+    assert image.scan_findings(ecr, "scanned/wordpress", "clean", timeout_s=5, pause_s=0.1) == {}
+
+    found = {"findingSeverityCounts": {"HIGH": 2, "CRITICAL": 1}, "findings": []}
+    result = {
+        "repositoryName": "scanned/wordpress",
+        "imageId": {"imageTag": "vulnerable"},
+        "imageScanStatus": {"status": "COMPLETE", "description": "The scan was completed successfully."},
+        "imageScanFindings": found,
+    }
+    body = json.dumps({"results": [result], "region": "eu-west-1", "account_id": account}).encode()
+    request = urllib.request.Request(f"{emulator.endpoint}/moto-api/static/ecr/scan-finding-results", data=body)
+    with urllib.request.urlopen(request) as answer:
+        assert answer.status == 201
+    ecr.put_image(repositoryName="scanned/wordpress", imageManifest=_manifest("d"), imageTag="vulnerable")
+    counts = image.scan_findings(ecr, "scanned/wordpress", "vulnerable", timeout_s=5, pause_s=0.1)
+    assert counts == {"CRITICAL": 1, "HIGH": 2}
+    assert image.blocking(counts, "CRITICAL") == {"CRITICAL": 1}
+    assert image.blocking(counts, "HIGH") == {"CRITICAL": 1, "HIGH": 2}
+    assert image.blocking({"MEDIUM": 4}, "HIGH") == {}
+
+    # Without scan on push no scan ever starts: the gate gives up, naming how long it waited.
+    _pushed(ecr, "unscanned/wordpress", "v1", scan_on_push=False)
+    with pytest.raises(GateFailed, match=r"^unscanned/wordpress:v1: ECR's scan did not finish within 1s$"):
+        image.scan_findings(ecr, "unscanned/wordpress", "v1", timeout_s=1, pause_s=0.2)

@@ -123,13 +123,16 @@ def test_environment_zones_are_delegated_from_the_apex_through_the_management_ac
     assert apex["name"] == management.apex_zone.zone_name
 
 
-def test_the_pipeline_checks_deploys_staging_tests_it_then_waits_for_approval_before_production(aws_stacks, settings):
+def test_the_pipeline_checks_builds_the_image_deploys_staging_tests_it_then_waits_for_approval_before_production(
+    aws_stacks, settings
+):
     stack, ws = aws_stacks["management"], settings.get("management")
     pipeline = one(stack, "aws_codepipeline")
     stages = [(s["name"], [a["name"] for a in s["action"]]) for s in pipeline["stage"]]
     assert stages == [
         ("Source", ["source"]),
         ("Checks", ["checks"]),
+        ("Image", ["image"]),
         ("Deploy-staging", ["deploy-staging", "integration-staging"]),
         ("Approve-production", ["approve"]),
         ("Deploy-production", ["deploy-production"]),
@@ -138,14 +141,33 @@ def test_the_pipeline_checks_deploys_staging_tests_it_then_waits_for_approval_be
     projects = {p["name"]: p for p in resources(stack, "aws_codebuild_project").values()}
     assert set(projects) == {
         f"{ws.project}-management-{label}"
-        for label in ("checks", "deploy-staging", "deploy-production", "integration-staging")
+        for label in ("checks", "image", "deploy-staging", "deploy-production", "integration-staging")
     }
-    for project in projects.values():
+    for name, project in projects.items():
         assert project["encryption_key"].startswith("${aws_kms_key.pipeline_key")
-        assert project["environment"]["privileged_mode"] is False
+        # Only the image build runs Docker, which needs privileged mode.
+        assert project["environment"]["privileged_mode"] is name.endswith("-image"), name
         assert project["logs_config"]["cloudwatch_logs"]["group_name"].startswith("${aws_cloudwatch_log_group")
-    deploy = json.loads(projects[f"{ws.project}-management-deploy-production"]["source"]["buildspec"])
-    assert deploy["phases"]["build"]["commands"][-1].endswith("python main.py deploy production")
+    # The image stage runs the project's own CLI and exports the tag it built; every deploy
+    # stage is given that tag, so production runs the digest staging tested.
+    built = json.loads(projects[f"{ws.project}-management-image"]["source"]["buildspec"])
+    assert built["env"]["exported-variables"] == ["IMAGE_TAG"]
+    assert [c.split("pipenv run ", 1)[-1] for c in built["phases"]["build"]["commands"]] == [
+        'python main.py images --tag)"',
+        "python main.py images --push",
+    ]
+    assert built["phases"]["build"]["commands"][0].startswith('export IMAGE_TAG="$(')
+    (image_action,) = next(s for s in pipeline["stage"] if s["name"] == "Image")["action"]
+    assert image_action["namespace"] == "Image"
+    for workspace in ("staging", "production"):
+        action = next(a for s in pipeline["stage"] for a in s["action"] if a["name"] == f"deploy-{workspace}")
+        assert json.loads(action["configuration"]["EnvironmentVariables"]) == [
+            {"name": "IMAGE_TAG", "value": "#{Image.IMAGE_TAG}", "type": "PLAINTEXT"}
+        ]
+        deploy = json.loads(projects[f"{ws.project}-management-deploy-{workspace}"]["source"]["buildspec"])
+        assert deploy["phases"]["build"]["commands"][-1].endswith(
+            f'python main.py deploy {workspace} --image-tag "$IMAGE_TAG"'
+        )
     test = json.loads(projects[f"{ws.project}-management-integration-staging"]["source"]["buildspec"])
     assert test["phases"]["build"]["commands"][-1].endswith("main.py test integration --workspace staging")
     build_policy = json.loads(

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from surgepress import image
 from surgepress.aws import WorkspaceClients
 from surgepress.emulator.control import Emulator
 from surgepress.readiness import Readiness
@@ -53,7 +54,7 @@ def test_the_log_archive_is_ready_once_its_bucket_has_its_policy(settings, emula
     assert readiness.ready("staging", "security") == "what it reads of security exists (log archive)"
 
 
-def test_the_management_reads_need_the_bootstrapped_state_and_the_apex_zone(settings, emulator, readiness):
+def test_the_management_reads_need_the_bootstrapped_state_the_apex_zone_and_the_image(settings, emulator, readiness):
     management = settings.get("management")
     clients = WorkspaceClients(management, emulator.environment())
     assert readiness.ready("staging", "management") is None
@@ -65,7 +66,13 @@ def test_the_management_reads_need_the_bootstrapped_state_and_the_apex_zone(sett
     assert readiness.ready("security", "management") == "what it reads of management exists (state)"
     assert readiness.ready("staging", "management") is None, "staging also reads the apex zone"
     clients.get("route53").create_hosted_zone(Name=management.apex_zone.zone_name, CallerReference="apex")
-    assert readiness.ready("staging", "management") == "what it reads of management exists (state, apex zone)"
+    assert readiness.ready("staging", "management") is None, "staging's tasks also pull the image from its registry"
+    staging = settings.get("staging")
+    ecr = clients.get("ecr", staging.image_registry.region)
+    ecr.create_repository(repositoryName=staging.image_registry.repository)
+    assert readiness.ready("staging", "management") is None, "a registry without the image staging runs"
+    assert image.record(ecr, staging.image_registry.repository, image.tag_for(staging))
+    assert readiness.ready("staging", "management") == "what it reads of management exists (state, registry, apex zone)"
 
 
 def test_a_replica_waits_for_its_whole_source(readiness):

@@ -36,6 +36,9 @@ SHIMS: tuple[str, ...] = (
     "lambda_tracing_role",
     "ecs_placement",
     "s3_eventbridge_notifications",
+    "ecr_replication",
+    "ecr_scan_on_push",
+    "ecs_rollouts",
 )
 
 
