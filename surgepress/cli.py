@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -450,8 +451,10 @@ def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
             s.dataplane(ws, job.say).down(quiet=not dataplane_workspaces([ws]))
         runner = s.runner(ws, job.out)
         job.phase("init")
-        if ws is state_ws:
+        if ws.name == state_ws.name:
             _unbootstrap(s, ws, job)
+            if ws.name in released:  # its state is local now: released here, not ahead
+                apply_release(job, runner, ws)
         else:
             runner.init()
         job.phase("destroy")
@@ -467,18 +470,17 @@ def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
         runner = s.runner(ws, job.out)
         job.phase("init")
         runner.init()
+        apply_release(job, runner, ws)
+
+    def apply_release(job: Job, runner: WorkspaceRunner, ws: Workspace) -> None:
         job.phase("release")
         _deployed_resources(job, runner, lambda: runner.apply(refresh=not args.no_refresh))
         job.say(f"release {ws.name}: deletion protection off, buckets deletable with their objects")
 
-    s.run_graph(
-        list(reversed(workspaces)),
-        destroy,
-        verb="destroy",
-        jobs=args.jobs,
-        reverse=True,
-        prepare={name: release for name in released},
-    )
+    # The state bucket's workspace is synthesized with local state: it is released in its own
+    # destroy, once its state has left the bucket.
+    ahead = {name: release for name in released if name != state_ws.name}
+    s.run_graph(list(reversed(workspaces)), destroy, verb="destroy", jobs=args.jobs, reverse=True, prepare=ahead)
     return 0
 
 
@@ -706,7 +708,77 @@ def cmd_policy(s: Session, args) -> int:
     for finding in report.skipped + report.failed:
         s.say(("SKIP " if finding.reason else "FAIL ") + finding.line())
     s.say(report.summary())
-    return 0 if report.ok else 1
+    missed = _surge_gate(s, workspaces)
+    return 0 if report.ok and not missed else 1
+
+
+def _surge_outcomes(s: Session, workspaces: list[Workspace], **scenario) -> list:
+    """Each site's configured surge, simulated against its synthesized stack (surgepress.surge)."""
+    from surgepress.surge import judge, load_calibration, scenario_for
+
+    calibration, which = load_calibration(s.paths)
+    outcomes = []
+    for ws in workspaces:
+        document = json.loads((s.paths.stack_dir(s.target, ws.name) / "cdk.tf.json").read_text())
+        outcomes.append(judge(ws, document, scenario_for(ws, **scenario), calibration, which))
+    return outcomes
+
+
+def _surge_gate(s: Session, workspaces: list[Workspace]) -> list[str]:
+    """The surge objective of every selected site with a `surge:` section: a miss fails `policy`,
+    with the figures and what held the fleet back."""
+    from surgepress.surge.report import lines
+
+    sites = [ws for ws in workspaces if ws.surge is not None]
+    missed = []
+    for outcome in _surge_outcomes(s, sites):
+        if outcome.misses:
+            missed.append(outcome.workspace.name)
+            s.say("FAIL surge " + "\n".join(lines(outcome)))
+        else:
+            m = outcome.measures
+            s.say(
+                f"surge {outcome.workspace.name}: meets its objective (absorb {m.absorb_s} s, "
+                f"{m.overload_percent:.2f} % over capacity, worst-minute p95 {m.worst_minute_p95_ms:,.0f} ms)"
+            )
+    skipped = [ws.name for ws in workspaces if ws.compute and ws.surge is None]
+    for name in skipped:
+        s.say(f"SKIP surge {name}: no `surge:` section, so no objective to hold it to")
+    return missed
+
+
+def cmd_surge(s: Session, args) -> int:
+    from surgepress.surge.report import lines, write
+    from surgepress.surge.scenario import read_trace
+
+    chosen = s.settings.select(args.workspaces) if args.workspaces else list(s.settings.workspaces.values())
+    workspaces = [ws for ws in chosen if ws.surge is not None] if not args.workspaces else chosen
+    if not workspaces:
+        raise UserError("surge: no workspace has a `surge:` section")
+    for ws in workspaces:
+        if ws.compute is None or ws.surge is None:
+            raise UserError(
+                f"surge: {ws.name} has no {'compute' if ws.compute is None else '`surge:` section'}: "
+                "nothing to simulate"
+            )
+    overrides = {"multiplier": args.multiplier, "ramp_s": args.ramp, "hold_s": args.hold}
+    if args.trace is not None:
+        trace = read_trace(Path(args.trace))
+        overrides.update(trace=trace, trace_source=args.trace)
+    s.synth(workspaces)
+    outcomes = _surge_outcomes(s, workspaces, kind=args.scenario, **overrides)
+    md, js = write(outcomes, s.paths.build / "reports" / "surge")
+    if args.json:
+        print(js.read_text(), file=s.out)
+    else:
+        from surgepress.surge.result import ABSORB_DEFINITION
+
+        for outcome in outcomes:
+            for line in lines(outcome):
+                s.say(line)
+        s.say(f"({ABSORB_DEFINITION})")
+        s.say(f"report: {md}, {js}")
+    return 0
 
 
 def cmd_emulator(s: Session, args) -> int:
@@ -983,8 +1055,25 @@ def build_parser() -> argparse.ArgumentParser:
         "then wait for ECR's scan: a finding at or above registry.block_severity fails it (exit 1)",
     )
     p.add_argument("--tag", action="store_true", help="print the tag a build of app/ gets, and nothing else")
-    p = add("policy", cmd_policy, "run Checkov over the synthesized workspaces (all by default)")
+    p = add(
+        "policy",
+        cmd_policy,
+        "run Checkov over the synthesized workspaces (all by default), and hold each site to its surge objective",
+    )
     p.add_argument("workspaces", nargs="*", metavar="workspace")
+    p = add(
+        "surge",
+        cmd_surge,
+        "simulate a breaking-news surge against each site's synthesized scaling: absorb time, requests over "
+        "capacity, worst minute, peak tasks and hosts (sites with a `surge:` section by default)",
+    )
+    p.add_argument("workspaces", nargs="*", metavar="workspace")
+    p.add_argument("--scenario", choices=["breaking-news", "double-wave", "slow-rise"], default="breaking-news")
+    p.add_argument("--multiplier", type=float, help="peak over steady demand (default: surge.multiplier)")
+    p.add_argument("--ramp", type=int, metavar="S", help="seconds to the peak (default: surge.ramp_s)")
+    p.add_argument("--hold", type=int, metavar="S", help="seconds at the peak (default: surge.hold_s)")
+    p.add_argument("--trace", metavar="CSV", help="replay edge requests/s, one row a second (a `requests` column)")
+    p.add_argument("--json", action="store_true", help="print report.json instead of the summary")
     p = add("emulator", cmd_emulator, "start, stop or inspect the embedded local AWS")
     p.add_argument("action", choices=["up", "down", "status"])
     p = add(

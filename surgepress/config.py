@@ -232,6 +232,24 @@ class RegistrySettings:
 
 
 @dataclass(frozen=True)
+class SurgeSettings:
+    """The surge a site must absorb (surgepress/surge) and the objective it is held to."""
+
+    steady_rps: float
+    """Edge requests/s of a normal hour the environment is sized for."""
+    multiplier: float
+    ramp_s: int
+    hold_s: int
+    steady_hit_ratio: float
+    """Share of requests the edge answers in steady state ..."""
+    surge_hit_ratio: float
+    """... and at the surge's height (readers crowd onto a few hot stories)."""
+    absorb_within_s: int
+    max_overload_percent: float
+    max_p95_ms: float
+
+
+@dataclass(frozen=True)
 class ImageRegistry:
     """Where a site's tasks pull the WordPress image from: the registry workspace's repository
     in the site's region (the repository itself, or its replica there)."""
@@ -301,6 +319,7 @@ class Workspace:
     budget: BudgetSettings | None = None
     apex_zone: ApexZoneSettings | None = None
     registry: RegistrySettings | None = None
+    surge: SurgeSettings | None = None
     pipeline: PipelineSettings | None = None
     failover: FailoverSettings | None = None
     # Resolved across workspaces at load time (never set in a file):
@@ -768,6 +787,19 @@ CDN_SCHEMA: dict[str, Check] = {
 }
 
 
+def _number_between(low: float, high: float, *, below_high: bool = False) -> Check:
+    """A number (whole or not, never true/false) from `low` to `high` (or below it)."""
+
+    def check(file: str, name: str, value: Any) -> float:
+        inside = low <= value < high if below_high else low <= value <= high
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not inside:
+            upper = f"below {high:g}" if below_high else f"up to {high:g}"
+            raise ConfigError(file, name, f"expected a number from {low:g} {upper}", value)
+        return float(value)
+
+    return check
+
+
 def _seconds(file: str, name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 60:
         raise ConfigError(file, name, "expected seconds above 0 and up to 60", value)
@@ -900,6 +932,17 @@ BACKUP_SCHEMA: dict[str, Check] = {
     "weekly_retention_days": _int_between(1, 36500),
     "copy_to_dr_region": _bool,
 }
+SURGE_SCHEMA: dict[str, Check] = {
+    "steady_rps": _number_between(0.1, 1_000_000),
+    "multiplier": _number_between(1, 100),
+    "ramp_s": _int_between(0, 7200),
+    "hold_s": _int_between(0, 86400),
+    "steady_hit_ratio": _number_between(0, 1, below_high=True),
+    "surge_hit_ratio": _number_between(0, 1, below_high=True),
+    "absorb_within_s": _int_between(1, 86400),
+    "max_overload_percent": _number_between(0, 100),
+    "max_p95_ms": _number_between(1, 600_000),
+}
 FAILOVER_SCHEMA: dict[str, Check] = {
     "primary_region": _region,
     "rto_target_s": _int_between(1, 86400),
@@ -964,6 +1007,7 @@ SECTIONS: dict[str, tuple[dict[str, Check], bool]] = {
     "budget": (BUDGET_SCHEMA, True),
     "apex_zone": (APEX_ZONE_SCHEMA, True),
     "registry": (REGISTRY_SCHEMA, True),
+    "surge": (SURGE_SCHEMA, True),
     "pipeline": (PIPELINE_SCHEMA, True),
     "failover": (FAILOVER_SCHEMA, True),
 }
@@ -985,6 +1029,7 @@ SECTION_TYPES: dict[str, type] = {
     "budget": BudgetSettings,
     "apex_zone": ApexZoneSettings,
     "registry": RegistrySettings,
+    "surge": SurgeSettings,
     "pipeline": PipelineSettings,
     "failover": FailoverSettings,
 }
@@ -999,6 +1044,7 @@ SECTION_NEEDS: dict[str, tuple[str, ...]] = {
     "backup": ("database", "storage"),
     "guardrails": (),
     "failover": ("database", "dns", "compute"),
+    "surge": ("compute",),
 }
 OPTIONAL_KEYS = {"replica_of", "availability_zones"}
 

@@ -152,17 +152,24 @@ def test_environment_zones_are_delegated_from_the_apex(deployed, clients, output
     )
 
 
-def test_the_pipeline_runs_checks_staging_tests_approval_then_production(deployed, clients, outputs):
+def test_the_pipeline_runs_checks_the_image_staging_tests_approval_then_production(deployed, clients, outputs):
     in_run(deployed, "management")
     pipeline = clients("management").get("codepipeline").get_pipeline(name=outputs["management"]["pipeline_name"])
-    assert [s["name"] for s in pipeline["pipeline"]["stages"]] == [
+    stages = pipeline["pipeline"]["stages"]
+    assert [s["name"] for s in stages] == [
         "Source",
         "Checks",
+        "Image",
         "Deploy-staging",
         "Approve-production",
         "Deploy-production",
     ]
     assert pipeline["pipeline"]["artifactStore"]["encryptionKey"]["type"] == "KMS"
+    # The deploy stages run the tag the Image stage exported.
+    (image_action,) = next(s for s in stages if s["name"] == "Image")["actions"]
+    assert image_action["namespace"] == "Image"
+    deploy = next(a for s in stages for a in s["actions"] if a["name"] == "deploy-production")
+    assert "#{Image.IMAGE_TAG}" in deploy["configuration"]["EnvironmentVariables"]
 
 
 @pytest.mark.parametrize("workspace", ["staging", "production"])

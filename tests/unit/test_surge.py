@@ -1,0 +1,260 @@
+"""surgepress/surge: each mechanism alone, with its expectation worked out by hand here, then
+the sites as synthesized: production meets its objective, a slow configuration misses it and
+says why, and what cannot be simulated is refused in one line."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+
+import pytest
+
+from surgepress.surge import COMMITTED_CALIBRATION, judge, scenario_for
+from surgepress.surge.engine import (
+    Calibration,
+    Datapoint,
+    Host,
+    Metrics,
+    StepScalingPolicy,
+    TargetTrackingPolicy,
+    _hosts,
+    _step,
+    scale_in_to,
+    simulate,
+)
+from surgepress.surge.params import Timings
+from surgepress.surge.scenario import Scenario, read_trace
+from surgepress.surge.site import Alarm, HostGroup, Site, Step, StepScaling, TargetTracking, read_site
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.unit
+
+CAL = Calibration(rps_per_1024_cpu=10, idle_p95_ms=100, at_capacity_p95_ms=1000, source="test")
+REQUESTS = TargetTracking(
+    "requests", "ALBRequestCountPerTarget", target=600, scale_out_cooldown_s=30, scale_in_cooldown_s=300
+)
+CPU = TargetTracking(
+    "cpu", "ECSServiceAverageCPUUtilization", target=50, scale_out_cooldown_s=30, scale_in_cooldown_s=300
+)
+SURGE_ALARM = Alarm("RequestCount", "Sum", 60, 1, 1, threshold=6000, comparison="GreaterThanThreshold")
+
+
+def _site(**changes) -> Site:
+    base = Site(
+        workspace="test",
+        capacity="fargate",
+        min_tasks=2,
+        max_tasks=50,
+        initial_tasks=2,
+        task_cpu_units=1024,
+        task_memory_mib=2048,
+        health_check_interval_s=10,
+        healthy_threshold=2,
+        deregistration_delay_s=30,
+        health_check_grace_s=60,
+        target_tracking=(REQUESTS,),
+        step_scaling=(),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def _point(end: int, requests: float = 0, per_target: float = 0, cpu: float = 0, healthy: float = 2) -> Datapoint:
+    return Datapoint(end, requests, per_target, cpu, healthy, healthy)
+
+
+def test_a_target_tracking_alarm_fires_at_the_third_breaching_minute_plus_the_publication_delay():
+    # 2 tasks x 10 req/s serve 20 req/s; 30 req/s is 900 a minute per target, above 600 from t=0.
+    run = simulate(_site(), [30.0] * 400, CAL, Timings(metric_delay_s=60))
+    first = next(e for e in run.events if e.kind == "scale-out")
+    # Periods end at 59, 119, 179; the third is published 60 s later.
+    assert first.t == 179 + 60
+    assert first.text == "requests: 2 -> 3 tasks"  # ceil(2 healthy x 900 / 600)
+
+
+def test_only_healthy_targets_count_in_requests_per_target():
+    metrics = Metrics(period_s=60, delay_s=0)
+    for _ in range(60):  # 2 healthy, 3 more registered and still failing their health checks
+        metrics.add(requests=10, healthy=2, registered=5, cpu_total=100, running=5)
+    (point,) = [p for t in range(60) for p in metrics.tick(t)]
+    assert point.requests == 600 and point.per_target == 300  # 600 / 2, not / 5
+    assert point.cpu == pytest.approx(20)  # 100 percent-units over 5 running tasks
+
+
+def test_a_larger_step_inside_the_cooldown_adds_only_the_difference():
+    # The AWS example: capacity 10, +2 -> 12; inside the cooldown an alarm asks +3: 13, not 15.
+    steps = (Step(0, 1000, 2), Step(1000, None, 3))
+    policy = StepScalingPolicy(StepScaling("surge", "ChangeInCapacity", 300, "Average", 0, steps, SURGE_ALARM))
+    site = _site(max_tasks=100)
+    policy.observe(_point(59, requests=6500))
+    assert _step(policy, 10, site, t=60, events=[]) == 12
+    policy.observe(_point(119, requests=7500))
+    assert _step(policy, 12, site, t=120, events=[]) == 13
+    policy.observe(_point(419, requests=7500))  # after the cooldown: from the current capacity
+    assert _step(policy, 13, site, t=420, events=[]) == 16
+
+
+def test_percent_steps_round_down_and_rise_to_the_minimum_magnitude():
+    steps = (Step(0, None, 50),)
+    policy = StepScalingPolicy(StepScaling("surge", "PercentChangeInCapacity", 60, "Maximum", 2, steps, SURGE_ALARM))
+    policy.observe(_point(59, requests=7000))
+    assert policy.adjustment(3) == 2  # 1.5 rounds down to 1, then up to MinAdjustmentMagnitude 2
+    assert policy.adjustment(9) == 4  # 4.5 rounds down
+    assert policy.adjustment(1) == 2  # 0.5 is 1, then 2
+
+
+def test_scale_in_waits_until_every_policy_agrees():
+    requests, cpu = TargetTrackingPolicy(REQUESTS), TargetTrackingPolicy(CPU)
+    for minute in range(15):
+        requests.observe(_point(60 * minute + 59, per_target=100, cpu=48, healthy=10))
+        cpu.observe(_point(60 * minute + 59, per_target=100, cpu=48, healthy=10))
+    assert requests.low and not cpu.low  # 48 % is not below 90 % of a 50 % target
+    assert scale_in_to([requests, cpu], [], floor=2) is None
+    for minute in range(15, 30):
+        cpu.observe(_point(60 * minute + 59, cpu=20, healthy=10))
+    assert scale_in_to([requests, cpu], [], floor=2) == 4  # the larger wish: ceil(10 x 20 / 50)
+    assert scale_in_to([requests], [], floor=3) == 3  # ceil(10 x 100 / 600) = 2, held at the floor
+
+
+def test_the_first_hosts_come_at_200_percent_from_none():
+    group = HostGroup(
+        "c7i.xlarge", 0, 10, 100, warmup_s=60, min_step=1, max_step=10, tasks_per_host=3, binding="memory"
+    )
+    hosts: list[Host] = []
+    _hosts(hosts, group, provisioning=1, t=0, timings=Timings(), events=[], low=0)
+    assert len(hosts) == 2  # "always scales out to 200% (two instances)"
+
+
+def test_the_warm_up_blocks_the_second_step():
+    group = HostGroup(
+        "c7i.xlarge", 1, 20, 100, warmup_s=300, min_step=1, max_step=4, tasks_per_host=3, binding="memory"
+    )
+    timings = Timings(ec2_boot_s=40, agent_register_s=20)
+    hosts = [Host(launched=-1000, ready=-1000, tasks=3)]
+    _hosts(hosts, group, provisioning=12, t=0, timings=timings, events=[], low=0)
+    assert len(hosts) == 5  # needed ceil((3 + 12) / 3) = 5, so +4 (the maximum step)
+    assert hosts[-1].ready == 60  # boot + registration
+    # More tasks wait: 27 need 9 hosts, 5 run (180 %).
+    _hosts(hosts, group, provisioning=24, t=120, timings=timings, events=[], low=0)
+    assert len(hosts) == 5, "the new hosts are within their warm-up: no second step"
+    _hosts(hosts, group, provisioning=24, t=300, timings=timings, events=[], low=0)
+    assert len(hosts) == 9, "warm-up over at 300 s: +4 more"
+
+
+def test_fargate_needs_no_hosts_and_a_task_serves_after_its_start_and_health_checks():
+    timings = Timings(fargate_start_s=45)
+    run = simulate(_site(initial_tasks=2, min_tasks=2), [30.0] * 400, CAL, timings)
+    assert set(run.series.hosts) == {0}
+    scaled = next(e.t for e in run.events if e.kind == "scale-out")
+    # The service places it the second after the decision, it runs 45 s later and is healthy
+    # after 2 checks 10 s apart.
+    serves = scaled + 1 + 45 + 20
+    assert run.series.healthy[serves - 1] == 2 and run.series.healthy[serves] == 3
+
+
+def test_tasks_wait_in_provisioning_until_a_host_registers():
+    group = HostGroup(
+        "c7i.xlarge", 1, 10, 100, warmup_s=60, min_step=1, max_step=10, tasks_per_host=3, binding="memory"
+    )
+    site = _site(capacity="ec2", hosts=group, min_tasks=3, initial_tasks=3)
+    run = simulate(site, [50.0] * 600, CAL, Timings(metric_delay_s=0))
+    scaled = next(e.t for e in run.events if e.kind == "scale-out")
+    assert run.series.provisioning[scaled + 1] > 0, "the one host is full"
+    added = next(e.t for e in run.events if e.kind == "hosts" and e.t >= scaled)
+    assert run.series.provisioning[added + 60] == 0, "placed once the new host registered"
+
+
+def test_the_committed_calibration_is_complete_and_says_where_it_comes_from():
+    data = json.loads(COMMITTED_CALIBRATION.read_text())
+    assert Calibration(**data).source.startswith("assumed")
+
+
+def test_read_site_takes_the_scaling_from_the_synthesized_json(local_stacks, settings):
+    site = read_site(local_stacks["production"], "production")
+    compute = settings.get("production").compute
+    assert (site.min_tasks, site.max_tasks, site.capacity) == (compute.min_tasks, compute.max_tasks, "ec2")
+    assert {p.metric: p.target for p in site.target_tracking} == {
+        "ALBRequestCountPerTarget": compute.requests_per_target,
+        "ECSServiceAverageCPUUtilization": compute.cpu_target_percent,
+    }
+    (surge,) = site.step_scaling
+    assert surge.alarm.threshold == compute.surge_requests_per_minute and surge.alarm.period_s == 60
+    assert site.hosts.instance_type == compute.instance_type and site.hosts.warmup_s == compute.instance_warmup_s
+    assert site.hosts.tasks_per_host == 3  # c7i.xlarge, 1024 CPU / 2048 MiB: memory binds (3 of 7.75 GiB)
+    assert read_site(local_stacks["staging"], "staging").hosts is None
+
+
+def _calibration() -> tuple[Calibration, str]:
+    return Calibration(**json.loads(COMMITTED_CALIBRATION.read_text())), "committed default"
+
+
+def test_production_meets_its_objective_with_its_committed_settings(local_stacks, settings):
+    ws = settings.get("production")
+    outcome = judge(ws, local_stacks["production"], scenario_for(ws), *_calibration())
+    assert outcome.misses == [], outcome.misses
+    assert outcome.measures.overload_percent <= ws.surge.max_overload_percent
+
+
+def test_a_slow_configuration_misses_the_objective_and_says_what_held_it_back(local_stacks, settings):
+    ws = settings.get("production")
+    slow = copy.deepcopy(local_stacks["production"])
+    resources = slow["resource"]
+    (provider,) = resources["aws_ecs_capacity_provider"].values()
+    provider["auto_scaling_group_provider"]["managed_scaling"]["instance_warmup_period"] = 300
+    (group,) = resources["aws_autoscaling_group"].values()
+    group["min_size"] = 1
+    for policy in resources["aws_appautoscaling_policy"].values():
+        config = policy.get("target_tracking_scaling_policy_configuration")
+        if config:
+            config["scale_out_cooldown"] = 300
+            config["target_value"] = config["target_value"] * 4  # no headroom left
+    outcome = judge(ws, slow, scenario_for(ws), *_calibration())
+    assert any(miss.startswith("absorb time") or "over capacity" in miss for miss in outcome.misses), outcome.misses
+    assert any("instance_warmup_s 300" in limit and "min_hosts 1" in limit for limit in outcome.binding)
+
+
+def test_a_scenario_that_cannot_be_simulated_is_refused(tmp_path):
+    from surgepress.errors import UserError
+
+    with pytest.raises(UserError, match=r"scenario breaking-news: steady_rps must be above 0, got -1"):
+        Scenario("breaking-news", -1, 10, 180, 600, 0.8, 0.9)
+    with pytest.raises(UserError, match=r"scenario sudden: expected one of breaking-news, double-wave, slow-rise"):
+        Scenario("sudden", 10, 10, 180, 600, 0.8, 0.9)
+    csv = tmp_path / "trace.csv"
+    csv.write_text("second,rps\n0,10\n")
+    with pytest.raises(UserError, match=r"trace.csv: no 'requests' column \(columns: second, rps\)"):
+        read_trace(csv)
+    csv.write_text("requests\n10\nlots\n")
+    with pytest.raises(UserError, match=r"trace.csv: line 3: requests is not a number, got 'lots'"):
+        read_trace(csv)
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["surge", "security"], "error: surge: security has no compute: nothing to simulate"),
+        (
+            ["surge", "production", "--multiplier", "-2"],
+            "error: scenario breaking-news: multiplier must be above 0, got -2.0",
+        ),
+        (
+            ["surge", "production", "--trace", "no-such.csv"],
+            "error: no-such.csv: cannot be read (No such file or directory)",
+        ),
+    ],
+)
+def test_the_cli_refuses_what_cannot_be_simulated_in_one_line(tmp_path, args, line):
+    result = run_cli(*args, build=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines() == [line]
+
+
+def test_the_cli_reports_each_site_and_writes_its_report(tmp_path):
+    result = run_cli("surge", "production", "--scenario", "double-wave", build=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "production: double-wave 10x (400 -> 4000 edge req/s, ramp 180 s, hold 1800 s)" in result.stdout
+    assert "absorb time:" in result.stdout and "(absorb time: from the first second demand exceeds" in result.stdout
+    report = json.loads((tmp_path / "reports" / "surge" / "report.json").read_text())
+    assert [r["workspace"] for r in report] == ["production"]
+    assert report[0]["calibration"]["which"] == "committed default"
+    assert (tmp_path / "reports" / "surge" / "report.md").read_text().startswith("# Surge report")
