@@ -765,6 +765,10 @@ def cmd_surge(s: Session, args) -> int:
     if args.trace is not None:
         trace = read_trace(Path(args.trace))
         overrides.update(trace=trace, trace_source=args.trace)
+    from surgepress.surge import scenario_for
+
+    for ws in workspaces:  # refused before anything is synthesized
+        scenario_for(ws, kind=args.scenario, **overrides)
     s.synth(workspaces)
     outcomes = _surge_outcomes(s, workspaces, kind=args.scenario, **overrides)
     md, js = write(outcomes, s.paths.build / "reports" / "surge")

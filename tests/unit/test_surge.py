@@ -247,14 +247,16 @@ def test_the_cli_refuses_what_cannot_be_simulated_in_one_line(tmp_path, args, li
     result = run_cli(*args, build=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.strip().splitlines() == [line]
+    assert not (tmp_path / "synth").exists(), "refused before anything is synthesized"
 
 
-def test_the_cli_reports_each_site_and_writes_its_report(tmp_path):
-    result = run_cli("surge", "production", "--scenario", "double-wave", build=tmp_path)
+def test_the_cli_reports_each_site_and_writes_its_report(synth_paths, local_stacks):
+    result = run_cli("surge", "production", "--scenario", "double-wave", build=synth_paths.build)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "production: double-wave 10x (400 -> 4000 edge req/s, ramp 180 s, hold 1800 s)" in result.stdout
     assert "absorb time:" in result.stdout and "(absorb time: from the first second demand exceeds" in result.stdout
-    report = json.loads((tmp_path / "reports" / "surge" / "report.json").read_text())
+    reports = synth_paths.build / "reports" / "surge"
+    report = json.loads((reports / "report.json").read_text())
     assert [r["workspace"] for r in report] == ["production"]
     assert report[0]["calibration"]["which"] == "committed default"
-    assert (tmp_path / "reports" / "surge" / "report.md").read_text().startswith("# Surge report")
+    assert (reports / "report.md").read_text().startswith("# Surge report")
