@@ -7,6 +7,7 @@ line) prints one line and exits 2 before anything is synthesized or deployed.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -712,15 +713,23 @@ def cmd_policy(s: Session, args) -> int:
     return 0 if report.ok and not missed else 1
 
 
-def _surge_outcomes(s: Session, workspaces: list[Workspace], **scenario) -> list:
-    """Each site's configured surge, simulated against its synthesized stack (surgepress.surge)."""
+def _surge_outcomes(s: Session, workspaces: list[Workspace], *, deployed: bool = False, **scenario) -> list:
+    """Each site's configured surge, simulated against its synthesized stack, or with `deployed`
+    against what its deployment's APIs say (surgepress.surge)."""
     from surgepress.surge import judge, load_calibration, scenario_for
+    from surgepress.surge.live import read_deployed
 
     calibration, which = load_calibration(s.paths)
     outcomes = []
     for ws in workspaces:
         document = json.loads((s.paths.stack_dir(s.target, ws.name) / "cdk.tf.json").read_text())
-        outcomes.append(judge(ws, document, scenario_for(ws, **scenario), calibration, which))
+        site = None
+        if deployed:
+            runner = s.runner(ws, io.StringIO())  # its outputs only: no init chatter
+            runner.init()
+            outputs = {name: out["value"] for name, out in runner.outputs().items()}
+            site = read_deployed(WorkspaceClients(ws, s.env), ws.name, outputs)
+        outcomes.append(judge(ws, document, scenario_for(ws, **scenario), calibration, which, site=site))
     return outcomes
 
 
@@ -769,8 +778,13 @@ def cmd_surge(s: Session, args) -> int:
 
     for ws in workspaces:  # refused before anything is synthesized
         scenario_for(ws, kind=args.scenario, **overrides)
+    if args.from_deployment:
+        s.connect(start_emulator=False)
+        if s.target is Target.LOCAL and "AWS_ENDPOINT_URL" not in s.env:
+            raise UserError("surge --from-deployment: the emulator is not running; deploy first")
+        s.preflight(workspaces)
     s.synth(workspaces)
-    outcomes = _surge_outcomes(s, workspaces, kind=args.scenario, **overrides)
+    outcomes = _surge_outcomes(s, workspaces, deployed=args.from_deployment, kind=args.scenario, **overrides)
     md, js = write(outcomes, s.paths.build / "reports" / "surge")
     if args.json:
         print(js.read_text(), file=s.out)
@@ -1077,6 +1091,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ramp", type=int, metavar="S", help="seconds to the peak (default: surge.ramp_s)")
     p.add_argument("--hold", type=int, metavar="S", help="seconds at the peak (default: surge.hold_s)")
     p.add_argument("--trace", metavar="CSV", help="replay edge requests/s, one row a second (a `requests` column)")
+    p.add_argument(
+        "--from-deployment",
+        action="store_true",
+        help="read the scaling from the deployed workspace's APIs (what is live) instead of its synthesized JSON",
+    )
     p.add_argument("--json", action="store_true", help="print report.json instead of the summary")
     p = add("emulator", cmd_emulator, "start, stop or inspect the embedded local AWS")
     p.add_argument("action", choices=["up", "down", "status"])

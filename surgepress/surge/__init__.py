@@ -20,11 +20,12 @@ from typing import Any
 
 from surgepress.config import Workspace
 from surgepress.errors import UserError
+from surgepress.surge.cost import Costs, PriceTable, costs, read_fixed
 from surgepress.surge.engine import Calibration, Run, simulate
 from surgepress.surge.params import DEFAULT, Timings
 from surgepress.surge.result import Measures, Objective, binding, measure, verdict
 from surgepress.surge.scenario import Scenario
-from surgepress.surge.site import read_site
+from surgepress.surge.site import Site, read_site
 from surgepress.targets import Paths
 
 COMMITTED_CALIBRATION = Path(__file__).with_name("calibration.json")
@@ -79,6 +80,8 @@ class Outcome:
     misses: list[str]
     binding: list[str]
     calibration: str
+    costs: Costs
+    prices_date: str
 
 
 def judge(
@@ -88,7 +91,22 @@ def judge(
     calibration: Calibration,
     which: str,
     timings: Timings = DEFAULT,
+    site: Site | None = None,
 ) -> Outcome:
-    run = simulate(read_site(document, ws.name), scenario.origin_rps(), calibration, timings)
+    """The workspace's surge against its synthesized stack (or `site`, read from its deployment:
+    what runs whatever the load is still priced from `document`)."""
+    run = simulate(site or read_site(document, ws.name), scenario.origin_rps(), calibration, timings)
     measures = measure(run, scenario)
-    return Outcome(ws, scenario, run, measures, verdict(measures, objective_of(ws)), binding(run, measures), which)
+    prices = PriceTable.load()
+    priced = costs(run, scenario, read_fixed(document), ws.region, prices)
+    return Outcome(
+        ws,
+        scenario,
+        run,
+        measures,
+        verdict(measures, objective_of(ws)),
+        binding(run, measures),
+        which,
+        priced,
+        prices.date,
+    )

@@ -38,6 +38,9 @@ def lines(outcome: Outcome) -> list[str]:
         f"objective p95 {objective.max_p95_ms:g} ms",
         f"  peak: {m.peak_tasks} tasks, {m.peak_hosts} hosts; over the run {run.task_seconds / 3600:.1f} task-hours, "
         f"{run.host_seconds / 3600:.1f} host-hours",
+        f"  cost: surge hour ${outcome.costs.surge_hour_usd:,.2f}, steady day ${outcome.costs.steady_day_usd:,.2f} "
+        f"(prices of {outcome.prices_date}; {len(outcome.costs.caveats)} of the rows used are not AWS's own figure: "
+        "report.md names them)",
         "  " + ("meets its objective" if not outcome.misses else "MISSES its objective: " + "; ".join(outcome.misses)),
     ]
     out += ["  limits: " + item for item in outcome.binding]
@@ -52,6 +55,10 @@ def write(outcomes: list[Outcome], directory: Path) -> tuple[Path, Path]:
         body += ["```", *lines(outcome), "```", "", "| t (s from surge start) | event |", "|---:|---|"]
         start = outcome.scenario.surge_start_s
         body += [f"| {e.t - start} | {e.kind}: {e.text} |" for e in outcome.run.events if e.t >= start]
+        body += ["", "| the surge hour | USD |", "|---|---:|"]
+        body += [f"| {item} | {usd:,.2f} |" for item, usd in outcome.costs.surge_hour.items()]
+        body += ["", "Prices that are not AWS's own figure (`surgepress/surge/prices.json`):", ""]
+        body += [f"- {caveat}" for caveat in outcome.costs.caveats]
         body.append("")
     md.write_text("\n".join(body))
     js.write_text(json.dumps([as_json(o) for o in outcomes], indent=2, sort_keys=True))
@@ -69,6 +76,13 @@ def as_json(outcome: Outcome) -> dict:
         "meets_objective": not outcome.misses,
         "misses": outcome.misses,
         "held_back_by": outcome.binding,
+        "cost": {
+            "surge_hour_usd": outcome.costs.surge_hour_usd,
+            "steady_day_usd": outcome.costs.steady_day_usd,
+            "surge_hour": outcome.costs.surge_hour,
+            "prices_date": outcome.prices_date,
+            "not_aws_figures": outcome.costs.caveats,
+        },
         "task_hours": run.task_seconds / 3600,
         "host_hours": run.host_seconds / 3600,
         "absorb_definition": ABSORB_DEFINITION,

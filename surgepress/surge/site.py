@@ -117,8 +117,15 @@ def _one(document: dict, rtype: str, workspace: str) -> tuple[str, dict]:
     return next(iter(found.items()))
 
 
-def _bound(value) -> float | None:
+def bound(value) -> float | None:
     return None if value is None or value == "" else float(value)
+
+
+def placement(workspace: str, instance_type: str, cpu: int, memory: int, awsvpc: bool) -> tuple[int, str]:
+    """Tasks per host of the type, and what binds (modules/instances.py)."""
+    if instance_type not in INSTANCE_TYPES:
+        raise UserError(f"surge: {workspace}: instance type {instance_type!r} is not in modules/instances.py")
+    return tasks_per_host(instance_type, cpu, memory, awsvpc=awsvpc)
 
 
 def read_site(document: dict, workspace: str) -> Site:
@@ -172,8 +179,8 @@ def read_site(document: dict, workspace: str) -> Site:
                     min_adjustment_magnitude=int(config.get("min_adjustment_magnitude") or 0),
                     steps=tuple(
                         Step(
-                            _bound(s.get("metric_interval_lower_bound")),
-                            _bound(s.get("metric_interval_upper_bound")),
+                            bound(s.get("metric_interval_lower_bound")),
+                            bound(s.get("metric_interval_upper_bound")),
                             int(s["scaling_adjustment"]),
                         )
                         for s in config["step_adjustment"]
@@ -192,9 +199,7 @@ def read_site(document: dict, workspace: str) -> Site:
         _, template = _one(document, "aws_launch_template", workspace)
         scaling = provider["auto_scaling_group_provider"]["managed_scaling"]
         instance_type = template["instance_type"]
-        if instance_type not in INSTANCE_TYPES:
-            raise UserError(f"surge: {workspace}: instance type {instance_type!r} is not in modules/instances.py")
-        per_host, binding = tasks_per_host(instance_type, cpu, memory, awsvpc=task.get("network_mode") == "awsvpc")
+        per_host, binding = placement(workspace, instance_type, cpu, memory, task.get("network_mode") == "awsvpc")
         hosts = HostGroup(
             instance_type=instance_type,
             min_hosts=int(asg["min_size"]),

@@ -260,3 +260,61 @@ def test_the_cli_reports_each_site_and_writes_its_report(synth_paths, local_stac
     assert [r["workspace"] for r in report] == ["production"]
     assert report[0]["calibration"]["which"] == "committed default"
     assert (reports / "report.md").read_text().startswith("# Surge report")
+
+
+def test_costs_price_what_the_run_used_and_what_runs_whatever_the_load():
+    from surgepress.surge.cost import Fixed, Price, PriceTable, costs
+
+    def row(usd: float, basis: str = "aws") -> Price:
+        return Price(usd, "unit", basis, "test")
+
+    table = PriceTable(
+        "2026-12-01",
+        {
+            "eu-west-1": {
+                "fargate:vcpu": row(0.04),
+                "fargate:gb": row(0.005),
+                "cloudfront:requests": row(0.01),
+                "cloudfront:gb": row(0.1),
+                "alb:lcu": row(0.008, "unverified"),
+                "nat:hour": row(0.05),
+                "alb:hour": row(0.025, "third-party"),
+                "rds:acu": row(0.12),
+                "elasticache:cache.t4g.small": row(0.03),
+            }
+        },
+    )
+    # A fargate site that never scales (its target is out of reach), 100 edge req/s, no edge hits.
+    site = _site(min_tasks=2, initial_tasks=2, target_tracking=(dataclasses.replace(REQUESTS, target=1e9),))
+    scenario = Scenario("breaking-news", 100, 1, 0, 0, 0.0, 0.0, lead_s=3600, tail_s=3600)
+    run = simulate(site, scenario.origin_rps(), CAL)
+    fixed = Fixed(
+        nat_gateways=1,
+        load_balancers=1,
+        endpoint_azs=0,
+        database={"db.serverless": 2},
+        min_acu=1.0,
+        cache={"cache.t4g.small": 2},
+    )
+    priced = costs(run, scenario, fixed, "eu-west-1", table, response_kb=60)
+    # By hand, an hour: 2 tasks x (1 vCPU x 0.04 + 2 GB x 0.005) = 0.10; 360,000 requests:
+    # 36 x 0.01 = 0.36 and 21.6 GB x 0.1 = 2.16 at the edge, 21.6 LCU-hours x 0.008 = 0.1728;
+    # fixed 0.05 + 0.025 + 1 ACU x 0.12 + 2 x 0.03 = 0.255.
+    hour = 0.10 + 0.36 + 2.16 + 0.1728 + 0.255
+    assert priced.surge_hour_usd == pytest.approx(hour)
+    assert priced.steady_day_usd == pytest.approx(24 * hour)
+    assert priced.surge_hour["tasks"] == pytest.approx(0.10)
+    assert priced.caveats == [
+        "eu-west-1 alb:hour $0.025/unit: third-party (test)",
+        "eu-west-1 alb:lcu $0.008/unit: unverified (test)",
+    ]
+
+
+def test_every_price_row_says_where_it_comes_from():
+    from surgepress.surge.cost import PriceTable
+
+    table = PriceTable.load()
+    for region, rows in table.regions.items():
+        for key, row in rows.items():
+            assert row.basis in ("aws", "third-party", "unverified"), (region, key)
+            assert len(row.source) > 10 and row.usd > 0, (region, key)

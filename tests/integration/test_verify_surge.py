@@ -1,0 +1,40 @@
+"""Stage verify, the surge engine against what is live: `surge --from-deployment` reads the
+scaling from the deployed workspaces' APIs, and on a fresh deploy that is exactly what the
+synthesized JSON says."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from surgepress.surge.live import read_deployed
+from surgepress.surge.site import read_site
+from surgepress.targets import Paths, Target
+
+pytestmark = [pytest.mark.integration, pytest.mark.stage("verify")]
+
+SITES = ("staging", "production", "dr")
+
+
+@pytest.mark.parametrize("name", SITES)
+def test_the_deployed_scaling_is_what_was_synthesized(deployed, clients, outputs, name):
+    if name not in deployed.state.workspaces:
+        pytest.skip(f"{name} is not deployed in this run")
+    stack = Paths(deployed.build).stack_dir(Target(deployed.target), name) / "cdk.tf.json"
+    synthesized = read_site(json.loads(stack.read_text()), name)
+    live = read_deployed(clients(name), name, outputs[name])
+    assert live == synthesized
+    assert live.target_tracking and live.step_scaling, "a site scales on requests, CPU and a surge alarm"
+
+
+def test_surge_from_the_deployment_reports_what_the_synthesized_stack_does(deployed):
+    if "production" not in deployed.state.workspaces:
+        pytest.skip("production is not deployed in this run")
+    figures = []
+    for extra in ((), ("--from-deployment",)):
+        result = deployed.cli("surge", "production", *extra)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+        (report,) = json.loads((deployed.build / "reports" / "surge" / "report.json").read_text())
+        figures.append(report["measures"])
+    assert figures[0] == figures[1]
