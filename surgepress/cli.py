@@ -24,7 +24,7 @@ from modules.names import repository_name
 from surgepress import image
 from surgepress.accounts import StateStore, aws_error_line, check_identities
 from surgepress.aws import WorkspaceClients
-from surgepress.config import Settings, Workspace, check_image_tag, load_settings
+from surgepress.config import Settings, Workspace, check_image_tag, check_surge_option, load_settings
 from surgepress.dataplane import DataPlane, DataPlaneError, dataplane_workspaces, reconcile_site
 from surgepress.drill.topology import read_topology, replicated_site
 from surgepress.emulator.control import Emulator, EmulatorError
@@ -427,7 +427,8 @@ def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
     if args.yes_destroy_production:
         approved.add("production")
     state_ws = s.settings.state_workspace
-    if state_ws in workspaces and s.target is not Target.LOCAL:
+    names = {ws.name for ws in workspaces}
+    if state_ws.name in names and s.target is not Target.LOCAL:
         raise UserError(
             f"refusing to destroy {state_ws.name} on aws: it holds the state bucket "
             f"{state_ws.state.bucket} with every workspace's state history; remove it by hand if "
@@ -441,10 +442,13 @@ def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
         s.settings = before.released({ws.name for ws in workspaces})
         released = {ws.name for ws in workspaces if s.settings.get(ws.name) != before.get(ws.name)}
         workspaces = [s.settings.get(ws.name) for ws in workspaces]
+        state_ws = s.settings.state_workspace
     s.connect()
     s.preflight(workspaces)
+    if state_ws.name in names:
+        _refuse_keeping_images(s, state_ws)
     # The bucket workspace is synthesized with local state: its state must leave the bucket first.
-    s.synth(workspaces, local_state=frozenset({state_ws.name}) if state_ws in workspaces else frozenset())
+    s.synth(workspaces, local_state=frozenset({state_ws.name}) if state_ws.name in names else frozenset())
 
     def destroy(job: Job, ws: Workspace) -> str:
         s.header(job, ws, "destroy")
@@ -483,6 +487,25 @@ def cmd_destroy(s: Session, args, stdin: TextIO = sys.stdin) -> int:
     ahead = {name: release for name in released if name != state_ws.name}
     s.run_graph(list(reversed(workspaces)), destroy, verb="destroy", jobs=args.jobs, reverse=True, prepare=ahead)
     return 0
+
+
+def _refuse_keeping_images(s: Session, ws: Workspace) -> None:
+    """The state bucket's workspace goes last and its destroy begins by moving its state out of
+    the bucket: a destroy that would then stop at ECR's refusal to delete a repository holding
+    images (registry.enable_deletion_protection) is refused before anything is destroyed."""
+    if ws.registry is None or not ws.registry.enable_deletion_protection:
+        return
+    ecr = WorkspaceClients(ws, s.env).get("ecr")
+    try:
+        held = image.listed(ecr, repository_name(ws.project))
+    except ecr.exceptions.RepositoryNotFoundException:
+        return
+    if held:
+        raise UserError(
+            f"destroy: {ws.name}'s image registry {repository_name(ws.project)} holds {len(held)} image(s) and "
+            f"keeps them (registry.enable_deletion_protection in {ws.file}); destroy with --release-protection "
+            "to let them go, or set it false and deploy first; nothing was destroyed"
+        )
 
 
 def _unbootstrap(s: Session, ws: Workspace, job: Job) -> None:
@@ -770,8 +793,16 @@ def cmd_surge(s: Session, args) -> int:
                 f"surge: {ws.name} has no {'compute' if ws.compute is None else '`surge:` section'}: "
                 "nothing to simulate"
             )
-    overrides = {"multiplier": args.multiplier, "ramp_s": args.ramp, "hold_s": args.hold}
+    options = {
+        "multiplier": ("--multiplier", args.multiplier),
+        "ramp_s": ("--ramp", args.ramp),
+        "hold_s": ("--hold", args.hold),
+    }
+    overrides: dict = {k: check_surge_option(k, v, flag) for k, (flag, v) in options.items() if v is not None}
     if args.trace is not None:
+        shaped = [flag for flag, v in options.values() if v is not None]
+        if shaped or args.scenario != "breaking-news":
+            raise UserError(f"--trace: replays its own demand; {', '.join(shaped) or '--scenario'} would be ignored")
         trace = read_trace(Path(args.trace))
         overrides.update(trace=trace, trace_source=args.trace)
     from surgepress.surge import scenario_for

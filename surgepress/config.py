@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -475,6 +476,14 @@ class Settings:
         )
 
 
+def check_surge_option(name: str, value: float, where: str) -> float:
+    """A `surge:` setting given on the command line: the same bounds as in the files."""
+    try:
+        return SURGE_SCHEMA[name]("", where, value)
+    except ConfigError as exc:
+        raise UserError(f"{where}: {exc.problem}, got {value!r}") from None
+
+
 def check_image_tag(value: str, where: str) -> str:
     """An image tag given outside the environment files (a CLI option): ECR's tag grammar."""
     try:
@@ -791,8 +800,9 @@ def _number_between(low: float, high: float, *, below_high: bool = False) -> Che
     """A number (whole or not, never true/false) from `low` to `high` (or below it)."""
 
     def check(file: str, name: str, value: Any) -> float:
-        inside = low <= value < high if below_high else low <= value <= high
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not inside:
+        number = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+        inside = number and (low <= value < high if below_high else low <= value <= high)
+        if not inside:
             upper = f"below {high:g}" if below_high else f"up to {high:g}"
             raise ConfigError(file, name, f"expected a number from {low:g} {upper}", value)
         return float(value)

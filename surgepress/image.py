@@ -204,7 +204,7 @@ def record(ecr, repository: str, tag: str, root: Path = APP_DIR) -> bool:
     return True
 
 
-SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED")
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED", "UNTRIAGED")
 """ECR's finding severities, worst first."""
 SCAN_DONE = ("COMPLETE", "ACTIVE")  # basic scan, enhanced scan
 SCAN_PAUSE_S = 5.0
@@ -238,7 +238,8 @@ def scan_findings(ecr, repository: str, tag: str, *, timeout_s: float, pause_s: 
             return None  # the scan is not registered yet
 
     def ended(found: dict | None) -> bool:
-        return found is not None and found.get("imageScanStatus", {}).get("status") != "IN_PROGRESS"
+        # IN_PROGRESS (basic scanning) and PENDING (enhanced) are not yet an answer.
+        return found is not None and found.get("imageScanStatus", {}).get("status") not in ("IN_PROGRESS", "PENDING")
 
     try:
         found = wait_for(f"the scan of {repository}:{tag}", answer, until=ended, timeout_s=timeout_s, pause_s=pause_s)

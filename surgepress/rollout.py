@@ -31,14 +31,16 @@ def rollout(ecs, cluster: str, service: str, task_definition: str) -> Rollout:
     found = ecs.describe_services(cluster=cluster, services=[service])["services"]
     deployments = found[0].get("deployments", []) if found else []
     primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
-    ours = next((d for d in deployments if d.get("taskDefinition") == task_definition), None)
+    # The newest deployment of it: an older one of the same revision may have failed before.
+    mine = [d for d in deployments if d.get("taskDefinition") == task_definition]
+    ours = max(mine, key=lambda d: d.get("createdAt") or 0, default=None)
     if primary is None:
         return Rollout("IN_PROGRESS", "no deployment yet", "")
     if ours is not None and ours.get("rolloutState") == "FAILED":
         return Rollout("FAILED", ours.get("rolloutStateReason", ""), primary["taskDefinition"])
     if primary["taskDefinition"] != task_definition:
         if ours is None and primary.get("rolloutState") == "COMPLETED":  # ours has come and gone: rolled back
-            return Rollout("FAILED", primary.get("rolloutStateReason", "rolled back"), primary["taskDefinition"])
+            return Rollout("FAILED", f"the service went back to {primary['taskDefinition']}", primary["taskDefinition"])
         return Rollout("IN_PROGRESS", "the new deployment has not started", primary["taskDefinition"])
     return Rollout(primary.get("rolloutState", "IN_PROGRESS"), primary.get("rolloutStateReason", ""), task_definition)
 

@@ -90,7 +90,9 @@ PIPENV_RUN = "PIPENV_VENV_IN_PROJECT=1 python3 -m pipenv run"
 IMAGE_STAGE = "Image"
 IMAGE_TAG_VARIABLE = "IMAGE_TAG"
 IMAGE_COMMANDS = (
-    f'export {IMAGE_TAG_VARIABLE}="$({PIPENV_RUN} python main.py images --tag)"',
+    # An assignment alone fails the build when `images --tag` fails; `export X="$(…)"` would not.
+    f'{IMAGE_TAG_VARIABLE}="$({PIPENV_RUN} python main.py images --tag)"',
+    f"export {IMAGE_TAG_VARIABLE}",
     f"{PIPENV_RUN} python main.py images --push",
 )
 

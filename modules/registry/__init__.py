@@ -7,7 +7,7 @@ What it creates
       that keeps the newest `keep_images` (what the last releases need to roll back to).
     - The same repository policy on each: the site accounts' task execution roles may pull;
       only the roles in `writer_role_arns` (the pipeline's build, the deployer an operator
-      uses) may push or delete; no one else may do either.
+      uses) may push, delete or change the repository and its policy; no one else may.
     - The registry's replication configuration: every image pushed here is copied, under the
       same digest, into each replica. A region's tasks then pull from their own region, so a
       primary-region outage does not stop the DR region's scale-out.
@@ -53,10 +53,20 @@ PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:Get
 WRITE_ACTIONS = (
     "ecr:BatchDeleteImage",
     "ecr:CompleteLayerUpload",
+    "ecr:DeleteLifecyclePolicy",
+    "ecr:DeleteRepository",
+    "ecr:DeleteRepositoryPolicy",
     "ecr:InitiateLayerUpload",
     "ecr:PutImage",
+    "ecr:PutImageScanningConfiguration",
+    "ecr:PutImageTagMutability",
+    "ecr:PutLifecyclePolicy",
+    "ecr:SetRepositoryPolicy",
     "ecr:UploadLayerPart",
 )
+"""Pushes, deletes and every change to the repository's own settings and policy: the deployer
+role's alone (replication writes through ECR's service-linked role, which is not a principal
+this policy names)."""
 
 
 def repository_policy(puller_role_arns: tuple[str, ...], writer_role_arns: tuple[str, ...]) -> str:

@@ -32,7 +32,8 @@ COMMITTED_CALIBRATION = Path(__file__).with_name("calibration.json")
 
 
 def calibration_file(paths: Paths) -> Path:
-    """Where `surge calibrate` saves a measurement of the local data plane."""
+    """Where a measurement of the local data plane is read from (`surge calibrate`, not written yet,
+    will save it there)."""
     return paths.build / "surge" / "calibration.json"
 
 

@@ -49,6 +49,13 @@ HIGH_RES_PERIOD_S = 20
 HIGH_RES = "ECSServiceAverageCPUUtilizationHighResolution"
 TT_HIGH, TT_LOW, TT_LOW_RATIO = 3, 15, 0.9
 IDLE_CPU_PERCENT = 2.0  # a running task serving nothing (assumed)
+EPSILON = 1e-9
+"""Metrics are sums of floating-point rates: a value that equals the target but for rounding
+is not above it, and a count that is whole but for rounding is not rounded up."""
+
+
+def _ceil(value: float) -> int:
+    return math.ceil(value - EPSILON * max(1.0, abs(value)))
 
 
 @dataclass(frozen=True)
@@ -127,13 +134,13 @@ class TargetTrackingPolicy:
             value, base = point.cpu, point.running
         self.values.append(value)
         self.bases.append(base)
-        target = self.config.target
-        self.high = len(self.values) >= TT_HIGH and all(v > target for v in self.values[-TT_HIGH:])
-        self.low = len(self.values) >= TT_LOW and all(v < TT_LOW_RATIO * target for v in self.values[-TT_LOW:])
+        high, low = self.config.target * (1 + EPSILON), TT_LOW_RATIO * self.config.target * (1 - EPSILON)
+        self.high = len(self.values) >= TT_HIGH and all(v > high for v in self.values[-TT_HIGH:])
+        self.low = len(self.values) >= TT_LOW and all(v < low for v in self.values[-TT_LOW:])
 
     def wanted(self) -> int:
         """The desired count this policy computes from its latest datapoint (the ASSUMPTION above)."""
-        return math.ceil(max(self.bases[-1], 1.0) * self.values[-1] / self.config.target)
+        return _ceil(max(self.bases[-1], 1.0) * self.values[-1] / self.config.target)
 
 
 class StepScalingPolicy:
@@ -199,6 +206,8 @@ class Series:
     capacity: list[float] = field(default_factory=list)
     served: list[float] = field(default_factory=list)
     errors: list[float] = field(default_factory=list)
+    backlog: list[float] = field(default_factory=list)
+    """Requests waiting at the end of the second."""
     p95_ms: list[float] = field(default_factory=list)
     desired: list[int] = field(default_factory=list)
     healthy: list[int] = field(default_factory=list)
@@ -355,6 +364,7 @@ def simulate(site: Site, origin_rps: list[float], calibration: Calibration, timi
         series.capacity.append(capacity)
         series.served.append(served)
         series.errors.append(errors)
+        series.backlog.append(backlog)
         series.p95_ms.append(p95)
         series.desired.append(desired)
         series.healthy.append(healthy)
@@ -420,5 +430,4 @@ def _hosts(hosts: list[Host], cfg, provisioning: int, t: int, timings: Timings, 
             for host in empty[:remove]:
                 hosts.remove(host)
             events.append(Event(t, "hosts", f"reservation {reservation:.0f}%: -{remove} hosts ({len(hosts)})"))
-            low = 0
     return low

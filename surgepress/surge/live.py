@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from surgepress.aws import WorkspaceClients
 from surgepress.errors import UserError
-from surgepress.surge.site import Alarm, HostGroup, Site, Step, StepScaling, TargetTracking, bound, placement
+from surgepress.surge.site import (
+    Alarm,
+    HostGroup,
+    Site,
+    Step,
+    StepScaling,
+    TargetTracking,
+    bound,
+    placement,
+    refuse_unmodelled,
+)
 
 FARGATE = {"FARGATE": "fargate", "FARGATE_SPOT": "fargate_spot"}
 
@@ -117,6 +127,7 @@ def read_deployed(clients: WorkspaceClients, workspace: str, outputs: dict) -> S
             binding=binding,
             warm_pool=bool(warm),
         )
+    refuse_unmodelled(workspace, tracking, stepping)
     return Site(
         workspace=workspace,
         capacity=capacity,

@@ -2,9 +2,10 @@
 
 Absorb time is measured from the first second demand exceeds what the running fleet can
 serve until served capacity covers demand and keeps covering it to the end of the surge's
-hold; every report says so. Requests over capacity are those that found no free capacity
-the second they arrived (they queued, or failed after `queue_wait_s`), as a share of all
-requests from the surge's start to the end of its hold.
+hold (nothing left waiting); every report says so. Requests over capacity are those that
+found no free capacity the second they arrived, behind what was already waiting (they
+queued, or failed after `queue_wait_s`), as a share of all requests from the surge's start to
+the end of its hold.
 """
 
 from __future__ import annotations
@@ -56,7 +57,12 @@ class Measures:
 def measure(run: Run, scenario: Scenario) -> Measures:
     s = run.series
     start, end = scenario.surge_start_s, min(scenario.surge_end_s, len(s.demand))
-    over = [t for t in range(start, end) if s.demand[t] > s.capacity[t] + 1e-9]
+    # A second is over capacity when its arrivals, behind what still waits, find no free capacity.
+    waiting = [
+        max(0.0, min(s.demand[t], s.demand[t] + (s.backlog[t - 1] if t else 0.0) - s.capacity[t]))
+        for t in range(start, end)
+    ]
+    over = [t for t, w in zip(range(start, end), waiting, strict=True) if w > 1e-9]
     exceeded = over[0] if over else None
     absorbed, absorb = True, 0
     absorb_s: int | None
@@ -66,7 +72,7 @@ def measure(run: Run, scenario: Scenario) -> Measures:
         absorb_s = last_over + 1 - exceeded if absorbed else None
     else:
         absorb_s = absorb
-    overload = [max(0.0, s.demand[t] - s.capacity[t]) for t in range(start, end)]
+    overload = waiting
     requests = sum(s.demand[start:end])
     minute_errors, minute_p95 = 0.0, 0.0
     for m in range(start, end, 60):

@@ -18,6 +18,7 @@ steady. What misses reaches the load balancer.
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,8 +57,10 @@ class Scenario:
         for name in ("steady_hit_ratio", "surge_hit_ratio"):
             if not 0 <= getattr(self, name) < 1:
                 raise UserError(f"{where}: {name} must be from 0 to below 1, got {getattr(self, name)!r}")
-        if self.trace is not None and any(v < 0 for v in self.trace):
-            raise UserError(f"{where}: a negative request rate, {min(self.trace)!r}")
+        if self.trace is not None:
+            bad = next((v for v in self.trace if not math.isfinite(v) or v < 0), None)
+            if bad is not None:
+                raise UserError(f"{where}: requests must be a finite number of 0 or more, got {bad!r}")
 
     @property
     def surge_start_s(self) -> int:

@@ -128,6 +128,31 @@ def placement(workspace: str, instance_type: str, cpu: int, memory: int, awsvpc:
     return tasks_per_host(instance_type, cpu, memory, awsvpc=awsvpc)
 
 
+MODELLED_TRACKING = (
+    "ALBRequestCountPerTarget",
+    "ECSServiceAverageCPUUtilization",
+    "ECSServiceAverageCPUUtilizationHighResolution",
+)
+MODELLED_STEP_ALARM = ("RequestCount", "Sum", 60)
+
+
+def refuse_unmodelled(workspace: str, tracking: list[TargetTracking], stepping: list[StepScaling]) -> None:
+    """What the engine does not model is refused in one line, never simulated as something else."""
+    for policy in tracking:
+        if policy.metric not in MODELLED_TRACKING:
+            raise UserError(
+                f"surge: {workspace}: target tracking on {policy.metric} ({policy.name}) is not modelled; "
+                f"the engine simulates {', '.join(MODELLED_TRACKING)}"
+            )
+    for step in stepping:
+        alarm = step.alarm
+        if (alarm.metric, alarm.statistic, alarm.period_s) != MODELLED_STEP_ALARM:
+            raise UserError(
+                f"surge: {workspace}: step policy {step.name}'s alarm ({alarm.statistic} of {alarm.metric} over "
+                f"{alarm.period_s} s) is not modelled; the engine simulates one-minute RequestCount sums"
+            )
+
+
 def read_site(document: dict, workspace: str) -> Site:
     """The site's scaling as synthesized (see the module's note)."""
     resources = document.get("resource") or {}
@@ -212,6 +237,7 @@ def read_site(document: dict, workspace: str) -> Site:
             binding=binding,
             warm_pool=bool(resources.get("aws_autoscaling_group_warm_pool") or {}),
         )
+    refuse_unmodelled(workspace, tracking, stepping)
     return Site(
         workspace=workspace,
         capacity=capacity,

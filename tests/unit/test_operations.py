@@ -154,9 +154,10 @@ def test_the_pipeline_checks_builds_the_image_deploys_staging_tests_it_then_wait
     assert built["env"]["exported-variables"] == ["IMAGE_TAG"]
     assert [c.split("pipenv run ", 1)[-1] for c in built["phases"]["build"]["commands"]] == [
         'python main.py images --tag)"',
+        "export IMAGE_TAG",
         "python main.py images --push",
     ]
-    assert built["phases"]["build"]["commands"][0].startswith('export IMAGE_TAG="$(')
+    assert built["phases"]["build"]["commands"][0].startswith('IMAGE_TAG="$(')
     (image_action,) = next(s for s in pipeline["stage"] if s["name"] == "Image")["action"]
     assert image_action["namespace"] == "Image"
     for workspace in ("staging", "production"):

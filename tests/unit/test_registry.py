@@ -61,7 +61,14 @@ def test_site_execution_roles_pull_and_only_the_deployer_writes(local_stacks, se
             f"arn:aws:iam::{w.account_id}:role/{w.project}-{w.name}-task-execution" for w in sites
         )
         assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
-        assert {"ecr:PutImage", "ecr:BatchDeleteImage", "ecr:InitiateLayerUpload"} <= set(deny["Action"])
+        assert {
+            "ecr:PutImage",
+            "ecr:BatchDeleteImage",
+            "ecr:InitiateLayerUpload",
+            "ecr:DeleteRepository",
+            "ecr:SetRepositoryPolicy",
+            "ecr:DeleteRepositoryPolicy",
+        } <= set(deny["Action"])
         assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": [ws.role_arn]}}
 
 
@@ -83,3 +90,27 @@ def test_released_settings_let_the_images_go_with_a_destroy(settings):
     site = settings.released({"production"}).get("production")
     assert site.database.enable_deletion_protection is False and site.compute.enable_deletion_protection is False
     assert site.storage.enable_force_destroy is True
+
+
+def test_a_destroy_that_would_stop_at_the_registrys_images_is_refused_before_anything_goes(settings, emulator):
+    import io
+    import os
+    from pathlib import Path
+
+    from surgepress import image
+    from surgepress.aws import WorkspaceClients
+    from surgepress.cli import Session, _refuse_keeping_images
+    from surgepress.errors import UserError
+    from surgepress.targets import Paths, Target
+
+    session = Session(settings=settings, target=Target.LOCAL, paths=Paths(Path("/nonexistent")), out=io.StringIO())
+    session.env = {**os.environ, **emulator.environment()}
+    management = settings.get("management")
+    _refuse_keeping_images(session, management)  # no repository yet: nothing to keep
+    ecr = WorkspaceClients(management, session.env).get("ecr")
+    ecr.create_repository(repositoryName=f"{management.project}/wordpress")
+    _refuse_keeping_images(session, management)  # an empty repository goes with the destroy
+    image.record(ecr, f"{management.project}/wordpress", "kept")
+    with pytest.raises(UserError, match=r"holds 1 image\(s\) and keeps them \(registry.enable_deletion_protection in "):
+        _refuse_keeping_images(session, management)
+    _refuse_keeping_images(session, settings.released({"management"}).get("management"))  # --release-protection
