@@ -783,6 +783,8 @@ def cmd_surge(s: Session, args) -> int:
     from surgepress.surge.report import lines, write
     from surgepress.surge.scenario import read_trace
 
+    if args.workspaces[:1] == ["tune"]:
+        return _surge_tune(s, args.workspaces[1:])
     chosen = s.settings.select(args.workspaces) if args.workspaces else list(s.settings.workspaces.values())
     workspaces = [ws for ws in chosen if ws.surge is not None] if not args.workspaces else chosen
     if not workspaces:
@@ -827,6 +829,44 @@ def cmd_surge(s: Session, args) -> int:
                 s.say(line)
         s.say(f"({ABSORB_DEFINITION})")
         s.say(f"report: {md}, {js}")
+    return 0
+
+
+def _surge_tune(s: Session, names: list[str]) -> int:
+    """`surge tune <ws>`: the Pareto front of absorb time against monthly cost over the scaling
+    settings, and the cheapest settings that meet the objective (surgepress.surge.tune)."""
+    from surgepress.surge import load_calibration
+    from surgepress.surge.tune import KNOBS, pareto, search, yaml_change
+
+    if len(names) != 1:
+        raise UserError(f"surge tune: name one workspace, got {' '.join(names) or 'none'}")
+    ws = s.settings.get(names[0])
+    if ws.compute is None or ws.surge is None:
+        raise UserError(f"surge tune: {ws.name} has no {'compute' if ws.compute is None else '`surge:` section'}")
+    s.synth([ws])
+    (outcome,) = _surge_outcomes(s, [ws])
+    document = json.loads((s.paths.stack_dir(s.target, ws.name) / "cdk.tf.json").read_text())
+    calibration, which = load_calibration(s.paths)
+    started = time.monotonic()
+    found = search(outcome, document, calibration)
+    s.say(f"surge tune {ws.name}: {len(found)} candidates in {time.monotonic() - started:.1f}s (calibration: {which})")
+    s.say("Pareto front (absorb time and requests over capacity against the monthly cost):")
+    for c in pareto(found):
+        absorb = "not absorbed" if c.absorb_s is None else f"absorb {c.absorb_s:>4} s"
+        changed = ", ".join(f"{k} {v}" for k, v in sorted(c.changes.items())) or "the committed settings"
+        s.say(
+            f"  ${c.monthly_usd:>9,.0f}/month  {absorb}  {c.overload_percent:6.2f} % over  "
+            f"p95 {c.worst_p95_ms:>7,.0f} ms  {'meets' if c.meets else 'misses'}  {changed}"
+        )
+    meeting = [c for c in found if c.meets]
+    if not meeting:
+        s.say("no candidate meets the objective: it needs what the search cannot set yet (a warm pool, faster metrics)")
+        return 1
+    best = min(meeting, key=lambda c: (c.monthly_usd, c.absorb_s or 0))
+    s.say(f"cheapest that meets the objective: ${best.monthly_usd:,.0f}/month")
+    current = {k: getattr(ws.compute, k) for k in KNOBS}
+    for line in yaml_change(ws.file, current, best.changes):
+        s.say(line)
     return 0
 
 

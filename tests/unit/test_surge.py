@@ -247,6 +247,8 @@ def test_a_scenario_that_cannot_be_simulated_is_refused(tmp_path):
     ("args", "line"),
     [
         (["surge", "security"], "error: surge: security has no compute: nothing to simulate"),
+        (["surge", "tune"], "error: surge tune: name one workspace, got none"),
+        (["surge", "tune", "security"], "error: surge tune: security has no compute"),
         (
             ["surge", "production", "--multiplier", "-2"],
             "error: --multiplier: expected a number from 1 up to 100, got -2.0",

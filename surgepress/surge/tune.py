@@ -1,0 +1,165 @@
+"""`surge tune <ws>`: the cheapest scaling settings that meet the workspace's surge objective.
+
+The knobs are the `compute:` settings environments/ exposes for scaling. A candidate is the
+synthesized `Site` with those settings changed as the modules would change them (`apply`;
+tests hold each knob to a real synth of the changed setting), simulated against the
+workspace's surge and priced. The search is seeded: the committed settings, each knob alone
+over its values, then random combinations. It prints the Pareto front of absorb time (and
+requests over capacity) against the monthly cost, the cheapest candidate that meets the
+objective, and the YAML change that makes it.
+
+Not searched yet, because the platform does not deploy them: a warm pool, ECS's 20-s CPU
+metric, a high-resolution custom metric.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from surgepress.surge import Outcome
+from surgepress.surge.cost import PriceTable, costs, read_fixed
+from surgepress.surge.engine import Calibration, simulate
+from surgepress.surge.params import DEFAULT, Timings
+from surgepress.surge.result import Objective, measure, verdict
+from surgepress.surge.scenario import Scenario
+from surgepress.surge.site import Site
+
+DAYS_PER_MONTH = 30.4
+SEED = 17
+
+KNOBS: dict[str, tuple[int, ...]] = {
+    "min_tasks": (2, 3, 6, 9, 12, 16, 20, 24),
+    "requests_per_target": (120, 160, 200, 220, 240, 300, 400, 600, 900),
+    "cpu_target_percent": (30, 40, 50, 60, 70),
+    "surge_requests_per_minute": (5000, 10000, 20000, 40000, 60000),
+    "capacity_target_percent": (50, 60, 70, 80, 90, 100),
+    "instance_warmup_s": (0, 30, 60, 120, 300),
+    "min_hosts": (1, 2, 3, 4, 6, 8),
+    "max_scaling_step": (2, 5, 10, 20),
+}
+"""compute.<knob> -> the values searched (within the settings' bounds)."""
+HOST_KNOBS = ("capacity_target_percent", "instance_warmup_s", "min_hosts", "max_scaling_step")
+
+
+def apply(site: Site, changes: dict[str, int]) -> Site:
+    """The site as the modules would synthesize it with these compute settings changed."""
+    tracking, stepping, hosts = list(site.target_tracking), list(site.step_scaling), site.hosts
+    replace = dataclasses.replace
+    for knob, value in changes.items():
+        if knob == "min_tasks":
+            site = replace(site, min_tasks=value, initial_tasks=value)
+        elif knob == "requests_per_target":
+            tracking = [replace(p, target=value) if p.metric == "ALBRequestCountPerTarget" else p for p in tracking]
+        elif knob == "cpu_target_percent":
+            tracking = [
+                replace(p, target=value) if p.metric.startswith("ECSServiceAverageCPU") else p for p in tracking
+            ]
+        elif knob == "surge_requests_per_minute":
+            stepping = [_threshold(p, value) for p in stepping]
+        elif hosts is not None and knob in HOST_KNOBS:
+            field = {"capacity_target_percent": "target_capacity_percent", "instance_warmup_s": "warmup_s"}.get(
+                knob, {"min_hosts": "min_hosts", "max_scaling_step": "max_step"}.get(knob, knob)
+            )
+            hosts = replace(hosts, **{field: value})
+    return replace(site, target_tracking=tuple(tracking), step_scaling=tuple(stepping), hosts=hosts)
+
+
+def _threshold(policy, value: int):
+    """modules/compute's surge policy: the alarm at the threshold, +50 % up to one threshold past
+    it, +100 % beyond (its step bounds are the threshold's own value)."""
+    old = policy.alarm.threshold
+    steps = tuple(
+        dataclasses.replace(
+            s,
+            lower=value if s.lower == old else s.lower,
+            upper=value if s.upper == old else s.upper,
+        )
+        for s in policy.steps
+    )
+    return dataclasses.replace(policy, alarm=dataclasses.replace(policy.alarm, threshold=float(value)), steps=steps)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    changes: dict[str, int]
+    absorb_s: int | None
+    overload_percent: float
+    worst_p95_ms: float
+    monthly_usd: float
+    meets: bool
+
+
+def evaluate(
+    site: Site,
+    changes: dict[str, int],
+    document: dict,
+    region: str,
+    scenario: Scenario,
+    calibration: Calibration,
+    objective: Objective,
+    timings: Timings = DEFAULT,
+) -> Candidate:
+    run = simulate(apply(site, changes), scenario.origin_rps(), calibration, timings)
+    m = measure(run, scenario)
+    priced = costs(run, scenario, read_fixed(document), region, PriceTable.load())
+    return Candidate(
+        changes=changes,
+        absorb_s=m.absorb_s if m.absorbed else None,
+        overload_percent=m.overload_percent,
+        worst_p95_ms=m.worst_minute_p95_ms,
+        monthly_usd=priced.steady_day_usd * DAYS_PER_MONTH,
+        meets=not verdict(m, objective),
+    )
+
+
+def candidates(site: Site, samples: int, seed: int = SEED) -> list[dict[str, int]]:
+    """The committed settings, each knob alone, then seeded random combinations."""
+    knobs = {k: v for k, v in KNOBS.items() if site.hosts is not None or k not in HOST_KNOBS}
+    out: list[dict[str, int]] = [{}]
+    out += [{knob: value} for knob, values in knobs.items() for value in values]
+    rng = random.Random(seed)
+    out += [{knob: rng.choice(values) for knob, values in knobs.items()} for _ in range(samples)]
+    return out
+
+
+def search(outcome: Outcome, document: dict, calibration: Calibration, samples: int = 300) -> list[Candidate]:
+    ws, site = outcome.workspace, outcome.run.site
+    from surgepress.surge import objective_of
+
+    objective = objective_of(ws)
+    evaluate_one: Callable[[dict[str, int]], Candidate] = lambda changes: evaluate(  # noqa: E731
+        site, changes, document, ws.region, outcome.scenario, calibration, objective, outcome.run.timings
+    )
+    return [evaluate_one(changes) for changes in candidates(site, samples)]
+
+
+def pareto(found: list[Candidate]) -> list[Candidate]:
+    """Those no other candidate beats on both absorb time (with overload) and monthly cost."""
+
+    def badness(c: Candidate) -> tuple[float, float]:
+        return (c.absorb_s if c.absorb_s is not None else float("inf"), c.overload_percent)
+
+    front = [
+        c
+        for c in found
+        if not any(
+            (badness(o) <= badness(c) and o.monthly_usd < c.monthly_usd)
+            or (badness(o) < badness(c) and o.monthly_usd <= c.monthly_usd)
+            for o in found
+        )
+    ]
+    unique: dict[tuple, Candidate] = {}
+    for c in sorted(front, key=lambda c: (c.monthly_usd, badness(c))):
+        unique.setdefault((round(c.monthly_usd, 2), badness(c)), c)
+    return list(unique.values())
+
+
+def yaml_change(ws_file: str, current: dict[str, int], changes: dict[str, int]) -> list[str]:
+    """The lines to set in the workspace's file (only what differs from now)."""
+    moved = {k: v for k, v in changes.items() if current.get(k) != v}
+    if not moved:
+        return [f"{ws_file}: no change (the committed settings are the cheapest that meet the objective)"]
+    return [f"{ws_file}:", "compute:"] + [f"  {k}: {v}   # was {current.get(k)}" for k, v in sorted(moved.items())]
