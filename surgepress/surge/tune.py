@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from surgepress.surge import Outcome
-from surgepress.surge.cost import PriceTable, costs, read_fixed
+from surgepress.surge.cost import Fixed, PriceTable, costs, read_fixed
 from surgepress.surge.engine import Calibration, simulate
 from surgepress.surge.params import DEFAULT, Timings
 from surgepress.surge.result import Objective, measure, verdict
@@ -41,7 +40,14 @@ KNOBS: dict[str, tuple[int, ...]] = {
     "max_scaling_step": (2, 5, 10, 20),
 }
 """compute.<knob> -> the values searched (within the settings' bounds)."""
-HOST_KNOBS = ("capacity_target_percent", "instance_warmup_s", "min_hosts", "max_scaling_step")
+HOST_FIELDS = {
+    "capacity_target_percent": "target_capacity_percent",
+    "instance_warmup_s": "warmup_s",
+    "min_hosts": "min_hosts",
+    "max_scaling_step": "max_step",
+}
+"""The host knobs and the HostGroup field each sets."""
+HOST_KNOBS = tuple(HOST_FIELDS)
 
 
 def apply(site: Site, changes: dict[str, int]) -> Site:
@@ -59,11 +65,8 @@ def apply(site: Site, changes: dict[str, int]) -> Site:
             ]
         elif knob == "surge_requests_per_minute":
             stepping = [_threshold(p, value) for p in stepping]
-        elif hosts is not None and knob in HOST_KNOBS:
-            field = {"capacity_target_percent": "target_capacity_percent", "instance_warmup_s": "warmup_s"}.get(
-                knob, {"min_hosts": "min_hosts", "max_scaling_step": "max_step"}.get(knob, knob)
-            )
-            hosts = replace(hosts, **{field: value})
+        elif hosts is not None and knob in HOST_FIELDS:
+            hosts = replace(hosts, **{HOST_FIELDS[knob]: value})
     return replace(site, target_tracking=tuple(tracking), step_scaling=tuple(stepping), hosts=hosts)
 
 
@@ -95,16 +98,20 @@ class Candidate:
 def evaluate(
     site: Site,
     changes: dict[str, int],
-    document: dict,
+    fixed: Fixed,
     region: str,
     scenario: Scenario,
+    origin: list[float],
     calibration: Calibration,
     objective: Objective,
+    prices: PriceTable,
     timings: Timings = DEFAULT,
 ) -> Candidate:
-    run = simulate(apply(site, changes), scenario.origin_rps(), calibration, timings)
+    """One candidate; what every candidate shares (the fixed line items, the demand, the price
+    table) is read once by `search`."""
+    run = simulate(apply(site, changes), origin, calibration, timings)
     m = measure(run, scenario)
-    priced = costs(run, scenario, read_fixed(document), region, PriceTable.load())
+    priced = costs(run, scenario, fixed, region, prices)
     return Candidate(
         changes=changes,
         absorb_s=m.absorb_s if m.absorbed else None,
@@ -129,11 +136,27 @@ def search(outcome: Outcome, document: dict, calibration: Calibration, samples: 
     ws, site = outcome.workspace, outcome.run.site
     from surgepress.surge import objective_of
 
-    objective = objective_of(ws)
-    evaluate_one: Callable[[dict[str, int]], Candidate] = lambda changes: evaluate(  # noqa: E731
-        site, changes, document, ws.region, outcome.scenario, calibration, objective, outcome.run.timings
+    objective, fixed, origin, prices = (
+        objective_of(ws),
+        read_fixed(document),
+        outcome.scenario.origin_rps(),
+        PriceTable.load(),
     )
-    return [evaluate_one(changes) for changes in candidates(site, samples)]
+    return [
+        evaluate(
+            site,
+            changes,
+            fixed,
+            ws.region,
+            outcome.scenario,
+            origin,
+            calibration,
+            objective,
+            prices,
+            outcome.run.timings,
+        )
+        for changes in candidates(site, samples)
+    ]
 
 
 def pareto(found: list[Candidate]) -> list[Candidate]:
