@@ -209,22 +209,46 @@ def _names(statement: dict, action: str, resource: str) -> bool:
     return acts and on
 
 
-def allows(statements: list[dict], action: str, resource: str = "*", context: Mapping[str, str] | None = None) -> bool:
-    """IAM's answer to one request from these statements: an explicit Deny that names it refuses
-    unless its condition surely fails; otherwise an Allow that names it and whose condition holds
-    for `context` (the request's keys; an Allow with a condition needs them) permits."""
+def decision(
+    statements: list[dict], action: str, resource: str = "*", context: Mapping[str, str] | None = None
+) -> str | None:
+    """IAM's verdict from one set of statements: "Deny" when an explicit Deny names the request
+    (unless its condition surely fails), "Allow" when an Allow names it and its condition holds
+    for `context` (the request's keys; an Allow with a condition needs them), else None (an
+    implicit deny, which another policy may still lift)."""
     request = dict(context or {})
     for statement in statements:
         condition = statement.get("Condition")
         denies = statement.get("Effect") == "Deny" and _names(statement, action, resource)
         if denies and (not condition or condition_holds(condition, request) is not False):
-            return False
-    return any(
+            return "Deny"
+    allowed = any(
         statement.get("Effect", "Allow") == "Allow"
         and _names(statement, action, resource)
         and (not statement.get("Condition") or condition_holds(statement["Condition"], request) is True)
         for statement in statements
     )
+    return "Allow" if allowed else None
+
+
+def allows(statements: list[dict], action: str, resource: str = "*", context: Mapping[str, str] | None = None) -> bool:
+    """IAM's answer to one request from these statements alone (see `decision`)."""
+    return decision(statements, action, resource, context) == "Allow"
+
+
+def names_principal(statement: dict, role_arn: str) -> str | None:
+    """How a resource policy's statement names this role: "role" (its ARN, or anyone), "account"
+    (its account, by root ARN or ID: IAM then asks the role's own policies too), or None."""
+    principal = statement.get("Principal")
+    if principal == "*":
+        return "role"
+    named = listed(principal.get("AWS")) if isinstance(principal, dict) else []
+    account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
+    if "*" in named or role_arn in named:
+        return "role"
+    if f"arn:aws:iam::{account}:root" in named or account in named:
+        return "account"
+    return None
 
 
 # --- the rules ----------------------------------------------------------------------------

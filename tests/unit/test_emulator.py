@@ -1299,19 +1299,44 @@ def _pushed(ecr, repository: str, tag: str, *, scan_on_push: bool = True) -> Non
     ecr.put_image(repositoryName=repository, imageManifest=_manifest("c"), imageTag=tag)
 
 
+def _execution_role(emulator, account: str, name: str) -> str:
+    """An execution role as modules/compute makes it: ECS's managed task execution policy."""
+    iam = client(emulator, session_in(emulator, account, "eu-west-1"), "iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.attach_role_policy(
+        RoleName=name, PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+    )
+    return arn
+
+
 def test_a_rollout_to_an_image_the_registry_lacks_fails_and_rolls_back_which_fails_the_deploy(emulator):
     # ecs_rollouts shim: moto keeps one IN_PROGRESS deployment forever, whatever is deployed.
+    from modules.registry import repository_policy
     from surgepress.errors import GateFailed
     from surgepress.rollout import await_rollout
 
     registry, site = "100000000001", "100000000003"
-    _pushed(client(emulator, session_in(emulator, registry, "eu-west-1"), "ecr"), "rollouts/wordpress", "v1")
+    ecr = client(emulator, session_in(emulator, registry, "eu-west-1"), "ecr")
+    _pushed(ecr, "rollouts/wordpress", "v1")
+    role = _execution_role(emulator, site, "rollouts-execution")
+    ecr.set_repository_policy(
+        repositoryName="rollouts/wordpress",
+        policyText=repository_policy((role,), (f"arn:aws:iam::{registry}:role/surgepress-deployer",)),
+    )
     ecs = client(emulator, session_in(emulator, site, "eu-west-1"), "ecs")
     ecs.create_cluster(clusterName="rollouts")
     url = f"{registry}.dkr.ecr.eu-west-1.amazonaws.com/rollouts/wordpress"
     good, missing = (
         ecs.register_task_definition(
-            family="rollouts", containerDefinitions=[{"name": "wordpress", "image": f"{url}:{tag}", "memory": 512}]
+            family="rollouts",
+            executionRoleArn=role,
+            containerDefinitions=[{"name": "wordpress", "image": f"{url}:{tag}", "memory": 512}],
         )["taskDefinition"]["taskDefinitionArn"]
         for tag in ("v1", "never-pushed")
     )
@@ -1330,6 +1355,89 @@ def test_a_rollout_to_an_image_the_registry_lacks_fails_and_rolls_back_which_fai
         f"wordpress: the rollout of {missing} FAILED: ECS deployment circuit breaker: tasks failed to start.; "
         f"the service runs {good}"
     )
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["role the repository policy does not name", "no execution role", "repository without a policy"],
+)
+def test_a_rollout_whose_execution_role_may_not_pull_the_image_fails(emulator, case):
+    # ecs_rollouts shim: an image that is there is still refused to a role IAM does not let pull it
+    # (across accounts the repository's policy and the role's own must both allow).
+    from modules.registry import repository_policy
+
+    registry, site = "100000000001", "100000000003"
+    repo = f"refused-{case.split()[0]}-{case.split()[1]}/wordpress"
+    ecr = client(emulator, session_in(emulator, registry, "eu-west-1"), "ecr")
+    _pushed(ecr, repo, "v1")
+    admitted = _execution_role(emulator, site, f"admitted-{len(case)}")
+    other = _execution_role(emulator, site, f"other-{len(case)}")
+    if case != "repository without a policy":
+        ecr.set_repository_policy(repositoryName=repo, policyText=repository_policy((admitted,), ()))
+    role = {"role the repository policy does not name": other, "no execution role": None}.get(case, admitted)
+    ecs = client(emulator, session_in(emulator, site, "eu-west-1"), "ecs")
+    ecs.create_cluster(clusterName="refused")
+    definition = ecs.register_task_definition(
+        family=f"refused-{len(case)}",
+        **({"executionRoleArn": role} if role else {}),
+        containerDefinitions=[
+            {"name": "wordpress", "image": f"{registry}.dkr.ecr.eu-west-1.amazonaws.com/{repo}:v1", "memory": 512}
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(cluster="refused", serviceName=f"wordpress-{len(case)}", taskDefinition=definition)
+    (service,) = ecs.describe_services(cluster="refused", services=[f"wordpress-{len(case)}"])["services"]
+    assert [(d["rolloutState"], d["rolloutStateReason"]) for d in service["deployments"]] == [
+        ("FAILED", "ECS deployment circuit breaker: tasks failed to start.")
+    ]
+
+
+def test_iam_joins_a_role_s_policies_with_a_resource_s_as_aws_does():
+    # _iam.refusal, which the ecs_rollouts shim judges pulls by: within one account either may
+    # allow (but a policy naming the account's root delegates to the role's own); across
+    # accounts both must. Judged on moto in this process (boto3 under mock_aws).
+    import boto3
+    from moto import mock_aws
+
+    from surgepress.emulator.shims._iam import refusal
+
+    here, there = "123456789012", "222222222222"  # moto's default account, and another
+    with mock_aws():
+        iam = boto3.client("iam", region_name="us-east-1")
+        trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+        bare, pulling = (
+            iam.create_role(RoleName=n, AssumeRolePolicyDocument=trust)["Role"]["Arn"] for n in ("bare", "pulling")
+        )
+        grant = {"Effect": "Allow", "Action": "ecr:BatchGetImage", "Resource": "*"}
+        iam.put_role_policy(
+            RoleName="pulling",
+            PolicyName="pull",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [grant]}),
+        )
+        repo_here, repo_there = (f"arn:aws:ecr:eu-west-1:{a}:repository/wordpress" for a in (here, there))
+
+        def policy(principal, effect="Allow"):
+            return json.dumps(
+                {"Statement": [{"Effect": effect, "Principal": {"AWS": principal}, "Action": "ecr:BatchGetImage"}]}
+            )
+
+        act = "ecr:BatchGetImage"
+        assert refusal(pulling, act, repo_here, None) is None, "one account: the role's own Allow suffices"
+        assert refusal(bare, act, repo_here, policy(bare)) is None, "one account: a policy naming the role suffices"
+        assert refusal(bare, act, repo_here, policy(f"arn:aws:iam::{here}:root")) == (
+            f"neither {bare}'s policies nor {repo_here}'s policy allow it {act}"
+        ), "naming the account delegates to the role's own policies, which allow nothing"
+        assert refusal(pulling, act, repo_here, policy(pulling, "Deny")) == (
+            f"an explicit Deny refuses {pulling} {act} on {repo_here}"
+        )
+        assert refusal(pulling, act, repo_there, None) == (
+            f"{repo_there}'s policy does not allow {pulling} (another account) {act}"
+        )
+        assert (
+            refusal(bare, act, repo_there, policy(here)) == f"{bare}'s policies do not allow it {act} on {repo_there}"
+        )
+        assert refusal(pulling, act, repo_there, policy(f"arn:aws:iam::{here}:root")) is None
+        nobody = f"arn:aws:iam::{here}:role/nobody"
+        assert refusal(nobody, act, repo_here, policy("*")) == f"there is no role {nobody}"
 
 
 def test_scan_on_push_scans_and_the_gate_blocks_on_findings_at_or_above_its_severity(emulator):

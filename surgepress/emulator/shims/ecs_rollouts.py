@@ -8,10 +8,15 @@ deployment whose tasks cannot start is marked FAILED and the service goes back t
 completed task definition in a new deployment.
 
 The emulator runs no containers (the local data plane serves the site), so one cause of
-failure is modelled, the one a registry decides: the image a task definition names is in
-the emulator's ECR (any account, the region the image URL names) or it is not. Present:
-the deployment COMPLETED. Absent: FAILED with the reason ECS gives, and the rollback.
-An image outside ECR cannot be judged here and counts as present.
+failure is modelled, the one a registry decides: can the task's execution role pull the
+image its task definition names? It can when the image is in the emulator's ECR (the
+account and region the image URL names) under that tag, and IAM lets the execution role
+call ecr:GetAuthorizationToken and, on the repository, ecr:BatchGetImage and
+ecr:GetDownloadUrlForLayer: its own policies with the repository's policy, as IAM joins
+them (`_iam.refusal`: across accounts both must allow). Then the deployment COMPLETED.
+Otherwise FAILED with the reason ECS gives, and the rollback (why the pull was refused,
+ECS's CannotPullContainerError, AWS shows on the stopped tasks, which the emulator does not
+keep). An image outside ECR cannot be judged here and counts as pullable.
 """
 
 from __future__ import annotations
@@ -25,19 +30,45 @@ ECR_IMAGE = re.compile(
 CIRCUIT_BREAKER = "ECS deployment circuit breaker: tasks failed to start."
 
 
-def _pullable(backend: Any, task_definition_arn: str) -> bool:
+PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+
+
+def pull_refusals(backend: Any, task_definition_arn: str) -> list[str]:
+    """ECS's CannotPullContainerError for each image of the task definition its execution role cannot pull."""
     from moto.ecr.models import ecr_backends
 
+    from surgepress.emulator.shims._iam import refusal
+
     definition = backend.describe_task_definition(task_definition_arn)
+    role = getattr(definition, "execution_role_arn", None)
+    out = []
     for container in definition.container_definitions:
-        match = ECR_IMAGE.match(container.get("image", ""))
+        image = container.get("image", "")
+        match = ECR_IMAGE.match(image)
         if match is None:
             continue
-        registry = ecr_backends[match["account"]][match["region"]]
-        repository = registry.repositories.get(match["repo"])
-        if repository is None or not any(match["tag"] in image.image_tags for image in repository.images):
-            return False
-    return True
+        repository = ecr_backends[match["account"]][match["region"]].repositories.get(match["repo"])
+        if repository is None or not any(match["tag"] in i.image_tags for i in repository.images):
+            out.append(f"CannotPullContainerError: {image}: not found")
+            continue
+        if not role:
+            out.append(f"CannotPullContainerError: {image}: the task definition has no execution role to pull it with")
+            continue
+        why = _own_refusal(role, "ecr:GetAuthorizationToken") or next(
+            (w for a in PULL_ACTIONS if (w := refusal(role, a, repository.arn, repository.policy))), None
+        )
+        if why:
+            out.append(f"CannotPullContainerError: {image}: AccessDenied: {why}")
+    return out
+
+
+def _own_refusal(role: str, action: str) -> str | None:
+    """An action on no resource ("*"): the role's own policies alone decide."""
+    from surgepress.emulator.shims._iam import denied
+
+    if denied(role.split(":")[4], role, [(action, "*")]):
+        return f"{role}'s policies do not allow it {action}"
+    return None
 
 
 def _deployment(service: Any, task_definition: str, state: str, reason: str) -> dict[str, Any]:
@@ -66,7 +97,8 @@ def _roll(backend: Any, service: Any, previous: str | None) -> None:
     wanted = service.task_definition
     for deployment in service.deployments:
         deployment["status"] = "ACTIVE" if deployment["rolloutState"] == "COMPLETED" else "INACTIVE"
-    if _pullable(backend, wanted):
+    refused = pull_refusals(backend, wanted)
+    if not refused:
         new = _deployment(service, wanted, "COMPLETED", "ECS deployment completed.")
         service.deployments = [new]
         return
