@@ -119,12 +119,16 @@ class ComputeSettings:
     instance_warmup_s: int
     min_scaling_step: int
     max_scaling_step: int
+    warm_pool_hosts: int
+    """Stopped, initialized hosts kept beside the group (ec2): a surge's first hosts start from them."""
     task_cpu_units: int
     task_memory_mib: int
     min_tasks: int
     max_tasks: int
     requests_per_target: int
     cpu_target_percent: int
+    cpu_metric_period_s: int
+    """60: ECS's one-minute CPU metric; 20: its high-resolution one (ECSServiceAverageCPUUtilizationHighResolution)."""
     scale_out_cooldown_s: int
     scale_in_cooldown_s: int
     surge_requests_per_minute: int
@@ -769,12 +773,14 @@ COMPUTE_SCHEMA: dict[str, Check] = {
     "instance_warmup_s": _int_between(0, 3600),
     "min_scaling_step": _int_between(1, 10000),
     "max_scaling_step": _int_between(1, 10000),
+    "warm_pool_hosts": _int_between(0, 100),  # PutWarmPool's MaxGroupPreparedCapacity is at most 100
     "task_cpu_units": _one_of(FARGATE_CPU_UNITS),
     "task_memory_mib": _int_between(512, 122880),
     "min_tasks": _int_between(1, 5000),
     "max_tasks": _int_between(1, 5000),
     "requests_per_target": _int_between(1, 100000),
     "cpu_target_percent": _int_between(10, 90),
+    "cpu_metric_period_s": _one_of((60, 20)),
     "scale_out_cooldown_s": _int_between(0, 60),
     "scale_in_cooldown_s": _int_between(300, 3600),
     "surge_requests_per_minute": _int_between(1, 100_000_000),
@@ -1317,6 +1323,13 @@ def _validate_sizes(ws: Workspace) -> None:
     subnets too small for what lives in them, the longest names derived from `project`, a
     zone name with one label, archiving that does not come before retention ends."""
     compute, net = ws.compute, ws.network
+    if compute is not None and compute.capacity != "ec2" and compute.warm_pool_hosts:
+        raise ConfigError(
+            ws.file,
+            "compute.warm_pool_hosts",
+            f"a warm pool keeps EC2 hosts; capacity {compute.capacity} runs no hosts (set it to 0)",
+            compute.warm_pool_hosts,
+        )
     if compute is not None and compute.capacity in ("fargate", "fargate_spot"):
         low, high, step = FARGATE_MEMORY_MIB[compute.task_cpu_units]
         memory = compute.task_memory_mib

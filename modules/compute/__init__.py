@@ -23,7 +23,13 @@ What it creates
     - Scaling: target tracking on ALBRequestCountPerTarget and on CPU (scale out after
       `scale_out_cooldown_s`, in after `scale_in_cooldown_s`), plus a step policy that adds
       50–100 % capacity when the load balancer's one-minute request count jumps past
-      `surge_requests_per_minute` — the fastest signal the ALB publishes.
+      `surge_requests_per_minute` — the fastest signal the ALB publishes. With
+      `cpu_metric_period_s: 20` the CPU policy tracks ECS's high-resolution metric
+      (ECSServiceAverageCPUUtilizationHighResolution, 20-s datapoints; request counts stay
+      at one minute, the ALB's only period).
+    - Optionally (`warm_pool_hosts`, ec2) a warm pool of stopped, initialized hosts beside the
+      group (`ECS_WARM_POOLS_CHECK` keeps them out of the cluster until they leave it): a
+      surge's first hosts start from it instead of booting; stopped, they cost their volumes.
 
 Defaults and why
     - Hosts keep `capacity_target_percent` (80) of their capacity reserved, i.e. 20 %
@@ -53,6 +59,7 @@ from cdktf_cdktf_provider_aws.autoscaling_group import (
     AutoscalingGroup,
     AutoscalingGroupLaunchTemplate,
     AutoscalingGroupTag,
+    AutoscalingGroupWarmPool,
 )
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_ec2_managed_prefix_list import DataAwsEc2ManagedPrefixList
@@ -123,6 +130,10 @@ from modules.roles import PlatformRole
 from modules.security_groups import allow_tcp_from
 
 CAPACITY_MODES = ("ec2", "fargate", "fargate_spot")
+CPU_METRIC = {60: "ECSServiceAverageCPUUtilization", 20: "ECSServiceAverageCPUUtilizationHighResolution"}
+"""The service's CPU metric for target tracking, by its period in seconds."""
+HOST_VOLUME_GB = 30
+"""Each host's encrypted gp3 root volume (what a stopped warm-pool host still costs)."""
 CONTAINER_NAME = IMAGE_NAME
 CONTAINER_PORT = 8080  # the image's Apache (app/apache/ports.conf): a non-root user cannot bind below 1024
 CONTAINER_USER = "33:33"  # www-data, the image's USER (app/Dockerfile): never root
@@ -194,6 +205,9 @@ class ComputeProps:
     """Fewest hosts the capacity provider adds or removes at once."""
     max_scaling_step: int = 10
     """Most hosts the capacity provider adds or removes at once."""
+    warm_pool_hosts: int = 0
+    """Stopped, initialized hosts in the group's warm pool (ec2; 0: none). ECS takes them
+    first when it scales out; the pool refills itself."""
     task_cpu_units: int = 512
     """CPU units per task (1024 = one vCPU)."""
     task_memory_mib: int = 1024
@@ -206,6 +220,8 @@ class ComputeProps:
     """Target tracking: ALB requests per task per minute."""
     cpu_target_percent: int = 50
     """Target tracking: average service CPU."""
+    cpu_metric_period_s: int = 60
+    """60: ECS's one-minute CPU metric; 20: its high-resolution one."""
     scale_out_cooldown_s: int = 30
     """Seconds between scale-outs (≤ 60)."""
     scale_in_cooldown_s: int = 300
@@ -251,6 +267,12 @@ def _validate(props: ComputeProps) -> None:
         fail("min_hosts", f"0 to max_hosts ({props.max_hosts}), max_hosts ≥ 1")
     if not 1 <= props.capacity_target_percent <= 100:
         fail("capacity_target_percent", "1 to 100")
+    if props.cpu_metric_period_s not in CPU_METRIC:
+        fail("cpu_metric_period_s", f"one of {', '.join(map(str, CPU_METRIC))}")
+    if props.warm_pool_hosts and props.capacity != "ec2":
+        fail("warm_pool_hosts", "0 unless capacity is ec2 (a warm pool keeps hosts)")
+    if not 0 <= props.warm_pool_hosts <= 100:
+        fail("warm_pool_hosts", "0 to 100")
     if props.scale_out_cooldown_s > 60:
         fail("scale_out_cooldown_s", "60 or less (surges are measured in minutes)")
     if props.scale_in_cooldown_s < 300:
@@ -376,6 +398,8 @@ class Compute(Construct):
                 "echo ECS_ENABLE_CONTAINER_METADATA=true >> /etc/ecs/ecs.config",
                 # What placement counts on (modules/instances.py): kept back from tasks for the host.
                 f"echo ECS_RESERVED_MEMORY={ECS_RESERVED_MEMORY_MIB} >> /etc/ecs/ecs.config",
+                # A warm-pool host must not register with the cluster until it leaves the pool.
+                *(["echo ECS_WARM_POOLS_CHECK=true >> /etc/ecs/ecs.config"] if props.warm_pool_hosts else []),
                 "",
             ]
         )
@@ -398,7 +422,7 @@ class Compute(Construct):
                 LaunchTemplateBlockDeviceMappings(
                     device_name="/dev/xvda",
                     ebs=LaunchTemplateBlockDeviceMappingsEbs(
-                        encrypted="true", volume_size=30, volume_type="gp3", delete_on_termination="true"
+                        encrypted="true", volume_size=HOST_VOLUME_GB, volume_type="gp3", delete_on_termination="true"
                     ),
                 )
             ],
@@ -425,6 +449,16 @@ class Compute(Construct):
             force_delete=True,
             default_instance_warmup=props.instance_warmup_s,
             health_check_type="EC2",
+            # Exactly `warm_pool_hosts` stopped hosts: with MaxGroupPreparedCapacity no larger than
+            # the pool's MinSize, the pool is MinSize whatever the group's size. ECS cannot set
+            # ReuseOnScaleIn (hosts leaving the group terminate), so none is set.
+            warm_pool=AutoscalingGroupWarmPool(
+                pool_state="Stopped",
+                min_size=props.warm_pool_hosts,
+                max_group_prepared_capacity=props.warm_pool_hosts,
+            )
+            if props.warm_pool_hosts
+            else None,
             tag=[
                 AutoscalingGroupTag(key="AmazonECSManaged", value="true", propagate_at_launch=True),
                 *[AutoscalingGroupTag(key=k, value=v, propagate_at_launch=True) for k, v in self._tags.items()],
@@ -764,7 +798,7 @@ class Compute(Construct):
         label = f"{self.load_balancer.arn_suffix}/{self.target_group.arn_suffix}"
         for name, metric, value, resource_label in (
             ("requests", "ALBRequestCountPerTarget", props.requests_per_target, label),
-            ("cpu", "ECSServiceAverageCPUUtilization", props.cpu_target_percent, None),
+            ("cpu", CPU_METRIC[props.cpu_metric_period_s], props.cpu_target_percent, None),
         ):
             AppautoscalingPolicy(
                 self,

@@ -20,12 +20,15 @@ from pathlib import Path
 from surgepress.errors import UserError
 from surgepress.surge.engine import Run
 from surgepress.surge.scenario import Scenario
+from surgepress.surge.site import synthesized_pool_size
 
 PRICES = Path(__file__).with_name("prices.json")
 RESPONSE_KB = 60.0
 """Average bytes of a response at the edge and the origin, in KB. Assumed: compressed pages and
 the assets a page view fetches, averaged over requests."""
 HOUR_S = 3600
+HOURS_PER_MONTH = 730
+"""AWS prices a GB-month over 730 hours."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ class Fixed:
     """instance class -> count (db.serverless priced by `min_acu`)."""
     min_acu: float
     cache: dict[str, int]
+    warm_pool_gb: float = 0.0
+    """The warm pool's stopped hosts' volumes (they pay for nothing else)."""
 
 
 def read_fixed(document: dict) -> Fixed:
@@ -94,6 +99,18 @@ def read_fixed(document: dict) -> Fixed:
     endpoints = [
         e for e in (resources.get("aws_vpc_endpoint") or {}).values() if e.get("vpc_endpoint_type") == "Interface"
     ]
+    warm_pool_gb = 0.0
+    templates = resources.get("aws_launch_template") or {}
+    for group in (resources.get("aws_autoscaling_group") or {}).values():
+        size = synthesized_pool_size(group)
+        if size:
+            volumes = [
+                float(m["ebs"]["volume_size"])
+                for t in templates.values()
+                for m in t.get("block_device_mappings") or []
+                if (m.get("ebs") or {}).get("volume_size")
+            ]
+            warm_pool_gb += size * sum(volumes)
     return Fixed(
         nat_gateways=len(resources.get("aws_nat_gateway") or {}),
         load_balancers=len(resources.get("aws_lb") or {}),
@@ -101,6 +118,7 @@ def read_fixed(document: dict) -> Fixed:
         database=database,
         min_acu=min_acu,
         cache=cache,
+        warm_pool_gb=warm_pool_gb,
     )
 
 
@@ -124,6 +142,8 @@ def fixed_hour(fixed: Fixed, prices: PriceTable, region: str) -> dict[str, float
         + (fixed.min_acu * prices.usd(region, "rds:acu") if fixed.min_acu else 0.0),
         "redis": sum(n * prices.usd(region, f"elasticache:{kind}") for kind, n in fixed.cache.items()),
     }
+    if fixed.warm_pool_gb:
+        items["warm pool volumes"] = fixed.warm_pool_gb * prices.usd(region, "ebs:gp3") / HOURS_PER_MONTH
     return items
 
 

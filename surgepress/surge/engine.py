@@ -27,8 +27,10 @@ Each mechanism is a small unit with its documented rule (sources in
   wait and no host runs); the next step (between the capacity provider's minimum and maximum
   step sizes, toward `ceil(needed x 100 / target capacity)`) waits until no host launched by
   the last one is still within the warm-up; a host serves after EC2's boot and the agent's
-  registration (or a warm pool's start). Placement by the CPU, memory and ENI limits of the
-  instance type (modules/instances.py: awsvpc without ENI trunking). Empty hosts above the
+  registration, or, while the warm pool has a stopped host ready, after `warm_pool_start_s`
+  (the pool then launches its replacement, ready for the next step after a boot). Placement
+  by the CPU, memory and ENI limits of the instance type (modules/instances.py: awsvpc
+  without ENI trunking). Empty hosts above the
   need go after `scale_in_minutes` below target.
 - Serving: each healthy task serves up to its calibrated capacity; what is over capacity
   queues for up to `queue_wait_s` and then fails. p95 from an M/M/1-shaped curve between the
@@ -253,6 +255,8 @@ def simulate(site: Site, origin_rps: list[float], calibration: Calibration, timi
             hosts[i % count].tasks += 1
     scale_in_until = -1
     host_low_minutes = 0
+    pool = [0] * (hosts_cfg.warm_pool if hosts_cfg is not None else 0)
+    """When each warm-pool host is (again) ready to leave the pool."""
     backlog = 0.0
     task_seconds = host_seconds = 0.0
 
@@ -359,7 +363,7 @@ def simulate(site: Site, origin_rps: list[float], calibration: Calibration, timi
             scale_in_until = t + max(p.config.scale_in_cooldown_s for p in tracking)
         # Hosts: the capacity provider's minute.
         if hosts_cfg is not None and t % timings.capacity_provider_period_s == 0:
-            host_low_minutes = _hosts(hosts, hosts_cfg, provisioning, t, timings, events, host_low_minutes)
+            host_low_minutes = _hosts(hosts, hosts_cfg, provisioning, t, timings, events, host_low_minutes, pool)
         series.demand.append(demand)
         series.capacity.append(capacity)
         series.served.append(served)
@@ -400,7 +404,16 @@ def _step(policy: StepScalingPolicy, desired: int, site: Site, t: int, events: l
     return wanted
 
 
-def _hosts(hosts: list[Host], cfg, provisioning: int, t: int, timings: Timings, events: list[Event], low: int) -> int:
+def _hosts(
+    hosts: list[Host],
+    cfg,
+    provisioning: int,
+    t: int,
+    timings: Timings,
+    events: list[Event],
+    low: int,
+    pool: list[int] | None = None,
+) -> int:
     """The capacity provider's minute (see the module's note); returns the minutes below target."""
     per = cfg.tasks_per_host
     running = [h for h in hosts if h.ready <= t]
@@ -417,9 +430,18 @@ def _hosts(hosts: list[Host], cfg, provisioning: int, t: int, timings: Timings, 
             step = min(cfg.max_step, max(cfg.min_step, goal - len(hosts)))
             step = min(step, cfg.max_hosts - len(hosts))
             if step > 0:
-                start = timings.warm_pool_start_s if cfg.warm_pool else timings.ec2_boot_s + timings.agent_register_s
-                hosts.extend(Host(launched=t, ready=t + start) for _ in range(step))
-                events.append(Event(t, "hosts", f"reservation {reservation:.0f}%: +{step} hosts ({len(hosts)})"))
+                cold, pool = timings.ec2_boot_s + timings.agent_register_s, pool if pool is not None else []
+                warm = [i for i, ready in enumerate(pool) if ready <= t][:step]
+                for i in warm:
+                    pool[i] = t + timings.ec2_boot_s  # the pool's replacement: launched, initialized, stopped
+                hosts.extend(
+                    Host(launched=t, ready=t + (timings.warm_pool_start_s if n < len(warm) else cold))
+                    for n in range(step)
+                )
+                source = f", {len(warm)} from the warm pool" if pool else ""
+                events.append(
+                    Event(t, "hosts", f"reservation {reservation:.0f}%: +{step} hosts ({len(hosts)}){source}")
+                )
         return low
     low = low + 1 if reservation < target else 0
     if low >= timings.scale_in_minutes:

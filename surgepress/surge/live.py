@@ -21,6 +21,7 @@ from surgepress.surge.site import (
     bound,
     placement,
     refuse_unmodelled,
+    warm_pool_size,
 )
 
 FARGATE = {"FARGATE": "fargate", "FARGATE_SPOT": "fargate_spot"}
@@ -125,7 +126,14 @@ def read_deployed(clients: WorkspaceClients, workspace: str, outputs: dict) -> S
             max_step=int(managed.get("maximumScalingStepSize", 10000)),
             tasks_per_host=per_host,
             binding=binding,
-            warm_pool=bool(warm),
+            warm_pool=warm_pool_size(
+                int(warm.get("MinSize") or 0),
+                warm.get("MaxGroupPreparedCapacity"),
+                int(asg["MaxSize"]),
+                int(asg["MinSize"]),
+            )
+            if warm
+            else 0,
         )
     refuse_unmodelled(workspace, tracking, stepping)
     return Site(

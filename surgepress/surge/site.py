@@ -84,7 +84,8 @@ class HostGroup:
     tasks_per_host: int
     """What binds is in `binding` (CPU, memory or ENIs)."""
     binding: str
-    warm_pool: bool = False
+    warm_pool: int = 0
+    """Stopped hosts in the group's warm pool (`warm_pool_size`)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,34 @@ def _one(document: dict, rtype: str, workspace: str) -> tuple[str, dict]:
             "WordPress service per site (a workspace without compute has nothing to simulate)"
         )
     return next(iter(found.items()))
+
+
+def warm_pool_size(min_size: int, max_prepared: int | None, max_hosts: int, hosts: int) -> int:
+    """The warm pool's size as EC2 Auto Scaling keeps it: MaxGroupPreparedCapacity (the group's
+    maximum when unset or -1) less the group's hosts, never below the pool's MinSize (AWS doc,
+    PutWarmPool). Read at the run's start: the model keeps the pool that size (it refills)."""
+    prepared = max_hosts if max_prepared is None or max_prepared < 0 else max_prepared
+    return max(min_size, prepared - hosts)
+
+
+def warm_pool_block(group: dict) -> dict | None:
+    """A synthesized aws_autoscaling_group's `warm_pool` block (one object, or a list of one)."""
+    pool = group.get("warm_pool")
+    return (pool[0] if pool else None) if isinstance(pool, list) else pool
+
+
+def synthesized_pool_size(group: dict) -> int:
+    """The warm pool a synthesized aws_autoscaling_group keeps (0 without one)."""
+    pool = warm_pool_block(group)
+    if not pool:
+        return 0
+    prepared = pool.get("max_group_prepared_capacity")
+    return warm_pool_size(
+        int(pool.get("min_size") or 0),
+        None if prepared is None else int(prepared),
+        int(group["max_size"]),
+        int(group["min_size"]),
+    )
 
 
 def bound(value) -> float | None:
@@ -235,7 +264,7 @@ def read_site(document: dict, workspace: str) -> Site:
             max_step=int(scaling.get("maximum_scaling_step_size", 10000)),
             tasks_per_host=per_host,
             binding=binding,
-            warm_pool=bool(resources.get("aws_autoscaling_group_warm_pool") or {}),
+            warm_pool=synthesized_pool_size(asg),
         )
     refuse_unmodelled(workspace, tracking, stepping)
     return Site(

@@ -214,6 +214,17 @@ BAD_INPUTS = {
         "environments/staging.yaml: compute.task_memory_mib: Fargate with 256 CPU units takes 512-2048 MiB in "
         "steps of 512, got 4096",
     ),
+    "a warm pool without hosts": (
+        "staging.yaml",
+        lambda d: d["compute"].update(warm_pool_hosts=2),
+        "environments/staging.yaml: compute.warm_pool_hosts: a warm pool keeps EC2 hosts; capacity fargate_spot "
+        "runs no hosts (set it to 0), got 2",
+    ),
+    "a CPU metric period ECS does not publish": (
+        "production.yaml",
+        lambda d: d["compute"].update(cpu_metric_period_s=30),
+        "environments/production.yaml: compute.cpu_metric_period_s: expected one of 60, 20, got 30",
+    ),
     "subnets too small for the load balancer": (
         "staging.yaml",
         lambda d: d["network"].update(cidr="10.20.0.0/24", subnet_newbits=4),

@@ -125,6 +125,24 @@ def test_the_first_hosts_come_at_200_percent_from_none():
     assert len(hosts) == 2  # "always scales out to 200% (two instances)"
 
 
+def test_a_warm_pool_starts_the_first_hosts_and_refills_after_a_boot():
+    group = HostGroup(
+        "c7i.xlarge", 1, 20, 100, warmup_s=0, min_step=1, max_step=3, tasks_per_host=3, binding="memory", warm_pool=2
+    )
+    timings = Timings(ec2_boot_s=40, agent_register_s=20, warm_pool_start_s=30)
+    hosts, pool = [Host(launched=-1000, ready=-1000, tasks=3)], [0, 0]
+    _hosts(hosts, group, provisioning=9, t=0, timings=timings, events=[], low=0, pool=pool)
+    # needed ceil((3 + 9) / 3) = 4 hosts, 1 runs: +3 (the maximum step), two of them warm.
+    assert [h.ready for h in hosts[1:]] == [30, 30, 60]
+    assert pool == [40, 40], "each warm host taken is replaced, ready to leave the pool after a boot"
+    # 18 more wait: ceil((3 + 18) / 3) = 7 hosts needed, 4 launched: +3; the refills are not ready.
+    _hosts(hosts, group, provisioning=18, t=35, timings=timings, events=[], low=0, pool=pool)
+    assert [h.ready for h in hosts[4:]] == [95, 95, 95], "refills not ready yet: cold boots"
+    # 30 wait: 11 needed, 7 launched: +3, the two refilled hosts first.
+    _hosts(hosts, group, provisioning=30, t=60, timings=timings, events=[], low=0, pool=pool)
+    assert [h.ready for h in hosts[7:]] == [90, 90, 120]
+
+
 def test_the_warm_up_blocks_the_second_step():
     group = HostGroup(
         "c7i.xlarge", 1, 20, 100, warmup_s=300, min_step=1, max_step=4, tasks_per_host=3, binding="memory"

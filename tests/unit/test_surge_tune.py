@@ -25,6 +25,8 @@ CHANGES = {
     "instance_warmup_s": 120,
     "min_hosts": 4,
     "max_scaling_step": 5,
+    "warm_pool_hosts": 2,
+    "cpu_metric_period_s": 20,
 }
 
 
