@@ -773,7 +773,7 @@ COMPUTE_SCHEMA: dict[str, Check] = {
     "instance_warmup_s": _int_between(0, 3600),
     "min_scaling_step": _int_between(1, 10000),
     "max_scaling_step": _int_between(1, 10000),
-    "warm_pool_hosts": _int_between(0, 100),  # PutWarmPool's MaxGroupPreparedCapacity is at most 100
+    "warm_pool_hosts": _int_between(0, 1000),
     "task_cpu_units": _one_of(FARGATE_CPU_UNITS),
     "task_memory_mib": _int_between(512, 122880),
     "min_tasks": _int_between(1, 5000),
@@ -1328,6 +1328,13 @@ def _validate_sizes(ws: Workspace) -> None:
             ws.file,
             "compute.warm_pool_hosts",
             f"a warm pool keeps EC2 hosts; capacity {compute.capacity} runs no hosts (set it to 0)",
+            compute.warm_pool_hosts,
+        )
+    if compute is not None and compute.warm_pool_hosts > compute.max_hosts:
+        raise ConfigError(
+            ws.file,
+            "compute.warm_pool_hosts",
+            f"more than compute.max_hosts ({compute.max_hosts}): the group could never take them",
             compute.warm_pool_hosts,
         )
     if compute is not None and compute.capacity in ("fargate", "fargate_spot"):

@@ -271,8 +271,8 @@ def _validate(props: ComputeProps) -> None:
         fail("cpu_metric_period_s", f"one of {', '.join(map(str, CPU_METRIC))}")
     if props.warm_pool_hosts and props.capacity != "ec2":
         fail("warm_pool_hosts", "0 unless capacity is ec2 (a warm pool keeps hosts)")
-    if not 0 <= props.warm_pool_hosts <= 100:
-        fail("warm_pool_hosts", "0 to 100")
+    if not 0 <= props.warm_pool_hosts <= props.max_hosts:
+        fail("warm_pool_hosts", f"0 to max_hosts ({props.max_hosts}): the group cannot take more")
     if props.scale_out_cooldown_s > 60:
         fail("scale_out_cooldown_s", "60 or less (surges are measured in minutes)")
     if props.scale_in_cooldown_s < 300:

@@ -220,6 +220,12 @@ BAD_INPUTS = {
         "environments/staging.yaml: compute.warm_pool_hosts: a warm pool keeps EC2 hosts; capacity fargate_spot "
         "runs no hosts (set it to 0), got 2",
     ),
+    "a warm pool larger than the group": (
+        "production.yaml",
+        lambda d: d["compute"].update(warm_pool_hosts=500),
+        "environments/production.yaml: compute.warm_pool_hosts: more than compute.max_hosts (40): the group could "
+        "never take them, got 500",
+    ),
     "a CPU metric period ECS does not publish": (
         "production.yaml",
         lambda d: d["compute"].update(cpu_metric_period_s=30),

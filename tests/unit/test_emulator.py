@@ -517,6 +517,49 @@ def test_launch_template_tags_stay_off_its_data_and_asg_warmup_is_kept(emulator)
     assert group["DefaultInstanceWarmup"] == 60
 
 
+def test_a_warm_pool_reads_back_as_the_provider_reads_it_and_is_refused_where_aws_refuses_it(emulator):
+    # autoscaling_warm_pools shim: moto stores any PutWarmPool.
+    import botocore.exceptions
+
+    session = session_in(emulator, "100000000003", "eu-west-1")
+    ec2, autoscaling = client(emulator, session, "ec2"), client(emulator, session, "autoscaling")
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+
+    def group(name: str, market: dict | None = None) -> None:
+        data = {"ImageId": "ami-0b902854788f84e0e", "InstanceType": "c7i.large", **(market or {})}
+        template = ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData=data)["LaunchTemplate"]
+        autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName=name,
+            MinSize=0,
+            MaxSize=4,
+            LaunchTemplate={"LaunchTemplateId": template["LaunchTemplateId"]},
+            VPCZoneIdentifier=subnet,
+        )
+
+    group("warm-hosts")
+    autoscaling.put_warm_pool(AutoScalingGroupName="warm-hosts", MinSize=2, MaxGroupPreparedCapacity=2)
+    (described,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["warm-hosts"])["AutoScalingGroups"]
+    pool = described["WarmPoolConfiguration"]  # what the provider's read sets `warm_pool` from
+    assert (pool["MinSize"], pool["MaxGroupPreparedCapacity"], pool["PoolState"]) == (2, 2, "Stopped")
+
+    def refused(name: str, **pool: int) -> str:
+        with pytest.raises(botocore.exceptions.ClientError) as error:
+            autoscaling.put_warm_pool(AutoScalingGroupName=name, **pool)
+        assert error.value.response["Error"]["Code"] == "ValidationError"
+        return error.value.response["Error"]["Message"]
+
+    assert refused("warm-hosts", MinSize=3, MaxGroupPreparedCapacity=2) == (
+        "MinSize (3) must not exceed MaxGroupPreparedCapacity (2)."
+    )
+    group("warm-spot", {"InstanceMarketOptions": {"MarketType": "spot"}})
+    assert refused("warm-spot", MinSize=1) == (
+        "You can't add a warm pool to an Auto Scaling group that launches Spot Instances."
+    )
+    autoscaling.delete_warm_pool(AutoScalingGroupName="warm-hosts")
+    (described,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["warm-hosts"])["AutoScalingGroups"]
+    assert "WarmPoolConfiguration" not in described
+
+
 def test_parallel_writes_and_listings_never_fail(emulator):
     from concurrent.futures import ThreadPoolExecutor
 

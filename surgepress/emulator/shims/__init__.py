@@ -39,6 +39,7 @@ SHIMS: tuple[str, ...] = (
     "ecr_replication",
     "ecr_scan_on_push",
     "ecs_rollouts",
+    "autoscaling_warm_pools",
 )
 
 
