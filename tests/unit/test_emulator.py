@@ -548,9 +548,6 @@ def test_a_warm_pool_reads_back_as_the_provider_reads_it_and_is_refused_where_aw
         assert error.value.response["Error"]["Code"] == "ValidationError"
         return error.value.response["Error"]["Message"]
 
-    assert refused("warm-hosts", MinSize=3, MaxGroupPreparedCapacity=2) == (
-        "MinSize (3) must not exceed MaxGroupPreparedCapacity (2)."
-    )
     group("warm-spot", {"InstanceMarketOptions": {"MarketType": "spot"}})
     assert refused("warm-spot", MinSize=1) == (
         "You can't add a warm pool to an Auto Scaling group that launches Spot Instances."

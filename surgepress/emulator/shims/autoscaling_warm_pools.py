@@ -3,8 +3,7 @@
 moto stores any `PutWarmPool`. AWS refuses a warm pool for a group with a mixed instances
 policy, or whose launch template requests Spot Instances ("You cannot add a warm pool to
 Auto Scaling groups that have a mixed instances policy or that launch Spot Instances", EC2
-Auto Scaling User Guide, warm pools' limitations), and a MinSize above a
-MaxGroupPreparedCapacity that is set (the pool could never hold it). The platform's host
+Auto Scaling User Guide, warm pools' limitations). The platform's host
 group (modules/compute) uses one launch template of on-demand hosts, so it passes.
 """
 
@@ -13,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def refusal(group: Any, min_size: int | None, max_prepared: int | None) -> str | None:
+def refusal(group: Any) -> str | None:
     """Why AWS refuses this warm pool for the group; None when it takes it."""
     if group.mixed_instances_policy:
         return "You can't add a warm pool to an Auto Scaling group that has a mixed instances policy."
@@ -22,8 +21,6 @@ def refusal(group: Any, min_size: int | None, max_prepared: int | None) -> str |
         data = template.get_version(group.launch_template_version).data
         if (data.get("InstanceMarketOptions") or {}).get("MarketType") == "spot":
             return "You can't add a warm pool to an Auto Scaling group that launches Spot Instances."
-    if max_prepared is not None and max_prepared >= 0 and (min_size or 0) > max_prepared:
-        return f"MinSize ({min_size}) must not exceed MaxGroupPreparedCapacity ({max_prepared})."
     return None
 
 
@@ -36,11 +33,7 @@ def install() -> None:
     def put_warm_pool(self: Any, group_name: str, max_group_prepared_capacity: Any, min_size: Any, *a: Any, **k: Any):
         group = self.autoscaling_groups.get(group_name)
         if group is not None:
-            why = refusal(
-                group,
-                None if min_size is None else int(min_size),
-                None if max_group_prepared_capacity is None else int(max_group_prepared_capacity),
-            )
+            why = refusal(group)
             if why:
                 raise ValidationError(why)
         return original(self, group_name, max_group_prepared_capacity, min_size, *a, **k)
