@@ -828,7 +828,7 @@ def cmd_surge(s: Session, args) -> int:
             for line in lines(outcome):
                 s.say(line)
         s.say(f"({ABSORB_DEFINITION})")
-        s.say(f"report: {md}, {js}")
+        s.say(f"report: {md}, {js}, " + ", ".join(str(md.with_name(f"{ws.name}.png")) for ws in workspaces))
     return 0
 
 

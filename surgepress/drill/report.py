@@ -1,4 +1,5 @@
-"""A drill's measurements (RTO, RPO) and its report: markdown, JSON and a PNG timeline.
+"""A drill's measurements (RTO, RPO) and its report: markdown, JSON and a PNG timeline
+(surgepress/plots.py).
 
 RTO: from the first failed probe to the first healthy probe served by the new primary's
 region after it; 0 when no probe failed; missing (a miss) when the site never recovered.
@@ -15,8 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from surgepress.config import FailoverSettings, Workspace
-from surgepress.drill.png import timeline
 from surgepress.drill.probes import Probe, Writes
+from surgepress.plots import drill_figure, png
 
 
 @dataclass(frozen=True)
@@ -239,8 +240,11 @@ def write_report(directory: Path, result: DrillResult) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "report.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
     (directory / "report.md").write_text(markdown(result))
-    steps = [{"started_s": s.started_s, "ended_s": s.ended_s, "ok": s.ok} for s in result.steps]
-    probes = [{"at": p.at, "healthy": p.healthy, "region": p.region} for p in result.probes]
-    (directory / "timeline.png").write_bytes(
-        timeline(steps, probes, old_region=result.old_region, new_region=result.new_region)
+    figure = drill_figure(
+        [(s.name, s.started_s, s.ended_s, s.ok) for s in result.steps],
+        [(p.at, p.healthy, p.region) for p in result.probes],
+        old_region=result.old_region,
+        new_region=result.new_region,
+        title=f"DR drill: {result.old} ({result.old_region}) -> {result.new} ({result.new_region})",
     )
+    (directory / "timeline.png").write_bytes(png(figure))

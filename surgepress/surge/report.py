@@ -1,4 +1,5 @@
-"""The surge report: a few lines per environment on the terminal, report.md and report.json."""
+"""The surge report: a few lines per environment on the terminal, report.md, report.json and
+a PNG per environment (`<workspace>.png`, surgepress/plots.py)."""
 
 from __future__ import annotations
 
@@ -48,10 +49,15 @@ def lines(outcome: Outcome) -> list[str]:
 
 
 def write(outcomes: list[Outcome], directory: Path) -> tuple[Path, Path]:
+    from surgepress.plots import png, surge_figure
+
     directory.mkdir(parents=True, exist_ok=True)
     md, js = directory / "report.md", directory / "report.json"
     body = ["# Surge report", "", ABSORB_DEFINITION + ".", ""]
     for outcome in outcomes:
+        picture = f"{outcome.workspace.name}.png"
+        (directory / picture).write_bytes(png(surge_figure(outcome)))
+        body += [f"![{outcome.workspace.name}: demand, capacity, tasks and hosts]({picture})", ""]
         body += ["```", *lines(outcome), "```", "", "| t (s from surge start) | event |", "|---:|---|"]
         start = outcome.scenario.surge_start_s
         body += [f"| {e.t - start} | {e.kind}: {e.text} |" for e in outcome.run.events if e.t >= start]

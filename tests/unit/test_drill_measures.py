@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
-
 import pytest
 
-from surgepress.drill.png import HEALTHY, UNHEALTHY, timeline
 from surgepress.drill.probes import Probe, Writes
 from surgepress.drill.report import loss, rto_seconds
 
@@ -59,24 +55,31 @@ def test_writes_after_the_cut_are_not_counted():
     assert (result.acknowledged, result.lost) == (1, 0)
 
 
-def _pixels(png: bytes) -> tuple[int, int, bytes]:
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", png[16:24])
-    data, offset = b"", 8
-    while offset < len(png):
-        (length,), kind = struct.unpack(">I", png[offset : offset + 4]), png[offset + 4 : offset + 8]
-        chunk = png[offset + 8 : offset + 8 + length]
-        (crc,) = struct.unpack(">I", png[offset + 8 + length : offset + 12 + length])
-        assert zlib.crc32(kind + chunk) & 0xFFFFFFFF == crc
-        if kind == b"IDAT":
-            data += chunk
-        offset += 12 + length
-    return width, height, zlib.decompress(data)
+def test_the_timeline_names_each_step_on_its_bar_and_each_probe_row_by_region():
+    import io
 
+    from matplotlib.colors import to_rgb
+    from PIL import Image
 
-def test_the_timeline_is_a_valid_png_with_red_for_failed_and_green_for_healthy_probes():
-    steps = [{"started_s": 0.0, "ended_s": 2.0, "ok": True}, {"started_s": 2.0, "ended_s": 5.0, "ok": False}]
-    probes = [{"at": 1.0, "healthy": True, "region": "eu-west-1"}, {"at": 3.0, "healthy": False, "region": ""}]
-    width, height, raw = _pixels(timeline(steps, probes, old_region="eu-west-1", new_region="eu-central-1"))
-    assert width == 960 and len(raw) == height * (1 + 3 * width)
-    assert bytes(HEALTHY) in raw and bytes(UNHEALTHY) in raw
+    from surgepress.plots import FAILED, drill_figure, png
+
+    steps = [("fence the old writer", 0.0, 2.0, True), ("promote the secondary", 2.0, 5.0, False)]
+    probes = [(1.0, True, "eu-west-1"), (3.0, False, ""), (4.5, True, "eu-central-1")]
+    figure = drill_figure(steps, probes, old_region="eu-west-1", new_region="eu-central-1")
+    bars, answers = figure.axes
+    named = [t.get_text() for t in bars.texts]
+    assert named == [" 1. fence the old writer (2.0 s)", " 2. promote the secondary (3.0 s) FAILED"]
+    assert [t.get_text() for t in answers.get_yticklabels()] == [
+        "answered by eu-west-1",
+        "answered by eu-central-1",
+        "no region answered",
+    ]
+    assert answers.get_xlabel() == "seconds from the drill's start"
+    healthy, unhealthy = (c.get_offsets().tolist() for c in answers.collections)
+    assert healthy == [[1.0, 0.0], [4.5, 1.0]] and unhealthy == [[3.0, 2.0]], "each probe on its region's row"
+    picture = Image.open(io.BytesIO(png(figure))).convert("RGB")
+    assert picture.size == (1200, int(100 * (1.2 + 0.45 * 5)))
+    red = tuple(round(255 * c) for c in to_rgb(FAILED))
+    assert any(all(abs(a - b) < 40 for a, b in zip(px, red, strict=True)) for px in picture.get_flattened_data()), (
+        "the failed step is drawn red"
+    )

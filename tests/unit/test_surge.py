@@ -306,6 +306,30 @@ def test_the_cli_reports_each_site_and_writes_its_report(synth_paths, local_stac
     assert [r["workspace"] for r in report] == ["production"]
     assert report[0]["calibration"]["which"] == "committed default"
     assert (reports / "report.md").read_text().startswith("# Surge report")
+    assert "![production: demand, capacity, tasks and hosts](production.png)" in (reports / "report.md").read_text()
+    assert (reports / "production.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_surge_picture_draws_demand_capacity_fleet_and_every_scaling_action(local_stacks, settings):
+    from surgepress.plots import EVENT_STYLE, surge_figure
+
+    ws = settings.get("production")
+    outcome = judge(ws, local_stacks["production"], scenario_for(ws), *_calibration())
+    load, fleet = surge_figure(outcome).axes
+    assert load.get_ylabel() == "requests per second" and fleet.get_ylabel() == "count"
+    assert fleet.get_xlabel() == "seconds from the surge's start"
+    demand, capacity = load.lines[:2]
+    start = outcome.scenario.surge_start_s
+    assert list(demand.get_ydata()) == outcome.run.series.demand
+    assert list(capacity.get_ydata()) == outcome.run.series.capacity
+    assert demand.get_xdata()[start] == 0, "time is counted from the surge's start"
+    legend = {t.get_text() for t in fleet.get_legend().get_texts()}
+    assert {"healthy tasks", "desired tasks", "hosts"} <= legend
+    kinds = {e.kind for e in outcome.run.events}
+    assert kinds >= {"alarm", "scale-out", "hosts"}, kinds
+    assert {EVENT_STYLE[k][2] for k in kinds} <= legend, "each kind of action is named in the legend"
+    marks = {line.get_xdata()[0] for line in fleet.lines}  # an axvline is a line at one x
+    assert {e.t - start for e in outcome.run.events} <= marks, "every action is marked where it happened"
 
 
 def test_costs_price_what_the_run_used_and_what_runs_whatever_the_load():
