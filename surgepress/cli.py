@@ -55,6 +55,9 @@ class Session:
     target: Target
     paths: Paths
     out: TextIO = sys.stdout
+    """Messages (progress, summaries): stderr when the command prints `--json`."""
+    data: TextIO = sys.stdout
+    """Machine-readable output (`--json`), alone on it."""
     env: dict[str, str] = field(default_factory=dict)
     _synthesizer: Synthesizer | None = field(default=None, init=False, repr=False)
 
@@ -652,7 +655,7 @@ def cmd_output(s: Session, args) -> int:
                 indent=2,
                 sort_keys=True,
             ),
-            file=s.out,
+            file=s.data,
         )
     else:
         for ws in workspaces:
@@ -820,7 +823,7 @@ def cmd_surge(s: Session, args) -> int:
     outcomes = _surge_outcomes(s, workspaces, deployed=args.from_deployment, kind=args.scenario, **overrides)
     md, js = write(outcomes, s.paths.build / "reports" / "surge")
     if args.json:
-        print(js.read_text(), file=s.out)
+        print(js.read_text(), file=s.data)
     else:
         from surgepress.surge.result import ABSORB_DEFINITION
 
@@ -829,6 +832,34 @@ def cmd_surge(s: Session, args) -> int:
                 s.say(line)
         s.say(f"({ABSORB_DEFINITION})")
         s.say(f"report: {md}, {js}, " + ", ".join(str(md.with_name(f"{ws.name}.png")) for ws in workspaces))
+    return 0
+
+
+def cmd_cost(s: Session, args) -> int:
+    """Each workspace's monthly estimate with its line items (surgepress.estimate)."""
+    from surgepress.estimate import estimate, lines, site_costs
+    from surgepress.surge import load_calibration
+    from surgepress.surge.cost import PriceTable
+
+    workspaces = s.settings.select(args.workspaces) if args.workspaces else list(s.settings.workspaces.values())
+    s.synth(workspaces)
+    calibration, which = load_calibration(s.paths)
+    estimates = []
+    for ws in workspaces:
+        document = json.loads((s.paths.stack_dir(s.target, ws.name) / "cdk.tf.json").read_text())
+        estimates.append(estimate(ws, document, PriceTable.load(), site_costs(ws, document, calibration, which)))
+    if args.json:
+        print(json.dumps([e.as_json() for e in estimates], indent=2, sort_keys=True), file=s.data)
+        return 0
+    for e in estimates:
+        for line in lines(e):
+            s.say(line)
+    s.say(f"all workspaces: ${sum(e.total_usd for e in estimates):,.2f} a month (calibration: {which})")
+    caveats = sorted({c for e in estimates for c in e.caveats})
+    s.say(
+        f"{len(caveats)} of the prices used are not AWS's own figure "
+        "(surgepress/surge/prices.json; `--json` names them)"
+    )
     return 0
 
 
@@ -860,7 +891,10 @@ def _surge_tune(s: Session, names: list[str]) -> int:
         )
     meeting = [c for c in found if c.meets]
     if not meeting:
-        s.say("no candidate meets the objective: it needs what the search cannot set yet (a warm pool, faster metrics)")
+        s.say(
+            "no candidate meets the objective: it needs what the search does not set (a larger host or task "
+            "ceiling, a faster custom metric)"
+        )
         return 1
     best = min(meeting, key=lambda c: (c.monthly_usd, c.absorb_s or 0))
     s.say(f"cheapest that meets the objective: ${best.monthly_usd:,.0f}/month")
@@ -978,7 +1012,7 @@ def cmd_loadtest(s: Session, args) -> int:
     except LoadError as exc:
         raise DataPlaneError(f"loadtest: {exc}") from None
     if args.json:
-        print(json.dumps(report.as_dict(), indent=2), file=s.out)
+        print(json.dumps(report.as_dict(), indent=2), file=s.data)
     else:
         for line in report.lines():
             s.say(line)
@@ -1168,6 +1202,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the scaling from the deployed workspace's APIs (what is live) instead of its synthesized JSON",
     )
     p.add_argument("--json", action="store_true", help="print report.json instead of the summary")
+    p = add(
+        "cost",
+        cmd_cost,
+        "each workspace's monthly estimate with its line items, from its synthesized stack: staging's "
+        "saving from its off/on schedule, a site's surge day against a quiet day",
+    )
+    p.add_argument("workspaces", nargs="*", metavar="workspace", help="default: every workspace")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p = add("emulator", cmd_emulator, "start, stop or inspect the embedded local AWS")
     p.add_argument("action", choices=["up", "down", "status"])
     p = add(
@@ -1252,7 +1294,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if hasattr(args, "jobs"):  # checked before anything is read, synthesized or deployed
             args.jobs = default_jobs() if args.jobs is None else check_jobs(args.jobs, "--jobs")
-        session = Session(settings=load_settings(), target=Target.parse(args.target), paths=Paths.default())
+        session = Session(
+            settings=load_settings(),
+            target=Target.parse(args.target),
+            paths=Paths.default(),
+            out=sys.stderr if getattr(args, "json", False) else sys.stdout,
+        )
         return args.handler(session, args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -26,6 +26,8 @@ from modules.instances import INSTANCE_TYPES, tasks_per_host
 from modules.subnet_layout import SUBNET_SLOTS_PER_TIER, TIERS
 from surgepress.errors import ConfigError, UserError
 from surgepress.regions import ZONE_LETTERS_BY_REGION, zone_names
+from surgepress.schedules import DAYS as _DAYS
+from surgepress.schedules import MONTHS as _MONTHS
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "environments"
 ENVIRONMENTS_ENV = "SURGEPRESS_ENVIRONMENTS"  # another directory of environment files
@@ -890,8 +892,6 @@ _CRON_FIELD = {
     "day-of-week": (r"[0-9A-Z,\-*?/L#]+", 1, 7),
     "year": (r"[0-9,\-*/]+", 1970, 2199),
 }
-_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
-_DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
 _RATE_UNITS = {"minute", "minutes", "hour", "hours", "day", "days"}
 
 

@@ -4,6 +4,8 @@ what the run used (host- or task-seconds, edge and origin traffic).
 
 - The surge hour: the hour from the surge's start. A steady day: 24 times an hour at the rate of
   the second half of the lead before the surge, when the fleet has settled at its steady size.
+  A surge day: a steady day whose hours from the surge's start to the run's end (the surge,
+  the way down and the scale-in) are the run's.
 - Traffic: CloudFront requests and bytes at the edge, the load balancer's LCUs from the bytes
   it processes (one LCU is 1 GB an hour for instance and IP targets, its largest dimension for
   a page-serving site: an APPROXIMATION), both from `response_kb`, an ASSUMED average response.
@@ -27,6 +29,8 @@ RESPONSE_KB = 60.0
 """Average bytes of a response at the edge and the origin, in KB. Assumed: compressed pages and
 the assets a page view fetches, averaged over requests."""
 HOUR_S = 3600
+DAYS_PER_MONTH = 30.4
+"""A month: 365 / 12 days."""
 HOURS_PER_MONTH = 730
 """AWS prices a GB-month over 730 hours."""
 
@@ -129,6 +133,10 @@ class Costs:
     surge_hour: dict[str, float]
     """Line items of the surge hour."""
     caveats: list[str]
+    steady_hour: dict[str, float] = field(default_factory=dict)
+    """Line items of an hour of the settled fleet (a steady day is 24 of them)."""
+    surge_day_usd: float = 0.0
+    """A steady day with the hours from the surge's start to the run's end replaced by the run."""
 
 
 def fixed_hour(fixed: Fixed, prices: PriceTable, region: str) -> dict[str, float]:
@@ -160,11 +168,20 @@ def window(
     if site.hosts is not None:
         items["hosts"] = sum(s.hosts[start:end]) / HOUR_S * prices.usd(region, f"ec2:{site.hosts.instance_type}")
     else:
-        kind = "fargate-spot" if site.capacity == "fargate_spot" else "fargate"
-        per_task = site.task_cpu_units / 1024 * prices.usd(region, f"{kind}:vcpu") + (
-            site.task_memory_mib / 1024 * prices.usd(region, f"{kind}:gb")
-        )
-        items["tasks"] = sum(s.tasks[start:end]) / HOUR_S * per_task
+
+        def per_task(kind: str) -> float:
+            return site.task_cpu_units / 1024 * prices.usd(region, f"{kind}:vcpu") + (
+                site.task_memory_mib / 1024 * prices.usd(region, f"{kind}:gb")
+            )
+
+        running = s.tasks[start:end]
+        if site.capacity == "fargate_spot":  # the strategy's base on on-demand Fargate, the rest on Spot
+            base = [min(n, site.on_demand_base) for n in running]
+            items["tasks"] = (
+                sum(base) * per_task("fargate") + (sum(running) - sum(base)) * per_task("fargate-spot")
+            ) / HOUR_S
+        else:
+            items["tasks"] = sum(running) / HOUR_S * per_task("fargate")
     edge_requests = sum(edge)
     items["cloudfront requests"] = edge_requests / 10_000 * prices.usd(region, "cloudfront:requests")
     items["cloudfront bytes"] = edge_requests * response_kb / 1e6 * prices.usd(region, "cloudfront:gb")
@@ -181,9 +198,14 @@ def costs(
     # The settled half of the lead (the whole run for a trace), as an hour.
     before = (start // 2, start) if start else (0, len(run.series.tasks))
     steady = {**hourly, **window(run, scenario, prices, region, *before, response_kb)}
+    after = len(run.series.tasks) - start
+    ran = {**hourly, **window(run, scenario, prices, region, start, start + after, response_kb)}
+    hours = min(24.0, after / HOUR_S)
     return Costs(
         surge_hour_usd=sum(surge.values()),
         steady_day_usd=24 * sum(steady.values()),
         surge_hour=surge,
         caveats=prices.caveats(),
+        steady_hour=steady,
+        surge_day_usd=(24 - hours) * sum(steady.values()) + hours * sum(ran.values()),
     )

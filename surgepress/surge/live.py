@@ -151,4 +151,11 @@ def read_deployed(clients: WorkspaceClients, workspace: str, outputs: dict) -> S
         target_tracking=tuple(sorted(tracking, key=lambda p: p.name)),
         step_scaling=tuple(sorted(stepping, key=lambda p: p.name)),
         hosts=hosts,
+        on_demand_base=sum(
+            int(s.get("base") or 0)
+            for s in service.get("capacityProviderStrategy") or []
+            if s["capacityProvider"] == "FARGATE"
+        )
+        if capacity == "fargate_spot"
+        else 0,
     )

@@ -106,6 +106,8 @@ class Site:
     step_scaling: tuple[StepScaling, ...]
     hosts: HostGroup | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    on_demand_base: int = 0
+    """fargate_spot: the tasks the strategy's FARGATE base keeps on on-demand Fargate."""
 
 
 def _one(document: dict, rtype: str, workspace: str) -> tuple[str, dict]:
@@ -282,4 +284,7 @@ def read_site(document: dict, workspace: str) -> Site:
         target_tracking=tuple(sorted(tracking, key=lambda p: p.name)),
         step_scaling=tuple(sorted(stepping, key=lambda p: p.name)),
         hosts=hosts,
+        on_demand_base=sum(int(s.get("base") or 0) for s in strategy if s["capacity_provider"] == "FARGATE")
+        if capacity == "fargate_spot"
+        else 0,
     )

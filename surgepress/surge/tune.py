@@ -21,14 +21,13 @@ from dataclasses import dataclass
 
 from modules.compute import CPU_METRIC
 from surgepress.surge import Outcome
-from surgepress.surge.cost import Fixed, PriceTable, costs, read_fixed
+from surgepress.surge.cost import DAYS_PER_MONTH, Fixed, PriceTable, costs, read_fixed
 from surgepress.surge.engine import Calibration, simulate
 from surgepress.surge.params import DEFAULT, Timings
 from surgepress.surge.result import Objective, measure, verdict
 from surgepress.surge.scenario import Scenario
 from surgepress.surge.site import Site
 
-DAYS_PER_MONTH = 30.4
 SEED = 17
 
 KNOBS: dict[str, tuple[int, ...]] = {
