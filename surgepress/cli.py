@@ -863,6 +863,28 @@ def cmd_cost(s: Session, args) -> int:
     return 0
 
 
+def cmd_prices(s: Session, args) -> int:
+    """`prices refresh`: the price table rebuilt from AWS's bulk offer files (surgepress.prices)."""
+    from surgepress.prices import http_fetch, refresh, write
+    from surgepress.surge.cost import PRICES
+
+    table = Path(args.table) if args.table else PRICES
+    try:
+        current = json.loads(table.read_text())
+    except (OSError, ValueError) as exc:
+        raise UserError(f"prices refresh: {table}: not a price table ({exc})") from None
+    started = time.monotonic()
+    done = refresh(current, http_fetch, base=args.offers.rstrip("/"))
+    write(done, table)
+    s.say(
+        f"prices refresh: {len(done.updated)} rows from AWS's offer files in "
+        f"{time.monotonic() - started:.1f}s -> {table}"
+    )
+    for line in done.kept:
+        s.say(f"  kept: {line}")
+    return 0
+
+
 def _surge_tune(s: Session, names: list[str]) -> int:
     """`surge tune <ws>`: the Pareto front of absorb time against monthly cost over the scaling
     settings, and the cheapest settings that meet the objective (surgepress.surge.tune)."""
@@ -1210,6 +1232,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("workspaces", nargs="*", metavar="workspace", help="default: every workspace")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = add(
+        "prices",
+        cmd_prices,
+        "refresh: rebuild the price table (surgepress/surge/prices.json) from the AWS Price List bulk offer files",
+    )
+    p.add_argument("action", choices=["refresh"])
+    p.add_argument(
+        "--offers",
+        default="https://pricing.us-east-1.amazonaws.com",
+        metavar="URL",
+        help="the bulk API (or a mirror of it)",
+    )
+    p.add_argument("--table", metavar="PATH", help="the table to rebuild (default: the committed one)")
     p = add("emulator", cmd_emulator, "start, stop or inspect the embedded local AWS")
     p.add_argument("action", choices=["up", "down", "status"])
     p = add(

@@ -61,7 +61,11 @@ class TerraformError(Exception):
     def __init__(self, workspace: str, command: str, code: int, tail: list[str]):
         self.code = code
         self.tail = tail
-        super().__init__(f"terraform {command} for {workspace} failed with exit code {code}")
+        # Terraform's own first error (its "│ Error: …" box), so a summary names the cause.
+        cause = next((line.lstrip("│ ").strip() for line in tail if line.lstrip("│ ").startswith("Error: ")), "")
+        super().__init__(
+            f"terraform {command} for {workspace} failed with exit code {code}" + (f" ({cause})" if cause else "")
+        )
 
 
 class StateLockedError(UserError):

@@ -103,3 +103,15 @@ def test_a_terraform_working_in_a_workspace_directory_is_found_as_a_live_lock_ho
         proc.kill()
         proc.wait()
     assert proc.pid not in [p.pid for p in terraform_in("stacks/staging")]
+
+
+def test_a_terraform_failure_names_terraform_s_first_error():
+    from surgepress.runner import TerraformError
+
+    tail = ["aws_lb.alb: Creating...", "╷", "│ Error: creating ELBv2 load balancer (alb): boom", "│ ", "╵"]
+    assert str(TerraformError("production", "apply", 1, tail)) == (
+        "terraform apply for production failed with exit code 1 (Error: creating ELBv2 load balancer (alb): boom)"
+    )
+    assert str(TerraformError("production", "apply", 1, ["no box"])) == (
+        "terraform apply for production failed with exit code 1"
+    )
