@@ -788,6 +788,8 @@ def cmd_surge(s: Session, args) -> int:
 
     if args.workspaces[:1] == ["tune"]:
         return _surge_tune(s, args.workspaces[1:])
+    if args.workspaces[:1] == ["calibrate"]:
+        return _surge_calibrate(s, args.workspaces[1:], args.step_seconds)
     chosen = s.settings.select(args.workspaces) if args.workspaces else list(s.settings.workspaces.values())
     workspaces = [ws for ws in chosen if ws.surge is not None] if not args.workspaces else chosen
     if not workspaces:
@@ -882,6 +884,45 @@ def cmd_prices(s: Session, args) -> int:
     )
     for line in done.kept:
         s.say(f"  kept: {line}")
+    return 0
+
+
+def _surge_calibrate(s: Session, names: list[str], step_s: float) -> int:
+    """`surge calibrate [ws]`: what one task serves on the workspace's running local data plane
+    (surgepress.surge.calibrate), saved where every surge report then reads it."""
+    from surgepress.load import LoadError, run
+    from surgepress.surge import calibration_file
+    from surgepress.surge.calibrate import measure, save
+
+    if len(names) > 1:
+        raise UserError(f"surge calibrate: name one workspace (default staging), got {' '.join(names)}")
+    if s.target is not Target.LOCAL:
+        raise UserError("surge calibrate: measures the local data plane; run it with --target local")
+    if not 0 < step_s <= 600:
+        raise UserError(f"surge calibrate: --step-seconds must be above 0 and at most 600, got {step_s:g}")
+    ws = s.settings.get(names[0] if names else "staging")
+    if ws.compute is None or ws.surge is None:
+        raise UserError(f"surge calibrate: {ws.name} has no {'compute' if ws.compute is None else '`surge:` section'}")
+    plane = s.dataplane(ws)
+    task, edge = plane.task_endpoint(), plane.edge_endpoint()
+    if task is None or edge is None:
+        raise UserError(
+            f"surge calibrate: {ws.name}'s data plane is not running; run `python main.py dataplane up {ws.name}`"
+        )
+    s.say(f"surge calibrate {ws.name}: the reading mix against one task, {step_s:g} s a step")
+    try:
+        calibration = measure(
+            run, task, edge, max_p95_ms=ws.surge.max_p95_ms, workspace=ws.name, step_s=step_s, say=s.say
+        )
+    except LoadError as exc:
+        raise DataPlaneError(f"surge calibrate: {exc}") from None
+    path = calibration_file(s.paths)
+    save(calibration, path)
+    s.say(
+        f"surge calibrate: {calibration['rps_per_1024_cpu']:g} req/s per 1024 CPU units, p95 "
+        f"{calibration['idle_p95_ms']:g} ms idle and {calibration['at_capacity_p95_ms']:g} ms at capacity; the edge "
+        f"answered {calibration['edge_hit_ratio']:.1%} of the mix -> {path}"
+    )
     return 0
 
 
@@ -1210,7 +1251,9 @@ def build_parser() -> argparse.ArgumentParser:
         "surge",
         cmd_surge,
         "simulate a breaking-news surge against each site's synthesized scaling: absorb time, requests over "
-        "capacity, worst minute, peak tasks and hosts (sites with a `surge:` section by default)",
+        "capacity, worst minute, peak tasks and hosts (sites with a `surge:` section by default); "
+        "`surge tune <ws>` searches its scaling settings, `surge calibrate [ws]` measures one task on the "
+        "local data plane",
     )
     p.add_argument("workspaces", nargs="*", metavar="workspace")
     p.add_argument("--scenario", choices=["breaking-news", "double-wave", "slow-rise"], default="breaking-news")
@@ -1224,6 +1267,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the scaling from the deployed workspace's APIs (what is live) instead of its synthesized JSON",
     )
     p.add_argument("--json", action="store_true", help="print report.json instead of the summary")
+    p.add_argument(
+        "--step-seconds",
+        type=float,
+        default=20.0,
+        metavar="S",
+        help="surge calibrate: seconds of each load step (default 20)",
+    )
     p = add(
         "cost",
         cmd_cost,

@@ -371,6 +371,16 @@ class DataPlane:
             return None
         return f"https://127.0.0.1:{state['ports']['edge_https']}", state["site_domain"], str(self.layout.ca)
 
+    def task_endpoint(self) -> tuple[str, str, int] | None:
+        """(URL, Host header, php-fpm's master pid) of the running task stand-in (the container's
+        web server and PHP, behind no load balancer and no edge), or None."""
+        state = self._load()
+        services = self._services(state)
+        web, app = services.get("web"), services.get("app")
+        if web is None or app is None or app.pid is None or not is_running(web.pid, web.marker):
+            return None
+        return f"http://127.0.0.1:{state['ports']['web']}", state["site_domain"], app.pid
+
     # --- pieces -----------------------------------------------------------------------------
 
     def _ports(self, state: dict) -> Ports:

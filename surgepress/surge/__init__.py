@@ -14,7 +14,7 @@ a site with a `surge:` section misses its own objective.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,7 @@ COMMITTED_CALIBRATION = Path(__file__).with_name("calibration.json")
 
 
 def calibration_file(paths: Paths) -> Path:
-    """Where a measurement of the local data plane is read from (`surge calibrate`, not written yet,
-    will save it there)."""
+    """Where `surge calibrate` saves its measurement of the local data plane (and reports read it)."""
     return paths.build / "surge" / "calibration.json"
 
 
@@ -45,7 +44,7 @@ def load_calibration(paths: Paths) -> tuple[Calibration, str]:
     )
     try:
         data = json.loads(path.read_text())
-        return Calibration(**data), which
+        return Calibration(**{f.name: data[f.name] for f in fields(Calibration) if f.name in data}), which
     except (OSError, ValueError, TypeError) as exc:
         raise UserError(f"{path}: not a calibration ({exc})") from None
 

@@ -68,6 +68,9 @@ class Calibration:
     at_capacity_p95_ms: float
     source: str
     """How and where it was measured, or why it is assumed."""
+    edge_hit_ratio: float | None = None
+    """The share of the reading mix the edge answered when measured (reported beside the
+    scenario's own hit ratios, which the run uses)."""
 
 
 @dataclass
