@@ -31,7 +31,13 @@ def lines(outcome: Outcome) -> list[str]:
         f"{ws.name}: {shape}; {site.capacity}, {site.min_tasks}-{site.max_tasks} tasks"
         + (f", {site.hosts.min_hosts}-{site.hosts.max_hosts} {site.hosts.instance_type}" if site.hosts else ""),
         f"  calibration: {outcome.calibration}: {run.calibration.rps_per_1024_cpu:g} req/s per 1024 CPU units "
-        f"({run.calibration.source.split(':')[0]})",
+        f"({run.calibration.source.split(':')[0]}"
+        + (
+            f"; the edge answered {run.calibration.edge_hit_ratio:.1%} of the mix"
+            if run.calibration.edge_hit_ratio is not None
+            else ""
+        )
+        + ")",
         f"  absorb time: {absorb}; objective {objective.absorb_within_s} s",
         f"  over capacity: {m.overload_seconds} s, {m.overload_requests:,.0f} of {m.requests:,.0f} requests "
         f"({m.overload_percent:.2f} %); objective {objective.max_overload_percent:g} %",
