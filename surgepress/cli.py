@@ -867,7 +867,7 @@ def cmd_cost(s: Session, args) -> int:
 
 def cmd_prices(s: Session, args) -> int:
     """`prices refresh`: the price table rebuilt from AWS's bulk offer files (surgepress.prices)."""
-    from surgepress.prices import http_fetch, refresh, write
+    from surgepress.prices import OFFERS, http_fetch, refresh, write
     from surgepress.surge.cost import PRICES
 
     table = Path(args.table) if args.table else PRICES
@@ -876,7 +876,7 @@ def cmd_prices(s: Session, args) -> int:
     except (OSError, ValueError) as exc:
         raise UserError(f"prices refresh: {table}: not a price table ({exc})") from None
     started = time.monotonic()
-    done = refresh(current, http_fetch, base=args.offers.rstrip("/"))
+    done = refresh(current, http_fetch, base=(args.offers or OFFERS).rstrip("/"))
     write(done, table)
     s.say(
         f"prices refresh: {len(done.updated)} rows from AWS's offer files in "
@@ -1290,9 +1290,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["refresh"])
     p.add_argument(
         "--offers",
-        default="https://pricing.us-east-1.amazonaws.com",
         metavar="URL",
-        help="the bulk API (or a mirror of it)",
+        help="the bulk API or a mirror of it (default: AWS's, https://pricing.us-east-1.amazonaws.com)",
     )
     p.add_argument("--table", metavar="PATH", help="the table to rebuild (default: the committed one)")
     p = add("emulator", cmd_emulator, "start, stop or inspect the embedded local AWS")

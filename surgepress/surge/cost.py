@@ -22,7 +22,6 @@ from pathlib import Path
 from surgepress.errors import UserError
 from surgepress.surge.engine import Run
 from surgepress.surge.scenario import Scenario
-from surgepress.surge.site import synthesized_pool_size
 
 PRICES = Path(__file__).with_name("prices.json")
 RESPONSE_KB = 60.0
@@ -84,8 +83,6 @@ class Fixed:
     """instance class -> count (db.serverless priced by `min_acu`)."""
     min_acu: float
     cache: dict[str, int]
-    warm_pool_gb: float = 0.0
-    """The warm pool's stopped hosts' volumes (they pay for nothing else)."""
 
 
 def read_fixed(document: dict) -> Fixed:
@@ -103,18 +100,6 @@ def read_fixed(document: dict) -> Fixed:
     endpoints = [
         e for e in (resources.get("aws_vpc_endpoint") or {}).values() if e.get("vpc_endpoint_type") == "Interface"
     ]
-    warm_pool_gb = 0.0
-    templates = resources.get("aws_launch_template") or {}
-    for group in (resources.get("aws_autoscaling_group") or {}).values():
-        size = synthesized_pool_size(group)
-        if size:
-            volumes = [
-                float(m["ebs"]["volume_size"])
-                for t in templates.values()
-                for m in t.get("block_device_mappings") or []
-                if (m.get("ebs") or {}).get("volume_size")
-            ]
-            warm_pool_gb += size * sum(volumes)
     return Fixed(
         nat_gateways=len(resources.get("aws_nat_gateway") or {}),
         load_balancers=len(resources.get("aws_lb") or {}),
@@ -122,7 +107,6 @@ def read_fixed(document: dict) -> Fixed:
         database=database,
         min_acu=min_acu,
         cache=cache,
-        warm_pool_gb=warm_pool_gb,
     )
 
 
@@ -150,8 +134,6 @@ def fixed_hour(fixed: Fixed, prices: PriceTable, region: str) -> dict[str, float
         + (fixed.min_acu * prices.usd(region, "rds:acu") if fixed.min_acu else 0.0),
         "redis": sum(n * prices.usd(region, f"elasticache:{kind}") for kind, n in fixed.cache.items()),
     }
-    if fixed.warm_pool_gb:
-        items["warm pool volumes"] = fixed.warm_pool_gb * prices.usd(region, "ebs:gp3") / HOURS_PER_MONTH
     return items
 
 
@@ -167,6 +149,9 @@ def window(
     items: dict[str, float] = {}
     if site.hosts is not None:
         items["hosts"] = sum(s.hosts[start:end]) / HOUR_S * prices.usd(region, f"ec2:{site.hosts.instance_type}")
+        if site.hosts.warm_pool:  # stopped: only their volumes are paid for
+            gb = site.hosts.warm_pool * site.hosts.volume_gb
+            items["warm pool volumes"] = gb * prices.usd(region, "ebs:gp3") / HOURS_PER_MONTH * (end - start) / HOUR_S
     else:
 
         def per_task(kind: str) -> float:

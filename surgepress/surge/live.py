@@ -134,6 +134,10 @@ def read_deployed(clients: WorkspaceClients, workspace: str, outputs: dict) -> S
             )
             if warm
             else 0,
+            volume_gb=sum(
+                float((m.get("Ebs") or {}).get("VolumeSize") or 0)
+                for m in version["LaunchTemplateData"].get("BlockDeviceMappings") or []
+            ),
         )
     refuse_unmodelled(workspace, tracking, stepping)
     return Site(

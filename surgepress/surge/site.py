@@ -86,6 +86,8 @@ class HostGroup:
     binding: str
     warm_pool: int = 0
     """Stopped hosts in the group's warm pool (`warm_pool_size`)."""
+    volume_gb: float = 0.0
+    """Each host's EBS volumes (what a stopped warm-pool host still costs)."""
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,9 @@ def read_site(document: dict, workspace: str) -> Site:
             tasks_per_host=per_host,
             binding=binding,
             warm_pool=synthesized_pool_size(asg),
+            volume_gb=sum(
+                float((m.get("ebs") or {}).get("volume_size") or 0) for m in template.get("block_device_mappings") or []
+            ),
         )
     refuse_unmodelled(workspace, tracking, stepping)
     return Site(

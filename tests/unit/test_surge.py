@@ -380,6 +380,41 @@ def test_costs_price_what_the_run_used_and_what_runs_whatever_the_load():
     ]
 
 
+def test_fargate_spot_s_base_is_priced_on_demand_and_a_warm_pool_at_its_volumes():
+    from surgepress.surge.cost import HOURS_PER_MONTH, Fixed, Price, PriceTable, costs
+
+    prices = {
+        "fargate:vcpu": 0.04,
+        "fargate:gb": 0.005,
+        "fargate-spot:vcpu": 0.012,
+        "fargate-spot:gb": 0.0015,
+        "ec2:c7i.xlarge": 0.2,
+        "ebs:gp3": 0.088,
+        "cloudfront:requests": 0.0,
+        "cloudfront:gb": 0.0,
+        "alb:lcu": 0.0,
+        "nat:hour": 0.0,
+        "alb:hour": 0.0,
+    }
+    table = PriceTable("2026-12-01", {"eu-west-1": {k: Price(v, "unit", "aws", "test") for k, v in prices.items()}})
+    none = Fixed(nat_gateways=0, load_balancers=0, endpoint_azs=0, database={}, min_acu=0.0, cache={})
+    idle = Scenario("breaking-news", 1.0, 1.0, 0, 0, 0.0, 0.0, trace=(0.0,) * 3600, trace_source="test")
+    # 3 tasks of 1 vCPU / 2 GB, on-demand base 2: 2 x 0.05 + 1 x (0.012 + 2 x 0.0015) = 0.115 an hour.
+    spot = _site(
+        capacity="fargate_spot", min_tasks=3, initial_tasks=3, on_demand_base=2, target_tracking=(), step_scaling=()
+    )
+    priced = costs(simulate(spot, idle.origin_rps(), CAL), idle, none, "eu-west-1", table)
+    assert priced.steady_hour["tasks"] == pytest.approx(2 * 0.05 + 1 * 0.015)
+    # 2 hosts running, 3 stopped in the warm pool with 30 GB each: 2 x 0.2 + 90 GB x 0.088 / 730.
+    hosts = HostGroup(
+        "c7i.xlarge", 2, 10, 100, 60, 1, 10, tasks_per_host=3, binding="memory", warm_pool=3, volume_gb=30.0
+    )
+    warm = _site(min_tasks=3, initial_tasks=3, hosts=hosts, target_tracking=(), step_scaling=())
+    priced = costs(simulate(warm, idle.origin_rps(), CAL), idle, none, "eu-west-1", table)
+    assert priced.steady_hour["hosts"] == pytest.approx(0.4)
+    assert priced.steady_hour["warm pool volumes"] == pytest.approx(90 * 0.088 / HOURS_PER_MONTH)
+
+
 def test_every_price_row_says_where_it_comes_from():
     from surgepress.surge.cost import PriceTable
 
