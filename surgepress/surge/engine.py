@@ -24,7 +24,8 @@ Each mechanism is a small unit with its documented rule (sources in
   for both); registered with the target group when running and healthy after
   `interval x healthy_threshold`; only healthy tasks count in ALBRequestCountPerTarget and serve.
 - Hosts: every minute CapacityProviderReservation = needed / running x 100 (200 when tasks
-  wait and no host runs); the next step (between the capacity provider's minimum and maximum
+  wait and no host runs), acted on `reservation_delay_s` later (the tasks waiting then as it
+  counted them); the next step (between the capacity provider's minimum and maximum
   step sizes, toward `ceil(needed x 100 / target capacity)`) waits until no host launched by
   the last one is still within the warm-up; a host serves after EC2's boot and the agent's
   registration, or, while the warm pool has a stopped host ready, after `warm_pool_start_s`
@@ -366,7 +367,10 @@ def simulate(site: Site, origin_rps: list[float], calibration: Calibration, timi
             scale_in_until = t + max(p.config.scale_in_cooldown_s for p in tracking)
         # Hosts: the capacity provider's minute.
         if hosts_cfg is not None and t % timings.capacity_provider_period_s == 0:
-            host_low_minutes = _hosts(hosts, hosts_cfg, provisioning, t, timings, events, host_low_minutes, pool)
+            # The tasks waiting as the reservation the group now acts on saw them (published late).
+            seen = t - timings.reservation_delay_s
+            waiting = provisioning if seen >= t else series.provisioning[seen] if seen >= 0 else 0
+            host_low_minutes = _hosts(hosts, hosts_cfg, waiting, t, timings, events, host_low_minutes, pool)
         series.demand.append(demand)
         series.capacity.append(capacity)
         series.served.append(served)

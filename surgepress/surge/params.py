@@ -36,6 +36,11 @@ class Timings:
     AWS publishes no figure."""
     provisioning_limit: int = 100
     """Tasks that may wait in PROVISIONING per cluster (Deep Dive, quoted in containers-roadmap#2381)."""
+    reservation_delay_s: int = 60
+    """Seconds from the capacity provider's minute until the host group's scaling acts on the
+    CapacityProviderReservation it published (a CloudWatch metric, each minute; the group's
+    target tracking alarm takes one datapoint: containers-roadmap#638, a user report). Assumed:
+    the same as `metric_delay_s`."""
     capacity_provider_period_s: int = 60
     """"Every minute, Amazon ECS collects information" for CapacityProviderReservation (AWS doc)."""
     scale_in_minutes: int = 15

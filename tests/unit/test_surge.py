@@ -182,6 +182,22 @@ def test_tasks_wait_in_provisioning_until_a_host_registers():
     assert run.series.provisioning[added + 60] == 0, "placed once the new host registered"
 
 
+def test_the_host_group_acts_on_the_reservation_a_minute_late():
+    group = HostGroup(
+        "c7i.xlarge", 1, 10, 100, warmup_s=60, min_step=1, max_step=10, tasks_per_host=3, binding="memory"
+    )
+    site = _site(capacity="ec2", hosts=group, min_tasks=3, initial_tasks=3)
+
+    def first_step(delay: int) -> tuple[int, int]:
+        run = simulate(site, [50.0] * 900, CAL, Timings(metric_delay_s=0, reservation_delay_s=delay))
+        waiting = next(t for t, n in enumerate(run.series.provisioning) if n)
+        return waiting, next(e.t for e in run.events if e.kind == "hosts")
+
+    waiting, at_once = first_step(0)
+    assert at_once == -(-waiting // 60) * 60, "the capacity provider minute at or after tasks wait"
+    assert first_step(60) == (waiting, at_once + 60), "the reservation is acted on one minute later"
+
+
 def test_the_committed_calibration_is_complete_and_says_where_it_comes_from():
     data = json.loads(COMMITTED_CALIBRATION.read_text())
     assert Calibration(**data).source.startswith("assumed")
