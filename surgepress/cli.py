@@ -867,12 +867,12 @@ def cmd_cost(s: Session, args) -> int:
 
 def cmd_prices(s: Session, args) -> int:
     """`prices refresh`: the price table rebuilt from AWS's bulk offer files (surgepress.prices)."""
-    from surgepress.prices import OFFERS, http_fetch, refresh, write
+    from surgepress.prices import OFFERS, check_table, http_fetch, refresh, write
     from surgepress.surge.cost import PRICES
 
     table = Path(args.table) if args.table else PRICES
     try:
-        current = json.loads(table.read_text())
+        current = check_table(json.loads(table.read_text()), str(table))
     except (OSError, ValueError) as exc:
         raise UserError(f"prices refresh: {table}: not a price table ({exc})") from None
     started = time.monotonic()

@@ -129,8 +129,6 @@ class ComputeSettings:
     max_tasks: int
     requests_per_target: int
     cpu_target_percent: int
-    cpu_metric_period_s: int
-    """60: ECS's one-minute CPU metric; 20: its high-resolution one (ECSServiceAverageCPUUtilizationHighResolution)."""
     scale_out_cooldown_s: int
     scale_in_cooldown_s: int
     surge_requests_per_minute: int
@@ -782,7 +780,6 @@ COMPUTE_SCHEMA: dict[str, Check] = {
     "max_tasks": _int_between(1, 5000),
     "requests_per_target": _int_between(1, 100000),
     "cpu_target_percent": _int_between(10, 90),
-    "cpu_metric_period_s": _one_of((60, 20)),
     "scale_out_cooldown_s": _int_between(0, 60),
     "scale_in_cooldown_s": _int_between(300, 3600),
     "surge_requests_per_minute": _int_between(1, 100_000_000),

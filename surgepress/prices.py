@@ -154,23 +154,22 @@ def read_offer(fetch: Fetch, url: str, wanted: dict[str, tuple[str, tuple[tuple[
             spool.seek(0)
             publication = next((v for p, e, v in ijson.parse(spool) if p == "publicationDate"), "")
             spool.seek(0)
-            skus: dict[str, str] = {}
+            skus: dict[str, list[str]] = {}
+            """SKU -> every wanted key it prices (a global service's row is wanted once per region)."""
             for sku, product in ijson.kvitems(spool, "products"):
                 attributes = {**(product.get("attributes") or {}), "productFamily": product.get("productFamily", "")}
                 for key, (usagetype, required, _) in wanted.items():
                     if attributes.get("usagetype") == usagetype and all(attributes.get(k) == v for k, v in required):
-                        skus[sku] = key
+                        skus.setdefault(sku, []).append(key)
             spool.seek(0)
             offer = Offer(str(publication))
             for sku, terms in ijson.kvitems(spool, "terms.OnDemand"):
-                row_key = skus.get(sku)
-                if row_key is None:
-                    continue
-                for term in terms.values():
-                    for dimension in (term.get("priceDimensions") or {}).values():
-                        if str(dimension.get("beginRange", "0")) == "0":
-                            usd = float(dimension["pricePerUnit"]["USD"]) * wanted[row_key][2]
-                            offer.found.setdefault(row_key, (usd, str(dimension.get("unit", ""))))
+                for row_key in skus.get(sku, []):
+                    for term in terms.values():
+                        for dimension in (term.get("priceDimensions") or {}).values():
+                            if str(dimension.get("beginRange", "0")) == "0":
+                                usd = float(dimension["pricePerUnit"]["USD"]) * wanted[row_key][2]
+                                offer.found.setdefault(row_key, (usd, str(dimension.get("unit", ""))))
             return offer
         except (ijson.JSONError, KeyError, ValueError, TypeError) as exc:
             raise UserError(
@@ -183,6 +182,20 @@ class Refreshed:
     table: dict
     updated: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+
+
+def check_table(table: object, where: str) -> dict:
+    """The table's shape, or one line naming what is wrong."""
+    if not isinstance(table, dict) or not isinstance(table.get("regions"), dict):
+        got = table.get("regions") if isinstance(table, dict) else table
+        raise UserError(f"{where}: regions: expected a mapping of region -> rows, got {got!r}")
+    for region, rows in table["regions"].items():
+        if not isinstance(rows, dict):
+            raise UserError(f"{where}: regions.{region}: expected a mapping of rows, got {rows!r}")
+        for key, row in rows.items():
+            if not isinstance(row, dict) or not isinstance(row.get("usd"), (int, float)):
+                raise UserError(f"{where}: regions.{region}.{key}: expected a row with a number `usd`, got {row!r}")
+    return table
 
 
 def refresh(table: dict, fetch: Fetch, base: str = OFFERS, today: date | None = None) -> Refreshed:
@@ -236,7 +249,7 @@ def write(refreshed: Refreshed, path: Path) -> None:
     data = refreshed.table
     lines = [
         "{",
-        f'  "about": {json.dumps(data["about"])},',
+        f'  "about": {json.dumps(data.get("about", ""))},',
         f'  "date": {json.dumps(data["date"])},',
         '  "regions": {',
     ]

@@ -23,10 +23,10 @@ What it creates
     - Scaling: target tracking on ALBRequestCountPerTarget and on CPU (scale out after
       `scale_out_cooldown_s`, in after `scale_in_cooldown_s`), plus a step policy that adds
       50–100 % capacity when the load balancer's one-minute request count jumps past
-      `surge_requests_per_minute` — the fastest signal the ALB publishes. With
-      `cpu_metric_period_s: 20` the CPU policy tracks ECS's high-resolution metric
-      (ECSServiceAverageCPUUtilizationHighResolution, 20-s datapoints; request counts stay
-      at one minute, the ALB's only period).
+      `surge_requests_per_minute` — the fastest signal the ALB publishes. (ECS's 20-s CPU
+      metric, ECSServiceAverageCPUUtilizationHighResolution, needs the service's
+      `monitoring_configuration`, which hashicorp/aws 5.100, the provider pinned here, cannot
+      set: not offered until the provider can.)
     - Optionally (`warm_pool_hosts`, ec2) a warm pool of stopped, initialized hosts beside the
       group (`ECS_WARM_POOLS_CHECK` keeps them out of the cluster until they leave it): a
       surge's first hosts start from it instead of booting; stopped, they cost their volumes.
@@ -130,8 +130,6 @@ from modules.roles import PlatformRole
 from modules.security_groups import allow_tcp_from
 
 CAPACITY_MODES = ("ec2", "fargate", "fargate_spot")
-CPU_METRIC = {60: "ECSServiceAverageCPUUtilization", 20: "ECSServiceAverageCPUUtilizationHighResolution"}
-"""The service's CPU metric for target tracking, by its period in seconds."""
 HOST_VOLUME_GB = 30
 """Each host's encrypted gp3 root volume (what a stopped warm-pool host still costs)."""
 CONTAINER_NAME = IMAGE_NAME
@@ -220,8 +218,6 @@ class ComputeProps:
     """Target tracking: ALB requests per task per minute."""
     cpu_target_percent: int = 50
     """Target tracking: average service CPU."""
-    cpu_metric_period_s: int = 60
-    """60: ECS's one-minute CPU metric; 20: its high-resolution one."""
     scale_out_cooldown_s: int = 30
     """Seconds between scale-outs (≤ 60)."""
     scale_in_cooldown_s: int = 300
@@ -267,8 +263,6 @@ def _validate(props: ComputeProps) -> None:
         fail("min_hosts", f"0 to max_hosts ({props.max_hosts}), max_hosts ≥ 1")
     if not 1 <= props.capacity_target_percent <= 100:
         fail("capacity_target_percent", "1 to 100")
-    if props.cpu_metric_period_s not in CPU_METRIC:
-        fail("cpu_metric_period_s", f"one of {', '.join(map(str, CPU_METRIC))}")
     if props.warm_pool_hosts and props.capacity != "ec2":
         fail("warm_pool_hosts", "0 unless capacity is ec2 (a warm pool keeps hosts)")
     if not 0 <= props.warm_pool_hosts <= props.max_hosts:
@@ -798,7 +792,7 @@ class Compute(Construct):
         label = f"{self.load_balancer.arn_suffix}/{self.target_group.arn_suffix}"
         for name, metric, value, resource_label in (
             ("requests", "ALBRequestCountPerTarget", props.requests_per_target, label),
-            ("cpu", CPU_METRIC[props.cpu_metric_period_s], props.cpu_target_percent, None),
+            ("cpu", "ECSServiceAverageCPUUtilization", props.cpu_target_percent, None),
         ):
             AppautoscalingPolicy(
                 self,

@@ -8,9 +8,10 @@ over its values, then random combinations. It prints the Pareto front of absorb 
 requests over capacity) against the monthly cost, the cheapest candidate that meets the
 objective, and the YAML change that makes it.
 
-Not searched, because the platform does not deploy it: a high-resolution custom metric (a
-10-s request-concurrency metric needs a publisher the platform does not run; ECS's 20-s CPU
-metric and a warm pool are searched).
+Not searched, because the platform cannot deploy them: ECS's 20-s CPU metric (it needs the
+service's `monitoring_configuration`, which hashicorp/aws 5.100, the provider pinned here,
+cannot set) and a high-resolution custom metric (a 10-s request-concurrency metric needs a
+publisher the platform does not run). A warm pool is searched.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import dataclasses
 import random
 from dataclasses import dataclass
 
-from modules.compute import CPU_METRIC
 from surgepress.surge import Outcome
 from surgepress.surge.cost import DAYS_PER_MONTH, Fixed, PriceTable, costs, read_fixed
 from surgepress.surge.engine import Calibration, simulate
@@ -40,7 +40,6 @@ KNOBS: dict[str, tuple[int, ...]] = {
     "min_hosts": (1, 2, 3, 4, 6, 8),
     "max_scaling_step": (2, 5, 10, 20),
     "warm_pool_hosts": (0, 1, 2, 4, 8),
-    "cpu_metric_period_s": (60, 20),
 }
 """compute.<knob> -> the values searched (within the settings' bounds)."""
 HOST_FIELDS = {
@@ -63,11 +62,6 @@ def apply(site: Site, changes: dict[str, int]) -> Site:
             site = replace(site, min_tasks=value, initial_tasks=value)
         elif knob == "requests_per_target":
             tracking = [replace(p, target=value) if p.metric == "ALBRequestCountPerTarget" else p for p in tracking]
-        elif knob == "cpu_metric_period_s":
-            metric = CPU_METRIC[value]
-            tracking = [
-                replace(p, metric=metric) if p.metric.startswith("ECSServiceAverageCPU") else p for p in tracking
-            ]
         elif knob == "cpu_target_percent":
             tracking = [
                 replace(p, target=value) if p.metric.startswith("ECSServiceAverageCPU") else p for p in tracking

@@ -198,7 +198,6 @@ def test_only_the_service_reaches_the_database_and_cache(local_stacks):
         ({"scale_in_cooldown_s": 60}, "scale_in_cooldown_s: expected 300 or more"),
         ({"min_tasks": 5, "max_tasks": 2}, "min_tasks: expected 1 to max_tasks"),
         ({"capacity": "fargate", "warm_pool_hosts": 2}, "warm_pool_hosts: expected 0 unless capacity is ec2"),
-        ({"cpu_metric_period_s": 30}, "cpu_metric_period_s: expected one of 60, 20, got 30"),
     ],
 )
 def test_the_construct_refuses_slow_or_impossible_scaling(change, message):
@@ -238,23 +237,6 @@ def test_a_warm_pool_keeps_its_size_and_its_hosts_out_of_the_cluster_until_they_
     plain = _construct({})
     assert "warm_pool" not in next(iter(plain["aws_autoscaling_group"].values()))
     assert "ECS_WARM_POOLS_CHECK" not in next(iter(plain["aws_launch_template"].values()))["user_data"]
-
-
-def test_the_cpu_policy_tracks_ecs_s_20_s_metric_when_asked():
-    def tracked(resources: dict) -> set[str]:
-        return {
-            p["target_tracking_scaling_policy_configuration"]["predefined_metric_specification"][
-                "predefined_metric_type"
-            ]
-            for p in resources["aws_appautoscaling_policy"].values()
-            if p["policy_type"] == "TargetTrackingScaling"
-        }
-
-    assert tracked(_construct({"cpu_metric_period_s": 20})) == {
-        "ALBRequestCountPerTarget",
-        "ECSServiceAverageCPUUtilizationHighResolution",
-    }
-    assert tracked(_construct({})) == {"ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization"}
 
 
 def _s3_uploads_put_params(acl: str) -> dict:

@@ -30,7 +30,10 @@ TABLE = {
             "cloudfront:requests": {"usd": 0.01, "unit": "10k HTTPS requests", "basis": "unverified", "source": "?"},
             "route53:zone": {"usd": 1.0, "unit": "hosted-zone-month", "basis": "unverified", "source": "?"},
         },
-        "eu-central-1": {"ec2:c7i.large": {"usd": 0.1071, "unit": "hour", "basis": "unverified", "source": "memory"}},
+        "eu-central-1": {
+            "ec2:c7i.large": {"usd": 0.1071, "unit": "hour", "basis": "unverified", "source": "memory"},
+            "cloudfront:gb": {"usd": 0.09, "unit": "GB", "basis": "aws", "source": "pricing page"},
+        },
     },
 }
 
@@ -65,6 +68,7 @@ def test_refresh_takes_each_row_from_its_offer_file_and_no_decoy(offers, tmp_pat
     assert west["nat:hour"]["usd"] == 0.048
     assert west["fargate:vcpu"]["usd"] == 0.04448, "x86, not ARM"
     assert west["cloudfront:gb"]["usd"] == 0.085, "the first tier, not the next 40 TB"
+    assert rows["eu-central-1"]["cloudfront:gb"]["usd"] == 0.085, "a global offer's row, in every region that has it"
     assert west["cloudfront:requests"]["usd"] == pytest.approx(0.012), "per 10,000 requests, Europe's"
     assert west["route53:zone"]["usd"] == 0.5
     assert west["ec2:c7i.large"]["source"] == (
@@ -73,7 +77,7 @@ def test_refresh_takes_each_row_from_its_offer_file_and_no_decoy(offers, tmp_pat
     # A row the offer does not have keeps its figure and basis, and the command says so.
     assert west["fargate:gb"] == TABLE["regions"]["eu-west-1"]["fargate:gb"]
     assert "kept: eu-west-1 fargate:gb: AmazonECS has no on-demand EU-Fargate-GB-Hours" in result.stdout
-    assert "prices refresh: 7 rows from AWS's offer files" in result.stdout
+    assert "prices refresh: 8 rows from AWS's offer files" in result.stdout
 
 
 def test_an_unreachable_price_list_is_one_line_and_the_table_is_untouched(tmp_path):
@@ -84,3 +88,20 @@ def test_an_unreachable_price_list_is_one_line_and_the_table_is_untouched(tmp_pa
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("error: prices refresh: GET http://127.0.0.1:9/offers/v1.0/aws/index.json failed:")
     assert json.loads(table.read_text()) == TABLE
+
+
+@pytest.mark.parametrize(
+    "table, line",
+    [
+        ({"date": "x"}, "regions: expected a mapping of region -> rows, got None"),
+        (
+            {"regions": {"eu-west-1": {"nat:hour": {"usd": "cheap"}}}},
+            "regions.eu-west-1.nat:hour: expected a row with a number `usd`, got {'usd': 'cheap'}",
+        ),
+    ],
+)
+def test_a_table_of_the_wrong_shape_is_one_line(tmp_path, table, line):
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps(table))
+    result = run_cli("prices", "refresh", "--offers", "http://127.0.0.1:9", "--table", str(path), build=tmp_path / "b")
+    assert (result.returncode, result.stderr.strip()) == (2, f"error: {path}: {line}")

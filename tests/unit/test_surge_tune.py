@@ -26,7 +26,6 @@ CHANGES = {
     "min_hosts": 4,
     "max_scaling_step": 5,
     "warm_pool_hosts": 2,
-    "cpu_metric_period_s": 20,
 }
 
 
