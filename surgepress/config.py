@@ -909,6 +909,10 @@ def schedule_problem(expression: str) -> str:
     for (label, (pattern, low, high)), text in zip(_CRON_FIELD.items(), fields, strict=True):
         if not re.fullmatch(pattern, text):
             return f"{label} {text!r} has characters cron does not allow"
+        for part in text.split(","):
+            base, slash, step = part.partition("/")
+            if any(not end for end in base.split("-")) or (slash and not (step.isdigit() and int(step) > 0)):
+                return f"{label} {part!r} needs a value on each side of '-' and a positive increment after '/'"
         names = _MONTHS if label == "month" else _DAYS if label == "day-of-week" else []
         for number in re.findall(r"[0-9]+|[A-Z]{3}", text.split("#")[0]):
             if number.isdigit() and "/" not in text and not low <= int(number) <= high:

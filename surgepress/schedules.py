@@ -30,13 +30,21 @@ def _values(text: str, low: int, high: int, names: list[str], where: str) -> set
         raise UserError(f"{where}: {text!r} (last, weekday, nth) cannot be evaluated here; use plain days")
     out: set[int] = set()
     for part in text.split(","):
-        base, _, step = part.partition("/")
-        if base in ("*", "?"):
-            first, last = low, high
-        else:
-            ends = [names.index(e) + low if e in names else int(e) for e in base.split("-")]
-            first, last = ends[0], ends[-1] if len(ends) > 1 else (high if step else ends[0])
-        out.update(range(first, last + 1, int(step) if step else 1))
+        base, slash, step = part.partition("/")
+        try:
+            increment = int(step) if slash else 1
+            if base in ("*", "?"):
+                first, last = low, high
+            else:
+                ends = [names.index(e) + low if e in names else int(e) for e in base.split("-")]
+                first, last = ends[0], ends[-1] if len(ends) > 1 else (high if slash else ends[0])
+        except ValueError:
+            raise UserError(f"{where}: {part!r} is not a number, a name, a range or an increment") from None
+        if increment < 1 or len(base.split("-")) > 2:
+            raise UserError(f"{where}: {part!r} is not a range with a positive increment")
+        if first > last:
+            raise UserError(f"{where}: {part!r} wraps around; write it as two ranges (e.g. 22-23,0-2)")
+        out.update(range(first, last + 1, increment))
     return out
 
 

@@ -377,7 +377,9 @@ class DataPlane:
         state = self._load()
         services = self._services(state)
         web, app = services.get("web"), services.get("app")
-        if web is None or app is None or app.pid is None or not is_running(web.pid, web.marker):
+        if web is None or app is None or app.pid is None:
+            return None
+        if not is_running(web.pid, web.marker) or not is_running(app.pid, app.marker):
             return None
         return f"http://127.0.0.1:{state['ports']['web']}", state["site_domain"], app.pid
 

@@ -59,7 +59,9 @@ def apply(site: Site, changes: dict[str, int]) -> Site:
     replace = dataclasses.replace
     for knob, value in changes.items():
         if knob == "min_tasks":
-            site = replace(site, min_tasks=value, initial_tasks=value)
+            # fargate_spot: modules/compute keeps the floor on on-demand Fargate (the strategy's base).
+            base = value if site.capacity == "fargate_spot" else site.on_demand_base
+            site = replace(site, min_tasks=value, initial_tasks=value, on_demand_base=base)
         elif knob == "requests_per_target":
             tracking = [replace(p, target=value) if p.metric == "ALBRequestCountPerTarget" else p for p in tracking]
         elif knob == "cpu_target_percent":
@@ -128,6 +130,8 @@ def evaluate(
 def candidates(site: Site, samples: int, seed: int = SEED) -> list[dict[str, int]]:
     """The committed settings, each knob alone, then seeded random combinations."""
     knobs = {k: v for k, v in KNOBS.items() if site.hosts is not None or k not in HOST_KNOBS}
+    if site.hosts is not None:  # the loader refuses a warm pool larger than the group
+        knobs["warm_pool_hosts"] = tuple(v for v in knobs["warm_pool_hosts"] if v <= site.hosts.max_hosts)
     out: list[dict[str, int]] = [{}]
     out += [{knob: value} for knob, values in knobs.items() for value in values]
     rng = random.Random(seed)

@@ -51,14 +51,14 @@ def test_a_fresh_calibration_of_one_task_on_the_local_data_plane_is_what_the_rep
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr
         calibration = json.loads(saved.read_text())
         measured = calibration["measured"]
-        assert calibration["rps_per_1024_cpu"] > 0 and 0 <= calibration["edge_hit_ratio"] <= 1
-        assert calibration["idle_p95_ms"] < calibration["at_capacity_p95_ms"]
-        assert measured["machine"]["cores"] and measured["profile"]["step_s"] == 4
-        chosen = max(
-            (p for p in measured["points"] if p["p95_ms"] <= measured["profile"]["objective_p95_ms"]),
-            key=lambda p: p["rps"],
-        )
-        assert calibration["rps_per_1024_cpu"] == round(chosen["rps"] / chosen["php_cores"], 2)
+        assert 0 <= calibration["edge_hit_ratio"] <= 1 and measured["machine"]["cores"]
+        assert measured["profile"]["step_s"] == 4
+        points = measured["points"]
+        assert [p["readers"] for p in points] == measured["profile"]["steps"][: len(points)], "steps in order"
+        # More readers were more requests: the load stepped up for real, and php did the work.
+        assert points[-1]["rps"] > points[0]["rps"] > 0 and points[-1]["php_cores"] > points[0]["php_cores"] > 0
+        fits = [p for p in points if p["p95_ms"] <= measured["profile"]["objective_p95_ms"] and p["error_rate"] == 0]
+        assert calibration["rps_per_1024_cpu"] == max(fits, key=lambda p: p["rps"])["requests_per_cpu_s"]
         report = deployed.cli("surge", "production")
         assert report.returncode == 0, report.stdout[-2000:] + report.stderr
         assert f"calibration: measured ({saved}): {calibration['rps_per_1024_cpu']:g} req/s" in report.stdout

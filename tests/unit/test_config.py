@@ -214,6 +214,12 @@ BAD_INPUTS = {
         "environments/staging.yaml: compute.task_memory_mib: Fargate with 256 CPU units takes 512-2048 MiB in "
         "steps of 512, got 4096",
     ),
+    "a cron increment of zero": (
+        "staging.yaml",
+        lambda d: d.update(scheduler={"off_schedule": "cron(*/0 20 ? * MON-FRI *)"}),
+        "environments/staging.yaml: scheduler.off_schedule: not an EventBridge schedule expression (minutes '*/0' "
+        "needs a value on each side of '-' and a positive increment after '/')",
+    ),
     "a warm pool without hosts": (
         "staging.yaml",
         lambda d: d["compute"].update(warm_pool_hosts=2),

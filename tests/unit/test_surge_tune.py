@@ -42,6 +42,19 @@ def test_every_knob_changes_the_site_as_the_modules_synthesize_it(settings, loca
     assert apply(read_site(local_stacks["production"], "production"), CHANGES) == synthesized
 
 
+def test_a_fargate_spot_floor_stays_on_demand_as_the_module_synthesizes_it(settings, local_stacks, tmp_path):
+    from surgepress.synth import synthesize
+
+    staging = settings.get("staging")
+    assert staging.compute.capacity == "fargate_spot" and staging.compute.min_tasks != 3
+    changed = dataclasses.replace(staging, compute=dataclasses.replace(staging.compute, min_tasks=3))
+    moved = Settings(workspaces={**settings.workspaces, "staging": changed})
+    (directory,) = synthesize(moved, [changed], target=Target.LOCAL, paths=Paths(tmp_path)).values()
+    synthesized = read_site(json.loads((directory / "cdk.tf.json").read_text()), "staging")
+    assert synthesized.on_demand_base == 3
+    assert apply(read_site(local_stacks["staging"], "staging"), {"min_tasks": 3}) == synthesized
+
+
 def _candidate(monthly: float, absorb: int | None, overload: float = 0.0) -> Candidate:
     return Candidate({"monthly": int(monthly)}, absorb, overload, 100.0, monthly, absorb is not None and absorb <= 180)
 
@@ -64,6 +77,9 @@ def test_the_search_is_seeded_and_starts_from_the_committed_settings(local_stack
     assert {"min_tasks": 2} in first and len(first) == 1 + sum(len(v) for v in KNOBS.values()) + 20
     staging = read_site(local_stacks["staging"], "staging")  # Fargate: no host knobs
     assert not any("min_hosts" in c for c in candidates(staging, samples=5))
+    small = dataclasses.replace(site, hosts=dataclasses.replace(site.hosts, max_hosts=2))
+    pools = {c.get("warm_pool_hosts") for c in candidates(small, samples=50)} - {None}
+    assert pools == {0, 1, 2}, "no warm pool the loader would refuse (larger than max_hosts)"
 
 
 def test_the_yaml_change_names_only_what_moves():
