@@ -55,14 +55,19 @@ DEFAULT_PARALLELISM = 10
 LOCAL_PARALLELISM = 30
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 class TerraformError(Exception):
     """A Terraform command failed; carries its exit code and the last lines it printed."""
 
     def __init__(self, workspace: str, command: str, code: int, tail: list[str]):
         self.code = code
         self.tail = tail
-        # Terraform's own first error (its "│ Error: …" box), so a summary names the cause.
-        cause = next((line.lstrip("│ ").strip() for line in tail if line.lstrip("│ ").startswith("Error: ")), "")
+        # The first "│ Error: …" box of the lines kept (the last ERROR_TAIL_LINES), so a summary
+        # names the cause; colour codes (a terminal's) are not part of it.
+        plain = [ANSI.sub("", line).lstrip("│ ") for line in tail]
+        cause = next((line.strip() for line in plain if line.startswith("Error: ")), "")
         super().__init__(
             f"terraform {command} for {workspace} failed with exit code {code}" + (f" ({cause})" if cause else "")
         )

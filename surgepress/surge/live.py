@@ -130,7 +130,7 @@ def read_deployed(clients: WorkspaceClients, workspace: str, outputs: dict) -> S
                 int(warm.get("MinSize") or 0),
                 warm.get("MaxGroupPreparedCapacity"),
                 int(asg["MaxSize"]),
-                int(asg["MinSize"]),
+                int(asg.get("DesiredCapacity", asg["MinSize"])),
             )
             if warm
             else 0,

@@ -124,8 +124,9 @@ def _one(document: dict, rtype: str, workspace: str) -> tuple[str, dict]:
 
 def warm_pool_size(min_size: int, max_prepared: int | None, max_hosts: int, hosts: int) -> int:
     """The warm pool's size as EC2 Auto Scaling keeps it: MaxGroupPreparedCapacity (the group's
-    maximum when unset or -1) less the group's hosts, never below the pool's MinSize (AWS doc,
-    PutWarmPool). Read at the run's start: the model keeps the pool that size (it refills)."""
+    maximum when unset or -1) less the group's desired capacity (`hosts`), never below the
+    pool's MinSize (AWS doc, PutWarmPool). Read at the run's start: the model keeps the pool
+    that size (it refills)."""
     prepared = max_hosts if max_prepared is None or max_prepared < 0 else max_prepared
     return max(min_size, prepared - hosts)
 
@@ -146,7 +147,7 @@ def synthesized_pool_size(group: dict) -> int:
         int(pool.get("min_size") or 0),
         None if prepared is None else int(prepared),
         int(group["max_size"]),
-        int(group["min_size"]),
+        int(group.get("desired_capacity") or group["min_size"]),
     )
 
 

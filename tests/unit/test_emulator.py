@@ -1424,7 +1424,10 @@ def test_a_rollout_whose_execution_role_may_not_pull_the_image_fails(emulator, c
             {"name": "wordpress", "image": f"{registry}.dkr.ecr.eu-west-1.amazonaws.com/{repo}:v1", "memory": 512}
         ],
     )["taskDefinition"]["taskDefinitionArn"]
-    ecs.create_service(cluster="refused", serviceName=f"wordpress-{len(case)}", taskDefinition=definition)
+    # Fargate: without an execution role there is no other role to pull with.
+    ecs.create_service(
+        cluster="refused", serviceName=f"wordpress-{len(case)}", taskDefinition=definition, launchType="FARGATE"
+    )
     (service,) = ecs.describe_services(cluster="refused", services=[f"wordpress-{len(case)}"])["services"]
     assert [(d["rolloutState"], d["rolloutStateReason"]) for d in service["deployments"]] == [
         ("FAILED", "ECS deployment circuit breaker: tasks failed to start.")

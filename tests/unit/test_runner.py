@@ -112,6 +112,8 @@ def test_a_terraform_failure_names_terraform_s_first_error():
     assert str(TerraformError("production", "apply", 1, tail)) == (
         "terraform apply for production failed with exit code 1 (Error: creating ELBv2 load balancer (alb): boom)"
     )
+    coloured = ["\x1b[31m╷\x1b[0m", "\x1b[31m│\x1b[0m \x1b[0m\x1b[1m\x1b[31mError: \x1b[0m\x1b[0m\x1b[1mboom\x1b[0m"]
+    assert str(TerraformError("staging", "plan", 1, coloured)).endswith("(Error: boom)"), "a terminal's colours"
     assert str(TerraformError("production", "apply", 1, ["no box"])) == (
         "terraform apply for production failed with exit code 1"
     )

@@ -35,6 +35,15 @@ def denied(account_id: str, role_arn: str, wanted: list[tuple[str, str]]) -> lis
     return [(action, resource) for action, resource in wanted if not allows(statements, action, resource)]
 
 
+def own_refusal(role_arn: str, action: str) -> str | None:
+    """Why the role's own policies refuse it an action on no particular resource ("*"), or None."""
+    own = rolestatements_of(role_arn.split(":")[4], role_arn)
+    if own is None:
+        return f"there is no role {role_arn}"
+    context = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": role_arn.split(":")[4]}
+    return None if decision(own, action, "*", context) == "Allow" else f"{role_arn}'s policies do not allow it {action}"
+
+
 def refusal(role_arn: str, action: str, resource_arn: str, resource_policy: str | dict | None) -> str | None:
     """Why IAM refuses the role this action on the resource (see the module's note); None when it may."""
     role_account, resource_account = role_arn.split(":")[4], resource_arn.split(":")[4]

@@ -14,6 +14,9 @@ account and region the image URL names) under that tag, and IAM lets the executi
 call ecr:GetAuthorizationToken and, on the repository, ecr:BatchGetImage and
 ecr:GetDownloadUrlForLayer: its own policies with the repository's policy, as IAM joins
 them (`_iam.refusal`: across accounts both must allow). Then the deployment COMPLETED.
+Without an execution role a Fargate task cannot pull from ECR at all; on EC2 the agent pulls
+with the container instance's role, which the emulator (running no container instances)
+cannot judge, so such a pull counts as allowed.
 Otherwise FAILED with the reason ECS gives, and the rollback (why the pull was refused,
 ECS's CannotPullContainerError, AWS shows on the stopped tasks, which the emulator does not
 keep). An image outside ECR cannot be judged here and counts as pullable.
@@ -30,14 +33,27 @@ ECR_IMAGE = re.compile(
 CIRCUIT_BREAKER = "ECS deployment circuit breaker: tasks failed to start."
 
 
-PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+AGENT_PULLS = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
+"""What the ECS agent calls on the repository to pull an image (after ecr:GetAuthorizationToken),
+as AWS documents it: written here, not taken from modules/registry, so that the shim judges
+the registry's grant rather than repeating it."""
 
 
-def pull_refusals(backend: Any, task_definition_arn: str) -> list[str]:
-    """ECS's CannotPullContainerError for each image of the task definition its execution role cannot pull."""
+FARGATE = ("FARGATE", "FARGATE_SPOT")
+
+
+def _on_fargate(service: Any) -> bool:
+    strategy = getattr(service, "capacity_provider_strategy", None) or []
+    providers = [s.get("capacityProvider") for s in strategy if isinstance(s, dict)]
+    return service.launch_type == "FARGATE" or any(p in FARGATE for p in providers)
+
+
+def pull_refusals(backend: Any, task_definition_arn: str, fargate: bool = True) -> list[str]:
+    """ECS's CannotPullContainerError for each image of the task definition its execution role
+    cannot pull (`fargate`: no container instance's role to fall back on)."""
     from moto.ecr.models import ecr_backends
 
-    from surgepress.emulator.shims._iam import refusal
+    from surgepress.emulator.shims._iam import own_refusal, refusal
 
     definition = backend.describe_task_definition(task_definition_arn)
     role = getattr(definition, "execution_role_arn", None)
@@ -52,23 +68,17 @@ def pull_refusals(backend: Any, task_definition_arn: str) -> list[str]:
             out.append(f"CannotPullContainerError: {image}: not found")
             continue
         if not role:
-            out.append(f"CannotPullContainerError: {image}: the task definition has no execution role to pull it with")
+            if fargate:
+                out.append(
+                    f"CannotPullContainerError: {image}: the task definition has no execution role to pull it with"
+                )
             continue
-        why = _own_refusal(role, "ecr:GetAuthorizationToken") or next(
-            (w for a in PULL_ACTIONS if (w := refusal(role, a, repository.arn, repository.policy))), None
+        why = own_refusal(role, "ecr:GetAuthorizationToken") or next(
+            (w for a in AGENT_PULLS if (w := refusal(role, a, repository.arn, repository.policy))), None
         )
         if why:
             out.append(f"CannotPullContainerError: {image}: AccessDenied: {why}")
     return out
-
-
-def _own_refusal(role: str, action: str) -> str | None:
-    """An action on no resource ("*"): the role's own policies alone decide."""
-    from surgepress.emulator.shims._iam import denied
-
-    if denied(role.split(":")[4], role, [(action, "*")]):
-        return f"{role}'s policies do not allow it {action}"
-    return None
 
 
 def _deployment(service: Any, task_definition: str, state: str, reason: str) -> dict[str, Any]:
@@ -97,7 +107,7 @@ def _roll(backend: Any, service: Any, previous: str | None) -> None:
     wanted = service.task_definition
     for deployment in service.deployments:
         deployment["status"] = "ACTIVE" if deployment["rolloutState"] == "COMPLETED" else "INACTIVE"
-    refused = pull_refusals(backend, wanted)
+    refused = pull_refusals(backend, wanted, fargate=_on_fargate(service))
     if not refused:
         new = _deployment(service, wanted, "COMPLETED", "ECS deployment completed.")
         service.deployments = [new]
