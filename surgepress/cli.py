@@ -789,7 +789,7 @@ def cmd_surge(s: Session, args) -> int:
     if args.workspaces[:1] == ["tune"]:
         return _surge_tune(s, args.workspaces[1:])
     if args.workspaces[:1] == ["calibrate"]:
-        return _surge_calibrate(s, args.workspaces[1:], args.step_seconds)
+        return _surge_calibrate(s, args.workspaces[1:], args.step_seconds, args.readers)
     chosen = s.settings.select(args.workspaces) if args.workspaces else list(s.settings.workspaces.values())
     workspaces = [ws for ws in chosen if ws.surge is not None] if not args.workspaces else chosen
     if not workspaces:
@@ -887,12 +887,12 @@ def cmd_prices(s: Session, args) -> int:
     return 0
 
 
-def _surge_calibrate(s: Session, names: list[str], step_s: float) -> int:
+def _surge_calibrate(s: Session, names: list[str], step_s: float, readers: str | None) -> int:
     """`surge calibrate [ws]`: what one task serves on the workspace's running local data plane
     (surgepress.surge.calibrate), saved where every surge report then reads it."""
     from surgepress.load import LoadError, run
     from surgepress.surge import calibration_file
-    from surgepress.surge.calibrate import measure, save
+    from surgepress.surge.calibrate import STEPS, measure, save
 
     if len(names) > 1:
         raise UserError(f"surge calibrate: name one workspace (default staging), got {' '.join(names)}")
@@ -900,6 +900,16 @@ def _surge_calibrate(s: Session, names: list[str], step_s: float) -> int:
         raise UserError("surge calibrate: measures the local data plane; run it with --target local")
     if not 0 < step_s <= 600:
         raise UserError(f"surge calibrate: --step-seconds must be above 0 and at most 600, got {step_s:g}")
+    steps = STEPS
+    if readers is not None:
+        parts = readers.split(",")
+        if not all(p.isdigit() and 1 <= int(p) <= 1000 for p in parts) or [int(p) for p in parts] != sorted(
+            {int(p) for p in parts}
+        ):
+            raise UserError(
+                f"surge calibrate: --readers expects rising counts from 1 to 1000 such as 2,8,32, got {readers!r}"
+            )
+        steps = tuple(int(p) for p in parts)
     ws = s.settings.get(names[0] if names else "staging")
     if ws.compute is None or ws.surge is None:
         raise UserError(f"surge calibrate: {ws.name} has no {'compute' if ws.compute is None else '`surge:` section'}")
@@ -912,7 +922,7 @@ def _surge_calibrate(s: Session, names: list[str], step_s: float) -> int:
     s.say(f"surge calibrate {ws.name}: the reading mix against one task, {step_s:g} s a step")
     try:
         calibration = measure(
-            run, task, edge, max_p95_ms=ws.surge.max_p95_ms, workspace=ws.name, step_s=step_s, say=s.say
+            run, task, edge, max_p95_ms=ws.surge.max_p95_ms, workspace=ws.name, steps=steps, step_s=step_s, say=s.say
         )
     except LoadError as exc:
         raise DataPlaneError(f"surge calibrate: {exc}") from None
@@ -1273,6 +1283,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=20.0,
         metavar="S",
         help="surge calibrate: seconds of each load step (default 20)",
+    )
+    p.add_argument(
+        "--readers",
+        metavar="N,N…",
+        help="surge calibrate: the readers of each step, rising (default 2,4,8,12,16,24,32,48)",
     )
     p = add(
         "cost",

@@ -33,7 +33,7 @@ import psutil
 from surgepress.errors import UserError
 from surgepress.load import Report
 
-STEPS = (2, 4, 8, 12, 16, 24, 32, 48)
+STEPS: tuple[int, ...] = (2, 4, 8, 12, 16, 24, 32, 48)
 """Readers per step (about one request a second each)."""
 STEP_S = 20.0
 EDGE_READERS = 8

@@ -47,12 +47,12 @@ def test_a_fresh_calibration_of_one_task_on_the_local_data_plane_is_what_the_rep
 
     saved = calibration_file(Paths(deployed.build))
     try:
-        result = deployed.cli("surge", "calibrate", "staging", "--step-seconds", "4")
+        result = deployed.cli("surge", "calibrate", "staging", "--step-seconds", "4", "--readers", "2,8,24")
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr
         calibration = json.loads(saved.read_text())
         measured = calibration["measured"]
         assert 0 <= calibration["edge_hit_ratio"] <= 1 and measured["machine"]["cores"]
-        assert measured["profile"]["step_s"] == 4
+        assert measured["profile"]["step_s"] == 4 and measured["profile"]["steps"] == [2, 8, 24]
         points = measured["points"]
         assert [p["readers"] for p in points] == measured["profile"]["steps"][: len(points)], "steps in order"
         # More readers were more requests: the load stepped up for real, and php did the work.

@@ -74,3 +74,14 @@ def test_a_load_that_never_reaches_the_objective_says_so_and_one_that_always_mis
             step_s=10,
             say=lambda _l: None,
         )
+
+
+@pytest.mark.parametrize("readers", ["8,2", "0,4", "2,two", "2,2"])
+def test_readers_that_do_not_rise_are_one_line(tmp_path, readers):
+    from tests.conftest import run_cli
+
+    result = run_cli("surge", "calibrate", "staging", "--readers", readers, build=tmp_path)
+    assert (result.returncode, result.stderr.strip()) == (
+        2,
+        f"error: surge calibrate: --readers expects rising counts from 1 to 1000 such as 2,8,32, got {readers!r}",
+    )
