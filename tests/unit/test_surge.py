@@ -200,7 +200,14 @@ def test_the_host_group_acts_on_the_reservation_a_minute_late():
 
 def test_the_committed_calibration_is_complete_and_says_where_it_comes_from():
     data = json.loads(COMMITTED_CALIBRATION.read_text())
-    assert Calibration(**data).source.startswith("assumed")
+    fields = {k: v for k, v in data.items() if k != "measured"}
+    assert Calibration(**fields).source.startswith("measured: `python main.py surge calibrate staging`")
+    machine, points = data["measured"]["machine"], data["measured"]["points"]
+    assert machine["cores"] and machine["cpu"], "where it was measured"
+    within = [
+        p for p in points if p["p95_ms"] <= data["measured"]["profile"]["objective_p95_ms"] and not p["error_rate"]
+    ]
+    assert data["rps_per_1024_cpu"] == max(within, key=lambda p: p["rps"])["requests_per_cpu_s"]
 
 
 def test_read_site_takes_the_scaling_from_the_synthesized_json(local_stacks, settings):
@@ -219,7 +226,8 @@ def test_read_site_takes_the_scaling_from_the_synthesized_json(local_stacks, set
 
 
 def _calibration() -> tuple[Calibration, str]:
-    return Calibration(**json.loads(COMMITTED_CALIBRATION.read_text())), "committed default"
+    data = json.loads(COMMITTED_CALIBRATION.read_text())
+    return Calibration(**{k: v for k, v in data.items() if k != "measured"}), "committed default"
 
 
 @pytest.mark.parametrize("nudge", [0.999, 1.0, 1.001])

@@ -46,12 +46,12 @@ def test_the_busiest_step_within_the_objective_gives_requests_per_php_cpu_second
     assert "4 readers" in result["source"] and "no step reached" not in result["source"]
 
 
-def test_a_load_that_never_reaches_the_objective_says_so_and_one_that_always_misses_is_refused(monkeypatch):
-    cpu = iter([0.0, 1.0, 1.0, 2.0])
-    monkeypatch.setattr(calibrate, "php_cpu_seconds", lambda _pid: next(cpu))
-    phases = iter([_phase(20, 10, 100), _phase(40, 10, 200), _phase(10, 10, 20)])
-    result = calibrate.measure(
-        lambda url, **o: Report("steady", url, (next(phases),)),
+def _measure_two_steps(monkeypatch, cpu: list[float], phases: list[PhaseResult]) -> dict:
+    """measure() over steps of 2 and 4 readers (objective p95 500 ms), on these phases and CPU readings."""
+    readings, answers = iter(cpu), iter(phases)
+    monkeypatch.setattr(calibrate, "php_cpu_seconds", lambda _pid: next(readings))
+    return calibrate.measure(
+        lambda url, **o: Report("steady", url, (next(answers),)),
         ("u", "h", 1),
         ("e", "h", "c"),
         max_p95_ms=500,
@@ -60,20 +60,15 @@ def test_a_load_that_never_reaches_the_objective_says_so_and_one_that_always_mis
         step_s=10,
         say=lambda _l: None,
     )
+
+
+def test_a_load_that_never_reaches_the_objective_says_so_and_one_that_always_misses_is_refused(monkeypatch):
+    result = _measure_two_steps(
+        monkeypatch, [0.0, 1.0, 1.0, 2.0], [_phase(20, 10, 100), _phase(40, 10, 200), _phase(10, 10, 20)]
+    )
     assert "no step reached the objective's p95" in result["source"]
-    cpu = iter([0.0, 1.0])
-    monkeypatch.setattr(calibrate, "php_cpu_seconds", lambda _pid: next(cpu))
     with pytest.raises(UserError, match="even 2 readers miss p95 500 ms or fail on staging's data plane"):
-        calibrate.measure(
-            lambda url, **o: Report("steady", url, (_phase(20, 10, 900),)),
-            ("u", "h", 1),
-            ("e", "h", "c"),
-            max_p95_ms=500,
-            workspace="staging",
-            steps=(2, 4),
-            step_s=10,
-            say=lambda _l: None,
-        )
+        _measure_two_steps(monkeypatch, [0.0, 1.0], [_phase(20, 10, 900)])
 
 
 @pytest.mark.parametrize("readers", ["8,2", "0,4", "2,two", "2,2"])
