@@ -67,6 +67,7 @@ def test_destroy_leaves_nothing_behind(deployed, clients, outputs, record_proper
         for region in (ws.region, *ws.registry_replica_regions):  # the registry's replicas too
             assert clients(ws.name).get("ecr", region).describe_repositories()["repositories"] == [], ws.name
         assert clients(ws.name).get("route53").list_hosted_zones()["HostedZones"] == [], ws.name
+        assert clients(ws.name).get("codebuild").list_projects()["projects"] == [], ws.name
         assert (
             clients(ws.name).get("cloudfront", "us-east-1").list_distributions()["DistributionList"].get("Items", [])
             == []

@@ -755,7 +755,11 @@ def test_codebuild_projects_fed_by_codepipeline_keep_their_own_key(emulator):
         },
         encryptionKey=key,
     )
-    assert codebuild.batch_get_projects(names=["shim-test"])["projects"][0]["encryptionKey"] == key
+    (project,) = codebuild.batch_get_projects(names=["shim-test"])["projects"]
+    assert project["encryptionKey"] == key
+    # Deleted by its ARN, as the provider deletes it: gone, and its name free for a new project.
+    codebuild.delete_project(name=project["arn"])
+    assert codebuild.batch_get_projects(names=["shim-test", project["arn"]])["projects"] == []
 
 
 def test_codepipeline_sends_timestamps_as_epoch_numbers(emulator):

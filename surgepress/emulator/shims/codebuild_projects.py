@@ -5,6 +5,9 @@
   its output) nor for `NO_SOURCE`.
 - moto answers every project with the default `alias/aws/s3` key, whatever `encryptionKey`
   the request named, so a project with its own KMS key would be planned again forever.
+- moto's DeleteProject looks the project up by name only; AWS also takes its ARN, which is
+  what the Terraform provider sends (the resource's id). moto answered success and kept the
+  project, so a destroy left it behind and the next deploy failed with "Project already exists".
 """
 
 from __future__ import annotations
@@ -39,3 +42,15 @@ def install() -> None:
         return result
 
     CodeBuildResponse.create_project = create_project
+
+    from moto.codebuild.models import CodeBuildBackend
+
+    original_delete = CodeBuildBackend.delete_project
+
+    def delete_project(self: Any, project_name: str) -> None:
+        if project_name.startswith("arn:"):
+            named = [name for name, project in self.codebuild_projects.items() if project.arn == project_name]
+            project_name = named[0] if named else project_name
+        original_delete(self, project_name)
+
+    CodeBuildBackend.delete_project = delete_project
