@@ -130,8 +130,11 @@ def test_preflight_refuses_when_the_config_disagrees_with_the_global_database(de
         path.write_text(before)
 
 
-def test_preflight_refuses_an_unreachable_region(deployed, site):
-    """The replica's region answers nothing (its endpoint is a closed port): refused, not a traceback."""
+def test_preflight_refuses_an_unreachable_region(deployed, site, monkeypatch):
+    """The replica's region answers nothing (its endpoint is a closed port): refused, not a traceback.
+    One attempt per call (AWS_MAX_ATTEMPTS): botocore's backoff between retries of a refused
+    connection is not what this checks, and would add some 15 s."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     from surgepress.drill import Drill
     from surgepress.targets import Paths, Target
 
