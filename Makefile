@@ -1,5 +1,5 @@
 # The two commands of the README. Both install what is missing first, and both can be run again.
-.PHONY: setup local lint test
+.PHONY: setup local ruff lint test
 
 PIPENV := PIPENV_VENV_IN_PROJECT=1 PIPENV_VERBOSITY=-1 python3 -m pipenv
 
@@ -11,17 +11,17 @@ local: setup
 	@$(PIPENV) run python main.py bootstrap
 	@$(PIPENV) run python main.py deploy --all
 
-## The static gate: ruff (lint and format check) over everything, mypy over surgepress/, modules/, dr/
-## (pyproject.toml holds both tools' settings). Zero findings, or `make test` stops.
-lint: setup
+## ruff (lint and format check) over everything; pyproject.toml holds its settings.
+ruff: setup
 	@$(PIPENV) run ruff check --no-cache .
 	@$(PIPENV) run ruff format --check --no-cache .
+
+## The static gate alone: ruff, then mypy over surgepress/, modules/, dr/. Zero findings, or it stops.
+lint: ruff
 	@$(PIPENV) run mypy --no-incremental
 
 ## ruff, then mypy and the unit and policy tests beside a full local harness run: deploy ->
 ## verify -> drill -> teardown (its own emulator and build directory; reports under
 ## build/reports/<run id>/). mypy's findings stop the harness; see scripts/test.sh.
-test: setup
-	@$(PIPENV) run ruff check --no-cache .
-	@$(PIPENV) run ruff format --check --no-cache .
+test: ruff
 	@$(PIPENV) run scripts/test.sh

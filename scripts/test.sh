@@ -1,43 +1,68 @@
 #!/usr/bin/env bash
 # The README's test command after set-up and ruff (make test): mypy, then the unit and policy
-# tests, alongside the integration harness.
+# tests, beside the integration harness.
 #
 # The harness spends most of its time in the provider's own waiters (an S3 lifecycle rule, an
 # Aurora instance, a CloudFront distribution: fixed delays no emulator answer shortens), so on
 # 2 cores the checks that need only CPU run beside it instead of before it. The harness prints
-# live; mypy's findings are printed as soon as it has them and stop the harness (which tears
-# down what it deployed); the unit and policy tests' output goes to build/reports/unit-policy.log
-# and is printed once they are done. Exit 0 only when all three pass.
+# live. mypy's findings are printed as soon as mypy has them, and stop the harness: it stops
+# after an interrupt as on Ctrl-C, tearing down what it deployed. The unit and policy tests'
+# output goes to <build>/reports/unit-policy.log; a failure is announced when they end, and the
+# log is printed after the harness. Exit 0 only when all three pass; 130 when interrupted.
 set -uo pipefail
-set -m # the harness gets a process group of its own: stopped as a whole, its teardown included
 cd "$(dirname "$0")/.."
 
 say() { printf 'test: %s\n' "$*"; }
-mkdir -p build/reports
-log=build/reports/unit-policy.log
-findings=build/reports/mypy.log
+reports="${SURGEPRESS_BUILD_DIR:-build}/reports"
+mkdir -p "$reports"
+log="$reports/unit-policy.log"
+findings="$reports/mypy.log"
 
-python main.py test integration &
+# The harness in a process group of its own (job control for this one command only), reading
+# nothing from the terminal: it is stopped as a whole, by this script alone.
+set -m
+python main.py test integration </dev/null &
 harness=$!
-# Ctrl-C reaches this script only (the harness has its own group): pass it on, so that the
-# harness's pytest runs its teardown.
-trap 'kill -INT -- "-$harness" 2>/dev/null' INT TERM
+set +m
 
-if ! mypy --no-incremental >"$findings" 2>&1; then
+interrupted=0
+stop_harness() { kill -INT -- "-$harness" 2>/dev/null; }
+# Wait until the harness has really ended (a trapped signal returns from `wait` early).
+wait_harness() {
+  local code
+  while :; do
+    wait "$harness"
+    code=$?
+    kill -0 "$harness" 2>/dev/null || return "$code"
+  done
+}
+# Ctrl-C or a TERM reaches this script and what it runs in the foreground, not the harness's
+# group: pass it on, then wait for the harness's teardown.
+trap 'interrupted=1; stop_harness' INT TERM
+
+mypy --no-incremental >"$findings" 2>&1
+typecheck=$?
+if [ "$interrupted" -eq 0 ] && [ "$typecheck" -ne 0 ]; then
   cat "$findings" >&2
-  say "mypy has findings (above): stopping the harness; it tears down what it deployed" >&2
-  kill -INT -- "-$harness" 2>/dev/null
-  wait "$harness"
+  say "mypy failed (exit $typecheck; its output is above): stopping the harness, which tears down what it deployed" >&2
+  stop_harness
+fi
+if [ "$interrupted" -eq 1 ] || [ "$typecheck" -ne 0 ]; then
+  wait_harness
+  [ "$interrupted" -eq 1 ] && exit 130
   exit 1
 fi
 say "mypy: $(tail -n 1 "$findings")"
 
-say "unit and policy tests run beside the harness; their output: $log (printed when done)"
+say "unit and policy tests run beside the harness; their output: $log (printed after the harness)"
 python -m pytest -m "unit or policy" >"$log" 2>&1
 unit=$?
-say "unit and policy tests: exit $unit"
-wait "$harness"
+if [ "$interrupted" -eq 0 ]; then
+  if [ "$unit" -eq 0 ]; then say "unit and policy tests passed"; else say "unit and policy tests FAILED (exit $unit): $log" >&2; fi
+fi
+wait_harness
 integration=$?
+[ "$interrupted" -eq 1 ] && exit 130
 
 say "unit and policy tests (exit $unit), from $log:"
 cat "$log"

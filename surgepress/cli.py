@@ -1124,7 +1124,13 @@ def cmd_test(s: Session, args) -> int:
         *args.extra,
     ]
     s.say(f"harness: {s.target.value} run {invocation}; reports in {reports}")
-    code = subprocess.run(argv, cwd=REPO_ROOT, env=env).returncode
+    proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=env)
+    while True:  # Ctrl-C reaches pytest too (same process group): it runs its teardown; wait for that
+        try:
+            code = proc.wait()
+            break
+        except KeyboardInterrupt:
+            s.say("harness: interrupted; waiting for its teardown (it destroys what the run deployed)")
     s.say(f"harness: exit {code}; summary {reports / 'summary.md'}, JUnit {reports / 'junit.xml'}")
     return code
 

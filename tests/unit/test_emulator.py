@@ -737,8 +737,9 @@ def test_backup_selections_belong_to_their_plan(emulator):
         backup.get_backup_selection(BackupPlanId=plan["BackupPlanId"], SelectionId=created["SelectionId"])
 
 
-def test_codebuild_projects_fed_by_codepipeline_keep_their_own_key(emulator):
-    # codebuild_projects shim: no location for CODEPIPELINE sources/artifacts; the named key is kept.
+def test_codebuild_projects_fed_by_codepipeline_keep_their_own_key_and_go_when_deleted_by_arn(emulator):
+    # codebuild_projects shim: no location for CODEPIPELINE sources/artifacts; the named key is
+    # kept; DeleteProject takes the project's ARN.
     session = session_in(emulator, "100000000001", "eu-west-1")
     role = client(emulator, session, "iam").create_role(RoleName="shim-build", AssumeRolePolicyDocument="{}")
     codebuild = client(emulator, session, "codebuild")
@@ -760,6 +761,17 @@ def test_codebuild_projects_fed_by_codepipeline_keep_their_own_key(emulator):
     # Deleted by its ARN, as the provider deletes it: gone, and its name free for a new project.
     codebuild.delete_project(name=project["arn"])
     assert codebuild.batch_get_projects(names=["shim-test", project["arn"]])["projects"] == []
+    codebuild.create_project(
+        name="shim-test",
+        source={"type": "NO_SOURCE", "buildspec": "version: 0.2"},
+        artifacts={"type": "NO_ARTIFACTS"},
+        serviceRole=role["Role"]["Arn"],
+        environment={
+            "type": "LINUX_CONTAINER",
+            "image": "aws/codebuild/standard:7.0",
+            "computeType": "BUILD_GENERAL1_SMALL",
+        },
+    )
 
 
 def test_codepipeline_sends_timestamps_as_epoch_numbers(emulator):

@@ -1,7 +1,7 @@
 """Shims: where moto lacks an API the platform needs, or answers unlike AWS.
 
 Each shim is a module with an `install()` that patches moto in this process only (the
-emulator server). Every shim has a test in `tests/unit/test_emulator_shims.py` that shows
+emulator server). Every shim has a test in `tests/unit/test_emulator.py` that shows
 the gap it closes through a real boto3 call.
 """
 
