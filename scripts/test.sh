@@ -49,7 +49,7 @@ if [ "$interrupted" -eq 0 ] && [ "$typecheck" -ne 0 ]; then
 fi
 if [ "$interrupted" -eq 1 ] || [ "$typecheck" -ne 0 ]; then
   wait_harness
-  [ "$interrupted" -eq 1 ] && exit 130
+  [ "$interrupted" -eq 1 ] && { say "interrupted: the harness has stopped" >&2; exit 130; }
   exit 1
 fi
 say "mypy: $(tail -n 1 "$findings")"
@@ -62,7 +62,7 @@ if [ "$interrupted" -eq 0 ]; then
 fi
 wait_harness
 integration=$?
-[ "$interrupted" -eq 1 ] && exit 130
+[ "$interrupted" -eq 1 ] && { say "interrupted: the harness has stopped (exit $integration)" >&2; exit 130; }
 
 say "unit and policy tests (exit $unit), from $log:"
 cat "$log"

@@ -112,6 +112,7 @@ def test_an_interrupt_is_passed_to_the_harness_and_waits_for_its_teardown(stub_e
     while "unit" not in (calls.read_text() if calls.exists() else "") and time.monotonic() < deadline:
         time.sleep(0.1)
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the terminal signals its foreground group
-    proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
+    assert "test: interrupted: the harness has stopped (exit 130)" in err
     assert calls.read_text().splitlines()[-1] == "torn down", "the script waited for the harness's teardown"
