@@ -744,34 +744,29 @@ def test_codebuild_projects_fed_by_codepipeline_keep_their_own_key_and_go_when_d
     role = client(emulator, session, "iam").create_role(RoleName="shim-build", AssumeRolePolicyDocument="{}")
     codebuild = client(emulator, session, "codebuild")
     key = "arn:aws:kms:eu-west-1:100000000001:key/0b6d3f7e-0000-4000-8000-000000000000"
-    codebuild.create_project(
-        name="shim-test",
-        source={"type": "CODEPIPELINE", "buildspec": "version: 0.2"},
-        artifacts={"type": "CODEPIPELINE"},
-        serviceRole=role["Role"]["Arn"],
-        environment={
-            "type": "LINUX_CONTAINER",
-            "image": "aws/codebuild/standard:7.0",
-            "computeType": "BUILD_GENERAL1_SMALL",
-        },
-        encryptionKey=key,
-    )
+
+    def create(kind: str, **extra) -> None:
+        codebuild.create_project(
+            name="shim-test",
+            source={"type": kind, "buildspec": "version: 0.2"},
+            artifacts={"type": "CODEPIPELINE" if kind == "CODEPIPELINE" else "NO_ARTIFACTS"},
+            serviceRole=role["Role"]["Arn"],
+            environment={
+                "type": "LINUX_CONTAINER",
+                "image": "aws/codebuild/standard:7.0",
+                "computeType": "BUILD_GENERAL1_SMALL",
+            },
+            **extra,
+        )
+
+    create("CODEPIPELINE", encryptionKey=key)
     (project,) = codebuild.batch_get_projects(names=["shim-test"])["projects"]
     assert project["encryptionKey"] == key
     # Deleted by its ARN, as the provider deletes it: gone, and its name free for a new project.
     codebuild.delete_project(name=project["arn"])
     assert codebuild.batch_get_projects(names=["shim-test", project["arn"]])["projects"] == []
-    codebuild.create_project(
-        name="shim-test",
-        source={"type": "NO_SOURCE", "buildspec": "version: 0.2"},
-        artifacts={"type": "NO_ARTIFACTS"},
-        serviceRole=role["Role"]["Arn"],
-        environment={
-            "type": "LINUX_CONTAINER",
-            "image": "aws/codebuild/standard:7.0",
-            "computeType": "BUILD_GENERAL1_SMALL",
-        },
-    )
+    create("NO_SOURCE")
+    assert [p["name"] for p in codebuild.batch_get_projects(names=["shim-test"])["projects"]] == ["shim-test"]
 
 
 def test_codepipeline_sends_timestamps_as_epoch_numbers(emulator):
