@@ -1094,6 +1094,7 @@ def cmd_loadtest(s: Session, args) -> int:
 
 def cmd_test(s: Session, args) -> int:
     """The integration harness: pytest over tests/integration, stages in order, reports per run."""
+    import signal
     import subprocess
 
     from surgepress.harness import RUN_ID_ENV, TARGET_ENV, WORKSPACES_ENV, HarnessPaths, new_run_id
@@ -1124,6 +1125,10 @@ def cmd_test(s: Session, args) -> int:
         *args.extra,
     ]
     s.say(f"harness: {s.target.value} run {invocation}; reports in {reports}")
+    # Started in the background of a non-interactive shell (a CI step, scripts/test.sh), this
+    # process inherits SIGINT ignored, and pytest with it: an interrupt would then never reach the
+    # harness's teardown. Take it back; pytest (exec'd) then starts with SIGINT at its default.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=env)
     while True:  # Ctrl-C reaches pytest too (same process group): it runs its teardown; wait for that
         try:

@@ -4,6 +4,10 @@ The stub harness (`python main.py test integration`) runs until it is told to st
 real one: on SIGINT it records that it tore down, after a moment (a teardown takes time), and
 exits 130; otherwise it ends after STUB_HARNESS_S seconds with STUB_HARNESS_EXIT. The stub unit
 tests (`python -m pytest`) and mypy print a line and exit with what they are told.
+
+The script starts with SIGINT at its default, as under a terminal: a process started in the
+background of a non-interactive shell (as CI may start this suite) inherits SIGINT ignored,
+which no bash trap can undo. (The real harness, `cmd_test`, takes SIGINT back itself.)
 """
 
 from __future__ import annotations
@@ -56,9 +60,18 @@ def stub_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
+def _as_under_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run(env: dict[str, str], **stub: str) -> tuple[subprocess.CompletedProcess, list[str]]:
     result = subprocess.run(
-        [str(REPO / "scripts" / "test.sh")], env={**env, **stub}, capture_output=True, text=True, timeout=60
+        [str(REPO / "scripts" / "test.sh")],
+        env={**env, **stub},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_as_under_a_terminal,
     )
     return result, (Path(env["STUB_DIR"]) / "calls").read_text().splitlines()
 
@@ -106,6 +119,7 @@ def test_an_interrupt_is_passed_to_the_harness_and_waits_for_its_teardown(stub_e
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # a group of its own, as a terminal's foreground job has
+        preexec_fn=_as_under_a_terminal,
     )
     calls = Path(stub_env["STUB_DIR"]) / "calls"
     deadline = time.monotonic() + 20
