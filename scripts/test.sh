@@ -6,7 +6,7 @@
 # Aurora instance, a CloudFront distribution: fixed delays no emulator answer shortens), so on
 # 2 cores the checks that need only CPU run beside it instead of before it. The harness prints
 # live. mypy's findings are printed as soon as mypy has them, and stop the harness: it stops
-# after an interrupt as on Ctrl-C, tearing down what it deployed. The unit and policy tests'
+# after an interrupt as on Ctrl-C, tearing down what it deployed (a second Ctrl-C is not passed on). The unit and policy tests'
 # output goes to <build>/reports/unit-policy.log; a failure is announced when they end, and the
 # log is printed after the harness. Exit 0 only when all three pass; 130 when interrupted.
 set -uo pipefail
@@ -18,27 +18,36 @@ mkdir -p "$reports"
 log="$reports/unit-policy.log"
 findings="$reports/mypy.log"
 
+interrupted=0 stopped=0 trapped=0 harness=""
+# Stop the harness once: a second SIGINT would cut its teardown short (a repeated Ctrl-C is ignored).
+stop_harness() {
+  [ -n "$harness" ] && [ "$stopped" -eq 0 ] || return 0
+  stopped=1
+  kill -INT -- "-$harness" 2>/dev/null
+}
+# Wait until the harness has really ended: a trapped signal returns from `wait` early (its
+# status then above 128), which is waited again; any other return is the harness's own status.
+wait_harness() {
+  local code
+  while :; do
+    trapped=0
+    wait "$harness"
+    code=$?
+    [ "$trapped" -eq 1 ] && [ "$code" -gt 128 ] && continue
+    return "$code"
+  done
+}
+# Ctrl-C, TERM or a hangup reaches this script and what it runs in the foreground, not the
+# harness's group: pass it on (once), then wait for the harness's teardown.
+trap 'trapped=1; interrupted=1; stop_harness' INT TERM HUP
+
 # The harness in a process group of its own (job control for this one command only), reading
 # nothing from the terminal: it is stopped as a whole, by this script alone.
 set -m
 python main.py test integration </dev/null &
 harness=$!
 set +m
-
-interrupted=0
-stop_harness() { kill -INT -- "-$harness" 2>/dev/null; }
-# Wait until the harness has really ended (a trapped signal returns from `wait` early).
-wait_harness() {
-  local code
-  while :; do
-    wait "$harness"
-    code=$?
-    kill -0 "$harness" 2>/dev/null || return "$code"
-  done
-}
-# Ctrl-C or a TERM reaches this script and what it runs in the foreground, not the harness's
-# group: pass it on, then wait for the harness's teardown.
-trap 'interrupted=1; stop_harness' INT TERM
+[ "$interrupted" -eq 1 ] && stop_harness
 
 mypy --no-incremental >"$findings" 2>&1
 typecheck=$?

@@ -26,9 +26,10 @@ pytestmark = pytest.mark.unit
 
 PYTHON = r"""#!/usr/bin/env bash
 if [ "$1" = main.py ]; then
-  echo "harness $*" >> "$STUB_DIR/calls"
   trap 'sleep 0.5; echo "torn down" >> "$STUB_DIR/calls"; exit 130' INT
-  for _ in $(seq 1 $((${STUB_HARNESS_S:-1} * 10))); do sleep 0.1; done
+  exec >/dev/null 2>&1  # the script's pipes close when the script ends, not when the harness does
+  echo "harness $*" >> "$STUB_DIR/calls"
+  for ((i = 0; i < ${STUB_HARNESS_S:-1} * 10; i++)); do sleep 0.1; done
   echo "harness ended" >> "$STUB_DIR/calls"
   exit "${STUB_HARNESS_EXIT:-0}"
 fi
@@ -39,6 +40,8 @@ exit "${STUB_UNIT_EXIT:-0}"
 """
 MYPY = r"""#!/usr/bin/env bash
 echo "mypy $*" >> "$STUB_DIR/calls"
+# Not before the stub harness has its trap (the real harness takes far longer than mypy to start).
+for ((i = 0; i < 50; i++)); do grep -q '^harness' "$STUB_DIR/calls" && break; sleep 0.1; done
 if [ "${STUB_MYPY_EXIT:-0}" -ne 0 ]; then echo "surgepress/x.py:1: error: found by the stub"
 else echo "Success: stub"; fi
 exit "${STUB_MYPY_EXIT:-0}"
@@ -130,3 +133,22 @@ def test_an_interrupt_is_passed_to_the_harness_and_waits_for_its_teardown(stub_e
     assert proc.returncode == 130
     assert "test: interrupted: the harness has stopped (exit 130)" in err
     assert calls.read_text().splitlines()[-1] == "torn down", "the script waited for the harness's teardown"
+
+
+def test_an_interrupt_while_waiting_for_the_harness_still_waits_for_its_teardown(stub_env):
+    proc = subprocess.Popen(
+        [str(REPO / "scripts" / "test.sh")],
+        env={**stub_env, "STUB_HARNESS_S": "30"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_as_under_a_terminal,
+    )
+    for line in proc.stdout:  # the unit tests are done: the script is waiting for the harness
+        if "unit and policy tests passed" in line:
+            break
+    os.killpg(proc.pid, signal.SIGINT)
+    proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert (Path(stub_env["STUB_DIR"]) / "calls").read_text().splitlines()[-1] == "torn down"
