@@ -6,9 +6,10 @@
 # Aurora instance, a CloudFront distribution: fixed delays no emulator answer shortens), so on
 # 2 cores the checks that need only CPU run beside it instead of before it. The harness prints
 # live. mypy's findings are printed as soon as mypy has them, and stop the harness: it stops
-# after an interrupt as on Ctrl-C, tearing down what it deployed (a second Ctrl-C is not passed on). The unit and policy tests'
-# output goes to <build>/reports/unit-policy.log; a failure is announced when they end, and the
-# log is printed after the harness. Exit 0 only when all three pass; 130 when interrupted.
+# after an interrupt as on Ctrl-C, tearing down what it deployed (a second Ctrl-C is not passed
+# on). The unit and policy tests' output goes to <build>/reports/unit-policy.log; a failure is
+# announced when they end, and the log is printed after the harness. Exit 0 only when all three
+# pass; 130 when interrupted.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,27 +52,24 @@ set +m
 
 mypy --no-incremental >"$findings" 2>&1
 typecheck=$?
+unit=""
 if [ "$interrupted" -eq 0 ] && [ "$typecheck" -ne 0 ]; then
   cat "$findings" >&2
   say "mypy failed (exit $typecheck; its output is above): stopping the harness, which tears down what it deployed" >&2
   stop_harness
-fi
-if [ "$interrupted" -eq 1 ] || [ "$typecheck" -ne 0 ]; then
-  wait_harness
-  [ "$interrupted" -eq 1 ] && { say "interrupted: the harness has stopped" >&2; exit 130; }
-  exit 1
-fi
-say "mypy: $(tail -n 1 "$findings")"
-
-say "unit and policy tests run beside the harness; their output: $log (printed after the harness)"
-python -m pytest -m "unit or policy" >"$log" 2>&1
-unit=$?
-if [ "$interrupted" -eq 0 ]; then
-  if [ "$unit" -eq 0 ]; then say "unit and policy tests passed"; else say "unit and policy tests FAILED (exit $unit): $log" >&2; fi
+elif [ "$interrupted" -eq 0 ]; then
+  say "mypy: $(tail -n 1 "$findings")"
+  say "unit and policy tests run beside the harness; their output: $log (printed after the harness)"
+  python -m pytest -m "unit or policy" >"$log" 2>&1
+  unit=$?
+  if [ "$interrupted" -eq 0 ]; then
+    if [ "$unit" -eq 0 ]; then say "unit and policy tests passed"; else say "unit and policy tests FAILED (exit $unit): $log" >&2; fi
+  fi
 fi
 wait_harness
 integration=$?
 [ "$interrupted" -eq 1 ] && { say "interrupted: the harness has stopped (exit $integration)" >&2; exit 130; }
+[ "$typecheck" -ne 0 ] && exit 1
 
 say "unit and policy tests (exit $unit), from $log:"
 cat "$log"

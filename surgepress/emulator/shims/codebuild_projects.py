@@ -48,9 +48,7 @@ def install() -> None:
     original_delete = CodeBuildBackend.delete_project
 
     def delete_project(self: Any, project_name: str) -> None:
-        if project_name.startswith("arn:"):
-            named = [name for name, project in self.codebuild_projects.items() if project.arn == project_name]
-            project_name = named[0] if named else project_name
-        original_delete(self, project_name)
+        named = (name for name, project in self.codebuild_projects.items() if project.arn == project_name)
+        original_delete(self, next(named, project_name))
 
     CodeBuildBackend.delete_project = delete_project
